@@ -1,0 +1,34 @@
+/**
+ * Errors are named by what happens next (after Freqtrade): the catcher decides by class, not by message.
+ * Messages name the problem and never carry secrets; see redact.ts for what is scrubbed from foreign errors.
+ */
+
+/** Input from outside (configuration, CLI arguments, candles, venue replies) is unusable; refuse it and say why. */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+}
+
+/** Configuration cannot be used; a human must fix it before this component starts. */
+export class ConfigurationError extends InvalidInputError {
+  override name = 'ConfigurationError';
+}
+
+/** A broken invariant: stop the process so that crash recovery rebuilds state from the stores. */
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+}
+
+/** Another process already writes this file; this one must not start. */
+export class StoreLockedError extends Error {
+  override name = 'StoreLockedError';
+}
+
+/** A venue call failed in a way that may pass; retry with backoff, then reconcile by client order ID. */
+export class TemporaryVenueError extends Error {
+  override name = 'TemporaryVenueError';
+}
+
+/** A venue reply did not have the shape its protocol promises; do not trust it, reconcile instead. */
+export class VenueReplyError extends InvalidInputError {
+  override name = 'VenueReplyError';
+}

@@ -1,0 +1,70 @@
+import type { Decimal } from './decimal.ts';
+import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId, VenueOrderId } from './ids.ts';
+import type { OrderType, Side } from './intent.ts';
+
+export type OrderStatus = 'PENDING_SUBMIT' | 'ACCEPTED' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING_SUBMIT', 'ACCEPTED', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'];
+
+export function isOpenStatus(status: OrderStatus): boolean {
+  return status === 'PENDING_SUBMIT' || status === 'ACCEPTED' || status === 'PARTIALLY_FILLED';
+}
+
+export type TimeInForce = 'GTC' | 'IOC';
+
+/** The command sent to a venue. Written to the bot's ledger before it is sent. */
+export interface SubmitOrder {
+  clientOrderId: ClientOrderId;
+  botId: BotId;
+  subAccountId: SubAccountId;
+  intentId: IntentId;
+  instrumentId: InstrumentId;
+  role: OrderRole;
+  side: Side;
+  type: OrderType;
+  quantity: Decimal;
+  limitPrice: Decimal | null;
+  triggerPrice: Decimal | null;
+  timeInForce: TimeInForce;
+  reduceOnly: boolean;
+  /**
+   * For protective orders: the entry they protect. The venue activates a child when its parent fills and
+   * cancels the other children of the same parent when one of them fills (one cancels the other).
+   */
+  parentClientOrderId: ClientOrderId | null;
+  /** True for bracket children that must wait for the parent's fill; false for a replacement stop on a filled entry. */
+  activatesOnParentFill: boolean;
+}
+
+export interface Fill {
+  tradeId: TradeId;
+  clientOrderId: ClientOrderId;
+  instrumentId: InstrumentId;
+  side: Side;
+  quantity: Decimal;
+  price: Decimal;
+  /** In the quote currency; positive is paid, negative is a rebate. */
+  fee: Decimal;
+  liquidity: 'MAKER' | 'TAKER';
+  at: number;
+}
+
+/** Why a venue refused or ended an order; the venue's own words stay in the detail. */
+export const REJECTION_REASONS = [
+  'DUPLICATE_CLIENT_ORDER_ID',
+  'INSUFFICIENT_BALANCE',
+  'INVALID_ORDER',
+  'UNKNOWN_INSTRUMENT',
+  'REDUCE_ONLY_WOULD_INCREASE',
+  'UNKNOWN_ORDER',
+  'VENUE_ERROR',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Events from a venue, past tense. Every one names the order by its client order ID. */
+export type ExecutionReport =
+  | { type: 'ORDER_ACCEPTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; venueOrderId: VenueOrderId; at: number }
+  | { type: 'ORDER_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number }
+  | { type: 'ORDER_CANCELED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; detail: string; at: number }
+  | { type: 'ORDER_EXPIRED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; detail: string; at: number }
+  | { type: 'ORDER_FILLED'; subAccountId: SubAccountId; fill: Fill; cumulativeQuantity: Decimal; leavesQuantity: Decimal }
+  | { type: 'CANCEL_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number };

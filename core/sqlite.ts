@@ -1,0 +1,122 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { InvariantViolation, StoreLockedError } from './errors.ts';
+
+/** One schema step; applied in order, each inside its own transaction, and recorded in user_version. */
+export interface Migration {
+  version: number;
+  statements: string;
+}
+
+/**
+ * How much a commit survives. NORMAL (WAL): a committed transaction survives any crash of this process,
+ * which is what crash-only recovery needs; FULL also survives power loss, at the cost of an fsync per commit.
+ */
+export type Durability = 'NORMAL' | 'FULL';
+
+export interface OpenedDatabase {
+  db: DatabaseSync;
+  /** Releases the writer lock and closes the file. */
+  close(): void;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `<file>.lock` for this process; a lock left by a dead process is taken over, a live one refuses. */
+function acquireWriterLock(path: string): () => void {
+  const lockPath = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          unlinkSync(lockPath);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isSafeInteger(holder) && holder !== process.pid && processIsAlive(holder)) {
+        throw new StoreLockedError(`${path} is already open for writing by process ${holder}; one writer per file`);
+      }
+      if (holder === process.pid) {
+        throw new StoreLockedError(`${path} is already open for writing in this process; one writer per file`);
+      }
+      unlinkSync(lockPath);
+    }
+  }
+  throw new StoreLockedError(`could not take the writer lock on ${path}`);
+}
+
+/** Opens (creating if needed) a SQLite file in WAL mode as its only writer, and migrates it. */
+export function openDatabase(path: string, migrations: readonly Migration[], durability: Durability = 'NORMAL'): OpenedDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const release = path === ':memory:' ? () => {} : acquireWriterLock(path);
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;`);
+    migrate(db, migrations, path);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return {
+    db,
+    close() {
+      if (db.isOpen) db.close();
+      release();
+    },
+  };
+}
+
+/** Opens a file written by another process, for reading only (operator tools, bots reading their own ledger). */
+export function openDatabaseReadOnly(path: string): DatabaseSync {
+  const db = new DatabaseSync(path, { readOnly: true });
+  db.exec('PRAGMA busy_timeout = 5000;');
+  return db;
+}
+
+function migrate(db: DatabaseSync, migrations: readonly Migration[], path: string): void {
+  const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  const current = row.user_version;
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    throw new InvariantViolation(`${path} has schema version ${current}, newer than this build knows (${latest}); refusing to touch it`);
+  }
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    transaction(db, () => {
+      db.exec(migration.statements);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    });
+  }
+}
+
+/** Runs `work` in one transaction; a throw rolls everything back so no half-written state survives. */
+export function transaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}

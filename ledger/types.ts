@@ -1,0 +1,98 @@
+import type { Decimal } from '../core/decimal.ts';
+import type { BotId, ClientOrderId, InstrumentId, OrderRole, VenueOrderId } from '../core/ids.ts';
+import type { ExecutionReport, Fill, OrderStatus, SubmitOrder } from '../core/order.ts';
+
+/** An order as the ledger knows it: the command as sent, plus what the venue has said since. */
+export interface OrderRecord extends SubmitOrder {
+  /** The sequence inside the client order ID; orders are listed in this order. */
+  sequence: number;
+  createdAt: number;
+  status: OrderStatus;
+  venueOrderId: VenueOrderId | null;
+  filledQuantity: Decimal;
+  /** Volume-weighted average fill price; null until the first fill. */
+  averageFillPrice: Decimal | null;
+  updatedAt: number;
+  /** The venue's last words on this order (rejection or cancel detail); empty when none. */
+  detail: string;
+}
+
+/**
+ * A netted position per instrument, derived from fills only.
+ * quantity and costBasis are signed (short is negative); unrealized PnL at a mark is quantity × mark − costBasis.
+ */
+export interface PositionRecord {
+  instrumentId: InstrumentId;
+  quantity: Decimal;
+  costBasis: Decimal;
+  /** costBasis / quantity, zero when flat; for display and risk, never for PnL arithmetic. */
+  averageEntryPrice: Decimal;
+  /** Gross realized PnL over the ledger's whole life on this instrument, fees not deducted. */
+  realizedPnl: Decimal;
+  /** Fees paid over the ledger's whole life on this instrument. */
+  fees: Decimal;
+  /** Distinct entry orders that have filled into the current position: 1 for a fresh position, 2 after one add. */
+  entryOrders: number;
+  updatedAt: number;
+}
+
+export interface EquitySnapshot {
+  at: number;
+  /** Capital plus realized PnL minus fees. */
+  balance: Decimal;
+  unrealizedPnl: Decimal;
+  equity: Decimal;
+}
+
+/** What applying one execution report did. */
+export interface ReportApplied {
+  /** The order after the report; null when the report named an order this ledger never recorded. */
+  order: OrderRecord | null;
+  /** True when the report was already applied (a fill's trade ID seen before, a repeated terminal event). */
+  duplicate: boolean;
+  /** The position after a fill; null for reports without a fill. */
+  position: PositionRecord | null;
+  fill: Fill | null;
+}
+
+/**
+ * One bot's ledger: one SQLite file, one writer. Orders, order events and fills are append-only; positions
+ * are derived from fills. An order is recorded before it is sent, so a crash in between is recoverable by
+ * client order ID.
+ */
+export interface Ledger {
+  readonly botId: BotId;
+  /** Base-36 ledger creation time, part of every client order ID this ledger makes. */
+  readonly epoch: string;
+  readonly path: string;
+
+  /** Reserves the next client order ID; it becomes durable when an order carrying it is recorded. */
+  allocateClientOrderId(role: OrderRole): ClientOrderId;
+  /** Writes orders as PENDING_SUBMIT in one transaction; refuses an ID it already holds or did not allocate. */
+  recordOrders(orders: readonly SubmitOrder[], at: number): OrderRecord[];
+  /** Appends a venue event; fills are idempotent on trade ID and update the position in the same transaction. */
+  applyReport(report: ExecutionReport): ReportApplied;
+
+  order(clientOrderId: ClientOrderId): OrderRecord | null;
+  openOrders(): OrderRecord[];
+  /** Newest first. */
+  recentOrders(limit: number): OrderRecord[];
+  fills(): Fill[];
+  position(instrumentId: InstrumentId): PositionRecord | null;
+  /** Non-flat positions. */
+  openPositions(): PositionRecord[];
+  /** Every instrument ever traded, flat ones included, for realized PnL and fees. */
+  allPositions(): PositionRecord[];
+
+  /** Deposits (positive) and withdrawals (negative) of quote currency. */
+  recordCapital(amount: Decimal, at: number, note: string): void;
+  capital(): Decimal;
+  /** Capital plus realized PnL minus fees. */
+  balance(): Decimal;
+  /** Balance plus unrealized PnL at the given marks; a position without a mark is valued at its cost. */
+  equity(marks: ReadonlyMap<InstrumentId, Decimal>, at: number): EquitySnapshot;
+  recordEquitySnapshot(snapshot: EquitySnapshot): void;
+  equitySnapshots(sinceMs: number): EquitySnapshot[];
+
+  close(): void;
+}
