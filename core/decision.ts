@@ -23,6 +23,9 @@ export const DECISION_REASONS = [
   'UNKNOWN_INSTRUMENT',
   'NO_MARK_PRICE',
   'NOTHING_TO_REDUCE',
+  'EXCEEDS_POSITION',
+  'NOT_OWN_ORDER',
+  'ORDER_NOT_OPEN',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 

@@ -79,15 +79,19 @@ const CLIENT_ORDER_ID_PATTERN = /^([a-z][a-z0-9-]{0,15})_([0-9a-z]{8})_([ESTC])(
 
 export interface ClientOrderIdParts {
   bot: BotId;
-  /** The ledger's creation time in ms, base 36. */
+  /** The ledger's creation time in ms since 2000-01-01, base 36. */
   epoch: string;
   role: OrderRole;
   sequence: number;
 }
 
+/** Epochs count ms from 2000-01-01 so that 8 base-36 digits last until 2089. */
+const EPOCH_ORIGIN_MS = Date.UTC(2000, 0, 1);
+
 export function formatLedgerEpoch(createdAtMs: number): string {
-  if (!Number.isSafeInteger(createdAtMs) || createdAtMs < 0) throw new InvalidInputError(`ledger epoch must be a non-negative integer of ms, got ${createdAtMs}`);
-  const text = createdAtMs.toString(36);
+  if (!Number.isSafeInteger(createdAtMs)) throw new InvalidInputError(`ledger epoch must be an integer of ms, got ${createdAtMs}`);
+  // A backtest clock may sit before the origin; its ledger never meets a venue, so clamping is harmless.
+  const text = Math.max(0, createdAtMs - EPOCH_ORIGIN_MS).toString(36);
   if (text.length > EPOCH_LENGTH) throw new InvalidInputError(`ledger epoch ${createdAtMs} does not fit ${EPOCH_LENGTH} base-36 digits`);
   return text.padStart(EPOCH_LENGTH, '0');
 }

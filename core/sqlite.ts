@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
 import { InvariantViolation, StoreLockedError } from './errors.ts';
 
 /** One schema step; applied in order, each inside its own transaction, and recorded in user_version. */
@@ -118,5 +119,83 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
   } catch (error) {
     db.exec('ROLLBACK');
     throw error;
+  }
+}
+
+/** Writes per commit before the batch commits early; bounds how much a crash can lose and how large a commit grows. */
+const MAX_WRITES_PER_COMMIT = 1000;
+
+/**
+ * Group commit. A commit costs far more than the writes in it, so writes join one open transaction that commits
+ * at the end of the current tick (or after MAX_WRITES_PER_COMMIT writes, or when flushed). A crash can therefore
+ * lose the writes of the current tick only; a caller that must have a write on disk before it acts (an order
+ * before it is sent) calls commit(). A failed write or commit leaves memory ahead of the file, so `fail` must
+ * close the store and let recovery take over.
+ */
+export class GroupCommit {
+  readonly #db: DatabaseSync;
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
+  readonly #beforeCommit: () => void;
+  readonly #fail: (error: unknown) => never;
+  #open = false;
+  #writes = 0;
+  #scheduled = false;
+
+  constructor(db: DatabaseSync, beforeCommit: () => void, fail: (error: unknown) => never) {
+    this.#db = db;
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#beforeCommit = beforeCommit;
+    this.#fail = fail;
+  }
+
+  /** `work` makes the writes and the in-memory changes they stand for, so an early commit never splits them. */
+  write<T>(work: () => T): T {
+    let result: T;
+    try {
+      if (!this.#open) this.#beginAndSchedule();
+      result = work();
+    } catch (error) {
+      this.#fail(error);
+    }
+    this.#writes += 1;
+    if (this.#writes >= MAX_WRITES_PER_COMMIT) this.commit();
+    return result;
+  }
+
+  #beginAndSchedule(): void {
+    this.#begin.run();
+    this.#open = true;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.commit();
+    });
+  }
+
+  commit(): void {
+    if (!this.#open) return;
+    try {
+      this.#beforeCommit();
+      this.#commit.run();
+    } catch (error) {
+      this.#fail(error);
+    }
+    this.#open = false;
+    this.#writes = 0;
+  }
+
+  /** Drops the open transaction; only used on the way to closing after a failure. */
+  rollback(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#writes = 0;
+    try {
+      this.#db.exec('ROLLBACK');
+    } catch {
+      // SQLite may already have rolled back on the error itself.
+    }
   }
 }

@@ -24,7 +24,8 @@ export interface Venue {
   readonly name: string;
   submitOrder(order: SubmitOrder): Promise<void>;
   cancelOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<void>;
-  onExecutionReport(listener: (report: ExecutionReport) => void): void;
+  /** Registers a listener for every report on every sub-account; returns the way to stop listening. */
+  onExecutionReport(listener: (report: ExecutionReport) => void): () => void;
   openOrders(subAccountId: SubAccountId): Promise<VenueOpenOrder[]>;
   positions(subAccountId: SubAccountId): Promise<VenuePosition[]>;
   /** Cash balance in the quote currency, excluding unrealized PnL. */
