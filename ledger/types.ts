@@ -1,5 +1,5 @@
 import type { Decimal } from '../core/decimal.ts';
-import type { BotId, ClientOrderId, InstrumentId, OrderRole, VenueOrderId } from '../core/ids.ts';
+import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, VenueOrderId } from '../core/ids.ts';
 import type { ExecutionReport, Fill, OrderStatus, SubmitOrder } from '../core/order.ts';
 
 /** An order as the ledger knows it: the command as sent, plus what the venue has said since. */
@@ -74,6 +74,8 @@ export interface Ledger {
   applyReport(report: ExecutionReport): ReportApplied;
 
   order(clientOrderId: ClientOrderId): OrderRecord | null;
+  /** The orders an intent became, in sequence order; empty when it became none. */
+  ordersForIntent(intentId: IntentId): OrderRecord[];
   openOrders(): OrderRecord[];
   /** Newest first. */
   recentOrders(limit: number): OrderRecord[];

@@ -1,0 +1,618 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { Decimal } from '../core/decimal.ts';
+import { InvalidInputError, InvariantViolation } from '../core/errors.ts';
+import type { Clock } from '../core/clock.ts';
+import { formatLedgerEpoch, makeClientOrderId, parseClientOrderId } from '../core/ids.ts';
+import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId, VenueOrderId } from '../core/ids.ts';
+import type { OrderType, Side } from '../core/intent.ts';
+import { isOpenStatus } from '../core/order.ts';
+import type { ExecutionReport, Fill, OrderStatus, SubmitOrder, TimeInForce } from '../core/order.ts';
+import { GroupCommit, openDatabase, transaction } from '../core/sqlite.ts';
+import type { Durability, OpenedDatabase } from '../core/sqlite.ts';
+import { applyFill, unrealizedPnl } from './position.ts';
+import { LEDGER_MIGRATIONS } from './schema.ts';
+import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord, ReportApplied } from './types.ts';
+
+export interface OpenLedgerOptions {
+  path: string;
+  botId: BotId;
+  clock: Clock;
+  durability?: Durability;
+}
+
+/** An order in memory: the record handed out (as copies), plus the fill notional its average price comes from. */
+interface OrderState {
+  record: OrderRecord;
+  filledNotional: Decimal;
+}
+
+/** A report as the order reducer sees it; live reports and recovery replay go through the same reducer. */
+interface OrderEvent {
+  type: ExecutionReport['type'];
+  venueOrderId: VenueOrderId | null;
+  detail: string;
+  at: number;
+  fill: { quantity: Decimal; price: Decimal; leavesQuantity: Decimal } | null;
+}
+
+/** next is null when the event changes nothing and is not recorded. */
+interface Reduced {
+  next: OrderState | null;
+  duplicate: boolean;
+}
+
+/** The status lifecycle; a terminal order stays terminal, so late or repeated reports never reopen it. */
+function reduceOrder(state: OrderState, event: OrderEvent): Reduced {
+  const record = state.record;
+  const open = isOpenStatus(record.status);
+  const updatedAt = Math.max(record.updatedAt, event.at);
+  const withRecord = (changes: Partial<OrderRecord>): OrderState => ({ ...state, record: { ...record, ...changes, updatedAt } });
+  switch (event.type) {
+    case 'ORDER_ACCEPTED':
+      if (record.status === 'PENDING_SUBMIT') return { next: withRecord({ status: 'ACCEPTED', venueOrderId: event.venueOrderId }), duplicate: false };
+      // A late acceptance still tells us the venue's ID when fills arrived first.
+      if (record.venueOrderId === null && event.venueOrderId !== null) return { next: withRecord({ venueOrderId: event.venueOrderId }), duplicate: true };
+      return { next: null, duplicate: true };
+    case 'ORDER_REJECTED':
+    case 'ORDER_CANCELED':
+    case 'ORDER_EXPIRED': {
+      if (!open) return { next: null, duplicate: true };
+      const status: OrderStatus = event.type === 'ORDER_REJECTED' ? 'REJECTED' : event.type === 'ORDER_CANCELED' ? 'CANCELED' : 'EXPIRED';
+      return { next: withRecord({ status, detail: event.detail }), duplicate: false };
+    }
+    case 'CANCEL_REJECTED':
+      return { next: withRecord({ detail: event.detail }), duplicate: false };
+    case 'ORDER_FILLED': {
+      if (event.fill === null) throw new InvariantViolation(`fill event for ${record.clientOrderId} has no fill`);
+      const filledQuantity = record.filledQuantity.add(event.fill.quantity);
+      const filledNotional = state.filledNotional.add(event.fill.quantity.mul(event.fill.price));
+      const status: OrderStatus = !open ? record.status : event.fill.leavesQuantity.isZero() ? 'FILLED' : 'PARTIALLY_FILLED';
+      return {
+        next: { filledNotional, record: { ...record, status, filledQuantity, averageFillPrice: filledNotional.div(filledQuantity), updatedAt } },
+        duplicate: false,
+      };
+    }
+  }
+}
+
+function fillEvent(fill: Fill, leavesQuantity: Decimal): OrderEvent {
+  return { type: 'ORDER_FILLED', venueOrderId: null, detail: '', at: fill.at, fill: { quantity: fill.quantity, price: fill.price, leavesQuantity } };
+}
+
+function reportDetail(report: Exclude<ExecutionReport, { type: 'ORDER_FILLED' }>): string {
+  switch (report.type) {
+    case 'ORDER_ACCEPTED':
+      return '';
+    case 'ORDER_REJECTED':
+    case 'CANCEL_REJECTED':
+      return report.detail === '' ? report.reason : `${report.reason}: ${report.detail}`;
+    case 'ORDER_CANCELED':
+    case 'ORDER_EXPIRED':
+      return report.detail;
+  }
+}
+
+const decimalOrNull = (value: Decimal | null): string | null => (value === null ? null : value.toString());
+const parseOrNull = (value: string | null): Decimal | null => (value === null ? null : Decimal.parse(value));
+
+interface OrderRow {
+  client_order_id: string;
+  sequence: number;
+  bot: string;
+  sub_account: string;
+  intent_id: string;
+  instrument: string;
+  role: string;
+  side: string;
+  type: string;
+  quantity: string;
+  limit_price: string | null;
+  trigger_price: string | null;
+  time_in_force: string;
+  reduce_only: number;
+  parent_client_order_id: string | null;
+  activates_on_parent_fill: number;
+  created_at: number;
+}
+
+interface EventRow {
+  client_order_id: string;
+  type: Exclude<ExecutionReport['type'], 'ORDER_FILLED'>;
+  venue_order_id: string | null;
+  detail: string;
+  at: number;
+}
+
+interface FillRow {
+  trade_id: string;
+  sequence: number;
+  client_order_id: string;
+  instrument: string;
+  side: string;
+  quantity: string;
+  price: string;
+  fee: string;
+  liquidity: string;
+  leaves_quantity: string;
+  at: number;
+}
+
+interface PositionRow {
+  instrument: string;
+  quantity: string;
+  cost_basis: string;
+  realized_pnl: string;
+  fees: string;
+  entry_orders: number;
+  updated_at: number;
+}
+
+function orderFromRow(row: OrderRow): OrderRecord {
+  return {
+    clientOrderId: row.client_order_id as ClientOrderId,
+    botId: row.bot as BotId,
+    subAccountId: row.sub_account as SubAccountId,
+    intentId: row.intent_id as IntentId,
+    instrumentId: row.instrument as InstrumentId,
+    role: row.role as OrderRole,
+    side: row.side as Side,
+    type: row.type as OrderType,
+    quantity: Decimal.parse(row.quantity),
+    limitPrice: parseOrNull(row.limit_price),
+    triggerPrice: parseOrNull(row.trigger_price),
+    timeInForce: row.time_in_force as TimeInForce,
+    reduceOnly: row.reduce_only === 1,
+    parentClientOrderId: row.parent_client_order_id as ClientOrderId | null,
+    activatesOnParentFill: row.activates_on_parent_fill === 1,
+    sequence: row.sequence,
+    createdAt: row.created_at,
+    status: 'PENDING_SUBMIT',
+    venueOrderId: null,
+    filledQuantity: Decimal.ZERO,
+    averageFillPrice: null,
+    updatedAt: row.created_at,
+    detail: '',
+  };
+}
+
+function fillFromRow(row: FillRow): Fill {
+  return {
+    tradeId: row.trade_id as TradeId,
+    clientOrderId: row.client_order_id as ClientOrderId,
+    instrumentId: row.instrument as InstrumentId,
+    side: row.side as Side,
+    quantity: Decimal.parse(row.quantity),
+    price: Decimal.parse(row.price),
+    fee: Decimal.parse(row.fee),
+    liquidity: row.liquidity as Fill['liquidity'],
+    at: row.at,
+  };
+}
+
+/** The cache row a position is stored as; compared as text on open, so a corrupted or stale row is caught. */
+function positionRow(position: PositionRecord): PositionRow {
+  return {
+    instrument: position.instrumentId,
+    quantity: position.quantity.toString(),
+    cost_basis: position.costBasis.toString(),
+    realized_pnl: position.realizedPnl.toString(),
+    fees: position.fees.toString(),
+    entry_orders: position.entryOrders,
+    updated_at: position.updatedAt,
+  };
+}
+
+function samePositionRow(a: PositionRow, b: PositionRow | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.quantity === b.quantity &&
+    a.cost_basis === b.cost_basis &&
+    a.realized_pnl === b.realized_pnl &&
+    a.fees === b.fees &&
+    a.entry_orders === b.entry_orders &&
+    a.updated_at === b.updated_at
+  );
+}
+
+class SqliteLedger implements Ledger {
+  readonly botId: BotId;
+  readonly epoch: string;
+  readonly path: string;
+
+  readonly #opened: OpenedDatabase;
+  readonly #db: DatabaseSync;
+  readonly #batch: GroupCommit;
+  readonly #orders = new Map<ClientOrderId, OrderState>();
+  /** Every order ID by ascending sequence, for newest-first listings without a sort. */
+  readonly #bySequence: ClientOrderId[] = [];
+  readonly #open = new Set<ClientOrderId>();
+  readonly #allocated = new Set<ClientOrderId>();
+  /** Orders by the intent that made them, so a replayed intent finds its orders without a query. */
+  readonly #byIntent = new Map<IntentId, ClientOrderId[]>();
+  readonly #positions = new Map<InstrumentId, PositionRecord>();
+  /** Positions changed by fills in the open transaction; their cache rows are written once, just before it commits. */
+  readonly #dirtyPositions = new Set<InstrumentId>();
+  #nextOrderSequence = 1;
+  #nextFillSequence = 1;
+  #capital = Decimal.ZERO;
+  #closed = false;
+
+  readonly #insertOrder: StatementSync;
+  readonly #insertEvent: StatementSync;
+  readonly #insertFill: StatementSync;
+  readonly #upsertPosition: StatementSync;
+  readonly #insertCapital: StatementSync;
+  readonly #insertSnapshot: StatementSync;
+  readonly #selectFills: StatementSync;
+  readonly #selectSnapshots: StatementSync;
+
+  constructor(opened: OpenedDatabase, options: OpenLedgerOptions) {
+    this.#opened = opened;
+    this.#db = opened.db;
+    this.path = options.path;
+    this.botId = options.botId;
+    this.epoch = this.#claim(options);
+    const db = this.#db;
+    this.#batch = new GroupCommit(
+      db,
+      () => this.#writeDirtyPositions(),
+      (error) => this.#failed(error),
+    );
+    this.#insertOrder = db.prepare(
+      `INSERT INTO orders (client_order_id, sequence, bot, sub_account, intent_id, instrument, role, side, type, quantity, limit_price,
+         trigger_price, time_in_force, reduce_only, parent_client_order_id, activates_on_parent_fill, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertEvent = db.prepare('INSERT INTO order_events (client_order_id, type, venue_order_id, detail, at) VALUES (?, ?, ?, ?, ?)');
+    this.#insertFill = db.prepare(
+      `INSERT INTO fills (trade_id, sequence, client_order_id, instrument, side, quantity, price, fee, liquidity, leaves_quantity, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trade_id) DO NOTHING`,
+    );
+    this.#upsertPosition = db.prepare(
+      `INSERT INTO positions (instrument, quantity, cost_basis, realized_pnl, fees, entry_orders, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (instrument) DO UPDATE SET quantity = excluded.quantity, cost_basis = excluded.cost_basis, realized_pnl = excluded.realized_pnl,
+         fees = excluded.fees, entry_orders = excluded.entry_orders, updated_at = excluded.updated_at`,
+    );
+    this.#insertCapital = db.prepare('INSERT INTO capital (amount, at, note) VALUES (?, ?, ?)');
+    this.#insertSnapshot = db.prepare('INSERT INTO equity_snapshots (at, balance, unrealized_pnl, equity) VALUES (?, ?, ?, ?)');
+    this.#selectFills = db.prepare('SELECT * FROM fills ORDER BY sequence');
+    this.#selectSnapshots = db.prepare('SELECT at, balance, unrealized_pnl, equity FROM equity_snapshots WHERE at >= ? ORDER BY at, id');
+    this.#recover();
+  }
+
+  /** Records who owns a new file, or checks that an existing one is this bot's; returns the ledger epoch. */
+  #claim(options: OpenLedgerOptions): string {
+    const row = this.#db.prepare('SELECT bot_id, epoch FROM meta WHERE id = 1').get() as { bot_id: string; epoch: string } | undefined;
+    if (row !== undefined) {
+      if (row.bot_id !== options.botId) {
+        throw new InvariantViolation(`${options.path} is the ledger of bot "${row.bot_id}", not "${options.botId}"; refusing to open it`);
+      }
+      return row.epoch;
+    }
+    const createdAt = options.clock.now();
+    const epoch = formatLedgerEpoch(createdAt);
+    this.#db.prepare('INSERT INTO meta (id, bot_id, epoch, created_at) VALUES (1, ?, ?, ?)').run(options.botId, epoch, createdAt);
+    return epoch;
+  }
+
+  /**
+   * Opening is recovery: order state is replayed from orders, order_events and fills, and positions are refolded
+   * from fills. Events are replayed before fills, which gives the live result because a terminal event is only
+   * recorded while the order is open and a fill never changes a terminal status.
+   */
+  #recover(): void {
+    const db = this.#db;
+    for (const row of db.prepare('SELECT * FROM orders ORDER BY sequence').iterate() as Iterable<OrderRow>) {
+      const record = orderFromRow(row);
+      this.#orders.set(record.clientOrderId, { record, filledNotional: Decimal.ZERO });
+      this.#bySequence.push(record.clientOrderId);
+      this.#indexIntent(record);
+      this.#nextOrderSequence = record.sequence + 1;
+    }
+    for (const row of db.prepare('SELECT * FROM order_events ORDER BY id').iterate() as Iterable<EventRow>) {
+      const state = this.#recordedOrder(row.client_order_id, 'an event');
+      const event: OrderEvent = { type: row.type, venueOrderId: row.venue_order_id as VenueOrderId | null, detail: row.detail, at: row.at, fill: null };
+      const { next } = reduceOrder(state, event);
+      if (next !== null) this.#orders.set(state.record.clientOrderId, next);
+    }
+    for (const row of this.#selectFills.iterate() as Iterable<FillRow>) {
+      const fill = fillFromRow(row);
+      const state = this.#recordedOrder(fill.clientOrderId, `fill ${fill.tradeId}`);
+      const firstFillOfOrder = state.record.filledQuantity.isZero();
+      const event: OrderEvent = fillEvent(fill, Decimal.parse(row.leaves_quantity));
+      this.#orders.set(fill.clientOrderId, reduceOrder(state, event).next ?? state);
+      this.#positions.set(fill.instrumentId, applyFill(this.#positions.get(fill.instrumentId) ?? null, { ...fill, role: state.record.role, firstFillOfOrder }));
+      this.#nextFillSequence = row.sequence + 1;
+    }
+    for (const [id, state] of this.#orders) if (isOpenStatus(state.record.status)) this.#open.add(id);
+    this.#repairPositionCache();
+    for (const row of db.prepare('SELECT amount FROM capital ORDER BY id').iterate() as Iterable<{ amount: string }>) {
+      this.#capital = this.#capital.add(Decimal.parse(row.amount));
+    }
+  }
+
+  #recordedOrder(id: string, what: string): OrderState {
+    const state = this.#orders.get(id as ClientOrderId);
+    if (state === undefined) throw new InvariantViolation(`${this.path}: ${what} names order ${id}, which is not recorded`);
+    return state;
+  }
+
+  /** The cache is only a convenience for readers of the file; fills are the truth, so a stale cache is rewritten. */
+  #repairPositionCache(): void {
+    const cached = new Map<string, PositionRow>();
+    for (const row of this.#db.prepare('SELECT * FROM positions').iterate() as Iterable<PositionRow>) cached.set(row.instrument, row);
+    const computed = [...this.#positions.values()].map(positionRow);
+    if (cached.size === computed.length && computed.every((row) => samePositionRow(row, cached.get(row.instrument)))) return;
+    transaction(this.#db, () => {
+      this.#db.exec('DELETE FROM positions');
+      for (const row of computed) this.#writePosition(row);
+    });
+  }
+
+  #writePosition(row: PositionRow): void {
+    this.#upsertPosition.run(row.instrument, row.quantity, row.cost_basis, row.realized_pnl, row.fees, row.entry_orders, row.updated_at);
+  }
+
+  #writeDirtyPositions(): void {
+    for (const instrumentId of this.#dirtyPositions) this.#writePosition(positionRow(this.#positions.get(instrumentId) as PositionRecord));
+    this.#dirtyPositions.clear();
+  }
+
+  /** After a failed write memory is ahead of the file; only reopening (recovery) makes them agree again. */
+  #failed(error: unknown): never {
+    this.#batch.rollback();
+    this.#closed = true;
+    this.#opened.close();
+    throw new InvariantViolation(`ledger ${this.path} failed to write and closed itself; reopen it to recover`, { cause: error });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvariantViolation(`ledger ${this.path} is closed`);
+  }
+
+  allocateClientOrderId(role: OrderRole): ClientOrderId {
+    this.#assertOpen();
+    const id = makeClientOrderId(this.botId, this.epoch, role, this.#nextOrderSequence);
+    this.#nextOrderSequence += 1;
+    this.#allocated.add(id);
+    return id;
+  }
+
+  /** Commits at once, together with anything pending: an order must be durable before it is sent. */
+  recordOrders(orders: readonly SubmitOrder[], at: number): OrderRecord[] {
+    this.#assertOpen();
+    const batch = new Set<ClientOrderId>(orders.map((order) => order.clientOrderId));
+    if (batch.size !== orders.length) throw new InvariantViolation('recordOrders was given the same client order ID twice');
+    const records = orders.map((order) => this.#checkNewOrder(order, batch, at));
+    this.#batch.write(() => {
+      for (const r of records) {
+        this.#insertOrder.run(
+          r.clientOrderId, r.sequence, r.botId, r.subAccountId, r.intentId, r.instrumentId, r.role, r.side, r.type, r.quantity.toString(),
+          decimalOrNull(r.limitPrice), decimalOrNull(r.triggerPrice), r.timeInForce, r.reduceOnly ? 1 : 0, r.parentClientOrderId,
+          r.activatesOnParentFill ? 1 : 0, r.createdAt,
+        );
+        this.#orders.set(r.clientOrderId, { record: r, filledNotional: Decimal.ZERO });
+        this.#insertBySequence(r);
+        this.#indexIntent(r);
+        this.#open.add(r.clientOrderId);
+        this.#allocated.delete(r.clientOrderId);
+      }
+    });
+    this.#batch.commit();
+    return records.map((record) => ({ ...record }));
+  }
+
+  #checkNewOrder(order: SubmitOrder, batch: ReadonlySet<ClientOrderId>, at: number): OrderRecord {
+    const id = order.clientOrderId;
+    const parts = parseClientOrderId(id);
+    if (parts.bot !== this.botId || parts.epoch !== this.epoch || order.botId !== this.botId) {
+      throw new InvariantViolation(`order ${id} for bot "${order.botId}" does not belong to this ledger (bot "${this.botId}", epoch ${this.epoch})`);
+    }
+    if (this.#orders.has(id)) throw new InvariantViolation(`order ${id} is already recorded; a client order ID is never reused`);
+    if (!this.#allocated.has(id)) throw new InvariantViolation(`order ${id} was never allocated by this ledger`);
+    if (parts.role !== order.role) throw new InvariantViolation(`order ${id} is marked ${parts.role} but its role is ${order.role}`);
+    if (!order.quantity.isPositive()) throw new InvalidInputError(`order ${id} quantity must be positive, got ${order.quantity.toString()}`);
+    const parent = order.parentClientOrderId;
+    if (parent !== null && !this.#orders.has(parent) && !batch.has(parent)) {
+      throw new InvariantViolation(`order ${id} names parent ${parent}, which is neither recorded nor in the same batch`);
+    }
+    return {
+      clientOrderId: id,
+      botId: order.botId,
+      subAccountId: order.subAccountId,
+      intentId: order.intentId,
+      instrumentId: order.instrumentId,
+      role: order.role,
+      side: order.side,
+      type: order.type,
+      quantity: order.quantity,
+      limitPrice: order.limitPrice,
+      triggerPrice: order.triggerPrice,
+      timeInForce: order.timeInForce,
+      reduceOnly: order.reduceOnly,
+      parentClientOrderId: parent,
+      activatesOnParentFill: order.activatesOnParentFill,
+      sequence: parts.sequence,
+      createdAt: at,
+      status: 'PENDING_SUBMIT',
+      venueOrderId: null,
+      filledQuantity: Decimal.ZERO,
+      averageFillPrice: null,
+      updatedAt: at,
+      detail: '',
+    };
+  }
+
+  #indexIntent(record: OrderRecord): void {
+    const list = this.#byIntent.get(record.intentId);
+    if (list === undefined) this.#byIntent.set(record.intentId, [record.clientOrderId]);
+    else list.push(record.clientOrderId);
+  }
+
+  ordersForIntent(intentId: IntentId): OrderRecord[] {
+    return (this.#byIntent.get(intentId) ?? []).map((id) => this.order(id)).filter((order): order is OrderRecord => order !== null);
+  }
+
+  #insertBySequence(record: OrderRecord): void {
+    const list = this.#bySequence;
+    let index = list.length;
+    // Orders are nearly always recorded in allocation order, so this walks back zero or one step.
+    while (index > 0 && (this.#orders.get(list[index - 1] as ClientOrderId)?.record.sequence ?? 0) > record.sequence) index -= 1;
+    list.splice(index, 0, record.clientOrderId);
+  }
+
+  applyReport(report: ExecutionReport): ReportApplied {
+    this.#assertOpen();
+    if (report.type === 'ORDER_FILLED') return this.#applyFill(report);
+    const state = this.#orders.get(report.clientOrderId);
+    if (state === undefined) return { order: null, duplicate: false, position: null, fill: null };
+    const venueOrderId = report.type === 'ORDER_ACCEPTED' ? report.venueOrderId : null;
+    const event: OrderEvent = { type: report.type, venueOrderId, detail: reportDetail(report), at: report.at, fill: null };
+    const { next, duplicate } = reduceOrder(state, event);
+    if (next !== null) {
+      this.#batch.write(() => {
+        this.#insertEvent.run(report.clientOrderId, report.type, venueOrderId, event.detail, report.at);
+        this.#setOrder(next);
+      });
+    }
+    return { order: { ...(next ?? state).record }, duplicate, position: null, fill: null };
+  }
+
+  #applyFill(report: Extract<ExecutionReport, { type: 'ORDER_FILLED' }>): ReportApplied {
+    const fill = report.fill;
+    const state = this.#orders.get(fill.clientOrderId);
+    if (state === undefined) return { order: null, duplicate: false, position: null, fill: null };
+    const order = state.record;
+    if (fill.instrumentId !== order.instrumentId || fill.side !== order.side) {
+      throw new InvariantViolation(
+        `fill ${fill.tradeId} (${fill.side} ${fill.instrumentId}) does not match order ${order.clientOrderId} (${order.side} ${order.instrumentId})`,
+      );
+    }
+    if (report.leavesQuantity.isNegative()) throw new InvalidInputError(`fill ${fill.tradeId} leaves a negative quantity`);
+    const position = applyFill(this.#positions.get(fill.instrumentId) ?? null, { ...fill, role: order.role, firstFillOfOrder: order.filledQuantity.isZero() });
+    const next = reduceOrder(state, fillEvent(fill, report.leavesQuantity)).next ?? state;
+    const applied = this.#batch.write(() => {
+      const inserted = this.#insertFill.run(
+        fill.tradeId, this.#nextFillSequence, fill.clientOrderId, fill.instrumentId, fill.side, fill.quantity.toString(), fill.price.toString(),
+        fill.fee.toString(), fill.liquidity, report.leavesQuantity.toString(), fill.at,
+      );
+      if (inserted.changes === 0) return false;
+      this.#nextFillSequence += 1;
+      this.#setOrder(next);
+      this.#positions.set(fill.instrumentId, position);
+      this.#dirtyPositions.add(fill.instrumentId);
+      return true;
+    });
+    if (!applied) return { order: { ...order }, duplicate: true, position: this.position(fill.instrumentId), fill: null };
+    return { order: { ...next.record }, duplicate: false, position: { ...position }, fill };
+  }
+
+  #setOrder(state: OrderState): void {
+    const id = state.record.clientOrderId;
+    this.#orders.set(id, state);
+    if (!isOpenStatus(state.record.status)) this.#open.delete(id);
+  }
+
+  order(clientOrderId: ClientOrderId): OrderRecord | null {
+    const state = this.#orders.get(clientOrderId);
+    return state === undefined ? null : { ...state.record };
+  }
+
+  openOrders(): OrderRecord[] {
+    return [...this.#open]
+      .map((id) => (this.#orders.get(id) as OrderState).record)
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((record) => ({ ...record }));
+  }
+
+  recentOrders(limit: number): OrderRecord[] {
+    const count = Math.max(0, Math.floor(limit));
+    const ids = count === 0 ? [] : this.#bySequence.slice(-count).reverse();
+    return ids.map((id) => ({ ...(this.#orders.get(id) as OrderState).record }));
+  }
+
+  fills(): Fill[] {
+    this.#assertOpen();
+    return (this.#selectFills.all() as unknown as FillRow[]).map(fillFromRow);
+  }
+
+  position(instrumentId: InstrumentId): PositionRecord | null {
+    const position = this.#positions.get(instrumentId);
+    return position === undefined ? null : { ...position };
+  }
+
+  openPositions(): PositionRecord[] {
+    return this.allPositions().filter((position) => !position.quantity.isZero());
+  }
+
+  allPositions(): PositionRecord[] {
+    return [...this.#positions.values()]
+      .sort((a, b) => (a.instrumentId < b.instrumentId ? -1 : a.instrumentId > b.instrumentId ? 1 : 0))
+      .map((position) => ({ ...position }));
+  }
+
+  recordCapital(amount: Decimal, at: number, note: string): void {
+    this.#assertOpen();
+    this.#batch.write(() => {
+      this.#insertCapital.run(amount.toString(), at, note);
+      this.#capital = this.#capital.add(amount);
+    });
+  }
+
+  capital(): Decimal {
+    return this.#capital;
+  }
+
+  balance(): Decimal {
+    let balance = this.#capital;
+    for (const position of this.#positions.values()) balance = balance.add(position.realizedPnl).sub(position.fees);
+    return balance;
+  }
+
+  equity(marks: ReadonlyMap<InstrumentId, Decimal>, at: number): EquitySnapshot {
+    let unrealized = Decimal.ZERO;
+    for (const position of this.#positions.values()) {
+      const mark = marks.get(position.instrumentId);
+      if (mark !== undefined && !position.quantity.isZero()) unrealized = unrealized.add(unrealizedPnl(position, mark));
+    }
+    const balance = this.balance();
+    return { at, balance, unrealizedPnl: unrealized, equity: balance.add(unrealized) };
+  }
+
+  recordEquitySnapshot(snapshot: EquitySnapshot): void {
+    this.#assertOpen();
+    this.#batch.write(() =>
+      this.#insertSnapshot.run(snapshot.at, snapshot.balance.toString(), snapshot.unrealizedPnl.toString(), snapshot.equity.toString()),
+    );
+  }
+
+  equitySnapshots(sinceMs: number): EquitySnapshot[] {
+    this.#assertOpen();
+    const rows = this.#selectSnapshots.all(sinceMs) as unknown as { at: number; balance: string; unrealized_pnl: string; equity: string }[];
+    return rows.map((row) => ({
+      at: row.at,
+      balance: Decimal.parse(row.balance),
+      unrealizedPnl: Decimal.parse(row.unrealized_pnl),
+      equity: Decimal.parse(row.equity),
+    }));
+  }
+
+  /** Commits anything pending, then releases the file. */
+  close(): void {
+    if (this.#closed) return;
+    this.#batch.commit();
+    this.#closed = true;
+    this.#opened.close();
+  }
+}
+
+/** Opens (creating if needed) one bot's ledger as its only writer; opening is crash recovery. */
+export function openLedger(options: OpenLedgerOptions): Ledger {
+  const opened = openDatabase(options.path, LEDGER_MIGRATIONS, options.durability ?? 'NORMAL');
+  try {
+    return new SqliteLedger(opened, options);
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
+}
