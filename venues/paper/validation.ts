@@ -1,0 +1,50 @@
+import type { Decimal } from '../../core/decimal.ts';
+import { checkMinimums, type Instrument } from '../../core/instrument.ts';
+import type { SubmitOrder } from '../../core/order.ts';
+import { isOpen, type PaperOrder } from './paper-order.ts';
+
+function priceProblem(instrument: Instrument, what: string, price: Decimal): string | null {
+  if (!price.isPositive()) return `${what} must be positive, got ${price.toString()}`;
+  if (!price.isMultipleOf(instrument.tickSize)) return `${what} ${price.toString()} is not a multiple of the tick size ${instrument.tickSize.toString()}`;
+  return null;
+}
+
+/** What is wrong with an order's own fields for this instrument, or null; the venue rejects it as INVALID_ORDER. */
+export function orderProblem(order: SubmitOrder, instrument: Instrument, lastPrice: Decimal | null): string | null {
+  const { quantity, limitPrice, triggerPrice, type } = order;
+  if (!quantity.isPositive()) return `quantity must be positive, got ${quantity.toString()}`;
+  if (!quantity.isMultipleOf(instrument.lotStep)) return `quantity ${quantity.toString()} is not a multiple of the lot step ${instrument.lotStep.toString()}`;
+
+  if (type === 'LIMIT' && limitPrice === null) return 'a LIMIT order needs a limit price';
+  if (type !== 'LIMIT' && limitPrice !== null) return `a ${type} order takes no limit price`;
+  if (type === 'STOP_MARKET' && triggerPrice === null) return 'a STOP_MARKET order needs a trigger price';
+  if (type !== 'STOP_MARKET' && triggerPrice !== null) return `a ${type} order takes no trigger price`;
+  const price = limitPrice ?? triggerPrice;
+  if (price !== null) {
+    const problem = priceProblem(instrument, limitPrice !== null ? 'limit price' : 'trigger price', price);
+    if (problem !== null) return problem;
+  }
+  const reference = price ?? lastPrice;
+  const minimums = reference === null ? null : checkMinimums(instrument, quantity, reference);
+  if (minimums !== null && !minimums.ok) return minimums.problem;
+  if (reference === null && quantity.lt(instrument.minQuantity)) {
+    return `quantity ${quantity.toString()} is below the minimum ${instrument.minQuantity.toString()} for ${instrument.id}`;
+  }
+
+  if (order.activatesOnParentFill && order.parentClientOrderId === null) return 'activatesOnParentFill needs a parentClientOrderId';
+  if (order.parentClientOrderId !== null && type === 'MARKET') return 'a bracket child must be a LIMIT or STOP_MARKET order';
+  if (order.timeInForce === 'IOC' && (type === 'STOP_MARKET' || order.parentClientOrderId !== null)) {
+    return 'IOC is only for MARKET and LIMIT orders without a parent';
+  }
+  return null;
+}
+
+/** What is wrong with the parent a bracket child names, or null. */
+export function parentProblem(order: SubmitOrder, parent: PaperOrder): string | null {
+  if (parent.parent !== null) return `parent ${parent.request.clientOrderId} is itself a bracket child`;
+  if (parent.request.instrumentId !== order.instrumentId) return `parent ${parent.request.clientOrderId} is on ${parent.request.instrumentId}, not ${order.instrumentId}`;
+  if (order.activatesOnParentFill && !isOpen(parent) && parent.filled.isZero()) {
+    return `parent ${parent.request.clientOrderId} ended without a fill, so the child would never activate`;
+  }
+  return null;
+}
