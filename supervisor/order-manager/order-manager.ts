@@ -1,0 +1,660 @@
+import type { Clock } from '../../core/clock.ts';
+import { Decimal } from '../../core/decimal.ts';
+import type { Decision, DecisionReason } from '../../core/decision.ts';
+import { InvariantViolation } from '../../core/errors.ts';
+import type { BotId, ClientOrderId, ExposureKey, InstrumentId } from '../../core/ids.ts';
+import { instrumentVenue, parseClientOrderId, parseIntentId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { quantizePrice } from '../../core/instrument.ts';
+import type { Intent } from '../../core/intent.ts';
+import { oppositeSide } from '../../core/intent.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
+import { isOpenStatus } from '../../core/order.ts';
+import { stricterState } from '../../core/trading-state.ts';
+import type { TradingState } from '../../core/trading-state.ts';
+import type { Venue } from '../../core/venue.ts';
+import type { Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import type { Scope, ScopeState, StateChangeReason, SupervisorStore } from '../store/supervisor-store.ts';
+import { botScope } from '../store/supervisor-store.ts';
+import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } from './config.ts';
+import type { DecisionContext, OrderPlan } from './decide.ts';
+import { runPipeline } from './decide.ts';
+import { DrawdownTracker } from './drawdown.ts';
+import type { DrawdownReading } from './drawdown.ts';
+import { OrderBook } from './order-book.ts';
+import { SlidingWindowRateLimiter } from './rate-limiter.ts';
+
+export type OrderManagerEvent =
+  | { type: 'DECISION_MADE'; decision: Decision }
+  | { type: 'REPORT_APPLIED'; botId: BotId; report: ExecutionReport; order: OrderRecord; position: PositionRecord | null }
+  | { type: 'STATE_CHANGED'; state: ScopeState }
+  | { type: 'VENUE_REQUEST_FAILED'; botId: BotId; clientOrderId: ClientOrderId; request: 'SUBMIT' | 'CANCEL'; error: string };
+
+/** The answer to a cancel or a stop move: these are commands on existing orders, not new intents. */
+export type CommandResult =
+  | { outcome: 'ACCEPTED'; clientOrderId: ClientOrderId; replacement: ClientOrderId | null }
+  | { outcome: 'DENIED'; reason: DecisionReason; detail: string };
+
+export interface KillScope {
+  botId?: BotId;
+}
+
+export interface KillReport {
+  scope: Scope;
+  /** Entry orders cancelled by ID. */
+  canceled: ClientOrderId[];
+  /** Reduce-only closes submitted (flatten only). */
+  closing: ClientOrderId[];
+  /** Protective orders cancelled because their positions were already flat (flatten only). */
+  protectiveCanceled: ClientOrderId[];
+}
+
+export interface OrderManagerDependencies {
+  config: OrderManagerConfig;
+  store: SupervisorStore;
+  ledgers: ReadonlyMap<BotId, Ledger>;
+  /** Venue adapters by the venue part of instrument IDs ("BYBIT", "ALPACA", "PAPER"). */
+  venues: ReadonlyMap<string, Venue>;
+  clock: Clock;
+  logger: Logger;
+}
+
+const ACTIVE_STATE = (scope: Scope, at: number): ScopeState => ({ scope, state: 'ACTIVE', reason: null, detail: '', changedAt: at, flattenPending: false });
+
+/**
+ * The only component that sends orders. Every intent is decided against trading state, cross-bot exposure,
+ * locks and risk; every decision is recorded; every approved order is written to its bot's ledger before it
+ * is sent; every execution report goes back through the ledger. Startup and crash recovery are one path:
+ * the constructor rebuilds all state from the stores.
+ */
+export class OrderManager {
+  readonly #config: OrderManagerConfig;
+  readonly #store: SupervisorStore;
+  readonly #ledgers: ReadonlyMap<BotId, Ledger>;
+  readonly #venues: ReadonlyMap<string, Venue>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #book = new OrderBook();
+  readonly #marks = new Map<InstrumentId, Decimal>();
+  readonly #equity = new Map<BotId, Decimal>();
+  readonly #states = new Map<Scope, ScopeState>();
+  readonly #drawdowns = new DrawdownTracker();
+  readonly #lastSampleAt = new Map<Scope, number>();
+  readonly #persistedPeak = new Map<Scope, Decimal>();
+  readonly #instrumentsOnKey = new Map<ExposureKey, Instrument[]>();
+  readonly #rateLimiter: SlidingWindowRateLimiter<BotId>;
+  readonly #listeners: Array<(event: OrderManagerEvent) => void> = [];
+  readonly #pending = new Set<Promise<void>>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #decisionsSincePrune = 0;
+
+  constructor(dependencies: OrderManagerDependencies) {
+    this.#config = dependencies.config;
+    this.#store = dependencies.store;
+    this.#ledgers = dependencies.ledgers;
+    this.#venues = dependencies.venues;
+    this.#clock = dependencies.clock;
+    this.#logger = dependencies.logger.child({ component: 'order-manager' });
+    const bots = this.#config.bots;
+    this.#rateLimiter = new SlidingWindowRateLimiter<BotId>({
+      maxRequests: (bot) => bots.get(bot)?.orderRateLimit.maxRequests ?? 0,
+      windowMs: (bot) => bots.get(bot)?.orderRateLimit.windowMs ?? 1,
+    });
+    for (const instrument of this.#config.instruments.values()) {
+      const list = this.#instrumentsOnKey.get(instrument.exposureKey) ?? [];
+      list.push(instrument);
+      this.#instrumentsOnKey.set(instrument.exposureKey, list);
+      if (!this.#venues.has(instrumentVenue(instrument.id))) {
+        throw new InvariantViolation(`no venue adapter for ${instrument.id}; configure a venue named ${instrumentVenue(instrument.id)}`);
+      }
+    }
+    for (const botId of bots.keys()) {
+      if (!this.#ledgers.has(botId)) throw new InvariantViolation(`bot ${botId} has no ledger`);
+    }
+    for (const venue of new Set(this.#venues.values())) this.#unsubscribe.push(venue.onExecutionReport((report) => this.applyReport(report)));
+    this.#recover();
+  }
+
+  /** Rebuilds trading states, drawdown windows and the order index from the stores. */
+  #recover(): void {
+    for (const state of this.#store.loadStates()) this.#states.set(state.scope, state);
+    const now = this.#clock.now();
+    const longestWindow = Math.max(this.#config.fleetDrawdown.windowMs, ...[...this.#config.bots.values()].map((bot) => bot.drawdown.windowMs));
+    for (const sample of this.#store.equitySamplesSince(now - longestWindow)) {
+      this.#drawdowns.observe(sample.scope, sample.equity, sample.at, this.#drawdownPolicy(sample.scope).windowMs);
+      if (sample.equity.gt(this.#persistedPeak.get(sample.scope) ?? Decimal.ZERO)) this.#persistedPeak.set(sample.scope, sample.equity);
+    }
+    for (const [botId, ledger] of this.#ledgers) {
+      const open = ledger.openOrders();
+      const stopTriggers = new Map<ClientOrderId, Decimal>();
+      for (const order of open) {
+        if (order.role === 'STOP' && order.parentClientOrderId !== null && order.triggerPrice !== null) stopTriggers.set(order.parentClientOrderId, order.triggerPrice);
+      }
+      for (const order of open) this.#track(order, stopTriggers.get(order.clientOrderId) ?? null);
+      this.#equity.delete(botId);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Reading state
+
+  onEvent(listener: (event: OrderManagerEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #emit(event: OrderManagerEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.error({ err: error, event: event.type }, 'an order-manager listener threw; the event was still applied');
+      }
+    }
+  }
+
+  scopeState(scope: Scope): ScopeState {
+    return this.#states.get(scope) ?? ACTIVE_STATE(scope, 0);
+  }
+
+  /** The state a bot trades under: the stricter of its own and the fleet's. */
+  effectiveState(botId: BotId): TradingState {
+    return stricterState(this.scopeState('fleet').state, this.scopeState(botScope(botId)).state);
+  }
+
+  mark(instrumentId: InstrumentId): Decimal | undefined {
+    return this.#marks.get(instrumentId);
+  }
+
+  equity(botId: BotId): Decimal {
+    let equity = this.#equity.get(botId);
+    if (equity === undefined) {
+      equity = this.#ledger(botId).equity(this.#marks, this.#clock.now()).equity;
+      this.#equity.set(botId, equity);
+    }
+    return equity;
+  }
+
+  fleetEquity(): Decimal {
+    let total = Decimal.ZERO;
+    for (const botId of this.#config.bots.keys()) total = total.add(this.equity(botId));
+    return total;
+  }
+
+  drawdown(scope: Scope): DrawdownReading | null {
+    return this.#drawdowns.reading(scope);
+  }
+
+  drawdownPolicy(scope: Scope): DrawdownPolicy {
+    return this.#drawdownPolicy(scope);
+  }
+
+  lockedKeys(): ExposureKey[] {
+    return this.#book.lockedKeys(this.#clock.now());
+  }
+
+  ledger(botId: BotId): Ledger {
+    return this.#ledger(botId);
+  }
+
+  /** Resolves when every venue request started so far has returned. */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #ledger(botId: BotId): Ledger {
+    const ledger = this.#ledgers.get(botId);
+    if (ledger === undefined) throw new InvariantViolation(`bot ${botId} has no ledger`);
+    return ledger;
+  }
+
+  #botConfig(botId: BotId): BotRiskConfig | undefined {
+    return this.#config.bots.get(botId);
+  }
+
+  #drawdownPolicy(scope: Scope): DrawdownPolicy {
+    if (scope === 'fleet') return this.#config.fleetDrawdown;
+    const bot = this.#config.bots.get(scope.slice(4) as BotId);
+    return bot?.drawdown ?? this.#config.fleetDrawdown;
+  }
+
+  #openRisk(botId: BotId): Decimal {
+    const ledger = this.#ledger(botId);
+    let risk = Decimal.ZERO;
+    for (const position of ledger.openPositions()) {
+      const mark = this.#marks.get(position.instrumentId) ?? position.averageEntryPrice;
+      let worst: Decimal | null = null;
+      for (const stop of this.#book.stopsFor(botId, position.instrumentId)) {
+        // Loss from the mark to the stop; a stop already in profit risks nothing more.
+        const loss = position.quantity.isPositive() ? mark.sub(stop) : stop.sub(mark);
+        const clipped = Decimal.max(loss, Decimal.ZERO);
+        worst = worst === null ? clipped : Decimal.max(worst, clipped);
+      }
+      // An unprotected position can lose its whole notional.
+      risk = risk.add(position.quantity.abs().mul(worst ?? mark));
+    }
+    for (const entry of this.#book.entries()) {
+      if (entry.botId === botId) risk = risk.add(entry.remaining.abs().mul(entry.stopDistance));
+    }
+    return risk;
+  }
+
+  #context(bot: BotRiskConfig, now: number): DecisionContext {
+    return {
+      now,
+      bot,
+      state: this.effectiveState(bot.id),
+      instrument: (id) => this.#config.instruments.get(id),
+      keyPolicy: (key): KeyPolicy => this.#config.keyPolicies.get(key) ?? { policy: 'exclusive' },
+      instrumentsOnKey: (key) => this.#instrumentsOnKey.get(key) ?? [],
+      botIds: () => this.#config.bots.keys(),
+      position: (botId, instrumentId) => this.#ledgers.get(botId)?.position(instrumentId) ?? null,
+      mark: (instrumentId) => this.#marks.get(instrumentId),
+      equity: (botId) => this.equity(botId),
+      openRisk: (botId) => this.#openRisk(botId),
+      book: this.#book,
+      rateAllows: (requests) => this.#rateLimiter.wouldAllow(bot.id, requests, now),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Intents
+
+  /**
+   * Decides an intent, records the decision, and for an approval records and sends its orders. Idempotent on
+   * (bot, intent ID): a replayed intent gets the recorded decision back and no further order.
+   */
+  submitIntent(intent: Intent): Decision {
+    const started = this.#clock.monotonicNs();
+    const now = this.#clock.now();
+    const bot = this.#botConfig(intent.botId);
+    const result =
+      bot === undefined
+        ? { outcome: 'DENIED' as const, reason: 'INVALID_INTENT' as const, detail: `bot ${intent.botId} is not configured`, requestedQuantity: null, plan: null }
+        : runPipeline(intent, this.#context(bot, now));
+
+    let orders: SubmitOrder[] = [];
+    if (result.plan !== null && bot !== undefined) orders = this.#ordersFor(intent, bot, result.plan);
+    const decision: Decision = {
+      intentId: intent.intentId,
+      botId: intent.botId,
+      instrumentId: intent.instrumentId,
+      outcome: result.outcome,
+      reason: result.reason,
+      detail: result.detail,
+      requestedQuantity: result.requestedQuantity,
+      approvedQuantity: result.plan?.quantity ?? null,
+      clientOrderId: orders[0]?.clientOrderId ?? null,
+      decidedAt: now,
+      latencyNs: 0,
+    };
+    // The decision is written first: if the process dies before the orders are recorded, the replayed intent
+    // finds this decision and no order is ever sent twice.
+    decision.latencyNs = Number(this.#clock.monotonicNs() - started);
+    // Deciding has no side effects, so a replayed intent is caught here, by the unique (bot, intent) key,
+    // without a lookup on every decision; its reserved IDs are simply never used.
+    if (!this.#store.recordDecision(decision, JSON.stringify(intent))) {
+      const recorded = this.#store.decisionFor(intent.botId, intent.intentId);
+      if (recorded === null) throw new InvariantViolation(`decision for ${intent.botId}/${intent.intentId} conflicted but cannot be read`);
+      return recorded;
+    }
+    // Decisions commit at the end of the tick, orders at once: if a crash lost the decision but not its orders,
+    // the ledger still knows them, and the replayed intent gets them back instead of a second order.
+    const earlier = bot === undefined ? [] : this.#ledger(bot.id).ordersForIntent(intent.intentId);
+    if (earlier.length > 0) return this.#recoveredDecision(decision, earlier);
+    this.#maybePruneDecisions();
+    this.#emit({ type: 'DECISION_MADE', decision });
+    if (orders.length > 0 && bot !== undefined && result.plan !== null) {
+      // Execution: the orders are durable in the bot's ledger before any of them is sent.
+      const records = this.#ledger(bot.id).recordOrders(orders, now);
+      for (const record of records) this.#track(record, result.plan.stopDistance.isZero() ? null : result.plan.stopLoss);
+      this.#rateLimiter.record(bot.id, orders.length, now);
+      // A venue may answer synchronously; listeners have the decision before any of its reports.
+      for (const order of orders) this.#send(order);
+    }
+    return decision;
+  }
+
+  /** Rewrites a decision whose orders a crash left recorded, so the replay reports what was actually sent. */
+  #recoveredDecision(decision: Decision, orders: OrderRecord[]): Decision {
+    const main = orders[0];
+    const recovered: Decision = {
+      ...decision,
+      outcome: 'APPROVED',
+      reason: null,
+      detail: `recovered after a restart: orders ${orders.map((order) => order.clientOrderId).join(', ')} were already recorded`,
+      approvedQuantity: main?.quantity ?? null,
+      clientOrderId: main?.clientOrderId ?? null,
+    };
+    this.#store.replaceDecision(recovered, JSON.stringify({ recovered: true }));
+    return recovered;
+  }
+
+  #ordersFor(intent: Intent, bot: BotRiskConfig, plan: OrderPlan): SubmitOrder[] {
+    const ledger = this.#ledger(bot.id);
+    const base = {
+      botId: bot.id,
+      subAccountId: bot.subAccountId,
+      intentId: intent.intentId,
+      instrumentId: plan.instrument.id,
+      quantity: plan.quantity,
+      timeInForce: 'GTC' as const,
+    };
+    const main: SubmitOrder = {
+      ...base,
+      clientOrderId: ledger.allocateClientOrderId(plan.role),
+      role: plan.role,
+      side: intent.side,
+      type: intent.orderType,
+      limitPrice: plan.limitPrice,
+      triggerPrice: plan.triggerPrice,
+      reduceOnly: plan.role === 'CLOSE',
+      parentClientOrderId: null,
+      activatesOnParentFill: false,
+    };
+    const orders = [main];
+    const exitSide = oppositeSide(intent.side);
+    if (plan.stopLoss !== null) {
+      orders.push({ ...base, clientOrderId: ledger.allocateClientOrderId('STOP'), role: 'STOP', side: exitSide, type: 'STOP_MARKET', limitPrice: null, triggerPrice: plan.stopLoss, reduceOnly: true, parentClientOrderId: main.clientOrderId, activatesOnParentFill: true });
+    }
+    if (plan.takeProfit !== null) {
+      orders.push({ ...base, clientOrderId: ledger.allocateClientOrderId('TAKE_PROFIT'), role: 'TAKE_PROFIT', side: exitSide, type: 'LIMIT', limitPrice: plan.takeProfit, triggerPrice: null, reduceOnly: true, parentClientOrderId: main.clientOrderId, activatesOnParentFill: true });
+    }
+    return orders;
+  }
+
+  #maybePruneDecisions(): void {
+    // Pruning every so often keeps the table bounded without a DELETE on every decision.
+    this.#decisionsSincePrune++;
+    if (this.#decisionsSincePrune >= 10_000) {
+      this.#decisionsSincePrune = 0;
+      this.#store.pruneDecisions(this.#config.decisionRetention);
+    }
+  }
+
+  #track(order: OrderRecord, stopLoss: Decimal | null): void {
+    const instrument = this.#config.instruments.get(order.instrumentId);
+    if (instrument === undefined) return;
+    const price = order.limitPrice ?? order.triggerPrice ?? order.averageFillPrice ?? this.#marks.get(order.instrumentId) ?? Decimal.ZERO;
+    const stopDistance = stopLoss === null ? Decimal.ZERO : price.sub(stopLoss).abs();
+    this.#book.track(order, instrument.exposureKey, price, stopDistance, this.#config.inFlightLockTtlMs);
+  }
+
+  #venue(instrumentId: InstrumentId): Venue {
+    const venue = this.#venues.get(instrumentVenue(instrumentId));
+    if (venue === undefined) throw new InvariantViolation(`no venue adapter for ${instrumentId}`);
+    return venue;
+  }
+
+  /** Sends without blocking the decision path; a failed send leaves the order PENDING_SUBMIT for reconciliation. */
+  #send(order: SubmitOrder): void {
+    this.#trackRequest(order.botId, order.clientOrderId, 'SUBMIT', this.#venue(order.instrumentId).submitOrder(order));
+  }
+
+  #cancel(order: OrderRecord): void {
+    this.#rateLimiter.record(order.botId, 1, this.#clock.now());
+    this.#trackRequest(order.botId, order.clientOrderId, 'CANCEL', this.#venue(order.instrumentId).cancelOrder(order.subAccountId, order.instrumentId, order.clientOrderId));
+  }
+
+  #trackRequest(botId: BotId, clientOrderId: ClientOrderId, request: 'SUBMIT' | 'CANCEL', call: Promise<void>): void {
+    const pending: Promise<void> = call
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.#logger.error({ botId, clientOrderId, request, error: message }, 'venue request failed; the order is left for reconciliation by client order ID');
+        this.#emit({ type: 'VENUE_REQUEST_FAILED', botId, clientOrderId, request, error: message });
+      })
+      .finally(() => this.#pending.delete(pending));
+    this.#pending.add(pending);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Commands on existing orders
+
+  #ownOpenOrder(botId: BotId, clientOrderId: ClientOrderId): OrderRecord | CommandResult {
+    let owner: BotId;
+    try {
+      owner = parseClientOrderId(clientOrderId).bot;
+    } catch (error) {
+      return { outcome: 'DENIED', reason: 'NOT_OWN_ORDER', detail: (error as Error).message };
+    }
+    if (owner !== botId) return { outcome: 'DENIED', reason: 'NOT_OWN_ORDER', detail: `${clientOrderId} belongs to bot ${owner}, not ${botId}` };
+    const order = this.#ledgers.get(botId)?.order(clientOrderId) ?? null;
+    if (order === null || !isOpenStatus(order.status)) {
+      return { outcome: 'DENIED', reason: 'ORDER_NOT_OPEN', detail: `${clientOrderId} is ${order === null ? 'not in the ledger' : order.status}` };
+    }
+    return order;
+  }
+
+  /** Cancels one of the bot's own orders by client order ID; allowed in every trading state. */
+  cancelOrder(botId: BotId, clientOrderId: ClientOrderId): CommandResult {
+    const order = this.#ownOpenOrder(botId, clientOrderId);
+    if ('outcome' in order) return order;
+    this.#cancel(order);
+    return { outcome: 'ACCEPTED', clientOrderId, replacement: null };
+  }
+
+  /**
+   * Moves a protective stop: the replacement is sent first and the old stop is cancelled by its ID, so the
+   * position is never unprotected and the take-profit is never touched. Both are reduce-only, so even if both
+   * fired the position could not flip.
+   */
+  moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal): CommandResult {
+    const order = this.#ownOpenOrder(botId, clientOrderId);
+    if ('outcome' in order) return order;
+    if (order.role !== 'STOP') return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: `${clientOrderId} is a ${order.role} order, not a stop` };
+    if (this.effectiveState(botId) === 'HALTED') return { outcome: 'DENIED', reason: 'TRADING_HALTED', detail: `bot ${botId} is halted` };
+    const instrument = this.#config.instruments.get(order.instrumentId);
+    if (instrument === undefined) return { outcome: 'DENIED', reason: 'UNKNOWN_INSTRUMENT', detail: `${order.instrumentId} is not configured` };
+    const now = this.#clock.now();
+    if (!this.#rateLimiter.wouldAllow(botId, 2, now)) return { outcome: 'DENIED', reason: 'RATE_LIMIT_EXCEEDED', detail: `no room for 2 requests on ${order.subAccountId}` };
+    const trigger = quantizePrice(instrument, triggerPrice, order.side === 'SELL' ? 'up' : 'down');
+    const parent = order.parentClientOrderId === null ? null : this.#ledger(botId).order(order.parentClientOrderId);
+    const parentFilled = parent !== null && parent.filledQuantity.isPositive();
+    const position = this.#ledger(botId).position(order.instrumentId);
+    const quantity = parentFilled || parent === null ? (position?.quantity.abs() ?? order.quantity) : order.quantity;
+    if (quantity.isZero()) return { outcome: 'DENIED', reason: 'NOTHING_TO_REDUCE', detail: `no open position on ${order.instrumentId} to protect` };
+    const replacement: SubmitOrder = {
+      ...order,
+      clientOrderId: this.#ledger(botId).allocateClientOrderId('STOP'),
+      quantity,
+      triggerPrice: trigger,
+      activatesOnParentFill: parent !== null && !parentFilled,
+    };
+    const [record] = this.#ledger(botId).recordOrders([replacement], now);
+    if (record !== undefined) this.#track(record, null);
+    this.#rateLimiter.record(botId, 1, now);
+    this.#send(replacement);
+    this.#cancel(order);
+    return { outcome: 'ACCEPTED', clientOrderId, replacement: replacement.clientOrderId };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Reports and marks
+
+  /** The single way venue news enters: through the bot's ledger, then the indexes, then listeners. */
+  applyReport(report: ExecutionReport): void {
+    const clientOrderId = report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId;
+    let botId: BotId;
+    try {
+      botId = parseClientOrderId(clientOrderId).bot;
+    } catch {
+      // Not Flotilla's order: never touched, never booked.
+      return;
+    }
+    const ledger = this.#ledgers.get(botId);
+    if (ledger === undefined) return;
+    const applied = ledger.applyReport(report);
+    if (applied.order === null || applied.duplicate) return;
+    const stop = this.#childStop(ledger, applied.order);
+    this.#track(applied.order, stop);
+    if (applied.fill !== null) {
+      this.#equity.delete(botId);
+      this.#afterEquityChange(botId);
+      this.#continueFlatten(botId);
+    }
+    this.#emit({ type: 'REPORT_APPLIED', botId, report, order: applied.order, position: applied.position });
+  }
+
+  #childStop(ledger: Ledger, order: OrderRecord): Decimal | null {
+    if (order.role !== 'ENTRY') return null;
+    for (const open of ledger.openOrders()) {
+      if (open.role === 'STOP' && open.parentClientOrderId === order.clientOrderId) return open.triggerPrice;
+    }
+    return null;
+  }
+
+  /** Takes a new market price; equity and drawdowns of the bots holding it are re-evaluated. */
+  updateMark(instrumentId: InstrumentId, price: Decimal): void {
+    this.#marks.set(instrumentId, price);
+    for (const [botId, ledger] of this.#ledgers) {
+      const position = ledger.position(instrumentId);
+      if (position === null || position.quantity.isZero()) continue;
+      this.#equity.delete(botId);
+      this.#afterEquityChange(botId);
+    }
+  }
+
+  #afterEquityChange(botId: BotId): void {
+    const now = this.#clock.now();
+    this.#observeDrawdown(botScope(botId), this.equity(botId), now);
+    this.#observeDrawdown('fleet', this.fleetEquity(), now);
+  }
+
+  #observeDrawdown(scope: Scope, equity: Decimal, now: number): void {
+    const policy = this.#drawdownPolicy(scope);
+    const reading = this.#drawdowns.observe(scope, equity, now, policy.windowMs);
+    const last = this.#lastSampleAt.get(scope);
+    // A new peak is always kept, so a restart measures from the true peak; other samples are thinned out.
+    const atNewPeak = reading.drawdown.isZero() && equity.gt(this.#persistedPeak.get(scope) ?? Decimal.ZERO);
+    if (last === undefined || atNewPeak || now - last >= this.#config.equitySampleIntervalMs) {
+      this.#lastSampleAt.set(scope, now);
+      if (atNewPeak) this.#persistedPeak.set(scope, equity);
+      this.#store.recordEquitySample({ scope, at: now, equity }, policy.windowMs);
+    }
+    const current = this.scopeState(scope);
+    if (reading.drawdown.gte(policy.threshold) && stricterState(current.state, policy.action) !== current.state) {
+      const percent = reading.drawdown.mul(Decimal.fromInteger(100)).toFixed(2);
+      this.#setState(scope, policy.action, 'DRAWDOWN_HALT', `drawdown ${percent}% from a peak of ${reading.peak.toString()} reached the threshold of ${policy.threshold.mul(Decimal.fromInteger(100)).toString()}% within ${policy.windowMs} ms`, current.flattenPending);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Trading states, halts and the kill switch
+
+  #setState(scope: Scope, state: TradingState, reason: StateChangeReason, detail: string, flattenPending: boolean): ScopeState {
+    const next: ScopeState = { scope, state, reason, detail, changedAt: this.#clock.now(), flattenPending };
+    this.#store.saveState(next);
+    this.#states.set(scope, next);
+    this.#logger.warn({ scope, state, reason, detail }, 'trading state changed');
+    this.#emit({ type: 'STATE_CHANGED', state: next });
+    return next;
+  }
+
+  /** Sets a scope to HALTED or REDUCING; it stays there until an explicit resume. */
+  halt(scope: Scope, state: 'HALTED' | 'REDUCING', reason: StateChangeReason, detail: string): ScopeState {
+    this.#checkScope(scope);
+    return this.#setState(scope, state, reason, detail, this.scopeState(scope).flattenPending);
+  }
+
+  /** Clears a halt; the drawdown window starts again from the current equity. */
+  resume(scope: Scope, detail = 'resumed by the operator'): ScopeState {
+    this.#checkScope(scope);
+    this.#drawdowns.reset(scope);
+    this.#persistedPeak.delete(scope);
+    this.#lastSampleAt.delete(scope);
+    this.#store.clearEquitySamples(scope);
+    return this.#setState(scope, 'ACTIVE', 'OPERATOR_RESUME', detail, false);
+  }
+
+  #checkScope(scope: Scope): void {
+    if (scope !== 'fleet' && !this.#config.bots.has(scope.slice(4) as BotId)) throw new InvariantViolation(`unknown scope ${scope}`);
+  }
+
+  #botsIn(scope: Scope): BotId[] {
+    return scope === 'fleet' ? [...this.#config.bots.keys()] : [scope.slice(4) as BotId];
+  }
+
+  /**
+   * The kill switch: HALTED, every open entry cancelled by ID, protective stops kept. With flatten, every
+   * position gets a reduce-only close and the scope stays latched until all are confirmed flat, when the
+   * leftover protective orders are cancelled. Orders Flotilla did not make are never in a ledger, so never touched.
+   */
+  kill(scope: KillScope = {}, flatten = false): KillReport {
+    const key: Scope = scope.botId === undefined ? 'fleet' : botScope(scope.botId);
+    this.#checkScope(key);
+    this.#setState(key, 'HALTED', 'KILL_SWITCH', flatten ? 'kill switch with flatten' : 'kill switch', flatten);
+    const report: KillReport = { scope: key, canceled: [], closing: [], protectiveCanceled: [] };
+    const now = this.#clock.now();
+    for (const botId of this.#botsIn(key)) {
+      const ledger = this.#ledger(botId);
+      for (const order of ledger.openOrders()) {
+        if (order.role !== 'ENTRY') continue;
+        this.#cancel(order);
+        report.canceled.push(order.clientOrderId);
+      }
+      if (!flatten) continue;
+      const bot = this.#botConfig(botId);
+      if (bot === undefined) continue;
+      for (const position of ledger.openPositions()) {
+        const alreadyClosing = ledger.openOrders().some((order) => order.role === 'CLOSE' && order.instrumentId === position.instrumentId);
+        if (alreadyClosing) continue;
+        const close: SubmitOrder = {
+          clientOrderId: ledger.allocateClientOrderId('CLOSE'),
+          botId,
+          subAccountId: bot.subAccountId,
+          intentId: parseIntentId(`kill-${now}`),
+          instrumentId: position.instrumentId,
+          role: 'CLOSE',
+          side: position.quantity.isPositive() ? 'SELL' : 'BUY',
+          type: 'MARKET',
+          quantity: position.quantity.abs(),
+          limitPrice: null,
+          triggerPrice: null,
+          timeInForce: 'GTC',
+          reduceOnly: true,
+          parentClientOrderId: null,
+          activatesOnParentFill: false,
+        };
+        ledger.recordOrders([close], now);
+        this.#rateLimiter.record(botId, 1, now);
+        this.#send(close);
+        report.closing.push(close.clientOrderId);
+      }
+    }
+    if (flatten) report.protectiveCanceled.push(...this.#continueFlattenScope(key));
+    this.#logger.warn({ ...report }, 'kill switch pulled');
+    return report;
+  }
+
+  #continueFlatten(botId: BotId): void {
+    for (const scope of ['fleet', botScope(botId)] as const) {
+      if (this.scopeState(scope).flattenPending) this.#continueFlattenScope(scope);
+    }
+  }
+
+  /** Once every position in a flattening scope is flat, its leftover protective orders go and the latch clears. */
+  #continueFlattenScope(scope: Scope): ClientOrderId[] {
+    const bots = this.#botsIn(scope);
+    if (bots.some((botId) => this.#ledger(botId).openPositions().length > 0)) return [];
+    const canceled: ClientOrderId[] = [];
+    for (const botId of bots) {
+      for (const order of this.#ledger(botId).openOrders()) {
+        if (order.role !== 'STOP' && order.role !== 'TAKE_PROFIT') continue;
+        this.#cancel(order);
+        canceled.push(order.clientOrderId);
+      }
+    }
+    const state = this.scopeState(scope);
+    this.#setState(scope, state.state, state.reason ?? 'KILL_SWITCH', `${state.detail}; flat, protective orders cancelled`, false);
+    return canceled;
+  }
+
+  /** Stops listening to the venues; the stores stay open for their owner to close. */
+  close(): void {
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+  }
+
+  recentDecisions(limit: number, deniedOnly = false): Decision[] {
+    return this.#store.recentDecisions(limit, deniedOnly);
+  }
+}

@@ -1,0 +1,257 @@
+import type { StatementSync } from 'node:sqlite';
+import { Decimal } from '../../core/decimal.ts';
+import type { Decision, DecisionOutcome, DecisionReason } from '../../core/decision.ts';
+import type { BotId, ClientOrderId, InstrumentId, IntentId } from '../../core/ids.ts';
+import type { Durability, Migration } from '../../core/sqlite.ts';
+import { GroupCommit, openDatabase } from '../../core/sqlite.ts';
+import { InvariantViolation } from '../../core/errors.ts';
+import type { TradingState } from '../../core/trading-state.ts';
+
+/** "fleet" or "bot:<id>": the scopes a trading state, a halt or a drawdown applies to. */
+export type Scope = 'fleet' | `bot:${string}`;
+
+export function botScope(botId: BotId): Scope {
+  return `bot:${botId}`;
+}
+
+/** Why a scope left ACTIVE; a closed set, reused as a metric label. */
+export const STATE_CHANGE_REASONS = ['KILL_SWITCH', 'DRAWDOWN_HALT', 'OPERATOR_HALT', 'OPERATOR_RESUME', 'HEARTBEAT_LOST', 'HEARTBEAT_RESTORED'] as const;
+export type StateChangeReason = (typeof STATE_CHANGE_REASONS)[number];
+
+export interface ScopeState {
+  scope: Scope;
+  state: TradingState;
+  reason: StateChangeReason | null;
+  detail: string;
+  changedAt: number;
+  /** True while a kill with flatten waits for every position in scope to be confirmed flat. */
+  flattenPending: boolean;
+}
+
+export interface EquitySample {
+  scope: Scope;
+  at: number;
+  equity: Decimal;
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    statements: `
+      CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        bot_id TEXT NOT NULL,
+        intent_id TEXT NOT NULL,
+        instrument_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        detail TEXT NOT NULL,
+        requested_quantity TEXT,
+        approved_quantity TEXT,
+        client_order_id TEXT,
+        decided_at INTEGER NOT NULL,
+        latency_ns INTEGER NOT NULL,
+        intent_json TEXT NOT NULL,
+        UNIQUE (bot_id, intent_id)
+      );
+      CREATE TABLE scope_states (
+        scope TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        reason TEXT,
+        detail TEXT NOT NULL,
+        changed_at INTEGER NOT NULL,
+        flatten_pending INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE state_changes (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        detail TEXT NOT NULL,
+        changed_at INTEGER NOT NULL
+      );
+      CREATE TABLE equity_samples (
+        scope TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        equity TEXT NOT NULL,
+        PRIMARY KEY (scope, at)
+      );
+    `,
+  },
+];
+
+type DecisionRow = {
+  bot_id: string;
+  intent_id: string;
+  instrument_id: string;
+  outcome: string;
+  reason: string | null;
+  detail: string;
+  requested_quantity: string | null;
+  approved_quantity: string | null;
+  client_order_id: string | null;
+  decided_at: number;
+  latency_ns: number;
+};
+
+function decisionFromRow(row: DecisionRow): Decision {
+  return {
+    botId: row.bot_id as BotId,
+    intentId: row.intent_id as IntentId,
+    instrumentId: row.instrument_id as InstrumentId,
+    outcome: row.outcome as DecisionOutcome,
+    reason: row.reason as DecisionReason | null,
+    detail: row.detail,
+    requestedQuantity: row.requested_quantity === null ? null : Decimal.parse(row.requested_quantity),
+    approvedQuantity: row.approved_quantity === null ? null : Decimal.parse(row.approved_quantity),
+    clientOrderId: row.client_order_id as ClientOrderId | null,
+    decidedAt: row.decided_at,
+    latencyNs: row.latency_ns,
+  };
+}
+
+/** The supervisor's own durable state: every decision, trading states and halts, and equity for drawdowns. */
+export class SupervisorStore {
+  readonly path: string;
+  readonly #close: () => void;
+  readonly #insertDecision: StatementSync;
+  readonly #decisionByIntent: StatementSync;
+  readonly #replaceDecision: StatementSync;
+  readonly #recentDecisions: StatementSync;
+  readonly #recentDenied: StatementSync;
+  readonly #pruneDecisions: StatementSync;
+  readonly #upsertState: StatementSync;
+  readonly #insertStateChange: StatementSync;
+  readonly #allStates: StatementSync;
+  readonly #insertSample: StatementSync;
+  readonly #samplesSince: StatementSync;
+  readonly #pruneSamples: StatementSync;
+  readonly #clearSamples: StatementSync;
+  readonly #db;
+  readonly #batch: GroupCommit;
+
+  constructor(path: string, durability: Durability = 'NORMAL') {
+    this.path = path;
+    const opened = openDatabase(path, MIGRATIONS, durability);
+    this.#db = opened.db;
+    this.#close = opened.close;
+    const db = this.#db;
+    this.#batch = new GroupCommit(db, () => {}, (error) => {
+      this.#close();
+      throw new InvariantViolation(`supervisor store ${path} failed to write and was closed; restart to recover: ${(error as Error).message}`);
+    });
+    this.#insertDecision = db.prepare(`INSERT INTO decisions
+      (bot_id, intent_id, instrument_id, outcome, reason, detail, requested_quantity, approved_quantity, client_order_id, decided_at, latency_ns, intent_json)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bot_id, intent_id) DO NOTHING`);
+    this.#decisionByIntent = db.prepare('SELECT * FROM decisions WHERE bot_id = ? AND intent_id = ?');
+    this.#replaceDecision = db.prepare(`UPDATE decisions SET outcome = ?, reason = ?, detail = ?, approved_quantity = ?, client_order_id = ?, intent_json = ?
+      WHERE bot_id = ? AND intent_id = ?`);
+    this.#recentDecisions = db.prepare('SELECT * FROM decisions ORDER BY id DESC LIMIT ?');
+    this.#recentDenied = db.prepare("SELECT * FROM decisions WHERE outcome = 'DENIED' ORDER BY id DESC LIMIT ?");
+    this.#pruneDecisions = db.prepare('DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - ?');
+    this.#upsertState = db.prepare(`INSERT INTO scope_states (scope, state, reason, detail, changed_at, flatten_pending) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (scope) DO UPDATE SET state = excluded.state, reason = excluded.reason, detail = excluded.detail, changed_at = excluded.changed_at, flatten_pending = excluded.flatten_pending`);
+    this.#insertStateChange = db.prepare('INSERT INTO state_changes (scope, state, reason, detail, changed_at) VALUES (?, ?, ?, ?, ?)');
+    this.#allStates = db.prepare('SELECT * FROM scope_states');
+    this.#insertSample = db.prepare('INSERT OR REPLACE INTO equity_samples (scope, at, equity) VALUES (?, ?, ?)');
+    this.#samplesSince = db.prepare('SELECT scope, at, equity FROM equity_samples WHERE at >= ? ORDER BY at');
+    this.#pruneSamples = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at < ?');
+    this.#clearSamples = db.prepare('DELETE FROM equity_samples WHERE scope = ?');
+  }
+
+  /**
+   * Records a decision unless one is already recorded for the same (bot, intent); returns false then, and the
+   * caller must use the recorded one. Decisions commit with the tick's other writes: call commit() before
+   * acting on one (sending its orders), so a replay after a crash always finds it.
+   */
+  recordDecision(decision: Decision, intentJson: string): boolean {
+    return this.#batch.write(
+      () =>
+        this.#insertDecision.run(
+          decision.botId,
+          decision.intentId,
+          decision.instrumentId,
+          decision.outcome,
+          decision.reason,
+          decision.detail,
+          decision.requestedQuantity?.toString() ?? null,
+          decision.approvedQuantity?.toString() ?? null,
+          decision.clientOrderId,
+          decision.decidedAt,
+          decision.latencyNs,
+          intentJson,
+        ).changes === 1,
+    );
+  }
+
+  /** Corrects a decision a crash had cut off from its orders; the only update decisions ever get. */
+  replaceDecision(decision: Decision, intentJson: string): void {
+    this.#batch.write(() =>
+      this.#replaceDecision.run(decision.outcome, decision.reason, decision.detail, decision.approvedQuantity?.toString() ?? null, decision.clientOrderId, intentJson, decision.botId, decision.intentId),
+    );
+  }
+
+  /** Makes every write so far durable now. */
+  commit(): void {
+    this.#batch.commit();
+  }
+
+  decisionFor(botId: BotId, intentId: IntentId): Decision | null {
+    const row = this.#decisionByIntent.get(botId, intentId) as DecisionRow | undefined;
+    return row === undefined ? null : decisionFromRow(row);
+  }
+
+  recentDecisions(limit: number, deniedOnly = false): Decision[] {
+    const rows = (deniedOnly ? this.#recentDenied : this.#recentDecisions).all(limit) as DecisionRow[];
+    return rows.map(decisionFromRow);
+  }
+
+  pruneDecisions(keep: number): void {
+    this.#batch.write(() => this.#pruneDecisions.run(keep));
+  }
+
+  /** Saves a scope's state and appends the change to its history, atomically. */
+  saveState(state: ScopeState): void {
+    this.#batch.write(() => {
+      this.#upsertState.run(state.scope, state.state, state.reason, state.detail, state.changedAt, state.flattenPending ? 1 : 0);
+      this.#insertStateChange.run(state.scope, state.state, state.reason, state.detail, state.changedAt);
+    });
+    // A halt must survive a crash the moment it is taken.
+    this.#batch.commit();
+  }
+
+  loadStates(): ScopeState[] {
+    const rows = this.#allStates.all() as Array<{ scope: string; state: string; reason: string | null; detail: string; changed_at: number; flatten_pending: number }>;
+    return rows.map((row) => ({
+      scope: row.scope as Scope,
+      state: row.state as TradingState,
+      reason: row.reason as StateChangeReason | null,
+      detail: row.detail,
+      changedAt: row.changed_at,
+      flattenPending: row.flatten_pending === 1,
+    }));
+  }
+
+  recordEquitySample(sample: EquitySample, windowMs: number): void {
+    this.#batch.write(() => {
+      this.#insertSample.run(sample.scope, sample.at, sample.equity.toString());
+      this.#pruneSamples.run(sample.scope, sample.at - windowMs);
+    });
+  }
+
+  /** Forgets a scope's equity history: after a resume, drawdown is measured afresh. */
+  clearEquitySamples(scope: Scope): void {
+    this.#batch.write(() => this.#clearSamples.run(scope));
+    this.#batch.commit();
+  }
+
+  equitySamplesSince(sinceMs: number): EquitySample[] {
+    const rows = this.#samplesSince.all(sinceMs) as Array<{ scope: string; at: number; equity: string }>;
+    return rows.map((row) => ({ scope: row.scope as Scope, at: row.at, equity: Decimal.parse(row.equity) }));
+  }
+
+  close(): void {
+    this.#batch.commit();
+    this.#close();
+  }
+}
