@@ -18,7 +18,7 @@ export interface VenuePosition {
 
 /**
  * A venue adapter. Commands return once the venue has the request; outcomes arrive as execution reports.
- * There is deliberately no cancel-all: cancels name one order by its client order ID.
+ * There is deliberately no way to cancel every order at once: a cancel names one order by its client order ID.
  */
 export interface Venue {
   readonly name: string;

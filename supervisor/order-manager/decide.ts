@@ -160,6 +160,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     return deny('INVALID_INTENT', `a ${intent.side} larger than the open position of ${signedHeld.toString()} would flip it; close with a reduce-only intent first`);
   }
   if (context.state === 'REDUCING') return deny('REDUCE_ONLY_STATE', `bot ${intent.botId} is reducing; only orders that shrink its exposure are allowed`);
+  if (intent.side === 'SELL' && instrument.kind === 'SPOT') return deny('INVALID_INTENT', `${instrument.id} is spot: there is nothing to borrow, so it cannot be sold short`);
 
   // An entry from here on: it must say where it is wrong, or its risk cannot be measured.
   const stopInput = intent.bracket?.stopLoss;

@@ -14,7 +14,7 @@ import { isOpenStatus } from '../../core/order.ts';
 import { stricterState } from '../../core/trading-state.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { Venue } from '../../core/venue.ts';
-import type { Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
 import type { Scope, ScopeState, StateChangeReason, SupervisorStore } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
 import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } from './config.ts';
@@ -77,7 +77,7 @@ export class OrderManager {
   readonly #logger: Logger;
   readonly #book = new OrderBook();
   readonly #marks = new Map<InstrumentId, Decimal>();
-  readonly #equity = new Map<BotId, Decimal>();
+  readonly #equity = new Map<BotId, EquitySnapshot>();
   readonly #states = new Map<Scope, ScopeState>();
   readonly #drawdowns = new DrawdownTracker();
   readonly #lastSampleAt = new Map<Scope, number>();
@@ -167,12 +167,17 @@ export class OrderManager {
   }
 
   equity(botId: BotId): Decimal {
-    let equity = this.#equity.get(botId);
-    if (equity === undefined) {
-      equity = this.#ledger(botId).equity(this.#marks, this.#clock.now()).equity;
-      this.#equity.set(botId, equity);
+    return this.equitySnapshot(botId).equity;
+  }
+
+  /** Balance plus unrealized PnL at the latest marks; cached until a fill or a mark changes it. */
+  equitySnapshot(botId: BotId): EquitySnapshot {
+    let snapshot = this.#equity.get(botId);
+    if (snapshot === undefined) {
+      snapshot = this.#ledger(botId).equity(this.#marks, this.#clock.now());
+      this.#equity.set(botId, snapshot);
     }
-    return equity;
+    return snapshot;
   }
 
   fleetEquity(): Decimal {
@@ -530,6 +535,8 @@ export class OrderManager {
       this.#lastSampleAt.set(scope, now);
       if (atNewPeak) this.#persistedPeak.set(scope, equity);
       this.#store.recordEquitySample({ scope, at: now, equity }, policy.windowMs);
+      // The bot's own ledger keeps its equity curve too, on the same cadence.
+      if (scope !== 'fleet') this.#ledger(scope.slice(4) as BotId).recordEquitySnapshot(this.equitySnapshot(scope.slice(4) as BotId));
     }
     const current = this.scopeState(scope);
     if (reading.drawdown.gte(policy.threshold) && stricterState(current.state, policy.action) !== current.state) {

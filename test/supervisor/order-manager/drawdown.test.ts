@@ -26,6 +26,18 @@ describe('the drawdown halt', () => {
     expect(h.om.effectiveState(BRAVO)).toBe('ACTIVE');
   });
 
+  it("keeps the bot's equity curve, balance plus unrealized PnL, in its own ledger", () => {
+    h = makeHarness();
+    longOneBitcoin();
+    h.clock.advance(1_000);
+    h.om.updateMark(BTC, d('51000'));
+    const snapshots = h.ledgers.get(ALPHA)!.equitySnapshots(0);
+    const last = snapshots.at(-1)!;
+    expect(last.equity.eq(h.om.equity(ALPHA))).toBe(true);
+    expect(last.unrealizedPnl.toString()).toBe('1000');
+    expect(last.balance.add(last.unrealizedPnl).eq(last.equity)).toBe(true);
+  });
+
   it('sets REDUCING instead when the configuration says so', () => {
     h = makeHarness(configInput({}, { alpha: { drawdown: { threshold: '0.05', windowMs: 24 * HOUR, action: 'REDUCING' } } }));
     longOneBitcoin();

@@ -124,6 +124,14 @@ describe('intent validation', () => {
     expect(h.om.submitIntent(intent('zulu' as typeof ALPHA, BTC, 'BUY', { quantity: '1', stop: '0.1' })).reason).toBe('INVALID_INTENT');
   });
 
+  it('denies a short entry on a spot instrument, which has nothing to borrow', () => {
+    const input = configInput();
+    input.instruments[0]!.kind = 'SPOT';
+    h = makeHarness(input);
+    h.price(BTC, '50000');
+    expect(h.om.submitIntent(intent(ALPHA, BTC, 'SELL', { quantity: '0.01', stop: '51000' })).detail).toMatch(/spot/);
+  });
+
   it('denies a limit intent without a limit price', () => {
     h = makeHarness();
     h.price(BTC, '50000');
