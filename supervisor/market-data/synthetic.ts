@@ -1,0 +1,274 @@
+import { Decimal, dec } from '../../core/decimal.ts';
+import { InvalidInputError } from '../../core/errors.ts';
+import type { InstrumentId } from '../../core/ids.ts';
+import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe, type TimeframeCandle } from '../../core/strategy.ts';
+import { SeededRandom } from './random.ts';
+import {
+  GARCH_ALPHA,
+  GARCH_BETA,
+  REFERENCE_VOLATILITY_PER_MINUTE,
+  REGIMES,
+  drawDwellMinutes,
+  drawFirstRegime,
+  drawNextRegime,
+  type MarketRegime,
+  type RegimeParameters,
+} from './regimes.ts';
+
+const MINUTE_MS = TIMEFRAME_MS['1m'];
+const DEFAULT_LOT_STEP = dec('0.001');
+const DEFAULT_BASE_VOLUME = dec('100');
+/** Keeps a day's volume, summed as an integer count of lot steps, far inside 2^53. */
+const MAX_BASE_VOLUME_STEPS = 1e9;
+/** Standard deviation of the log-normal noise on volume. */
+const VOLUME_NOISE = 0.4;
+
+/** What the generator needs to know of an instrument; a core Instrument plus a start price fits. */
+export interface SyntheticInstrument {
+  id: InstrumentId;
+  tickSize: Decimal;
+  startPrice: Decimal;
+  /** Volume is a whole number of these; 0.001 unless given. */
+  lotStep?: Decimal;
+  /** Typical volume of a 1m candle in an ordinary market; 100 unless given. */
+  baseVolume?: Decimal;
+}
+
+export interface SyntheticMarketOptions {
+  seed: number;
+  instruments: readonly SyntheticInstrument[];
+  /** The first 1m candle opens here, rounded up to a whole minute. */
+  startMs: number;
+  /** The timeframes to emit, all of them unless given; each is aggregated from the same 1m candles. */
+  timeframes?: readonly Timeframe[];
+}
+
+/**
+ * A candle counted in integer ticks and lot steps. Integers make aggregation exact and cheap;
+ * toCandle() turns one into Decimals at the edge.
+ */
+export interface TickCandle {
+  readonly instrumentId: InstrumentId;
+  readonly timeframe: Timeframe;
+  readonly openTime: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+}
+
+type Building = { -readonly [K in keyof TickCandle]: TickCandle[K] };
+
+/** One instrument's random walk: regime chain, GARCH variance, range anchor, and its candles under construction. */
+class InstrumentPath {
+  readonly id: InstrumentId;
+  readonly tickUnits: bigint;
+  readonly lotUnits: bigint;
+  readonly #tick: number;
+  readonly #baseVolumeSteps: number;
+  readonly #random: SeededRandom;
+  #parameters: RegimeParameters;
+  #dwellLeft: number;
+  /** Log price the range regimes revert to: where the current regime began. */
+  #anchor: number;
+  #logPrice: number;
+  #variance: number;
+  /** The last close in ticks; the next candle opens there. */
+  #closeTicks: number;
+  /** Per emitted timeframe above 1m: the candle being aggregated, or null before its bucket's first minute. */
+  readonly #building: (Building | null)[];
+  /** Per emitted timeframe: the candle that closed with the last minute, waiting to be emitted in order. */
+  readonly completed: (TickCandle | null)[];
+
+  constructor(seed: number, instrument: SyntheticInstrument, frameCount: number) {
+    this.id = instrument.id;
+    this.tickUnits = instrument.tickSize.units;
+    const lotStep = instrument.lotStep ?? DEFAULT_LOT_STEP;
+    this.lotUnits = lotStep.units;
+    this.#tick = instrument.tickSize.toNumber();
+    this.#baseVolumeSteps = (instrument.baseVolume ?? DEFAULT_BASE_VOLUME).toNumber() / lotStep.toNumber();
+    this.#random = new SeededRandom(`${seed}|${instrument.id}|${instrument.startPrice.toString()}`);
+    this.#parameters = REGIMES[drawFirstRegime(this.#random)];
+    this.#dwellLeft = drawDwellMinutes(this.#parameters, this.#random);
+    this.#logPrice = Math.log(instrument.startPrice.toNumber());
+    this.#anchor = this.#logPrice;
+    this.#variance = this.#parameters.volatilityPerMinute ** 2;
+    this.#closeTicks = Math.max(1, Math.round(instrument.startPrice.toNumber() / this.#tick));
+    this.#building = new Array<Building | null>(frameCount).fill(null);
+    this.completed = new Array<TickCandle | null>(frameCount).fill(null);
+  }
+
+  get regime(): MarketRegime {
+    return this.#parameters.regime;
+  }
+
+  /** Generates the 1m candle opening at `openTime` and folds it into every higher timeframe. */
+  step(openTime: number, frames: readonly Frame[]): void {
+    if (--this.#dwellLeft <= 0) this.#switchRegime();
+    const parameters = this.#parameters;
+    const random = this.#random;
+    const variance = this.#variance;
+    const shock = Math.sqrt(variance) * random.normal();
+    const logOpen = this.#logPrice;
+    const logReturn = parameters.driftPerMinute - parameters.reversionPerMinute * (logOpen - this.#anchor) + shock;
+    // The path inside the candle is a Brownian bridge from 0 to logReturn; its maximum and minimum are drawn exactly.
+    const squared = logReturn * logReturn;
+    const up = 0.5 * (logReturn + Math.sqrt(squared - 2 * variance * Math.log(random.uniform())));
+    const down = 0.5 * (logReturn - Math.sqrt(squared - 2 * variance * Math.log(random.uniform())));
+    this.#logPrice = logOpen + logReturn;
+    this.#variance = parameters.omega + GARCH_ALPHA * shock * shock + GARCH_BETA * variance;
+
+    const tick = this.#tick;
+    const open = this.#closeTicks;
+    const close = Math.max(1, Math.round(Math.exp(this.#logPrice) / tick));
+    const high = Math.max(open, close, Math.round(Math.exp(logOpen + up) / tick));
+    const low = Math.max(1, Math.min(open, close, Math.round(Math.exp(logOpen + down) / tick)));
+    this.#closeTicks = close;
+    const activity = 0.3 + (0.7 * Math.abs(logReturn)) / REFERENCE_VOLATILITY_PER_MINUTE;
+    const noise = Math.exp(VOLUME_NOISE * random.normal() - (VOLUME_NOISE * VOLUME_NOISE) / 2);
+    const volume = Math.round(this.#baseVolumeSteps * parameters.volumeFactor * activity * noise);
+
+    const minute: TickCandle = { instrumentId: this.id, timeframe: '1m', openTime, open, high, low, close, volume };
+    for (let index = 0; index < frames.length; index++) {
+      const frame = frames[index] as Frame;
+      if (frame.ms === MINUTE_MS) {
+        this.completed[index] = minute;
+        continue;
+      }
+      let building = this.#building[index] ?? null;
+      if (openTime % frame.ms === 0) {
+        building = { instrumentId: this.id, timeframe: frame.timeframe, openTime, open, high, low, close, volume };
+        this.#building[index] = building;
+      } else if (building !== null) {
+        if (high > building.high) building.high = high;
+        if (low < building.low) building.low = low;
+        building.close = close;
+        building.volume += volume;
+      }
+      // A bucket that began before the first minute is never emitted: it would not hold all of its minutes.
+      if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
+        this.completed[index] = building;
+        this.#building[index] = null;
+      }
+    }
+  }
+
+  #switchRegime(): void {
+    this.#parameters = REGIMES[drawNextRegime(this.#parameters.regime, this.#random)];
+    this.#dwellLeft = drawDwellMinutes(this.#parameters, this.#random);
+    this.#anchor = this.#logPrice;
+    // A violent spell starts with a jump in variance rather than easing into it.
+    if (this.#parameters.regime === 'HIGH_VOLATILITY') this.#variance = Math.max(this.#variance, this.#parameters.volatilityPerMinute ** 2);
+  }
+}
+
+interface Frame {
+  timeframe: Timeframe;
+  ms: number;
+}
+
+function checkInstrument(instrument: SyntheticInstrument): void {
+  const what = `synthetic instrument ${instrument.id}`;
+  if (!instrument.tickSize.isPositive()) throw new InvalidInputError(`${what}: tick size must be positive, got ${instrument.tickSize.toString()}`);
+  if (instrument.startPrice.lt(instrument.tickSize)) {
+    throw new InvalidInputError(`${what}: start price ${instrument.startPrice.toString()} must be at least one tick (${instrument.tickSize.toString()})`);
+  }
+  const lotStep = instrument.lotStep ?? DEFAULT_LOT_STEP;
+  const baseVolume = instrument.baseVolume ?? DEFAULT_BASE_VOLUME;
+  if (!lotStep.isPositive()) throw new InvalidInputError(`${what}: lot step must be positive, got ${lotStep.toString()}`);
+  if (!baseVolume.isPositive()) throw new InvalidInputError(`${what}: base volume must be positive, got ${baseVolume.toString()}`);
+  if (baseVolume.div(lotStep).gt(Decimal.fromInteger(MAX_BASE_VOLUME_STEPS))) {
+    throw new InvalidInputError(`${what}: base volume ${baseVolume.toString()} is more than ${MAX_BASE_VOLUME_STEPS} lot steps of ${lotStep.toString()}`);
+  }
+}
+
+/**
+ * Seeded synthetic candles: 1m candles are generated and every higher timeframe is their exact aggregate.
+ * Each series depends only on (seed, instrument id, start price), so adding an instrument changes no other.
+ */
+export class SyntheticMarket {
+  readonly instrumentIds: readonly InstrumentId[];
+  readonly #paths: readonly InstrumentPath[];
+  readonly #byId: ReadonlyMap<InstrumentId, InstrumentPath>;
+  readonly #frames: readonly Frame[];
+  #nextOpenTime: number;
+
+  constructor(options: SyntheticMarketOptions) {
+    if (!Number.isSafeInteger(options.seed)) throw new InvalidInputError(`synthetic market seed must be an integer, got ${options.seed}`);
+    if (!Number.isSafeInteger(options.startMs)) throw new InvalidInputError(`synthetic market startMs must be an integer of ms, got ${options.startMs}`);
+    if (options.instruments.length === 0) throw new InvalidInputError('a synthetic market needs at least one instrument');
+    const wanted = new Set(options.timeframes ?? TIMEFRAMES);
+    if (wanted.size === 0) throw new InvalidInputError('a synthetic market needs at least one timeframe');
+    for (const timeframe of wanted) {
+      if (!(TIMEFRAMES as readonly string[]).includes(timeframe)) throw new InvalidInputError(`unknown timeframe ${JSON.stringify(timeframe)}`);
+    }
+    this.#frames = TIMEFRAMES.filter((timeframe) => wanted.has(timeframe)).map((timeframe) => ({ timeframe, ms: TIMEFRAME_MS[timeframe] }));
+    const byId = new Map<InstrumentId, InstrumentPath>();
+    for (const instrument of options.instruments) {
+      if (byId.has(instrument.id)) throw new InvalidInputError(`synthetic instrument ${instrument.id} is listed twice`);
+      checkInstrument(instrument);
+      byId.set(instrument.id, new InstrumentPath(options.seed, instrument, this.#frames.length));
+    }
+    this.#byId = byId;
+    this.#paths = [...byId.values()];
+    this.instrumentIds = [...byId.keys()];
+    this.#nextOpenTime = Math.ceil(options.startMs / MINUTE_MS) * MINUTE_MS;
+  }
+
+  /** When the next 1m candle closes: nothing new can be emitted before then. */
+  nextCloseTime(): number {
+    return this.#nextOpenTime + MINUTE_MS;
+  }
+
+  /**
+   * Generates every 1m candle that closes at or before `ms` and emits each closed candle of the requested
+   * timeframes: by close time, then lower timeframes first, then in instrument order.
+   */
+  advanceTo(ms: number, emit: (candle: TickCandle) => void): void {
+    const paths = this.#paths;
+    const frames = this.#frames;
+    while (this.#nextOpenTime + MINUTE_MS <= ms) {
+      const openTime = this.#nextOpenTime;
+      for (const path of paths) path.step(openTime, frames);
+      // Time moves on before anything is emitted, so the generator stays consistent whatever a consumer does.
+      this.#nextOpenTime = openTime + MINUTE_MS;
+      for (let index = 0; index < frames.length; index++) {
+        for (const path of paths) {
+          const candle = path.completed[index] ?? null;
+          if (candle === null) continue;
+          path.completed[index] = null;
+          emit(candle);
+        }
+      }
+    }
+  }
+
+  /** The Decimal candle for a tick candle; prices are exact multiples of the tick size, volume of the lot step. */
+  toCandle(candle: TickCandle): TimeframeCandle {
+    const path = this.#path(candle.instrumentId);
+    const tick = path.tickUnits;
+    return {
+      instrumentId: candle.instrumentId,
+      timeframe: candle.timeframe,
+      openTime: candle.openTime,
+      durationMs: TIMEFRAME_MS[candle.timeframe],
+      open: Decimal.fromUnits(BigInt(candle.open) * tick),
+      high: Decimal.fromUnits(BigInt(candle.high) * tick),
+      low: Decimal.fromUnits(BigInt(candle.low) * tick),
+      close: Decimal.fromUnits(BigInt(candle.close) * tick),
+      volume: Decimal.fromUnits(BigInt(candle.volume) * path.lotUnits),
+    };
+  }
+
+  /** The regime that produced the instrument's latest 1m candle. */
+  regime(instrumentId: InstrumentId): MarketRegime {
+    return this.#path(instrumentId).regime;
+  }
+
+  #path(instrumentId: InstrumentId): InstrumentPath {
+    const path = this.#byId.get(instrumentId);
+    if (path === undefined) throw new InvalidInputError(`the synthetic market has no instrument ${instrumentId}`);
+    return path;
+  }
+}
