@@ -1,0 +1,194 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import { DECISION_REASONS } from '../../core/decision.ts';
+import type { Decision } from '../../core/decision.ts';
+import type { BotId, ExposureKey, InstrumentId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { ORDER_STATUSES, REJECTION_REASONS } from '../../core/order.ts';
+import type { ExecutionReport, OrderStatus, SubmitOrder } from '../../core/order.ts';
+import type { Timeframe } from '../../core/strategy.ts';
+import { TRADING_STATES } from '../../core/trading-state.ts';
+import type { OrderRecord } from '../../ledger/types.ts';
+import type { FleetStatus } from '../control/fleet-control.ts';
+import type { OrderManagerEvent } from '../order-manager/order-manager.ts';
+import { STATE_CHANGE_REASONS } from '../store/supervisor-store.ts';
+import type { ScopeState } from '../store/supervisor-store.ts';
+import { METRIC_NAMES as N, SUPERVISOR_PROCESS_PREFIX, defineMetrics } from './definitions.ts';
+import type { FlotillaMetricSet } from './definitions.ts';
+import { FleetStatusObserver } from './fleet-status.ts';
+import type { FleetExtras } from './fleet-status.ts';
+import { DECISION_OUTCOMES, LIQUIDITIES, LabelGuard, VENUE_ERROR_KINDS, VENUE_REQUEST_KINDS } from './labels.ts';
+import type { VenueErrorKind, VenueRequestKind } from './labels.ts';
+
+export interface FleetMetricsOptions {
+  /** The configured bots; no other bot id ever becomes a label. */
+  bots: Iterable<BotId>;
+  /** The configured instruments; their ids, exposure keys and venues are the only other id labels. */
+  instruments: Iterable<Instrument>;
+  /** The clock BotStatus.lastHeartbeatAt is read on (real time in the fleet runtime), for heartbeat ages. */
+  clock?: Clock;
+  /** prom-client's Node process metrics for the supervisor, prefixed flotilla_supervisor_; on unless false. */
+  processMetrics?: boolean;
+}
+
+/** The supervisor's metrics, on a registry of its own so nothing else in the process can add to or collide with them. */
+export class FleetMetrics {
+  readonly registry = new Registry();
+  readonly contentType: string = this.registry.contentType;
+  readonly #metrics: FlotillaMetricSet;
+  readonly #guard: LabelGuard;
+  readonly #fleet: FleetStatusObserver;
+
+  constructor(options: FleetMetricsOptions) {
+    this.#metrics = defineMetrics(this.registry);
+    this.#guard = new LabelGuard(this.#metrics.refusedLabels, { bots: [...options.bots], instruments: [...options.instruments] });
+    this.#fleet = new FleetStatusObserver(this.#metrics, this.#guard, options.clock ?? systemClock);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: SUPERVISOR_PROCESS_PREFIX });
+    // Counters an alert reads start at 0, so the first error is an increase rather than a new series.
+    for (const bot of this.#guard.configured('bot')) {
+      this.#metrics.botCodeErrors.inc({ bot }, 0);
+      this.#metrics.botRestarts.inc({ bot }, 0);
+    }
+  }
+
+  /** An order-manager event, as delivered to OrderManager.onEvent listeners. */
+  recordOrderManagerEvent(event: OrderManagerEvent): void {
+    switch (event.type) {
+      case 'DECISION_MADE':
+        this.recordDecision(event.decision);
+        break;
+      case 'REPORT_APPLIED':
+        this.recordReport(event.botId, event.report, event.order);
+        break;
+      case 'STATE_CHANGED':
+        this.recordStateChange(event.state);
+        break;
+      case 'VENUE_REQUEST_FAILED':
+        // Already counted, with its latency and error kind, by recordVenueRequest (see measuredVenue).
+        break;
+    }
+  }
+
+  recordDecision(decision: Decision): void {
+    const bot = this.#guard.id(N.intents, 'bot', decision.botId);
+    if (bot === null) return;
+    const outcome = this.#guard.closed(N.intents, 'outcome', DECISION_OUTCOMES, decision.outcome);
+    const reason = this.#guard.closed(N.intents, 'reason', DECISION_REASONS, decision.reason, true);
+    this.#metrics.intents.inc({ bot, outcome, reason });
+    if (Number.isFinite(decision.latencyNs) && decision.latencyNs >= 0) this.#metrics.decisionLatency.observe({ bot }, decision.latencyNs / 1e9);
+  }
+
+  /** An order written PENDING_SUBMIT to its bot's ledger and handed to its venue. */
+  recordOrderSubmitted(order: SubmitOrder): void {
+    this.#orderEntered(order.botId, 'PENDING_SUBMIT');
+  }
+
+  /** An execution report the ledger applied (not a duplicate), with the order as it stands after it. */
+  recordReport(botId: BotId, report: ExecutionReport, order: OrderRecord): void {
+    switch (report.type) {
+      case 'ORDER_FILLED': {
+        const bot = this.#guard.id(N.fills, 'bot', botId);
+        const instrument = this.#guard.id(N.fills, 'instrument', report.fill.instrumentId);
+        if (bot !== null && instrument !== null) {
+          const liquidity = this.#guard.closed(N.fills, 'liquidity', LIQUIDITIES, report.fill.liquidity);
+          this.#metrics.fills.inc({ bot, instrument, liquidity });
+          this.#metrics.filledNotional.inc({ bot, instrument }, report.fill.quantity.mul(report.fill.price).abs().toNumber());
+        }
+        // Only the first partial fill moves an order into PARTIALLY_FILLED; later ones leave it there.
+        const firstFill = report.cumulativeQuantity.eq(report.fill.quantity);
+        if (order.status === 'FILLED' || (order.status === 'PARTIALLY_FILLED' && firstFill)) this.#orderEntered(botId, order.status);
+        return;
+      }
+      case 'ORDER_REJECTED':
+      case 'CANCEL_REJECTED': {
+        const bot = this.#guard.id(N.venueRejections, 'bot', botId);
+        if (bot !== null) {
+          const reason = this.#guard.closed(N.venueRejections, 'reason', REJECTION_REASONS, report.reason);
+          this.#metrics.venueRejections.inc({ bot, request: report.type === 'ORDER_REJECTED' ? 'SUBMIT' : 'CANCEL', reason });
+        }
+        // A refused cancel leaves the order as it was.
+        if (report.type === 'ORDER_REJECTED') this.#orderEntered(botId, order.status);
+        return;
+      }
+      case 'ORDER_ACCEPTED':
+      case 'ORDER_CANCELED':
+      case 'ORDER_EXPIRED':
+        this.#orderEntered(botId, order.status);
+        return;
+    }
+  }
+
+  #orderEntered(botId: BotId, status: OrderStatus): void {
+    const bot = this.#guard.id(N.orderTransitions, 'bot', botId);
+    if (bot === null) return;
+    this.#metrics.orderTransitions.inc({ bot, status: this.#guard.closed(N.orderTransitions, 'status', ORDER_STATUSES, status) });
+  }
+
+  /** A scope's trading state changed; its state gauge follows at once rather than at the next status poll. */
+  recordStateChange(change: ScopeState): void {
+    const scope = change.scope === 'fleet' ? 'fleet' : this.#guard.id(N.stateChanges, 'bot', change.scope.slice('bot:'.length));
+    if (scope === null) return;
+    const state = this.#guard.closed(N.stateChanges, 'state', TRADING_STATES, change.state);
+    const reason = this.#guard.closed(N.stateChanges, 'reason', STATE_CHANGE_REASONS, change.reason, true);
+    this.#metrics.stateChanges.inc({ scope: scope === 'fleet' ? 'fleet' : `bot:${scope}`, state, reason });
+    const killed = change.state === 'HALTED' && change.reason === 'KILL_SWITCH' ? 1 : 0;
+    if (scope === 'fleet') {
+      for (const value of TRADING_STATES) this.#metrics.fleetState.set({ state: value }, value === state ? 1 : 0);
+      this.#metrics.fleetKillSwitch.set(killed);
+    } else {
+      for (const value of TRADING_STATES) this.#metrics.botState.set({ bot: scope, state: value }, value === state ? 1 : 0);
+      this.#metrics.botKillSwitch.set({ bot: scope }, killed);
+    }
+  }
+
+  /** The fleet's status snapshot, from FleetControl.status(), plus what the snapshot does not carry. */
+  observeFleet(status: FleetStatus, extras: FleetExtras): void {
+    this.#fleet.observe(status, extras);
+  }
+
+  /** OrderManager.lockedKeys(), for callers that poll locks more often than the whole status. */
+  observeLocks(lockedKeys: readonly ExposureKey[]): void {
+    this.#fleet.observeLocks(lockedKeys);
+  }
+
+  /** One venue request's round trip; errorKind is null when it succeeded. */
+  recordVenueRequest(venue: string, request: VenueRequestKind, seconds: number, errorKind: VenueErrorKind | null): void {
+    const admitted = this.#guard.id(N.venueLatency, 'venue', venue);
+    if (admitted === null) return;
+    const kind = this.#guard.closed(N.venueLatency, 'request', VENUE_REQUEST_KINDS, request);
+    if (Number.isFinite(seconds) && seconds >= 0) this.#metrics.venueLatency.observe({ venue: admitted, request: kind }, seconds);
+    if (errorKind !== null) {
+      const error = this.#guard.closed(N.venueErrors, 'error', VENUE_ERROR_KINDS, errorKind);
+      this.#metrics.venueErrors.inc({ venue: admitted, request: kind, error });
+    }
+  }
+
+  /** A strategy callback of the bot threw; the bot's runtime caught it and reported it. */
+  recordBotCodeError(botId: BotId): void {
+    const bot = this.#guard.id(N.botCodeErrors, 'bot', botId);
+    if (bot !== null) this.#metrics.botCodeErrors.inc({ bot });
+  }
+
+  /** Time from a candle's close to its delivery. */
+  recordMarketDataLag(instrumentId: InstrumentId, timeframe: Timeframe, seconds: number): void {
+    const instrument = this.#guard.id(N.marketDataLag, 'instrument', instrumentId);
+    const admitted = this.#guard.timeframe(N.marketDataLag, timeframe);
+    if (instrument === null || admitted === null || !Number.isFinite(seconds)) return;
+    this.#metrics.marketDataLag.set({ instrument, timeframe: admitted }, Math.max(0, seconds));
+  }
+
+  recordCandlesDelivered(botId: BotId, instrumentId: InstrumentId, timeframe: Timeframe, count = 1): void {
+    const bot = this.#guard.id(N.candlesDelivered, 'bot', botId);
+    const instrument = this.#guard.id(N.candlesDelivered, 'instrument', instrumentId);
+    const admitted = this.#guard.timeframe(N.candlesDelivered, timeframe);
+    if (bot === null || instrument === null || admitted === null || !Number.isSafeInteger(count) || count < 0) return;
+    this.#metrics.candlesDelivered.inc({ bot, instrument, timeframe: admitted }, count);
+  }
+
+  /** The Prometheus text exposition of every series; heartbeat ages and process metrics are as of now. */
+  metricsText(): Promise<string> {
+    this.#fleet.refreshHeartbeatAges();
+    return this.registry.metrics();
+  }
+}
