@@ -1,0 +1,163 @@
+/**
+ * What the operator can ask of a running fleet. The control API serves exactly this over HTTP on 127.0.0.1,
+ * and the `supervisor` CLI is a client of it. Amounts are decimal strings; times are ms since the epoch.
+ */
+
+export type ProcessStatus = 'online' | 'launching' | 'stopping' | 'stopped' | 'errored' | 'not-started';
+export type TradingStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';
+
+export interface ProcessInfo {
+  status: ProcessStatus;
+  pid: number | null;
+  restarts: number;
+  memoryBytes: number | null;
+  cpuPercent: number | null;
+  uptimeMs: number | null;
+}
+
+export interface DrawdownInfo {
+  /** Fraction, e.g. "0.034" for 3.4%. */
+  current: string;
+  peak: string;
+  threshold: string;
+  action: 'REDUCING' | 'HALTED';
+  windowMs: number;
+}
+
+export interface ScopeStateInfo {
+  state: TradingStateName;
+  reason: string | null;
+  detail: string;
+  changedAt: number;
+  flattenPending: boolean;
+}
+
+export interface PositionInfo {
+  botId: string;
+  instrumentId: string;
+  quantity: string;
+  averageEntryPrice: string;
+  markPrice: string | null;
+  unrealizedPnl: string;
+  realizedPnl: string;
+  fees: string;
+}
+
+export interface OrderInfo {
+  botId: string;
+  clientOrderId: string;
+  instrumentId: string;
+  role: string;
+  side: string;
+  type: string;
+  quantity: string;
+  filledQuantity: string;
+  limitPrice: string | null;
+  triggerPrice: string | null;
+  status: string;
+  createdAt: number;
+  updatedAt: number;
+  detail: string;
+}
+
+export interface BotStatus {
+  botId: string;
+  name: string;
+  process: ProcessInfo;
+  /** The bot's own state and the effective one (stricter of bot and fleet). */
+  state: ScopeStateInfo;
+  effectiveState: TradingStateName;
+  equity: string;
+  drawdown: DrawdownInfo;
+  openPositions: PositionInfo[];
+  openOrders: number;
+  lastHeartbeatAt: number | null;
+  connected: boolean;
+}
+
+export interface FleetStatus {
+  mode: 'paper' | 'live';
+  supervisor: { pid: number; startedAt: number; clockSpeed: number };
+  state: ScopeStateInfo;
+  killSwitchEngaged: boolean;
+  equity: string;
+  drawdown: DrawdownInfo;
+  bots: BotStatus[];
+}
+
+export type BotLoadStatus = 'LOADED' | 'LOAD_FAILED' | 'DUPLICATE';
+
+export interface BotListing {
+  /** The folder under bots/. */
+  folder: string;
+  botId: string | null;
+  name: string | null;
+  status: BotLoadStatus;
+  reason: string | null;
+  venue: string | null;
+  instruments: string[];
+  timeframes: string[];
+}
+
+export interface KillResult {
+  scope: string;
+  canceled: string[];
+  closing: string[];
+  protectiveCanceled: string[];
+}
+
+export interface PnlInfo {
+  botId: string;
+  capital: string;
+  balance: string;
+  equity: string;
+  realizedPnl: string;
+  unrealizedPnl: string;
+  fees: string;
+}
+
+export interface DecisionInfo {
+  botId: string;
+  intentId: string;
+  instrumentId: string;
+  outcome: 'APPROVED' | 'RESIZED' | 'DENIED';
+  reason: string | null;
+  detail: string;
+  requestedQuantity: string | null;
+  approvedQuantity: string | null;
+  clientOrderId: string | null;
+  decidedAt: number;
+  latencyUs: number;
+}
+
+/** Error codes the control API answers with; the CLI maps them to exit codes. */
+export const CONTROL_ERROR_CODES = ['BAD_REQUEST', 'UNAUTHORIZED', 'UNKNOWN_BOT', 'CONFLICT', 'INTERNAL'] as const;
+export type ControlErrorCode = (typeof CONTROL_ERROR_CODES)[number];
+
+/** Thrown by a FleetControl implementation; the server turns it into an error reply with this code. */
+export class ControlError extends Error {
+  override name = 'ControlError';
+  readonly code: ControlErrorCode;
+  constructor(code: ControlErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface FleetControl {
+  status(): Promise<FleetStatus>;
+  bots(): Promise<BotListing[]>;
+  startBot(botId: string): Promise<ProcessInfo>;
+  stopBot(botId: string): Promise<ProcessInfo>;
+  restartBot(botId: string): Promise<ProcessInfo>;
+  kill(options: { botId?: string; flatten: boolean }): Promise<KillResult>;
+  halt(options: { botId?: string; reason: string }): Promise<ScopeStateInfo>;
+  resume(options: { botId?: string }): Promise<ScopeStateInfo>;
+  drawdown(options: { botId?: string }): Promise<Array<{ scope: string } & DrawdownInfo>>;
+  /** threshold is a percent string, e.g. "7.5". */
+  setDrawdown(options: { botId?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo>;
+  orders(options: { botId?: string; openOnly: boolean; limit: number }): Promise<OrderInfo[]>;
+  positions(options: { botId?: string }): Promise<PositionInfo[]>;
+  pnl(options: { botId?: string }): Promise<PnlInfo[]>;
+  decisions(options: { botId?: string; deniedOnly: boolean; limit: number }): Promise<DecisionInfo[]>;
+}

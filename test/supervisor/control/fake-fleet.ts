@@ -1,0 +1,213 @@
+import { ControlError } from '../../../supervisor/control/fleet-control.ts';
+import type {
+  BotListing,
+  BotStatus,
+  DecisionInfo,
+  DrawdownInfo,
+  FleetControl,
+  FleetStatus,
+  KillResult,
+  OrderInfo,
+  PnlInfo,
+  PositionInfo,
+  ProcessInfo,
+  ScopeStateInfo,
+} from '../../../supervisor/control/fleet-control.ts';
+
+/**
+ * A stand-in for the fleet behind the control API: fixed data, a record of every call, and two bots, "trend"
+ * (running, so starting it is a CONFLICT) and "grid" (stopped). Any other bot id is UNKNOWN_BOT.
+ */
+
+export const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
+export const KNOWN_BOTS = ['trend', 'grid'];
+
+const drawdown: DrawdownInfo = { current: '0.012', peak: '10400', threshold: '0.1', action: 'HALTED', windowMs: 86_400_000 };
+const active: ScopeStateInfo = { state: 'ACTIVE', reason: null, detail: '', changedAt: NOW - 3_600_000, flattenPending: false };
+
+export const POSITIONS: PositionInfo[] = [
+  {
+    botId: 'trend',
+    instrumentId: 'BTCUSDT.BYBIT',
+    quantity: '0.02',
+    averageEntryPrice: '50000',
+    markPrice: '51000',
+    unrealizedPnl: '20',
+    realizedPnl: '0',
+    fees: '0.55',
+  },
+];
+
+const trend: BotStatus = {
+  botId: 'trend',
+  name: 'Trend follower',
+  process: { status: 'online', pid: 4242, restarts: 1, memoryBytes: 52_428_800, cpuPercent: 1.5, uptimeMs: 7_200_000 },
+  state: active,
+  effectiveState: 'ACTIVE',
+  equity: '5020.45',
+  drawdown: { ...drawdown, current: '0.0034', threshold: '0.08', peak: '5037.5' },
+  openPositions: POSITIONS,
+  openOrders: 2,
+  lastHeartbeatAt: NOW - 4_000,
+  connected: true,
+};
+
+const grid: BotStatus = {
+  botId: 'grid',
+  name: 'Grid trader',
+  process: { status: 'stopped', pid: null, restarts: 0, memoryBytes: null, cpuPercent: null, uptimeMs: null },
+  state: { state: 'HALTED', reason: 'DRAWDOWN_HALT', detail: 'drawdown 8.1% reached the 8% threshold', changedAt: NOW - 600_000, flattenPending: false },
+  effectiveState: 'HALTED',
+  equity: '4590',
+  drawdown: { ...drawdown, current: '0.081', threshold: '0.08', peak: '4995' },
+  openPositions: [],
+  openOrders: 0,
+  lastHeartbeatAt: null,
+  connected: false,
+};
+
+export const STATUS: FleetStatus = {
+  mode: 'paper',
+  supervisor: { pid: 777, startedAt: NOW - 7_500_000, clockSpeed: 1 },
+  state: active,
+  killSwitchEngaged: false,
+  equity: '9610.45',
+  drawdown,
+  bots: [trend, grid],
+};
+
+export const BOTS: BotListing[] = [
+  { folder: 'trend', botId: 'trend', name: 'Trend follower', status: 'LOADED', reason: null, venue: 'BYBIT', instruments: ['BTCUSDT.BYBIT', 'ETHUSDT.BYBIT'], timeframes: ['1h', '4h'] },
+  { folder: 'grid', botId: 'grid', name: 'Grid trader', status: 'LOADED', reason: null, venue: 'BYBIT', instruments: ['ETHUSDT.BYBIT'], timeframes: ['5m'] },
+  { folder: 'broken', botId: null, name: null, status: 'LOAD_FAILED', reason: 'strategy.ts exports no Strategy', venue: null, instruments: [], timeframes: [] },
+];
+
+export const ORDERS: OrderInfo[] = [
+  {
+    botId: 'trend',
+    clientOrderId: 'trend_0abcdefg_S2',
+    instrumentId: 'BTCUSDT.BYBIT',
+    role: 'STOP',
+    side: 'SELL',
+    type: 'STOP_MARKET',
+    quantity: '0.02',
+    filledQuantity: '0',
+    limitPrice: null,
+    triggerPrice: '49000',
+    status: 'ACCEPTED',
+    createdAt: NOW - 60_000,
+    updatedAt: NOW - 59_000,
+    detail: '',
+  },
+];
+
+export const PNL: PnlInfo[] = [
+  { botId: 'trend', capital: '5000', balance: '5000.45', equity: '5020.45', realizedPnl: '1', unrealizedPnl: '20', fees: '0.55' },
+  { botId: 'grid', capital: '5000', balance: '4590', equity: '4590', realizedPnl: '-405', unrealizedPnl: '0', fees: '5' },
+];
+
+export const DECISIONS: DecisionInfo[] = [
+  {
+    botId: 'grid',
+    intentId: 'grid-42',
+    instrumentId: 'ETHUSDT.BYBIT',
+    outcome: 'DENIED',
+    reason: 'TRADING_HALTED',
+    detail: 'bot grid is HALTED',
+    requestedQuantity: '0.5',
+    approvedQuantity: null,
+    clientOrderId: null,
+    decidedAt: NOW - 30_000,
+    latencyUs: 85,
+  },
+];
+
+export const KILL: KillResult = {
+  scope: 'fleet',
+  canceled: ['grid_0abcdefg_E7', 'trend_0abcdefg_E3'],
+  closing: ['trend BTCUSDT.BYBIT 0.02'],
+  protectiveCanceled: ['trend_0abcdefg_S2'],
+};
+
+export interface FakeFleet extends FleetControl {
+  /** Every call, as [method, argument]. */
+  calls: Array<[string, unknown]>;
+}
+
+function known(botId: string | undefined): void {
+  if (botId !== undefined && !KNOWN_BOTS.includes(botId)) throw new ControlError('UNKNOWN_BOT', `no bot "${botId}" in this fleet`);
+}
+
+function processInfo(status: ProcessInfo['status']): ProcessInfo {
+  return { status, pid: status === 'online' ? 5151 : null, restarts: 0, memoryBytes: null, cpuPercent: null, uptimeMs: null };
+}
+
+/** Overrides replace single methods, e.g. one that throws, and still have their calls recorded. */
+export function createFakeFleet(overrides: Partial<FleetControl> = {}): FakeFleet {
+  const calls: Array<[string, unknown]> = [];
+  const base: FleetControl = {
+    status: async () => STATUS,
+    bots: async () => BOTS,
+    startBot: async (botId) => {
+      known(botId);
+      if (botId === 'trend') throw new ControlError('CONFLICT', 'bot "trend" is already running');
+      return processInfo('online');
+    },
+    stopBot: async (botId) => {
+      known(botId);
+      return processInfo('stopped');
+    },
+    restartBot: async (botId) => {
+      known(botId);
+      return processInfo('online');
+    },
+    kill: async (options) => {
+      known(options.botId);
+      return { ...KILL, scope: options.botId ?? 'fleet', closing: options.flatten ? KILL.closing : [] };
+    },
+    halt: async (options) => {
+      known(options.botId);
+      return { state: 'HALTED', reason: 'OPERATOR_HALT', detail: options.reason, changedAt: NOW, flattenPending: false };
+    },
+    resume: async (options) => {
+      known(options.botId);
+      return { ...active, changedAt: NOW };
+    },
+    drawdown: async (options) => {
+      known(options.botId);
+      return [{ scope: 'fleet', ...drawdown }, { scope: 'trend', ...trend.drawdown }].filter((row) => options.botId === undefined || row.scope === options.botId);
+    },
+    setDrawdown: async (options) => {
+      known(options.botId);
+      return { scope: options.botId ?? 'fleet', ...drawdown, threshold: (Number(options.thresholdPercent) / 100).toString() };
+    },
+    orders: async (options) => {
+      known(options.botId);
+      return ORDERS;
+    },
+    positions: async (options) => {
+      known(options.botId);
+      return POSITIONS;
+    },
+    pnl: async (options) => {
+      known(options.botId);
+      return PNL;
+    },
+    decisions: async (options) => {
+      known(options.botId);
+      return DECISIONS;
+    },
+  };
+  const merged: FleetControl = { ...base, ...overrides };
+  const fleet = { calls } as FakeFleet;
+  for (const name of Object.keys(merged) as Array<keyof FleetControl>) {
+    const method = merged[name] as (argument?: unknown) => Promise<unknown>;
+    Object.assign(fleet, {
+      [name]: (argument?: unknown) => {
+        calls.push([name, argument]);
+        return method(argument);
+      },
+    });
+  }
+  return fleet;
+}
