@@ -32,3 +32,8 @@ export class TemporaryVenueError extends Error {
 export class VenueReplyError extends InvalidInputError {
   override name = 'VenueReplyError';
 }
+
+/** A bot's own strategy code threw or returned nonsense; the call is discarded (no order), counted and reported. */
+export class BotCodeError extends Error {
+  override name = 'BotCodeError';
+}

@@ -44,4 +44,5 @@ export interface Intent {
 export type BotCommand =
   | { type: 'SUBMIT_ORDER'; intent: Intent }
   | { type: 'CANCEL_ORDER'; botId: BotId; clientOrderId: ClientOrderId }
-  | { type: 'MOVE_STOP'; botId: BotId; clientOrderId: ClientOrderId; triggerPrice: Decimal };
+  /** intentId makes a move idempotent: its replacement order carries it, so a resent move finds that order. */
+  | { type: 'MOVE_STOP'; botId: BotId; intentId: IntentId; clientOrderId: ClientOrderId; triggerPrice: Decimal };

@@ -45,7 +45,7 @@ const botSchema = z.strictObject({
 export const orderManagerConfigSchema = z.strictObject({
   instruments: z.array(instrumentSchema).min(1),
   exposureKeys: z.record(z.string(), keyPolicySchema),
-  bots: z.array(botSchema).min(1),
+  bots: z.array(botSchema),
   inFlightLockTtlMs: z.number().int().positive().default(90_000),
   fleetDrawdown: drawdownSchema,
   /** How often an equity sample is persisted for the drawdown window, per scope. */

@@ -2,11 +2,11 @@ import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
 import type { Decision, DecisionReason } from '../../core/decision.ts';
 import { InvariantViolation } from '../../core/errors.ts';
-import type { BotId, ClientOrderId, ExposureKey, InstrumentId } from '../../core/ids.ts';
+import type { BotId, ClientOrderId, ExposureKey, InstrumentId, IntentId } from '../../core/ids.ts';
 import { instrumentVenue, parseClientOrderId, parseIntentId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { quantizePrice } from '../../core/instrument.ts';
-import type { Intent } from '../../core/intent.ts';
+import type { BotCommand, Intent } from '../../core/intent.ts';
 import { oppositeSide } from '../../core/intent.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
@@ -82,6 +82,8 @@ export class OrderManager {
   readonly #drawdowns = new DrawdownTracker();
   readonly #lastSampleAt = new Map<Scope, number>();
   readonly #persistedPeak = new Map<Scope, Decimal>();
+  /** Thresholds an operator set at run time, over the configured ones. */
+  readonly #thresholds = new Map<Scope, Decimal>();
   readonly #instrumentsOnKey = new Map<ExposureKey, Instrument[]>();
   readonly #rateLimiter: SlidingWindowRateLimiter<BotId>;
   readonly #listeners: Array<(event: OrderManagerEvent) => void> = [];
@@ -119,6 +121,7 @@ export class OrderManager {
   /** Rebuilds trading states, drawdown windows and the order index from the stores. */
   #recover(): void {
     for (const state of this.#store.loadStates()) this.#states.set(state.scope, state);
+    for (const [scope, threshold] of this.#store.loadThresholds()) this.#thresholds.set(scope, threshold);
     const now = this.#clock.now();
     const longestWindow = Math.max(this.#config.fleetDrawdown.windowMs, ...[...this.#config.bots.values()].map((bot) => bot.drawdown.windowMs));
     for (const sample of this.#store.equitySamplesSince(now - longestWindow)) {
@@ -218,9 +221,9 @@ export class OrderManager {
   }
 
   #drawdownPolicy(scope: Scope): DrawdownPolicy {
-    if (scope === 'fleet') return this.#config.fleetDrawdown;
-    const bot = this.#config.bots.get(scope.slice(4) as BotId);
-    return bot?.drawdown ?? this.#config.fleetDrawdown;
+    const configured = scope === 'fleet' ? this.#config.fleetDrawdown : (this.#config.bots.get(scope.slice(4) as BotId)?.drawdown ?? this.#config.fleetDrawdown);
+    const override = this.#thresholds.get(scope);
+    return override === undefined ? configured : { ...configured, threshold: override };
   }
 
   #openRisk(botId: BotId): Decimal {
@@ -443,7 +446,9 @@ export class OrderManager {
    * position is never unprotected and the take-profit is never touched. Both are reduce-only, so even if both
    * fired the position could not flip.
    */
-  moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal): CommandResult {
+  moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal, intentId: IntentId): CommandResult {
+    const earlier = this.#ledgers.get(botId)?.ordersForIntent(intentId) ?? [];
+    if (earlier[0] !== undefined) return { outcome: 'ACCEPTED', clientOrderId, replacement: earlier[0].clientOrderId };
     const order = this.#ownOpenOrder(botId, clientOrderId);
     if ('outcome' in order) return order;
     if (order.role !== 'STOP') return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: `${clientOrderId} is a ${order.role} order, not a stop` };
@@ -460,6 +465,7 @@ export class OrderManager {
     if (quantity.isZero()) return { outcome: 'DENIED', reason: 'NOTHING_TO_REDUCE', detail: `no open position on ${order.instrumentId} to protect` };
     const replacement: SubmitOrder = {
       ...order,
+      intentId,
       clientOrderId: this.#ledger(botId).allocateClientOrderId('STOP'),
       quantity,
       triggerPrice: trigger,
@@ -471,6 +477,18 @@ export class OrderManager {
     this.#send(replacement);
     this.#cancel(order);
     return { outcome: 'ACCEPTED', clientOrderId, replacement: replacement.clientOrderId };
+  }
+
+  /** The one entry point for a bot's commands. */
+  execute(command: BotCommand): Decision | CommandResult {
+    switch (command.type) {
+      case 'SUBMIT_ORDER':
+        return this.submitIntent(command.intent);
+      case 'CANCEL_ORDER':
+        return this.cancelOrder(command.botId, command.clientOrderId);
+      case 'MOVE_STOP':
+        return this.moveStop(command.botId, command.clientOrderId, command.triggerPrice, command.intentId);
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -571,6 +589,31 @@ export class OrderManager {
     this.#lastSampleAt.delete(scope);
     this.#store.clearEquitySamples(scope);
     return this.#setState(scope, 'ACTIVE', 'OPERATOR_RESUME', detail, false);
+  }
+
+  /** A bot gone silent may not open anything new; an operator's or drawdown's stricter state is never loosened. */
+  heartbeatLost(botId: BotId, detail: string): void {
+    const scope = botScope(botId);
+    const current = this.scopeState(scope);
+    if (current.state !== 'ACTIVE') return;
+    this.#setState(scope, 'REDUCING', 'HEARTBEAT_LOST', detail, current.flattenPending);
+  }
+
+  /** Lifts only a REDUCING that a lost heartbeat set; any other halt stays until an operator resumes it. */
+  heartbeatRestored(botId: BotId): void {
+    const scope = botScope(botId);
+    const current = this.scopeState(scope);
+    if (current.reason !== 'HEARTBEAT_LOST' || current.state !== 'REDUCING') return;
+    this.#setState(scope, 'ACTIVE', 'HEARTBEAT_RESTORED', 'heartbeat heard again', current.flattenPending);
+  }
+
+  /** Changes a drawdown threshold at run time; persisted, so it outlives a restart. */
+  setDrawdownThreshold(scope: Scope, threshold: Decimal): DrawdownPolicy {
+    this.#checkScope(scope);
+    if (!threshold.isPositive() || threshold.gt(Decimal.ONE)) throw new InvariantViolation(`drawdown threshold must be a fraction in (0, 1], got ${threshold.toString()}`);
+    this.#store.saveThreshold(scope, threshold);
+    this.#thresholds.set(scope, threshold);
+    return this.#drawdownPolicy(scope);
   }
 
   #checkScope(scope: Scope): void {

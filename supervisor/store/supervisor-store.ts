@@ -78,6 +78,15 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    statements: `
+      CREATE TABLE drawdown_thresholds (
+        scope TEXT PRIMARY KEY,
+        threshold TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 type DecisionRow = {
@@ -127,6 +136,8 @@ export class SupervisorStore {
   readonly #samplesSince: StatementSync;
   readonly #pruneSamples: StatementSync;
   readonly #clearSamples: StatementSync;
+  readonly #saveThreshold: StatementSync;
+  readonly #loadThresholds: StatementSync;
   readonly #db;
   readonly #batch: GroupCommit;
 
@@ -157,6 +168,8 @@ export class SupervisorStore {
     this.#samplesSince = db.prepare('SELECT scope, at, equity FROM equity_samples WHERE at >= ? ORDER BY at');
     this.#pruneSamples = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at < ?');
     this.#clearSamples = db.prepare('DELETE FROM equity_samples WHERE scope = ?');
+    this.#saveThreshold = db.prepare('INSERT INTO drawdown_thresholds (scope, threshold) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET threshold = excluded.threshold');
+    this.#loadThresholds = db.prepare('SELECT scope, threshold FROM drawdown_thresholds');
   }
 
   /**
@@ -237,6 +250,16 @@ export class SupervisorStore {
       this.#insertSample.run(sample.scope, sample.at, sample.equity.toString());
       this.#pruneSamples.run(sample.scope, sample.at - windowMs);
     });
+  }
+
+  saveThreshold(scope: Scope, threshold: Decimal): void {
+    this.#batch.write(() => this.#saveThreshold.run(scope, threshold.toString()));
+    this.#batch.commit();
+  }
+
+  loadThresholds(): Map<Scope, Decimal> {
+    const rows = this.#loadThresholds.all() as Array<{ scope: string; threshold: string }>;
+    return new Map(rows.map((row) => [row.scope as Scope, Decimal.parse(row.threshold)]));
   }
 
   /** Forgets a scope's equity history: after a resume, drawdown is measured afresh. */

@@ -132,6 +132,14 @@ export class PaperMatchingEngine {
     return reports;
   }
 
+  /**
+   * The paper venue keeps no files: after a supervisor restart its accounts are rebuilt from the ledgers, which
+   * are the books of record. Only a fresh account (no orders yet) may be restored.
+   */
+  restoreAccount(subAccountId: SubAccountId, cash: Decimal, positions: readonly VenuePosition[]): void {
+    this.#account(subAccountId).restore(cash, positions);
+  }
+
   openOrders(subAccountId: SubAccountId): VenueOpenOrder[] {
     return [...this.#account(subAccountId).open].map((order) => ({
       clientOrderId: order.request.clientOrderId,

@@ -32,6 +32,16 @@ export class SubAccount {
     this.leverage = leverage;
   }
 
+  /** Sets cash and positions from the books of record (the bots' ledgers) when the venue starts afresh. */
+  restore(cash: Decimal, positions: readonly VenuePosition[]): void {
+    if (this.orders.size > 0) throw new Error(`sub-account ${this.id} already has orders; restore only a fresh account`);
+    this.cash = cash;
+    this.#positions.clear();
+    for (const position of positions) {
+      if (!position.quantity.isZero()) this.#positions.set(position.instrumentId, { quantity: position.quantity, averagePrice: position.averagePrice });
+    }
+  }
+
   positionQuantity(instrumentId: InstrumentId): Decimal {
     return this.#positions.get(instrumentId)?.quantity ?? Decimal.ZERO;
   }

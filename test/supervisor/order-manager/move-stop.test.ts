@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Harness } from './fixture.ts';
+import { parseIntentId } from '../../../core/ids.ts';
 import { ALPHA, BRAVO, BTC, d, intent, makeHarness } from './fixture.ts';
+
+let moves = 0;
+const move = () => parseIntentId(`move-${++moves}`);
 
 describe('moving a stop', () => {
   let h: Harness;
@@ -16,7 +20,7 @@ describe('moving a stop', () => {
   it('replaces only the stop, by its ID, and the take-profit survives', async () => {
     h = makeHarness();
     const { stop, takeProfit } = longWithBracket();
-    const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'));
+    const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), move());
     await h.om.idle();
     expect(result.outcome).toBe('ACCEPTED');
     const replacement = result.outcome === 'ACCEPTED' ? result.replacement! : null;
@@ -32,7 +36,7 @@ describe('moving a stop', () => {
   it('keeps the replacement in the bracket: when it fires, the take-profit is cancelled', () => {
     h = makeHarness();
     const { stop, takeProfit } = longWithBracket();
-    const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'));
+    const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), move());
     h.candle(BTC, '50000', '50000', '49500', '49700');
     const ledger = h.ledgers.get(ALPHA)!;
     expect(ledger.position(BTC)?.quantity.isZero()).toBe(true);
@@ -40,11 +44,21 @@ describe('moving a stop', () => {
     expect(ledger.order(takeProfit.clientOrderId)?.status).toBe('CANCELED');
   });
 
+  it('moves a stop once when the same move arrives twice, as after a reconnect', async () => {
+    h = makeHarness();
+    const { stop } = longWithBracket();
+    const id = move();
+    const first = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), id);
+    const again = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), id);
+    expect(again).toEqual(first);
+    expect(h.ledgers.get(ALPHA)!.openOrders().filter((order) => order.role === 'STOP')).toHaveLength(1);
+  });
+
   it("refuses to move another bot's stop or anything that is not a stop", () => {
     h = makeHarness();
     const { stop, takeProfit } = longWithBracket();
-    expect(h.om.moveStop(BRAVO, stop.clientOrderId, d('49600'))).toMatchObject({ outcome: 'DENIED', reason: 'NOT_OWN_ORDER' });
+    expect(h.om.moveStop(BRAVO, stop.clientOrderId, d('49600'), move())).toMatchObject({ outcome: 'DENIED', reason: 'NOT_OWN_ORDER' });
     expect(h.om.cancelOrder(BRAVO, stop.clientOrderId)).toMatchObject({ outcome: 'DENIED', reason: 'NOT_OWN_ORDER' });
-    expect(h.om.moveStop(ALPHA, takeProfit.clientOrderId, d('49600'))).toMatchObject({ outcome: 'DENIED', reason: 'INVALID_INTENT' });
+    expect(h.om.moveStop(ALPHA, takeProfit.clientOrderId, d('49600'), move())).toMatchObject({ outcome: 'DENIED', reason: 'INVALID_INTENT' });
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { botScope } from '../../../supervisor/store/supervisor-store.ts';
 import type { Harness } from './fixture.ts';
-import { ALPHA, BRAVO, BTC, intent, makeHarness } from './fixture.ts';
+import { ALPHA, BRAVO, BTC, d, intent, makeHarness } from './fixture.ts';
 
 describe('trading states', () => {
   let h: Harness;
@@ -59,6 +59,35 @@ describe('trading states', () => {
     h.om.resume(botScope(ALPHA));
     h.restart();
     expect(h.om.effectiveState(ALPHA)).toBe('ACTIVE');
+  });
+});
+
+describe('heartbeats and thresholds', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it('sets a silent bot to REDUCING and lifts exactly that when it is heard again', () => {
+    h = makeHarness();
+    h.om.heartbeatLost(ALPHA, 'silent for 6 s');
+    expect(h.om.scopeState(botScope(ALPHA))).toMatchObject({ state: 'REDUCING', reason: 'HEARTBEAT_LOST' });
+    h.om.heartbeatRestored(ALPHA);
+    expect(h.om.scopeState(botScope(ALPHA))).toMatchObject({ state: 'ACTIVE', reason: 'HEARTBEAT_RESTORED' });
+  });
+
+  it("never loosens an operator's halt because a heartbeat came back", () => {
+    h = makeHarness();
+    h.om.halt(botScope(ALPHA), 'HALTED', 'OPERATOR_HALT', 'hands off');
+    h.om.heartbeatLost(ALPHA, 'silent');
+    h.om.heartbeatRestored(ALPHA);
+    expect(h.om.scopeState(botScope(ALPHA))).toMatchObject({ state: 'HALTED', reason: 'OPERATOR_HALT' });
+  });
+
+  it('keeps a drawdown threshold set at run time across a restart', () => {
+    h = makeHarness();
+    h.om.setDrawdownThreshold(botScope(ALPHA), d('0.05'));
+    h.restart();
+    expect(h.om.drawdownPolicy(botScope(ALPHA)).threshold.toString()).toBe('0.05');
+    expect(h.om.drawdownPolicy(botScope(BRAVO)).threshold.toString()).toBe('0.1');
   });
 });
 

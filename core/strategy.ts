@@ -1,0 +1,102 @@
+import type { ZodType } from 'zod';
+import type { Candle } from './candle.ts';
+import type { Decimal } from './decimal.ts';
+import type { BotId, ClientOrderId, InstrumentId } from './ids.ts';
+import type { OrderType, Side, SizeRequest } from './intent.ts';
+import type { OrderRole } from './ids.ts';
+import type { TradingState } from './trading-state.ts';
+
+/** Bumped when the contract below changes incompatibly; a bot built for another version is refused at load. */
+export const STRATEGY_INTERFACE_VERSION = 1;
+
+export const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
+export type Timeframe = (typeof TIMEFRAMES)[number];
+export const TIMEFRAME_MS: Record<Timeframe, number> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
+
+export interface TimeframeCandle extends Candle {
+  timeframe: Timeframe;
+}
+
+/** A copy of one of the bot's positions; changing it changes nothing. */
+export interface PositionView {
+  instrumentId: InstrumentId;
+  quantity: Decimal;
+  averageEntryPrice: Decimal;
+  realizedPnl: Decimal;
+  unrealizedPnl: Decimal;
+}
+
+/** A copy of one of the bot's open orders. */
+export interface OrderView {
+  clientOrderId: ClientOrderId;
+  instrumentId: InstrumentId;
+  role: OrderRole;
+  side: Side;
+  type: OrderType;
+  quantity: Decimal;
+  filledQuantity: Decimal;
+  limitPrice: Decimal | null;
+  triggerPrice: Decimal | null;
+  status: string;
+}
+
+/** What a strategy sees of its own bot: copies, so a strategy bug cannot corrupt the engine's state. */
+export interface BotStateView {
+  botId: BotId;
+  now: number;
+  equity: Decimal;
+  tradingState: TradingState;
+  positions: ReadonlyMap<InstrumentId, PositionView>;
+  openOrders: readonly OrderView[];
+  /** Entry intents sent and not yet answered, by instrument: a strategy must not enter twice while one is pending. */
+  pendingEntries: ReadonlySet<InstrumentId>;
+}
+
+/** What a strategy may ask for. The runtime turns each into a command for the order manager. */
+export type StrategyAction =
+  | {
+      type: 'ENTER';
+      instrumentId: InstrumentId;
+      side: Side;
+      size: SizeRequest;
+      orderType: OrderType;
+      limitPrice?: Decimal;
+      triggerPrice?: Decimal;
+      stopLoss: Decimal;
+      takeProfit?: Decimal;
+      reason: string;
+    }
+  | { type: 'EXIT'; instrumentId: InstrumentId; quantity?: Decimal; reason: string }
+  | { type: 'MOVE_STOP'; clientOrderId: ClientOrderId; triggerPrice: Decimal; reason: string }
+  | { type: 'CANCEL'; clientOrderId: ClientOrderId; reason: string };
+
+/** One running instance of a strategy; it keeps its own indicator state between calls. */
+export interface Strategy {
+  onCandle(candle: TimeframeCandle, state: BotStateView): StrategyAction[];
+}
+
+export interface StrategyContext<P> {
+  botId: BotId;
+  instruments: readonly InstrumentId[];
+  timeframes: readonly Timeframe[];
+  parameters: P;
+}
+
+/** The default export of a bot folder's strategy module. */
+export interface StrategyModule<P = unknown> {
+  interfaceVersion: number;
+  /** Validates the manifest's "parameters" object; it must reject unknown keys (z.strictObject). */
+  parameters: ZodType<P>;
+  create(context: StrategyContext<P>): Strategy;
+}
+
+export function defineStrategy<P>(module: StrategyModule<P>): StrategyModule<P> {
+  return module;
+}

@@ -1,0 +1,9 @@
+/**
+ * Everything a bot's strategy module may import from Flotilla, as `flotilla/strategy`. Bots get types, the
+ * Decimal for prices and sizes, and defineStrategy; never a venue, a key or the engine's state.
+ */
+export { Decimal } from '../core/decimal.ts';
+export { defineStrategy, STRATEGY_INTERFACE_VERSION, TIMEFRAME_MS } from '../core/strategy.ts';
+export type { BotStateView, OrderView, PositionView, Strategy, StrategyAction, StrategyContext, StrategyModule, Timeframe, TimeframeCandle } from '../core/strategy.ts';
+export type { InstrumentId, ClientOrderId } from '../core/ids.ts';
+export type { Side } from '../core/intent.ts';

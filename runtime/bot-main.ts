@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Decimal } from '../core/decimal.ts';
+import type { BotCodeError } from '../core/errors.ts';
+import type { InstrumentId } from '../core/ids.ts';
+import { createLogger } from '../core/logger.ts';
+import type { SupervisorMessage, WireBotState, WireCommand } from '../core/protocol.ts';
+import { candleFromWire, ordersFromWire, positionsFromWire } from '../core/protocol.ts';
+import type { BotStateView } from '../core/strategy.ts';
+import { loadStrategy } from '../supervisor/discovery/discover.ts';
+import { parseManifest } from '../supervisor/discovery/manifest.ts';
+import { botSocketPath, botTokenPath, flotillaHome } from '../supervisor/paths.ts';
+import { ChannelClient } from './channel-client.ts';
+import { StrategyHost } from './strategy-host.ts';
+
+/**
+ * One bot process: its strategy in a guard, connected to the supervisor. It holds no venue key and no venue
+ * client; everything it wants goes out as a command, and everything it knows came in over the channel.
+ */
+const botDir = resolve(process.env.FLOTILLA_BOT_DIR ?? process.argv[2] ?? '');
+const home = flotillaHome();
+const manifest = parseManifest(JSON.parse(readFileSync(join(botDir, 'manifest.json'), 'utf8')));
+const logger = createLogger({ name: `bot:${manifest.id}`, level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' });
+const { module, parameters } = await loadStrategy({ path: botDir, manifest });
+const token = readFileSync(botTokenPath(home, manifest.id), 'utf8').trim();
+
+let client: ChannelClient | null = null;
+const reportBotCodeError = (error: BotCodeError): void => {
+  logger.error({ error: error.message }, 'strategy code failed; no order from this call');
+  client?.reportBotError(error.message);
+};
+const host = new StrategyHost({ botId: manifest.id, module, parameters, instruments: manifest.instruments, timeframes: manifest.timeframes, onBotCodeError: reportBotCodeError });
+
+let state: WireBotState = { equity: '0', tradingState: 'ACTIVE', positions: [], openOrders: [] };
+let now = Date.now();
+/** Instruments with an entry sent and not answered yet: the strategy must not enter them again meanwhile. */
+const pendingEntries = new Map<number, InstrumentId>();
+let heartbeat: NodeJS.Timeout | null = null;
+
+function view(): BotStateView {
+  return {
+    botId: manifest.id,
+    now,
+    equity: Decimal.parse(state.equity),
+    tradingState: state.tradingState,
+    positions: positionsFromWire(state),
+    openOrders: ordersFromWire(state),
+    pendingEntries: new Set(pendingEntries.values()),
+  };
+}
+
+function onMessage(message: SupervisorMessage): void {
+  switch (message.t) {
+    case 'welcome': {
+      state = message.state;
+      now = message.now;
+      host.warmUp(message.backfill.map(candleFromWire), view());
+      if (heartbeat !== null) clearInterval(heartbeat);
+      heartbeat = setInterval(() => client?.heartbeat(process.memoryUsage().rss), message.heartbeatIntervalMs);
+      client?.heartbeat(process.memoryUsage().rss);
+      logger.info({ backfill: message.backfill.length }, 'connected to the supervisor');
+      return;
+    }
+    case 'state':
+      state = message.state;
+      now = message.now;
+      return;
+    case 'result':
+      pendingEntries.delete(message.seq);
+      if (message.result.kind === 'decision' && message.result.decision.outcome === 'DENIED') {
+        logger.debug({ reason: message.result.decision.reason, detail: message.result.decision.detail }, 'intent denied');
+      }
+      return;
+    case 'candle': {
+      const candle = candleFromWire(message.candle);
+      now = Math.max(now, candle.openTime + candle.durationMs);
+      for (const command of host.onCandle(candle, view())) {
+        const seq = client?.send(JSON.parse(JSON.stringify(command)) as WireCommand);
+        if (seq !== undefined && command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly) pendingEntries.set(seq, command.intent.instrumentId);
+      }
+      return;
+    }
+    case 'report':
+    case 'refused':
+      return;
+  }
+}
+
+client = new ChannelClient({
+  socketPath: botSocketPath(home),
+  botId: manifest.id,
+  token,
+  logger,
+  onMessage,
+  onRefused: (code, message) => {
+    logger.error({ code }, `the supervisor refused this bot: ${message}`);
+    process.exitCode = 1;
+    if (heartbeat !== null) clearInterval(heartbeat);
+  },
+});
+client.start();
+
+const shutdown = (): void => {
+  if (heartbeat !== null) clearInterval(heartbeat);
+  client?.close();
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

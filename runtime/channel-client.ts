@@ -1,0 +1,121 @@
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { BotId } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import type { SupervisorMessage, WireCommand } from '../core/protocol.ts';
+import { encode, PROTOCOL_VERSION } from '../core/protocol.ts';
+
+export interface ChannelClientOptions {
+  socketPath: string;
+  botId: BotId;
+  token: string;
+  logger: Logger;
+  onMessage(message: SupervisorMessage): void;
+  /** Called when the supervisor refuses this bot for good (wrong token, unknown bot). */
+  onRefused(code: string, message: string): void;
+  /** Delay before reconnecting, real ms; doubles up to maxReconnectMs. */
+  reconnectMs?: number;
+  maxReconnectMs?: number;
+}
+
+/**
+ * The bot's end of the channel. Commands wait in an outbox until their result arrives; after a reconnect every
+ * unanswered command is sent again in order. The order manager is idempotent on intent IDs, so nothing is lost
+ * and nothing is doubled.
+ */
+export class ChannelClient {
+  readonly #options: ChannelClientOptions;
+  readonly #outbox = new Map<number, WireCommand>();
+  #socket: Socket | null = null;
+  #welcomed = false;
+  #nextSeq = 1;
+  #closed = false;
+  #delay: number;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(options: ChannelClientOptions) {
+    this.#options = options;
+    this.#delay = options.reconnectMs ?? 100;
+  }
+
+  start(): void {
+    this.#connect();
+  }
+
+  get connected(): boolean {
+    return this.#welcomed;
+  }
+
+  /** Queues a command; it goes out now if connected, or on the next welcome. Returns its sequence number. */
+  send(command: WireCommand): number {
+    const seq = this.#nextSeq++;
+    this.#outbox.set(seq, command);
+    if (this.#welcomed) this.#write({ t: 'command', seq, command });
+    return seq;
+  }
+
+  pending(): number {
+    return this.#outbox.size;
+  }
+
+  heartbeat(rssBytes: number): void {
+    if (this.#welcomed) this.#write({ t: 'heartbeat', rssBytes });
+  }
+
+  reportBotError(message: string): void {
+    if (this.#welcomed) this.#write({ t: 'bot-error', message: message.slice(0, 2_000) });
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#socket?.destroy();
+  }
+
+  #write(message: unknown): void {
+    this.#socket?.write(encode(message as Parameters<typeof encode>[0]));
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const socket = connect(this.#options.socketPath);
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    let buffered = '';
+    socket.on('connect', () => {
+      this.#delay = this.#options.reconnectMs ?? 100;
+      socket.write(encode({ t: 'hello', botId: this.#options.botId, token: this.#options.token, protocol: PROTOCOL_VERSION }));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf('\n');
+        if (line.length > 0) this.#receive(JSON.parse(line) as SupervisorMessage);
+      }
+    });
+    socket.on('error', (error) => this.#options.logger.debug({ error: error.message }, 'supervisor channel error'));
+    socket.on('close', () => {
+      this.#welcomed = false;
+      if (this.#closed) return;
+      this.#timer = setTimeout(() => this.#connect(), this.#delay);
+      this.#delay = Math.min(this.#delay * 2, this.#options.maxReconnectMs ?? 2_000);
+    });
+  }
+
+  #receive(message: SupervisorMessage): void {
+    if (message.t === 'refused') {
+      this.#closed = true;
+      this.#options.onRefused(message.code, message.message);
+      return;
+    }
+    if (message.t === 'result') this.#outbox.delete(message.seq);
+    this.#options.onMessage(message);
+    if (message.t === 'welcome') {
+      this.#welcomed = true;
+      for (const [seq, command] of this.#outbox) this.#write({ t: 'command', seq, command });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { BotCodeError } from '../core/errors.ts';
+import type { BotId, InstrumentId } from '../core/ids.ts';
+import { instrumentSymbol, parseIntentId } from '../core/ids.ts';
+import type { BotCommand, Intent } from '../core/intent.ts';
+import type { BotStateView, Strategy, StrategyAction, StrategyModule, Timeframe, TimeframeCandle } from '../core/strategy.ts';
+
+export interface StrategyHostOptions {
+  botId: BotId;
+  module: StrategyModule;
+  parameters: unknown;
+  instruments: readonly InstrumentId[];
+  timeframes: readonly Timeframe[];
+  /** Told of every failure of the bot's own code; the host itself never throws it on. */
+  onBotCodeError(error: BotCodeError): void;
+}
+
+/**
+ * Runs a bot's strategy inside a guard, in every mode (live, paper, backtest): the strategy sees copies of
+ * state and returns actions, the host turns them into commands for the order manager. A throw or a malformed
+ * action becomes a BotCodeError and no command at all — fail closed: no decision, no order.
+ */
+export class StrategyHost {
+  readonly #options: StrategyHostOptions;
+  readonly #strategy: Strategy;
+  readonly #subscribed: Set<string>;
+
+  constructor(options: StrategyHostOptions) {
+    this.#options = options;
+    this.#subscribed = new Set(options.instruments.flatMap((instrument) => options.timeframes.map((timeframe) => `${instrument}/${timeframe}`)));
+    try {
+      this.#strategy = options.module.create({ botId: options.botId, instruments: options.instruments, timeframes: options.timeframes, parameters: options.parameters });
+    } catch (error) {
+      throw new BotCodeError(`bot ${options.botId}: strategy create() threw: ${(error as Error).message}`);
+    }
+  }
+
+  /** Feeds history for indicator warm-up; whatever the strategy asks for on old candles is discarded. */
+  warmUp(candles: readonly TimeframeCandle[], state: BotStateView): void {
+    for (const candle of candles) this.#call(candle, state);
+  }
+
+  /** One closed candle in, the commands it leads to out. */
+  onCandle(candle: TimeframeCandle, state: BotStateView): BotCommand[] {
+    const actions = this.#call(candle, state);
+    const commands: BotCommand[] = [];
+    actions.forEach((action, index) => {
+      // Deterministic IDs: the same candle replayed after a restart yields the same intents, which the order
+      // manager recognises, so a crash between deciding and sending can never double an order.
+      const intentId = parseIntentId(`${instrumentSymbol(candle.instrumentId)}.${candle.timeframe}.${candle.openTime.toString(36)}.${index}`);
+      const command = this.#toCommand(action, intentId, state);
+      if (command !== null) commands.push(command);
+    });
+    return commands;
+  }
+
+  #call(candle: TimeframeCandle, state: BotStateView): StrategyAction[] {
+    if (!this.#subscribed.has(`${candle.instrumentId}/${candle.timeframe}`)) return [];
+    let actions: unknown;
+    try {
+      actions = this.#strategy.onCandle(candle, state);
+    } catch (error) {
+      this.#fail(`onCandle threw on ${candle.instrumentId} ${candle.timeframe}: ${(error as Error)?.message ?? String(error)}`);
+      return [];
+    }
+    if (!Array.isArray(actions)) {
+      this.#fail(`onCandle must return an array of actions, got ${typeof actions}`);
+      return [];
+    }
+    return actions as StrategyAction[];
+  }
+
+  #fail(message: string): void {
+    this.#options.onBotCodeError(new BotCodeError(`bot ${this.#options.botId}: ${message}`));
+  }
+
+  #toCommand(action: StrategyAction, intentId: Intent['intentId'], state: BotStateView): BotCommand | null {
+    const botId = this.#options.botId;
+    if (action === null || typeof action !== 'object') {
+      this.#fail(`an action must be an object, got ${String(action)}`);
+      return null;
+    }
+    switch (action.type) {
+      case 'ENTER': {
+        if (!this.#options.instruments.includes(action.instrumentId)) {
+          this.#fail(`ENTER on ${String(action.instrumentId)}, which is not in the manifest`);
+          return null;
+        }
+        const intent: Intent = {
+          intentId,
+          botId,
+          instrumentId: action.instrumentId,
+          side: action.side,
+          size: action.size,
+          orderType: action.orderType,
+          reduceOnly: false,
+          bracket: action.takeProfit === undefined ? { stopLoss: action.stopLoss } : { stopLoss: action.stopLoss, takeProfit: action.takeProfit },
+          reason: action.reason,
+        };
+        if (action.limitPrice !== undefined) intent.limitPrice = action.limitPrice;
+        if (action.triggerPrice !== undefined) intent.triggerPrice = action.triggerPrice;
+        return { type: 'SUBMIT_ORDER', intent };
+      }
+      case 'EXIT': {
+        const position = state.positions.get(action.instrumentId);
+        if (position === undefined || position.quantity.isZero()) return null;
+        const quantity = action.quantity ?? position.quantity.abs();
+        return {
+          type: 'SUBMIT_ORDER',
+          intent: { intentId, botId, instrumentId: action.instrumentId, side: position.quantity.isPositive() ? 'SELL' : 'BUY', size: { kind: 'QUANTITY', quantity }, orderType: 'MARKET', reduceOnly: true, reason: action.reason },
+        };
+      }
+      case 'MOVE_STOP':
+        return { type: 'MOVE_STOP', botId, intentId, clientOrderId: action.clientOrderId, triggerPrice: action.triggerPrice };
+      case 'CANCEL':
+        return { type: 'CANCEL_ORDER', botId, clientOrderId: action.clientOrderId };
+      default:
+        this.#fail(`unknown action type ${JSON.stringify((action as { type?: unknown }).type)}`);
+        return null;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { STRATEGY_INTERFACE_VERSION } from '../../core/strategy.ts';
+import type { StrategyModule } from '../../core/strategy.ts';
+import type { BotManifest } from './manifest.ts';
+import { parseManifest } from './manifest.ts';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const STRATEGY_FILE = 'strategy.ts';
+
+export type DiscoveredBot =
+  | { folder: string; path: string; status: 'LOADED'; manifest: BotManifest; reason: null }
+  | { folder: string; path: string; status: 'LOAD_FAILED' | 'DUPLICATE'; manifest: BotManifest | null; reason: string };
+
+/** Folders that are not bots: hidden ones and those starting with "_" (shared helpers, scratch). */
+function isCandidate(name: string, path: string): boolean {
+  return !name.startsWith('.') && !name.startsWith('_') && statSync(path).isDirectory();
+}
+
+/**
+ * Finds every bot folder under `botsRoot` and checks what can be checked without running code: the manifest
+ * and the presence of the strategy module. A folder that fails is reported with its reason, never skipped;
+ * two folders claiming one bot id are both refused, because there is no telling which one the owner meant.
+ * Synchronous, so pm2's ecosystem file can call it.
+ */
+export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<string>): DiscoveredBot[] {
+  if (!existsSync(botsRoot)) return [];
+  const found: DiscoveredBot[] = [];
+  for (const folder of readdirSync(botsRoot).sort()) {
+    const path = join(botsRoot, folder);
+    if (!isCandidate(folder, path)) continue;
+    const fail = (reason: string, manifest: BotManifest | null = null): void => {
+      found.push({ folder, path, status: 'LOAD_FAILED', manifest, reason });
+    };
+    const manifestPath = join(path, MANIFEST_FILE);
+    if (!existsSync(manifestPath)) {
+      fail(`no ${MANIFEST_FILE}`);
+      continue;
+    }
+    let manifest: BotManifest;
+    try {
+      manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+    } catch (error) {
+      fail(`${MANIFEST_FILE}: ${(error as Error).message}`);
+      continue;
+    }
+    if (manifest.interfaceVersion !== STRATEGY_INTERFACE_VERSION) {
+      fail(`interfaceVersion ${manifest.interfaceVersion} is not supported (this supervisor speaks ${STRATEGY_INTERFACE_VERSION})`, manifest);
+      continue;
+    }
+    if (!existsSync(join(path, STRATEGY_FILE))) {
+      fail(`no ${STRATEGY_FILE}`, manifest);
+      continue;
+    }
+    const unknown = knownInstruments === undefined ? [] : manifest.instruments.filter((id) => !knownInstruments.has(id));
+    if (unknown.length > 0) {
+      fail(`instruments not in the fleet configuration: ${unknown.join(', ')}`, manifest);
+      continue;
+    }
+    found.push({ folder, path, status: 'LOADED', manifest, reason: null });
+  }
+  markDuplicates(found);
+  return found;
+}
+
+function markDuplicates(found: DiscoveredBot[]): void {
+  const claims = (key: (bot: BotManifest) => string, what: string): void => {
+    const byKey = new Map<string, DiscoveredBot[]>();
+    for (const bot of found) {
+      if (bot.status !== 'LOADED') continue;
+      const list = byKey.get(key(bot.manifest)) ?? [];
+      list.push(bot);
+      byKey.set(key(bot.manifest), list);
+    }
+    for (const [value, bots] of byKey) {
+      if (bots.length < 2) continue;
+      for (const bot of bots) {
+        const others = bots.filter((other) => other !== bot).map((other) => other.folder);
+        Object.assign(bot, { status: 'DUPLICATE', reason: `${what} ${value} is also claimed by ${others.join(', ')}` });
+      }
+    }
+  };
+  claims((manifest) => manifest.id, 'bot id');
+  claims((manifest) => `${manifest.venue}/${manifest.subAccount}`, 'sub-account');
+}
+
+/** Imports a bot's strategy module and checks it against the contract and its manifest's parameters. */
+export async function loadStrategy(bot: { path: string; manifest: BotManifest }): Promise<{ module: StrategyModule; parameters: unknown }> {
+  const imported = (await import(pathToFileURL(join(bot.path, STRATEGY_FILE)).href)) as { default?: unknown };
+  const module = imported.default as Partial<StrategyModule> | undefined;
+  if (module === undefined || typeof module !== 'object' || typeof module.create !== 'function' || module.parameters === undefined) {
+    throw new Error(`${STRATEGY_FILE} must default-export defineStrategy({ interfaceVersion, parameters, create })`);
+  }
+  if (module.interfaceVersion !== STRATEGY_INTERFACE_VERSION) {
+    throw new Error(`${STRATEGY_FILE} implements interfaceVersion ${String(module.interfaceVersion)}, not ${STRATEGY_INTERFACE_VERSION}`);
+  }
+  const parsed = module.parameters.safeParse(bot.manifest.parameters);
+  if (!parsed.success) {
+    throw new Error(`parameters: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+  }
+  return { module: module as StrategyModule, parameters: parsed.data };
+}
+
+/** Full discovery: manifests, then each strategy module imported and its parameters validated. */
+export async function discoverAndLoadBots(botsRoot: string, knownInstruments?: ReadonlySet<string>): Promise<DiscoveredBot[]> {
+  const found = discoverBots(botsRoot, knownInstruments);
+  for (const [index, bot] of found.entries()) {
+    if (bot.status !== 'LOADED') continue;
+    try {
+      await loadStrategy(bot);
+    } catch (error) {
+      found[index] = { folder: bot.folder, path: bot.path, status: 'LOAD_FAILED', manifest: bot.manifest, reason: (error as Error).message };
+    }
+  }
+  return found;
+}

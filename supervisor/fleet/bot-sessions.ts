@@ -1,0 +1,183 @@
+import type { BotId } from '../../core/ids.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { BotMessage, CommandResultWire, SupervisorMessage, WireBotState } from '../../core/protocol.ts';
+import { candleToWire, commandFromWire } from '../../core/protocol.ts';
+import { isOpenStatus } from '../../core/order.ts';
+import type { BotChannel, BotChannelHandlers } from '../channel/bot-channel.ts';
+import type { Fleet } from './fleet.ts';
+
+interface Session {
+  connectedAt: number;
+  lastHeardAt: number;
+  rssBytes: number | null;
+  statePushQueued: boolean;
+}
+
+export interface BotSessionsOptions {
+  fleet: Fleet;
+  heartbeat: { intervalMs: number; timeoutMs: number };
+  logger: Logger;
+}
+
+/**
+ * One session per bot on the channel: its welcome (state and warm-up candles), its commands into the order
+ * manager, its heartbeats, and pushes of fresh state after every change that concerns it.
+ */
+export class BotSessions implements BotChannelHandlers {
+  readonly #options: BotSessionsOptions;
+  readonly #sessions = new Map<BotId, Session>();
+  /** Real time each bot was last heard from; starts at boot so a bot gets the full timeout to connect. */
+  readonly #lastHeard = new Map<BotId, number>();
+  readonly #botCodeErrors = new Map<BotId, number>();
+  #channel: BotChannel | null = null;
+
+  constructor(options: BotSessionsOptions) {
+    this.#options = options;
+    const now = Date.now();
+    for (const botId of options.fleet.manifests.keys()) this.#lastHeard.set(botId, now);
+    options.fleet.om.onEvent((event) => {
+      if (event.type === 'REPORT_APPLIED') {
+        this.#send(event.botId, { t: 'report', report: event.report });
+        this.#queueStatePush(event.botId);
+      } else if (event.type === 'STATE_CHANGED') {
+        const scope = event.state.scope;
+        for (const botId of this.#sessions.keys()) if (scope === 'fleet' || scope === `bot:${botId}`) this.#queueStatePush(botId);
+      }
+    });
+  }
+
+  attach(channel: BotChannel): void {
+    this.#channel = channel;
+  }
+
+  #send(botId: BotId, message: SupervisorMessage): void {
+    this.#channel?.send(botId, message);
+  }
+
+  /** Several reports in one tick make one state push. */
+  #queueStatePush(botId: BotId): void {
+    const session = this.#sessions.get(botId);
+    if (session === undefined || session.statePushQueued) return;
+    session.statePushQueued = true;
+    queueMicrotask(() => {
+      session.statePushQueued = false;
+      if (this.#sessions.get(botId) === session) this.#send(botId, { t: 'state', now: this.#options.fleet.clock.now(), state: this.stateOf(botId) });
+    });
+  }
+
+  stateOf(botId: BotId): WireBotState {
+    const { om } = this.#options.fleet;
+    const ledger = om.ledger(botId);
+    return {
+      equity: om.equity(botId).toString(),
+      tradingState: om.effectiveState(botId),
+      positions: ledger.openPositions().map((position) => {
+        const mark = om.mark(position.instrumentId);
+        return {
+          instrumentId: position.instrumentId,
+          quantity: position.quantity.toString(),
+          averageEntryPrice: position.averageEntryPrice.toString(),
+          realizedPnl: position.realizedPnl.toString(),
+          unrealizedPnl: mark === undefined ? '0' : position.quantity.mul(mark).sub(position.costBasis).toString(),
+        };
+      }),
+      openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).map((order) => ({
+        clientOrderId: order.clientOrderId,
+        instrumentId: order.instrumentId,
+        role: order.role,
+        side: order.side,
+        type: order.type,
+        quantity: order.quantity.toString(),
+        filledQuantity: order.filledQuantity.toString(),
+        limitPrice: order.limitPrice?.toString() ?? null,
+        triggerPrice: order.triggerPrice?.toString() ?? null,
+        status: order.status,
+      })),
+    };
+  }
+
+  connected(botId: BotId): SupervisorMessage {
+    const { fleet } = this.#options;
+    const manifest = fleet.manifests.get(botId);
+    const now = Date.now();
+    this.#sessions.set(botId, { connectedAt: now, lastHeardAt: now, rssBytes: null, statePushQueued: false });
+    this.#heard(botId, now);
+    const subscriber = `bot:${botId}`;
+    fleet.hub.unsubscribe(subscriber);
+    const streams = (manifest?.instruments ?? []).flatMap((instrumentId) => (manifest?.timeframes ?? []).map((timeframe) => ({ instrumentId, timeframe })));
+    const backfill = streams.length === 0 ? [] : fleet.hub.subscribe(subscriber, streams, (candle) => {
+      this.#send(botId, { t: 'candle', candle: candleToWire(candle) });
+      fleet.metrics.recordCandlesDelivered(botId, candle.instrumentId, candle.timeframe);
+    });
+    this.#options.logger.info({ botId, backfill: backfill.length }, 'bot connected');
+    return { t: 'welcome', now: fleet.clock.now(), heartbeatIntervalMs: this.#options.heartbeat.intervalMs, state: this.stateOf(botId), backfill: backfill.map(candleToWire) };
+  }
+
+  message(botId: BotId, message: Exclude<BotMessage, { t: 'hello' }>): void {
+    const { fleet } = this.#options;
+    this.#heard(botId, Date.now());
+    switch (message.t) {
+      case 'heartbeat': {
+        const session = this.#sessions.get(botId);
+        if (session !== undefined) session.rssBytes = message.rssBytes;
+        return;
+      }
+      case 'bot-error':
+        this.#botCodeErrors.set(botId, (this.#botCodeErrors.get(botId) ?? 0) + 1);
+        fleet.metrics.recordBotCodeError(botId);
+        this.#options.logger.warn({ botId, error: message.message }, 'bot code error');
+        return;
+      case 'command': {
+        let result: CommandResultWire;
+        try {
+          const outcome = fleet.om.execute(commandFromWire(message.command, botId));
+          result = 'intentId' in outcome
+            ? { kind: 'decision', decision: outcome }
+            : outcome.outcome === 'ACCEPTED'
+              ? { kind: 'command', outcome: 'ACCEPTED', reason: null, detail: '', replacement: outcome.replacement }
+              : { kind: 'command', outcome: 'DENIED', reason: outcome.reason, detail: outcome.detail, replacement: null };
+        } catch (error) {
+          // A command that cannot even be read is refused; nothing was decided, so nothing is sent.
+          result = { kind: 'command', outcome: 'DENIED', reason: 'INVALID_INTENT', detail: (error as Error).message, replacement: null };
+        }
+        this.#send(botId, { t: 'result', seq: message.seq, result });
+        return;
+      }
+    }
+  }
+
+  disconnected(botId: BotId): void {
+    this.#sessions.delete(botId);
+    this.#options.fleet.hub.unsubscribe(`bot:${botId}`);
+    this.#options.logger.warn({ botId }, 'bot disconnected');
+  }
+
+  #heard(botId: BotId, now: number): void {
+    this.#lastHeard.set(botId, now);
+    this.#options.fleet.om.heartbeatRestored(botId);
+  }
+
+  /** Sets every bot silent past the timeout to REDUCING; called on a real-time timer. */
+  checkHeartbeats(now = Date.now()): void {
+    for (const [botId, heard] of this.#lastHeard) {
+      const silentMs = now - heard;
+      if (silentMs > this.#options.heartbeat.timeoutMs) this.#options.fleet.om.heartbeatLost(botId, `no heartbeat for ${Math.round(silentMs / 1000)} s`);
+    }
+  }
+
+  lastHeardAt(botId: BotId): number | null {
+    return this.#lastHeard.get(botId) ?? null;
+  }
+
+  isConnected(botId: BotId): boolean {
+    return this.#sessions.has(botId);
+  }
+
+  rssBytes(botId: BotId): number | null {
+    return this.#sessions.get(botId)?.rssBytes ?? null;
+  }
+
+  botCodeErrors(botId: BotId): number {
+    return this.#botCodeErrors.get(botId) ?? 0;
+  }
+}

@@ -1,0 +1,291 @@
+import { Decimal } from '../../core/decimal.ts';
+import type { Decision } from '../../core/decision.ts';
+import type { BotId } from '../../core/ids.ts';
+import { parseBotId } from '../../core/ids.ts';
+import { isOpenStatus } from '../../core/order.ts';
+import type { OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import type {
+  BotListing,
+  BotStatus,
+  DecisionInfo,
+  DrawdownInfo,
+  FleetControl,
+  FleetStatus,
+  KillResult,
+  OrderInfo,
+  PnlInfo,
+  PositionInfo,
+  ProcessInfo,
+  ScopeStateInfo,
+} from '../control/fleet-control.ts';
+import { ControlError } from '../control/fleet-control.ts';
+import type { ScopeState } from '../store/supervisor-store.ts';
+import { botScope } from '../store/supervisor-store.ts';
+import type { Scope } from '../store/supervisor-store.ts';
+import { botApp, fleetEnvironment } from '../pm2/apps.ts';
+import type { Pm2Client } from '../pm2/pm2-client.ts';
+import { botAppName, processInfo } from '../pm2/pm2-client.ts';
+import type { Fleet } from './fleet.ts';
+
+const HUNDRED = Decimal.fromInteger(100);
+
+function stateInfo(state: ScopeState): ScopeStateInfo {
+  return { state: state.state, reason: state.reason, detail: state.detail, changedAt: state.changedAt, flattenPending: state.flattenPending };
+}
+
+function orderInfo(order: OrderRecord): OrderInfo {
+  return {
+    botId: order.botId,
+    clientOrderId: order.clientOrderId,
+    instrumentId: order.instrumentId,
+    role: order.role,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity.toString(),
+    filledQuantity: order.filledQuantity.toString(),
+    limitPrice: order.limitPrice?.toString() ?? null,
+    triggerPrice: order.triggerPrice?.toString() ?? null,
+    status: order.status,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+    detail: order.detail,
+  };
+}
+
+function decisionInfo(decision: Decision): DecisionInfo {
+  return {
+    botId: decision.botId,
+    intentId: decision.intentId,
+    instrumentId: decision.instrumentId,
+    outcome: decision.outcome,
+    reason: decision.reason,
+    detail: decision.detail,
+    requestedQuantity: decision.requestedQuantity?.toString() ?? null,
+    approvedQuantity: decision.approvedQuantity?.toString() ?? null,
+    clientOrderId: decision.clientOrderId,
+    decidedAt: decision.decidedAt,
+    latencyUs: Math.round(decision.latencyNs / 1000),
+  };
+}
+
+/** The operator's view of and hand on the fleet, served by the control API. */
+export class FleetControlService implements FleetControl {
+  readonly #fleet: Fleet;
+  readonly #pm2: Pm2Client | null;
+
+  constructor(fleet: Fleet, pm2: Pm2Client | null) {
+    this.#fleet = fleet;
+    this.#pm2 = pm2;
+  }
+
+  #bot(botId: string | undefined): BotId | undefined {
+    if (botId === undefined) return undefined;
+    let id: BotId;
+    try {
+      id = parseBotId(botId);
+    } catch (error) {
+      throw new ControlError('BAD_REQUEST', (error as Error).message);
+    }
+    if (!this.#fleet.manifests.has(id)) throw new ControlError('UNKNOWN_BOT', `no loaded bot is called ${botId}; see "supervisor bots"`);
+    return id;
+  }
+
+  #bots(botId: string | undefined): BotId[] {
+    const one = this.#bot(botId);
+    return one === undefined ? [...this.#fleet.manifests.keys()] : [one];
+  }
+
+  #drawdown(scope: Scope): DrawdownInfo {
+    const policy = this.#fleet.om.drawdownPolicy(scope);
+    const reading = this.#fleet.om.drawdown(scope);
+    return {
+      current: reading?.drawdown.toFixed(6) ?? '0',
+      peak: reading?.peak.toString() ?? (scope === 'fleet' ? this.#fleet.om.fleetEquity() : this.#fleet.om.equity(scope.slice(4) as BotId)).toString(),
+      threshold: policy.threshold.toString(),
+      action: policy.action,
+      windowMs: policy.windowMs,
+    };
+  }
+
+  #position(botId: BotId, position: PositionRecord): PositionInfo {
+    const mark = this.#fleet.om.mark(position.instrumentId);
+    return {
+      botId,
+      instrumentId: position.instrumentId,
+      quantity: position.quantity.toString(),
+      averageEntryPrice: position.averageEntryPrice.toString(),
+      markPrice: mark?.toString() ?? null,
+      unrealizedPnl: mark === undefined ? '0' : position.quantity.mul(mark).sub(position.costBasis).toString(),
+      realizedPnl: position.realizedPnl.toString(),
+      fees: position.fees.toString(),
+    };
+  }
+
+  async #processes(): Promise<Map<string, ProcessInfo>> {
+    if (this.#pm2 === null) return new Map();
+    const list = await this.#pm2.list();
+    return new Map(list.map((description) => [description.name ?? '', processInfo(description)]));
+  }
+
+  async status(): Promise<FleetStatus> {
+    const fleet = this.#fleet;
+    const processes = await this.#processes();
+    const bots: BotStatus[] = [...fleet.manifests.values()].map((manifest) => {
+      const botId = manifest.id;
+      const ledger = fleet.om.ledger(botId);
+      const connected = fleet.sessions.isConnected(botId);
+      const process = processes.get(botAppName(botId)) ?? processInfo(undefined);
+      return {
+        botId,
+        name: manifest.name,
+        process: this.#pm2 === null && connected ? { ...process, status: 'online', memoryBytes: fleet.sessions.rssBytes(botId) } : process,
+        state: stateInfo(fleet.om.scopeState(botScope(botId))),
+        effectiveState: fleet.om.effectiveState(botId),
+        equity: fleet.om.equity(botId).toString(),
+        drawdown: this.#drawdown(botScope(botId)),
+        openPositions: ledger.openPositions().map((position) => this.#position(botId, position)),
+        openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).length,
+        lastHeartbeatAt: fleet.sessions.lastHeardAt(botId),
+        connected,
+      };
+    });
+    const fleetState = fleet.om.scopeState('fleet');
+    const killed = fleetState.reason === 'KILL_SWITCH' && fleetState.state === 'HALTED';
+    return {
+      mode: fleet.config.mode,
+      supervisor: { pid: process.pid, startedAt: fleet.startedAt, clockSpeed: fleet.clock.speed },
+      state: stateInfo(fleetState),
+      killSwitchEngaged: killed,
+      equity: fleet.om.fleetEquity().toString(),
+      drawdown: this.#drawdown('fleet'),
+      bots,
+    };
+  }
+
+  async bots(): Promise<BotListing[]> {
+    return this.#fleet.discovered.map((bot) => ({
+      folder: bot.folder,
+      botId: bot.manifest?.id ?? null,
+      name: bot.manifest?.name ?? null,
+      status: bot.status,
+      reason: bot.reason,
+      venue: bot.manifest?.venue ?? null,
+      instruments: bot.manifest?.instruments ?? [],
+      timeframes: bot.manifest?.timeframes ?? [],
+    }));
+  }
+
+  #needPm2(): Pm2Client {
+    if (this.#pm2 === null) throw new ControlError('CONFLICT', 'this supervisor does not run its bots under pm2');
+    return this.#pm2;
+  }
+
+  async #processOf(botId: BotId): Promise<ProcessInfo> {
+    return (await this.#processes()).get(botAppName(botId)) ?? processInfo(undefined);
+  }
+
+  /** Starts the pm2 app of every loaded bot that is not running yet; a new bot folder becomes a new app here. */
+  async ensureBotsRunning(): Promise<void> {
+    if (this.#pm2 === null) return;
+    const processes = await this.#processes();
+    for (const bot of this.#fleet.discovered) {
+      if (bot.status !== 'LOADED' || processes.has(botAppName(bot.manifest.id))) continue;
+      await this.#pm2.start(botApp(fleetEnvironment(), bot));
+    }
+  }
+
+  async startBot(botId: string): Promise<ProcessInfo> {
+    const id = this.#bot(botId) as BotId;
+    const pm2 = this.#needPm2();
+    const bot = this.#fleet.discovered.find((candidate) => candidate.manifest?.id === id && candidate.status === 'LOADED');
+    const current = await this.#processOf(id);
+    if (current.status === 'not-started' && bot !== undefined) await pm2.start(botApp(fleetEnvironment(), bot));
+    else await pm2.restart(botAppName(id));
+    return this.#processOf(id);
+  }
+
+  async stopBot(botId: string): Promise<ProcessInfo> {
+    const id = this.#bot(botId) as BotId;
+    await this.#needPm2().stop(botAppName(id));
+    return this.#processOf(id);
+  }
+
+  async restartBot(botId: string): Promise<ProcessInfo> {
+    const id = this.#bot(botId) as BotId;
+    await this.#needPm2().restart(botAppName(id));
+    return this.#processOf(id);
+  }
+
+  async kill(options: { botId?: string; flatten: boolean }): Promise<KillResult> {
+    const botId = this.#bot(options.botId);
+    const report = this.#fleet.om.kill(botId === undefined ? {} : { botId }, options.flatten);
+    // The cancels are on their way; answer once the venue has them, so "kill" means they are out.
+    await this.#fleet.om.idle();
+    return { scope: report.scope, canceled: report.canceled, closing: report.closing, protectiveCanceled: report.protectiveCanceled };
+  }
+
+  async halt(options: { botId?: string; reason: string }): Promise<ScopeStateInfo> {
+    const botId = this.#bot(options.botId);
+    return stateInfo(this.#fleet.om.halt(botId === undefined ? 'fleet' : botScope(botId), 'HALTED', 'OPERATOR_HALT', options.reason));
+  }
+
+  async resume(options: { botId?: string }): Promise<ScopeStateInfo> {
+    const botId = this.#bot(options.botId);
+    return stateInfo(this.#fleet.om.resume(botId === undefined ? 'fleet' : botScope(botId)));
+  }
+
+  async drawdown(options: { botId?: string }): Promise<Array<{ scope: string } & DrawdownInfo>> {
+    const scopes: Scope[] = options.botId === undefined ? ['fleet', ...[...this.#fleet.manifests.keys()].map(botScope)] : [botScope(this.#bot(options.botId) as BotId)];
+    return scopes.map((scope) => ({ scope, ...this.#drawdown(scope) }));
+  }
+
+  async setDrawdown(options: { botId?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo> {
+    const botId = this.#bot(options.botId);
+    const scope: Scope = botId === undefined ? 'fleet' : botScope(botId);
+    let fraction: Decimal;
+    try {
+      fraction = Decimal.parse(options.thresholdPercent, 'threshold percent').div(HUNDRED);
+    } catch (error) {
+      throw new ControlError('BAD_REQUEST', (error as Error).message);
+    }
+    if (!fraction.isPositive() || fraction.gt(Decimal.ONE)) throw new ControlError('BAD_REQUEST', `threshold must be above 0 and at most 100 percent, got ${options.thresholdPercent}`);
+    this.#fleet.om.setDrawdownThreshold(scope, fraction);
+    return { scope, ...this.#drawdown(scope) };
+  }
+
+  async orders(options: { botId?: string; openOnly: boolean; limit: number }): Promise<OrderInfo[]> {
+    const orders = this.#bots(options.botId).flatMap((botId) => {
+      const ledger = this.#fleet.om.ledger(botId);
+      return options.openOnly ? ledger.openOrders() : ledger.recentOrders(options.limit);
+    });
+    return orders.sort((a, b) => b.createdAt - a.createdAt || b.sequence - a.sequence).slice(0, options.limit).map(orderInfo);
+  }
+
+  async positions(options: { botId?: string }): Promise<PositionInfo[]> {
+    return this.#bots(options.botId).flatMap((botId) => this.#fleet.om.ledger(botId).openPositions().map((position) => this.#position(botId, position)));
+  }
+
+  async pnl(options: { botId?: string }): Promise<PnlInfo[]> {
+    return this.#bots(options.botId).map((botId) => {
+      const ledger = this.#fleet.om.ledger(botId);
+      const snapshot = this.#fleet.om.equitySnapshot(botId);
+      const all = ledger.allPositions();
+      return {
+        botId,
+        capital: ledger.capital().toString(),
+        balance: snapshot.balance.toString(),
+        equity: snapshot.equity.toString(),
+        realizedPnl: Decimal.sum(all.map((position) => position.realizedPnl)).toString(),
+        unrealizedPnl: snapshot.unrealizedPnl.toString(),
+        fees: Decimal.sum(all.map((position) => position.fees)).toString(),
+      };
+    });
+  }
+
+  async decisions(options: { botId?: string; deniedOnly: boolean; limit: number }): Promise<DecisionInfo[]> {
+    const botId = this.#bot(options.botId);
+    // Filtering by bot after the fact needs a wider window; the store's index is by time.
+    const decisions = this.#fleet.om.recentDecisions(botId === undefined ? options.limit : options.limit * 10, options.deniedOnly);
+    return decisions.filter((decision) => botId === undefined || decision.botId === botId).slice(0, options.limit).map(decisionInfo);
+  }
+}

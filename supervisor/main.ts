@@ -1,0 +1,50 @@
+import { createLogger } from '../core/logger.ts';
+import { discoverBots } from './discovery/discover.ts';
+import { Fleet } from './fleet/fleet.ts';
+import { fleetEnvironment } from './pm2/apps.ts';
+import { Pm2Client } from './pm2/pm2-client.ts';
+
+/**
+ * The supervisor process. Startup is recovery: everything is rebuilt from FLOTILLA_HOME, so a crash and a
+ * restart by pm2 is a normal start. A changed set of bot folders is adopted the same way: by a restart.
+ */
+const environment = fleetEnvironment();
+const logger = createLogger({ name: 'supervisor', level: environment.logLevel });
+
+const signature = (): string =>
+  discoverBots(environment.botsRoot)
+    .map((bot) => `${bot.folder}:${bot.status}:${bot.manifest?.id ?? ''}`)
+    .join('|');
+
+process.on('uncaughtException', (error) => {
+  logger.error({ error: error.message, stack: error.stack }, 'supervisor crashed; pm2 restarts it and startup recovers');
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  logger.error({ error: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection; exiting so recovery runs');
+  process.exit(1);
+});
+
+const pm2 = process.env.FLOTILLA_NO_PM2 === '1' ? null : new Pm2Client();
+await pm2?.connect();
+const fleet = await Fleet.open({ home: environment.home, botsRoot: environment.botsRoot, configPath: environment.configPath, logger, pm2 });
+await fleet.start();
+
+let stopping = false;
+async function stop(code: number, why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ why }, 'supervisor stopping');
+  clearInterval(rescan);
+  await fleet.close();
+  pm2?.disconnect();
+  process.exit(code);
+}
+
+const startedWith = signature();
+const rescan = setInterval(() => {
+  if (signature() !== startedWith) void stop(0, 'the bots folder changed; restarting to adopt it');
+}, fleet.config.discovery.rescanMs);
+
+process.on('SIGINT', () => void stop(0, 'SIGINT'));
+process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
