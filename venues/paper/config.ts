@@ -35,6 +35,11 @@ export interface PaperVenueConfig {
   name: string;
   /** Seeds the slippage jitter, so one seed always gives the same fills. */
   seed: number;
+  /**
+   * Unique to this run of the venue and part of every trade and venue order ID: a restarted paper venue must
+   * never repeat an ID a ledger has already seen, or the ledger would take a new fill for a duplicate.
+   */
+  session: string;
   instruments: Instrument[];
   fees: PaperFeeConfig;
   slippage: PaperSlippageConfig;
@@ -49,6 +54,7 @@ export function validatePaperVenueConfig(config: PaperVenueConfig): void {
   const problems: string[] = [];
   if (!VENUE_NAME.test(config.name)) problems.push(`name must be 2-16 capitals and digits starting with a letter, got ${JSON.stringify(config.name)}`);
   if (!Number.isSafeInteger(config.seed)) problems.push(`seed must be an integer, got ${config.seed}`);
+  if (!/^[a-z0-9]{1,16}$/.test(config.session)) problems.push(`session must be 1-16 characters of a-z and 0-9, got ${JSON.stringify(config.session)}`);
 
   const instrumentIds = new Set<string>();
   for (const instrument of config.instruments) {

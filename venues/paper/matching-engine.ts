@@ -71,6 +71,7 @@ export class PaperMatchingEngine {
   readonly #books = new Map<InstrumentId, InstrumentBook>();
   readonly #accounts = new Map<SubAccountId, SubAccount>();
   #arrivals = 0;
+  readonly #session: string;
   #venueOrders = 0;
   #trades = 0;
   #runs = 0;
@@ -81,6 +82,7 @@ export class PaperMatchingEngine {
   constructor(config: PaperVenueConfig, clock: Clock) {
     validatePaperVenueConfig(config);
     this.name = config.name;
+    this.#session = config.session;
     this.#clock = clock;
     this.#fees = config.fees;
     this.#participation = config.partialFills.participation;
@@ -209,7 +211,7 @@ export class PaperMatchingEngine {
 
   #activate(order: PaperOrder, run: CandleRun | null, reports: ExecutionReport[]): void {
     order.state = 'WORKING';
-    order.venueOrderId = parseVenueOrderId(`${this.name}-O${++this.#venueOrders}`);
+    order.venueOrderId = parseVenueOrderId(`${this.name}-${this.#session}-O${++this.#venueOrders}`);
     reports.push(orderAccepted(order, this.#at));
     order.book.resting.add(order);
     if (run === null) this.#fillOnArrival(order, reports);
@@ -337,7 +339,7 @@ export class PaperMatchingEngine {
     account.applyFill(request.instrumentId, request.side, quantity, price, fee);
     order.filled = order.filled.add(quantity);
     const leaves = leavesQuantity(order);
-    const tradeId = parseTradeId(`${this.name}-T${++this.#trades}`);
+    const tradeId = parseTradeId(`${this.name}-${this.#session}-T${++this.#trades}`);
     reports.push(orderFilled(order, { tradeId, quantity, price, fee, liquidity, at: this.#at, leavesQuantity: leaves }));
     if (leaves.isZero()) this.#close(order, 'FILLED');
 

@@ -36,10 +36,10 @@ describe('paper engine fills', () => {
     const first = engine.submit(order({ id: orderId('ENTRY', 1), side: 'BUY', type: 'MARKET', quantity: '1' }));
     const second = engine.submit(order({ id: orderId('ENTRY', 2), side: 'BUY', type: 'MARKET', quantity: '1' }));
 
-    expect(first[0]).toMatchObject({ type: 'ORDER_ACCEPTED', venueOrderId: 'PAPER-O1' });
-    expect(second[0]).toMatchObject({ type: 'ORDER_ACCEPTED', venueOrderId: 'PAPER-O2' });
-    expect(first[1]).toMatchObject({ fill: { tradeId: 'PAPER-T1' } });
-    expect(second[1]).toMatchObject({ fill: { tradeId: 'PAPER-T2' } });
+    expect(first[0]).toMatchObject({ type: 'ORDER_ACCEPTED', venueOrderId: 'PAPER-s1-O1' });
+    expect(second[0]).toMatchObject({ type: 'ORDER_ACCEPTED', venueOrderId: 'PAPER-s1-O2' });
+    expect(first[1]).toMatchObject({ fill: { tradeId: 'PAPER-s1-T1' } });
+    expect(second[1]).toMatchObject({ fill: { tradeId: 'PAPER-s1-T2' } });
   });
 
   it('fills a limit that is marketable on arrival as taker at the last price, not at its limit', () => {
@@ -168,5 +168,19 @@ describe('paper engine fills', () => {
 
     expect(engine.onCandle(candle('100', '100', '50', '60', '1000', eth))).toEqual([]);
     expect(engine.openOrders(ALPHA)).toHaveLength(1);
+  });
+});
+
+describe('ids across restarts', () => {
+  it('never repeats a trade or venue order id in a new session of the venue', () => {
+    const ids = (session: string): string[] => {
+      const { engine } = makeEngine({ session });
+      engine.onCandle(price('100'));
+      return engine.submit(order({ id: orderId('ENTRY', 1), side: 'BUY', type: 'MARKET', quantity: '1' })).flatMap((report): string[] => (report.type === 'ORDER_ACCEPTED' ? [report.venueOrderId] : report.type === 'ORDER_FILLED' ? [report.fill.tradeId] : []));
+    };
+    const first = ids('a1');
+    const second = ids('a2');
+    expect(first).toHaveLength(2);
+    expect(first.filter((id) => second.includes(id))).toEqual([]);
   });
 });

@@ -42,6 +42,7 @@ export function paperConfig(overrides: Partial<PaperVenueConfig> = {}): PaperVen
   return {
     name: 'PAPER',
     seed: 42,
+    session: 's1',
     instruments: [btc, eth],
     fees: { makerRate: dec('0'), takerRate: dec('0') },
     slippage: { baseBps: dec('0'), jitterBps: dec('0') },
