@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
@@ -104,6 +104,8 @@ export class Fleet {
       {
         name: 'PAPER',
         seed: paper.seed,
+        // Real time, base 36: a new session at every start, so IDs never repeat across restarts.
+        session: Date.now().toString(36),
         instruments: [...this.omConfig.instruments.values()],
         fees: { makerRate: Decimal.parse(paper.makerFeeRate), takerRate: Decimal.parse(paper.takerFeeRate) },
         slippage: { baseBps: Decimal.parse(paper.slippageBaseBps), jitterBps: Decimal.parse(paper.slippageJitterBps) },
@@ -151,11 +153,18 @@ export class Fleet {
     return this.#options.home;
   }
 
+  /** A bot's token outlives supervisor restarts, so running bots reconnect without being restarted themselves. */
   #issueToken(botId: BotId): string {
-    const token = randomBytes(32).toString('hex');
     const path = botTokenPath(this.#options.home, botId);
+    if (existsSync(path)) {
+      const existing = readFileSync(path, 'utf8').trim();
+      if (/^[0-9a-f]{64}$/.test(existing) && (statSync(path).mode & 0o077) === 0) return existing;
+    }
+    const token = randomBytes(32).toString('hex');
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, token, { mode: 0o600 });
+    // The mode option only applies to a new file; an old one with loose permissions is tightened.
+    chmodSync(path, 0o600);
     return token;
   }
 
