@@ -19,6 +19,9 @@ const parameters = z.strictObject({
   riskFraction: z.number().positive().max(0.05),
   /** Move the stop to the entry price after this many risk units of favourable move. */
   breakEvenAtR: z.number().positive(),
+  /** MARKET enters at once; LIMIT rests limitOffsetAtr ATRs better than the close and may never fill. */
+  entryOrderType: z.enum(['MARKET', 'LIMIT']),
+  limitOffsetAtr: z.number().min(0),
 }).refine((p) => p.fastPeriod < p.slowPeriod, 'fastPeriod must be shorter than slowPeriod');
 
 type Parameters = z.output<typeof parameters>;
@@ -78,15 +81,18 @@ export default defineStrategy<Parameters>({
         if (!crossed || entering || state.tradingState !== 'ACTIVE') return [];
         const distance = p.stopAtr * atr;
         const long = above;
+        const limit = p.entryOrderType === 'LIMIT';
+        const entry = limit ? (long ? close - p.limitOffsetAtr * atr : close + p.limitOffsetAtr * atr) : close;
         return [
           {
             type: 'ENTER',
             instrumentId: candle.instrumentId,
             side: long ? 'BUY' : 'SELL',
             size: { kind: 'RISK', riskFraction: Decimal.fromNumber(p.riskFraction, 6) },
-            orderType: 'MARKET',
-            stopLoss: priceOf(long ? close - distance : close + distance),
-            takeProfit: priceOf(long ? close + p.rewardRisk * distance : close - p.rewardRisk * distance),
+            orderType: p.entryOrderType,
+            ...(limit ? { limitPrice: priceOf(entry) } : {}),
+            stopLoss: priceOf(long ? entry - distance : entry + distance),
+            takeProfit: priceOf(long ? entry + p.rewardRisk * distance : entry - p.rewardRisk * distance),
             reason: long ? 'fast EMA crossed above slow' : 'fast EMA crossed below slow',
           },
         ];
