@@ -96,7 +96,7 @@ export const orderManagerBenchmark: Benchmark = {
       const clock = new BenchClock();
       const instruments = [...config.instruments.values()];
       const paper = new PaperVenue(
-        { name: 'PAPER', seed: 1, instruments, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: dec('1'), jitterBps: dec('2') }, partialFills: { participation: dec('0.1') }, accounts: [...config.bots.values()].map((bot) => ({ subAccountId: bot.subAccountId, balance: dec('1000000'), leverage: dec('10') })) },
+        { name: 'PAPER', seed: 1, session: 'bench', instruments, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: dec('1'), jitterBps: dec('2') }, partialFills: { participation: dec('0.1') }, accounts: [...config.bots.values()].map((bot) => ({ subAccountId: bot.subAccountId, balance: dec('1000000'), leverage: dec('10') })) },
         clock,
         { logger: silentLogger },
       );

@@ -77,7 +77,7 @@ export function makeHarness(input: OrderManagerConfigInput = configInput(), opti
   const instruments = [...config.instruments.values()];
   const accounts = [...config.bots.values()].map((b) => ({ subAccountId: b.subAccountId, balance: STARTING_EQUITY, leverage: dec('5') }));
   const venue = new PaperVenue(
-    { name: 'PAPER', seed: 7, instruments, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: dec('0'), jitterBps: dec('0') }, partialFills: { participation: dec('1') }, accounts },
+    { name: 'PAPER', seed: 7, session: 's1', instruments, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: dec('0'), jitterBps: dec('0') }, partialFills: { participation: dec('1') }, accounts },
     clock,
     { logger: silentLogger },
   );
