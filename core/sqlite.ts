@@ -141,8 +141,15 @@ export class GroupCommit {
   #open = false;
   #writes = 0;
   #scheduled = false;
+  readonly #delayMs: number;
+  #waiters: Array<() => void> = [];
 
-  constructor(db: DatabaseSync, beforeCommit: () => void, fail: (error: unknown) => never) {
+  /**
+   * `delayMs` 0 commits at the end of the current tick; a few ms instead lets one commit carry a burst of
+   * writes arriving over several ticks, for stores where nothing is sent on the strength of the write alone.
+   */
+  constructor(db: DatabaseSync, beforeCommit: () => void, fail: (error: unknown) => never, delayMs = 0) {
+    this.#delayMs = delayMs;
     this.#db = db;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
@@ -169,10 +176,18 @@ export class GroupCommit {
     this.#open = true;
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const commit = (): void => {
       this.#scheduled = false;
       this.commit();
-    });
+    };
+    if (this.#delayMs === 0) setImmediate(commit);
+    else setTimeout(commit, this.#delayMs).unref();
+  }
+
+  /** Resolves once everything written so far is committed; at once when nothing is pending. */
+  whenCommitted(): Promise<void> {
+    if (!this.#open) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   commit(): void {
@@ -185,6 +200,7 @@ export class GroupCommit {
     }
     this.#open = false;
     this.#writes = 0;
+    for (const resolve of this.#waiters.splice(0)) resolve();
   }
 
   /** Drops the open transaction; only used on the way to closing after a failure. */

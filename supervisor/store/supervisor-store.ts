@@ -7,6 +7,13 @@ import { GroupCommit, openDatabase } from '../../core/sqlite.ts';
 import { InvariantViolation } from '../../core/errors.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 
+/**
+ * Decisions commit in groups at most this long after they are made. Nothing is sent on a decision alone (an
+ * approval's orders are committed to the bot's ledger first), so a crash loses at most this much audit trail,
+ * and a replayed intent still finds its orders in the ledger.
+ */
+export const DECISION_COMMIT_DELAY_MS = 2;
+
 /** "fleet" or "bot:<id>": the scopes a trading state, a halt or a drawdown applies to. */
 export type Scope = 'fleet' | `bot:${string}`;
 
@@ -150,7 +157,7 @@ export class SupervisorStore {
     this.#batch = new GroupCommit(db, () => {}, (error) => {
       this.#close();
       throw new InvariantViolation(`supervisor store ${path} failed to write and was closed; restart to recover: ${(error as Error).message}`);
-    });
+    }, DECISION_COMMIT_DELAY_MS);
     this.#insertDecision = db.prepare(`INSERT INTO decisions
       (bot_id, intent_id, instrument_id, outcome, reason, detail, requested_quantity, approved_quantity, client_order_id, decided_at, latency_ns, intent_json)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bot_id, intent_id) DO NOTHING`);
@@ -202,6 +209,11 @@ export class SupervisorStore {
     this.#batch.write(() =>
       this.#replaceDecision.run(decision.outcome, decision.reason, decision.detail, decision.approvedQuantity?.toString() ?? null, decision.clientOrderId, intentJson, decision.botId, decision.intentId),
     );
+  }
+
+  /** Resolves when the decisions made so far are on disk (within DECISION_COMMIT_DELAY_MS). */
+  whenCommitted(): Promise<void> {
+    return this.#batch.whenCommitted();
   }
 
   /** Makes every write so far durable now. */

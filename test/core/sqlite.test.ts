@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreLockedError } from '../../core/errors.ts';
+import { GroupCommit, openDatabase } from '../../core/sqlite.ts';
+
+const MIGRATIONS = [{ version: 1, statements: 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);' }];
+
+describe('sqlite helpers', () => {
+  const dirs: string[] = [];
+  const fresh = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-sqlite-'));
+    dirs.push(dir);
+    return join(dir, 'x.sqlite');
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function countFromAnotherConnection(path: string): number {
+    const reader = new DatabaseSync(path, { readOnly: true });
+    try {
+      return (reader.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+    } finally {
+      reader.close();
+    }
+  }
+
+  it('opens in WAL mode and refuses a second writer in the same process', () => {
+    const path = fresh();
+    const opened = openDatabase(path, MIGRATIONS);
+    expect((opened.db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
+    expect(() => openDatabase(path, MIGRATIONS)).toThrow(StoreLockedError);
+    opened.close();
+    openDatabase(path, MIGRATIONS).close();
+  });
+
+  it('keeps group-committed writes invisible to other connections until the delayed commit lands', async () => {
+    const path = fresh();
+    const { db, close } = openDatabase(path, MIGRATIONS);
+    const batch = new GroupCommit(db, () => {}, (error) => {
+      throw error;
+    }, 5);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    batch.write(() => insert.run('a'));
+    batch.write(() => insert.run('b'));
+    expect(countFromAnotherConnection(path)).toBe(0);
+    await batch.whenCommitted();
+    expect(countFromAnotherConnection(path)).toBe(2);
+    close();
+  });
+
+  it('commits at once when asked, whatever the delay', async () => {
+    const path = fresh();
+    const { db, close } = openDatabase(path, MIGRATIONS);
+    const batch = new GroupCommit(db, () => {}, (error) => {
+      throw error;
+    }, 60_000);
+    batch.write(() => db.prepare('INSERT INTO t (v) VALUES (?)').run('a'));
+    batch.commit();
+    expect(countFromAnotherConnection(path)).toBe(1);
+    await batch.whenCommitted();
+    close();
+  });
+});
