@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { Benchmark, Figure } from './harness.ts';
+import { fleetBenchmarks } from './fleet.bench.ts';
 import { ledgerBenchmark } from './ledger.bench.ts';
 import { orderManagerBenchmark } from './order-manager.bench.ts';
 
-const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark];
+const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...fleetBenchmarks];
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
 const selected = positionals.length === 0 ? benchmarks : benchmarks.filter((bench) => positionals.some((prefix) => bench.name.startsWith(prefix)));
