@@ -159,6 +159,7 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
       bots: manifests.map((manifest) => ({
         id: manifest.id,
         subAccountId: manifest.subAccount,
+        instruments: manifest.instruments,
         ...manifest.risk,
       })),
       inFlightLockTtlMs: config.inFlightLockTtlMs,

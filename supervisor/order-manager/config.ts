@@ -40,6 +40,8 @@ const botSchema = z.strictObject({
   maxAdds: z.number().int().min(0).default(1),
   orderRateLimit: z.strictObject({ maxRequests: z.number().int().positive(), windowMs: z.number().int().positive() }),
   drawdown: drawdownSchema,
+  /** The instruments the bot may trade (its manifest's); every instrument when absent. */
+  instruments: z.array(z.string()).optional(),
 });
 
 export const orderManagerConfigSchema = z.strictObject({
@@ -73,6 +75,8 @@ export interface BotRiskConfig {
   maxAdds: number;
   orderRateLimit: { maxRequests: number; windowMs: number };
   drawdown: DrawdownPolicy;
+  /** Null: any configured instrument. */
+  instruments: ReadonlySet<InstrumentId> | null;
 }
 
 export interface OrderManagerConfig {
@@ -163,6 +167,16 @@ export function parseOrderManagerConfig(input: unknown, source = 'order manager 
       maxAdds: entry.maxAdds,
       orderRateLimit: entry.orderRateLimit,
       drawdown: drawdownPolicy(entry.drawdown),
+      instruments:
+        entry.instruments === undefined
+          ? null
+          : new Set(
+              entry.instruments.map((text, at) => {
+                const instrumentId = wrap(`${path}.instruments.${at}`, () => parseInstrumentId(text));
+                if (!instruments.has(instrumentId)) throw new ConfigurationError(`${source}: ${path}.instruments.${at}: ${instrumentId} is not a configured instrument`);
+                return instrumentId;
+              }),
+            ),
     });
   });
 

@@ -143,6 +143,9 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
   if (shapeProblem !== null) return deny('INVALID_INTENT', shapeProblem);
   const instrument = context.instrument(intent.instrumentId);
   if (instrument === undefined) return deny('UNKNOWN_INSTRUMENT', `${intent.instrumentId} is not in the instrument configuration`);
+  if (context.bot.instruments !== null && !context.bot.instruments.has(instrument.id)) {
+    return deny('INSTRUMENT_NOT_ALLOWED', `${instrument.id} is not among bot ${intent.botId}'s instruments`);
+  }
   if (context.state === 'HALTED') return deny('TRADING_HALTED', `bot ${intent.botId} is halted; only cancels and the flatten path run`);
 
   const position = context.position(intent.botId, instrument.id);

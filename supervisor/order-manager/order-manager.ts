@@ -1,7 +1,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
 import type { Decision, DecisionReason } from '../../core/decision.ts';
-import { InvariantViolation } from '../../core/errors.ts';
+import { InvalidInputError, InvariantViolation } from '../../core/errors.ts';
 import type { BotId, ClientOrderId, ExposureKey, InstrumentId, IntentId } from '../../core/ids.ts';
 import { instrumentVenue, parseClientOrderId, parseIntentId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -18,7 +18,7 @@ import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord } from '../../
 import type { Scope, ScopeState, StateChangeReason, SupervisorStore } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
 import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } from './config.ts';
-import type { DecisionContext, OrderPlan } from './decide.ts';
+import type { DecisionContext, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
 import { DrawdownTracker } from './drawdown.ts';
 import type { DrawdownReading } from './drawdown.ts';
@@ -59,6 +59,8 @@ export interface OrderManagerDependencies {
   clock: Clock;
   logger: Logger;
 }
+
+const denial = (detail: string): PipelineResult => ({ outcome: 'DENIED', reason: 'INVALID_INTENT', detail, requestedQuantity: null, plan: null });
 
 const ACTIVE_STATE = (scope: Scope, at: number): ScopeState => ({ scope, state: 'ACTIVE', reason: null, detail: '', changedAt: at, flattenPending: false });
 
@@ -276,10 +278,7 @@ export class OrderManager {
     const started = this.#clock.monotonicNs();
     const now = this.#clock.now();
     const bot = this.#botConfig(intent.botId);
-    const result =
-      bot === undefined
-        ? { outcome: 'DENIED' as const, reason: 'INVALID_INTENT' as const, detail: `bot ${intent.botId} is not configured`, requestedQuantity: null, plan: null }
-        : runPipeline(intent, this.#context(bot, now));
+    const result = bot === undefined ? denial(`bot ${intent.botId} is not configured`) : this.#decide(intent, bot, now);
 
     let orders: SubmitOrder[] = [];
     if (result.plan !== null && bot !== undefined) orders = this.#ordersFor(intent, bot, result.plan);
@@ -336,6 +335,16 @@ export class OrderManager {
     };
     this.#store.replaceDecision(recovered, JSON.stringify({ recovered: true }));
     return recovered;
+  }
+
+  /** Bad numbers in an intent (a price below one tick) are the bot's problem: a denial, never a crash. */
+  #decide(intent: Intent, bot: BotRiskConfig, now: number): PipelineResult {
+    try {
+      return runPipeline(intent, this.#context(bot, now));
+    } catch (error) {
+      if (error instanceof InvalidInputError) return denial(error.message);
+      throw error;
+    }
   }
 
   #ordersFor(intent: Intent, bot: BotRiskConfig, plan: OrderPlan): SubmitOrder[] {
@@ -457,7 +466,13 @@ export class OrderManager {
     if (instrument === undefined) return { outcome: 'DENIED', reason: 'UNKNOWN_INSTRUMENT', detail: `${order.instrumentId} is not configured` };
     const now = this.#clock.now();
     if (!this.#rateLimiter.wouldAllow(botId, 2, now)) return { outcome: 'DENIED', reason: 'RATE_LIMIT_EXCEEDED', detail: `no room for 2 requests on ${order.subAccountId}` };
-    const trigger = quantizePrice(instrument, triggerPrice, order.side === 'SELL' ? 'up' : 'down');
+    let trigger: Decimal;
+    try {
+      trigger = quantizePrice(instrument, triggerPrice, order.side === 'SELL' ? 'up' : 'down');
+    } catch (error) {
+      if (error instanceof InvalidInputError) return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: error.message };
+      throw error;
+    }
     const parent = order.parentClientOrderId === null ? null : this.#ledger(botId).order(order.parentClientOrderId);
     const parentFilled = parent !== null && parent.filledQuantity.isPositive();
     const position = this.#ledger(botId).position(order.instrumentId);
@@ -514,8 +529,29 @@ export class OrderManager {
       this.#equity.delete(botId);
       this.#afterEquityChange(botId);
       this.#continueFlatten(botId);
+      if ((applied.order.role === 'STOP' || applied.order.role === 'TAKE_PROFIT') && (applied.position?.quantity.isZero() ?? false)) {
+        const { instrumentId } = applied.order;
+        // After the report batch, so a venue's own one-cancels-the-other lands first and no cancel goes out twice.
+        queueMicrotask(() => this.#cancelOrphanedProtection(botId, instrumentId));
+      }
     }
     this.#emit({ type: 'REPORT_APPLIED', botId, report, order: applied.order, position: applied.position });
+  }
+
+  /**
+   * One-cancels-the-other, kept by the order manager too: once a stop or take-profit has left the position flat,
+   * any protective order still open on it is cancelled by ID, whether or not the venue linked them.
+   */
+  #cancelOrphanedProtection(botId: BotId, instrumentId: InstrumentId): void {
+    const ledger = this.#ledgers.get(botId);
+    if (ledger === undefined || !(ledger.position(instrumentId)?.quantity.isZero() ?? true)) return;
+    for (const order of ledger.openOrders()) {
+      if (order.instrumentId !== instrumentId || (order.role !== 'STOP' && order.role !== 'TAKE_PROFIT')) continue;
+      // A child still waiting for its unfilled entry is not orphaned: it protects a position yet to come.
+      const parent = order.parentClientOrderId === null ? null : ledger.order(order.parentClientOrderId);
+      if (parent !== null && isOpenStatus(parent.status)) continue;
+      this.#cancel(order);
+    }
   }
 
   #childStop(ledger: Ledger, order: OrderRecord): Decimal | null {
