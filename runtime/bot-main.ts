@@ -36,6 +36,8 @@ let now = Date.now();
 /** Instruments with an entry sent and not answered yet: the strategy must not enter them again meanwhile. */
 const pendingEntries = new Map<number, InstrumentId>();
 let heartbeat: NodeJS.Timeout | null = null;
+/** The newest candle the strategy has seen per stream (instrument/timeframe). */
+const lastSeen = new Map<string, number>();
 
 function view(): BotStateView {
   return {
@@ -54,7 +56,10 @@ function onMessage(message: SupervisorMessage): void {
     case 'welcome': {
       state = message.state;
       now = message.now;
-      host.warmUp(message.backfill.map(candleFromWire), view());
+      // After a reconnect only candles newer than the last one seen go in, so no candle is seen twice.
+      const fresh = message.backfill.map(candleFromWire).filter((candle) => candle.openTime > (lastSeen.get(`${candle.instrumentId}/${candle.timeframe}`) ?? Number.NEGATIVE_INFINITY));
+      host.warmUp(fresh, view());
+      for (const candle of fresh) lastSeen.set(`${candle.instrumentId}/${candle.timeframe}`, candle.openTime);
       if (heartbeat !== null) clearInterval(heartbeat);
       heartbeat = setInterval(() => client?.heartbeat(process.memoryUsage().rss), message.heartbeatIntervalMs);
       client?.heartbeat(process.memoryUsage().rss);
@@ -73,6 +78,9 @@ function onMessage(message: SupervisorMessage): void {
       return;
     case 'candle': {
       const candle = candleFromWire(message.candle);
+      const stream = `${candle.instrumentId}/${candle.timeframe}`;
+      if (candle.openTime <= (lastSeen.get(stream) ?? Number.NEGATIVE_INFINITY)) return;
+      lastSeen.set(stream, candle.openTime);
       now = Math.max(now, candle.openTime + candle.durationMs);
       for (const command of host.onCandle(candle, view())) {
         const seq = client?.send(JSON.parse(JSON.stringify(command)) as WireCommand);

@@ -112,9 +112,10 @@ export class ChannelClient {
       return;
     }
     if (message.t === 'result') this.#outbox.delete(message.seq);
+    // Welcomed before the handler runs, so what it sends (a heartbeat, an error from warm-up) goes out.
+    if (message.t === 'welcome') this.#welcomed = true;
     this.#options.onMessage(message);
     if (message.t === 'welcome') {
-      this.#welcomed = true;
       for (const [seq, command] of this.#outbox) this.#write({ t: 'command', seq, command });
     }
   }

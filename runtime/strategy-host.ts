@@ -1,3 +1,4 @@
+import { Decimal } from '../core/decimal.ts';
 import { BotCodeError } from '../core/errors.ts';
 import type { BotId, InstrumentId } from '../core/ids.ts';
 import { instrumentSymbol, parseIntentId } from '../core/ids.ts';
@@ -75,16 +76,13 @@ export class StrategyHost {
 
   #toCommand(action: StrategyAction, intentId: Intent['intentId'], state: BotStateView): BotCommand | null {
     const botId = this.#options.botId;
-    if (action === null || typeof action !== 'object') {
-      this.#fail(`an action must be an object, got ${String(action)}`);
+    const problem = problemWith(action, this.#options.instruments);
+    if (problem !== null) {
+      this.#fail(problem);
       return null;
     }
     switch (action.type) {
       case 'ENTER': {
-        if (!this.#options.instruments.includes(action.instrumentId)) {
-          this.#fail(`ENTER on ${String(action.instrumentId)}, which is not in the manifest`);
-          return null;
-        }
         const intent: Intent = {
           intentId,
           botId,
@@ -113,9 +111,44 @@ export class StrategyHost {
         return { type: 'MOVE_STOP', botId, intentId, clientOrderId: action.clientOrderId, triggerPrice: action.triggerPrice };
       case 'CANCEL':
         return { type: 'CANCEL_ORDER', botId, clientOrderId: action.clientOrderId };
-      default:
-        this.#fail(`unknown action type ${JSON.stringify((action as { type?: unknown }).type)}`);
-        return null;
     }
+  }
+}
+
+const SIDES = new Set(['BUY', 'SELL']);
+const ORDER_TYPES = new Set(['MARKET', 'LIMIT', 'STOP_MARKET']);
+const isDecimal = (value: unknown): value is Decimal => value instanceof Decimal;
+const optionalDecimal = (value: unknown): boolean => value === undefined || isDecimal(value);
+
+/**
+ * What is wrong with an action a strategy returned, or null. Strategies are the bot's own code and TypeScript
+ * is erased at run time, so every field is checked here before anything becomes a command.
+ */
+function problemWith(action: unknown, instruments: readonly InstrumentId[]): string | null {
+  if (action === null || typeof action !== 'object') return `an action must be an object, got ${String(action)}`;
+  const a = action as Record<string, unknown>;
+  const onManifest = (): string | null => (instruments.includes(a.instrumentId as InstrumentId) ? null : `${a.type as string} on ${String(a.instrumentId)}, which is not in the manifest`);
+  switch (a.type) {
+    case 'ENTER': {
+      const size = a.size as Record<string, unknown> | null | undefined;
+      if (!SIDES.has(a.side as string)) return `ENTER side must be BUY or SELL, got ${JSON.stringify(a.side)}`;
+      if (!ORDER_TYPES.has(a.orderType as string)) return `ENTER orderType must be MARKET, LIMIT or STOP_MARKET, got ${JSON.stringify(a.orderType)}`;
+      if (typeof size !== 'object' || size === null || !((size.kind === 'QUANTITY' && isDecimal(size.quantity)) || (size.kind === 'RISK' && isDecimal(size.riskFraction)))) {
+        return 'ENTER size must be { kind: "QUANTITY", quantity: Decimal } or { kind: "RISK", riskFraction: Decimal }';
+      }
+      if (!isDecimal(a.stopLoss)) return 'ENTER needs a stopLoss as a Decimal';
+      if (!optionalDecimal(a.takeProfit) || !optionalDecimal(a.limitPrice) || !optionalDecimal(a.triggerPrice)) return 'ENTER prices must be Decimals';
+      return onManifest();
+    }
+    case 'EXIT':
+      if (!optionalDecimal(a.quantity)) return 'EXIT quantity must be a Decimal when given';
+      return onManifest();
+    case 'MOVE_STOP':
+      if (typeof a.clientOrderId !== 'string' || !isDecimal(a.triggerPrice)) return 'MOVE_STOP needs a clientOrderId and a triggerPrice as a Decimal';
+      return null;
+    case 'CANCEL':
+      return typeof a.clientOrderId === 'string' ? null : 'CANCEL needs a clientOrderId';
+    default:
+      return `unknown action type ${JSON.stringify(a.type)}`;
   }
 }
