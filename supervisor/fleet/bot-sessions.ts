@@ -26,15 +26,17 @@ export interface BotSessionsOptions {
 export class BotSessions implements BotChannelHandlers {
   readonly #options: BotSessionsOptions;
   readonly #sessions = new Map<BotId, Session>();
-  /** Real time each bot was last heard from; starts at boot so a bot gets the full timeout to connect. */
+  /** Real time each bot was last heard from; null until it is. */
   readonly #lastHeard = new Map<BotId, number>();
+  /** When silence started to count: the last time heard, or boot, so a bot gets the full timeout to connect. */
+  readonly #silentSince = new Map<BotId, number>();
   readonly #botCodeErrors = new Map<BotId, number>();
   #channel: BotChannel | null = null;
 
   constructor(options: BotSessionsOptions) {
     this.#options = options;
     const now = Date.now();
-    for (const botId of options.fleet.manifests.keys()) this.#lastHeard.set(botId, now);
+    for (const botId of options.fleet.manifests.keys()) this.#silentSince.set(botId, now);
     options.fleet.om.onEvent((event) => {
       if (event.type === 'REPORT_APPLIED') {
         this.#send(event.botId, { t: 'report', report: event.report });
@@ -129,16 +131,23 @@ export class BotSessions implements BotChannelHandlers {
         return;
       case 'command': {
         let result: CommandResultWire;
+        let command: ReturnType<typeof commandFromWire>;
         try {
-          const outcome = fleet.om.execute(commandFromWire(message.command, botId));
+          command = commandFromWire(message.command, botId);
+        } catch (error) {
+          // A command that cannot even be read is refused; nothing was decided, so nothing is sent.
+          this.#send(botId, { t: 'result', seq: message.seq, result: { kind: 'command', outcome: 'DENIED', reason: 'INVALID_INTENT', detail: (error as Error).message, replacement: null } });
+          return;
+        }
+        {
+          // Anything the order manager throws is a broken invariant, not bad input: it propagates and the
+          // supervisor restarts through recovery.
+          const outcome = fleet.om.execute(command);
           result = 'intentId' in outcome
             ? { kind: 'decision', decision: outcome }
             : outcome.outcome === 'ACCEPTED'
               ? { kind: 'command', outcome: 'ACCEPTED', reason: null, detail: '', replacement: outcome.replacement }
               : { kind: 'command', outcome: 'DENIED', reason: outcome.reason, detail: outcome.detail, replacement: null };
-        } catch (error) {
-          // A command that cannot even be read is refused; nothing was decided, so nothing is sent.
-          result = { kind: 'command', outcome: 'DENIED', reason: 'INVALID_INTENT', detail: (error as Error).message, replacement: null };
         }
         this.#send(botId, { t: 'result', seq: message.seq, result });
         return;
@@ -154,12 +163,13 @@ export class BotSessions implements BotChannelHandlers {
 
   #heard(botId: BotId, now: number): void {
     this.#lastHeard.set(botId, now);
+    this.#silentSince.set(botId, now);
     this.#options.fleet.om.heartbeatRestored(botId);
   }
 
   /** Sets every bot silent past the timeout to REDUCING; called on a real-time timer. */
   checkHeartbeats(now = Date.now()): void {
-    for (const [botId, heard] of this.#lastHeard) {
+    for (const [botId, heard] of this.#silentSince) {
       const silentMs = now - heard;
       if (silentMs > this.#options.heartbeat.timeoutMs) this.#options.fleet.om.heartbeatLost(botId, `no heartbeat for ${Math.round(silentMs / 1000)} s`);
     }

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
-import type { BotId, InstrumentId } from '../../core/ids.ts';
+import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TimeframeCandle } from '../../core/strategy.ts';
 import type { Venue } from '../../core/venue.ts';
@@ -33,7 +33,7 @@ import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { SupervisorStore } from '../store/supervisor-store.ts';
 import { BotSessions } from './bot-sessions.ts';
 import { FleetControlService } from './fleet-control-service.ts';
-import { lastCloses, saveMarketState, syntheticMarket } from './market.ts';
+import { saveMarketState, syntheticMarket } from './market.ts';
 import { restorePaperVenue } from './paper-restore.ts';
 
 export interface FleetOptions {
@@ -69,6 +69,7 @@ export class Fleet {
   readonly startedAt = Date.now();
   readonly #options: FleetOptions;
   readonly #source: SyntheticCandleSource;
+  readonly #market: { originMs: number; seed: number };
   readonly #channel: BotChannel;
   readonly #abort = new AbortController();
   #controlServer: ControlServer | null = null;
@@ -88,6 +89,7 @@ export class Fleet {
     const market = syntheticMarket(config, instruments, options.home, timeframes);
     this.clock = market.clock;
     this.#source = market.source;
+    this.#market = { originMs: market.originMs, seed: market.seed };
     const logger = options.logger;
 
     this.store = new SupervisorStore(supervisorStorePath(options.home));
@@ -104,8 +106,8 @@ export class Fleet {
       {
         name: 'PAPER',
         seed: paper.seed,
-        // Real time, base 36: a new session at every start, so IDs never repeat across restarts.
-        session: Date.now().toString(36),
+        // Real time and random bits: a new session at every start, so IDs never repeat across restarts.
+        session: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
         instruments: [...this.omConfig.instruments.values()],
         fees: { makerRate: Decimal.parse(paper.makerFeeRate), takerRate: Decimal.parse(paper.takerFeeRate) },
         slippage: { baseBps: Decimal.parse(paper.slippageBaseBps), jitterBps: Decimal.parse(paper.slippageJitterBps) },
@@ -194,6 +196,7 @@ export class Fleet {
     this.#controlServer = await startControlServer({ control: this.control, token, host: this.config.control.host, port: this.#options.ports?.control ?? this.config.control.port, logger });
     writeControlEndpoint(this.#options.home, { port: this.#controlServer.port, pid: process.pid });
     this.#metricsServer = await startMetricsServer({ host: this.config.metrics.host, port: this.#options.ports?.metrics ?? this.config.metrics.port, metrics: this.metrics });
+    this.#saveMarket();
     this.#feed = runSyntheticFeed({ clock: this.clock, source: this.#source, signal: this.#abort.signal });
     this.#timers.push(setInterval(() => this.sessions.checkHeartbeats(), Math.min(1_000, this.config.heartbeat.intervalMs)));
     this.#timers.push(setInterval(() => void this.#observe(), 1_000));
@@ -221,8 +224,7 @@ export class Fleet {
   }
 
   #saveMarket(): void {
-    const now = this.clock.now();
-    saveMarketState(this.#options.home, { marketTimeMs: now, lastCloses: lastCloses(this.#source, [...this.omConfig.instruments.keys()] as InstrumentId[], now) });
+    saveMarketState(this.#options.home, { ...this.#market, marketTimeMs: this.clock.now() });
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,8 @@ export function fleetEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = pro
 
 function sharedEnv(fleet: FleetEnvironment): Record<string, string> {
   return {
+    // Compiled, type-stripped modules cached on disk make a restart by pm2 (crash recovery) start faster.
+    NODE_COMPILE_CACHE: join(fleet.home, 'cache', 'node'),
     FLOTILLA_HOME: fleet.home,
     FLOTILLA_BOTS_DIR: fleet.botsRoot,
     FLOTILLA_CONFIG: fleet.configPath,
