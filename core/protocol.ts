@@ -45,6 +45,7 @@ export const botMessageSchema = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('command'), seq: z.number().int().nonnegative(), command: commandSchema }),
   z.strictObject({ t: z.literal('heartbeat'), rssBytes: z.number().int().nonnegative() }),
   z.strictObject({ t: z.literal('bot-error'), message: z.string().max(2_000) }),
+  z.strictObject({ t: z.literal('note'), name: z.string().max(40), value: z.string().max(40), instrumentId: z.string().nullable() }),
 ]);
 
 export type WireCommand = z.input<typeof commandSchema>;
@@ -64,6 +65,8 @@ export interface WireCandle {
 
 export interface WireBotState {
   equity: string;
+  drawdown: string;
+  drawdownThreshold: string;
   tradingState: TradingState;
   positions: Array<{ instrumentId: string; quantity: string; averageEntryPrice: string; realizedPnl: string; unrealizedPnl: string }>;
   openOrders: Array<{ clientOrderId: string; instrumentId: string; role: string; side: string; type: string; quantity: string; filledQuantity: string; limitPrice: string | null; triggerPrice: string | null; status: string }>;

@@ -57,6 +57,9 @@ export interface BotStateView {
   openOrders: readonly OrderView[];
   /** Entry intents sent and not yet answered, by instrument: a strategy must not enter twice while one is pending. */
   pendingEntries: ReadonlySet<InstrumentId>;
+  /** The bot's current peak-to-trough drawdown and the threshold that halts it, as fractions (0.03 is 3%). */
+  drawdown: Decimal;
+  drawdownThreshold: Decimal;
 }
 
 /** What a strategy may ask for. The runtime turns each into a command for the order manager. */
@@ -75,7 +78,21 @@ export type StrategyAction =
     }
   | { type: 'EXIT'; instrumentId: InstrumentId; quantity?: Decimal; reason: string }
   | { type: 'MOVE_STOP'; clientOrderId: ClientOrderId; triggerPrice: Decimal; reason: string }
-  | { type: 'CANCEL'; clientOrderId: ClientOrderId; reason: string };
+  | { type: 'CANCEL'; clientOrderId: ClientOrderId; reason: string }
+  /**
+   * Something worth counting, not an order: which filter blocked an entry, the regime seen, a model fallback.
+   * `name` and `value` must be declared in the module's `notes`, so they make bounded metric labels; the
+   * instrument, when given, ties the note to that instrument's candle (backtests group trades by it).
+   */
+  | { type: 'NOTE'; name: string; value: string; instrumentId?: InstrumentId };
+
+export interface StrategyNote {
+  name: string;
+  value: string;
+  instrumentId: InstrumentId | null;
+  /** The candle it was made on. */
+  candleOpenTime: number;
+}
 
 /** One running instance of a strategy; it keeps its own indicator state between calls. */
 export interface Strategy {
@@ -95,6 +112,8 @@ export interface StrategyModule<P = unknown> {
   /** Validates the manifest's "parameters" object; it must reject unknown keys (z.strictObject). */
   parameters: ZodType<P>;
   create(context: StrategyContext<P>): Strategy;
+  /** Every note the strategy may emit, with its closed set of values; none when absent. */
+  notes?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function defineStrategy<P>(module: StrategyModule<P>): StrategyModule<P> {

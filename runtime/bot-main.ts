@@ -29,9 +29,17 @@ const reportBotCodeError = (error: BotCodeError): void => {
   logger.error({ error: error.message }, 'strategy code failed; no order from this call');
   client?.reportBotError(error.message);
 };
-const host = new StrategyHost({ botId: manifest.id, module, parameters, instruments: manifest.instruments, timeframes: manifest.timeframes, onBotCodeError: reportBotCodeError });
+const host = new StrategyHost({
+  botId: manifest.id,
+  module,
+  parameters,
+  instruments: manifest.instruments,
+  timeframes: manifest.timeframes,
+  onBotCodeError: reportBotCodeError,
+  onNote: (note) => client?.note(note.name, note.value, note.instrumentId),
+});
 
-let state: WireBotState = { equity: '0', tradingState: 'ACTIVE', positions: [], openOrders: [] };
+let state: WireBotState = { equity: '0', drawdown: '0', drawdownThreshold: '1', tradingState: 'ACTIVE', positions: [], openOrders: [] };
 let now = Date.now();
 /** Instruments with an entry sent and not answered yet: the strategy must not enter them again meanwhile. */
 const pendingEntries = new Map<number, InstrumentId>();
@@ -48,6 +56,8 @@ function view(): BotStateView {
     positions: positionsFromWire(state),
     openOrders: ordersFromWire(state),
     pendingEntries: new Set(pendingEntries.values()),
+    drawdown: Decimal.parse(state.drawdown),
+    drawdownThreshold: Decimal.parse(state.drawdownThreshold),
   };
 }
 

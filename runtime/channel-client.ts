@@ -62,6 +62,10 @@ export class ChannelClient {
     if (this.#welcomed) this.#write({ t: 'heartbeat', rssBytes });
   }
 
+  note(name: string, value: string, instrumentId: string | null): void {
+    if (this.#welcomed) this.#write({ t: 'note', name, value, instrumentId });
+  }
+
   reportBotError(message: string): void {
     if (this.#welcomed) this.#write({ t: 'bot-error', message: message.slice(0, 2_000) });
   }

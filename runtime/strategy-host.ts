@@ -3,7 +3,7 @@ import { BotCodeError } from '../core/errors.ts';
 import type { BotId, InstrumentId } from '../core/ids.ts';
 import { instrumentSymbol, parseIntentId } from '../core/ids.ts';
 import type { BotCommand, Intent } from '../core/intent.ts';
-import type { BotStateView, Strategy, StrategyAction, StrategyModule, Timeframe, TimeframeCandle } from '../core/strategy.ts';
+import type { BotStateView, Strategy, StrategyAction, StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../core/strategy.ts';
 
 export interface StrategyHostOptions {
   botId: BotId;
@@ -13,6 +13,8 @@ export interface StrategyHostOptions {
   timeframes: readonly Timeframe[];
   /** Told of every failure of the bot's own code; the host itself never throws it on. */
   onBotCodeError(error: BotCodeError): void;
+  /** Told of every note the strategy makes on a live candle (never during warm-up). */
+  onNote?(note: StrategyNote): void;
 }
 
 /**
@@ -45,6 +47,10 @@ export class StrategyHost {
     const actions = this.#call(candle, state);
     const commands: BotCommand[] = [];
     actions.forEach((action, index) => {
+      if (action !== null && typeof action === 'object' && action.type === 'NOTE') {
+        this.#note(action, candle);
+        return;
+      }
       // Deterministic IDs: the same candle replayed after a restart yields the same intents, which the order
       // manager recognises, so a crash between deciding and sending can never double an order.
       const intentId = parseIntentId(`${instrumentSymbol(candle.instrumentId)}.${candle.timeframe}.${candle.openTime.toString(36)}.${index}`);
@@ -68,6 +74,19 @@ export class StrategyHost {
       return [];
     }
     return actions as StrategyAction[];
+  }
+
+  #note(action: Extract<StrategyAction, { type: 'NOTE' }>, candle: TimeframeCandle): void {
+    const values = this.#options.module.notes?.[action.name];
+    if (values === undefined || !values.includes(action.value)) {
+      this.#fail(`note ${JSON.stringify(action.name)}=${JSON.stringify(action.value)} is not declared in the strategy module's notes`);
+      return;
+    }
+    if (action.instrumentId !== undefined && !this.#options.instruments.includes(action.instrumentId)) {
+      this.#fail(`note on ${String(action.instrumentId)}, which is not in the manifest`);
+      return;
+    }
+    this.#options.onNote?.({ name: action.name, value: action.value, instrumentId: action.instrumentId ?? null, candleOpenTime: candle.openTime });
   }
 
   #fail(message: string): void {
@@ -111,6 +130,8 @@ export class StrategyHost {
         return { type: 'MOVE_STOP', botId, intentId, clientOrderId: action.clientOrderId, triggerPrice: action.triggerPrice };
       case 'CANCEL':
         return { type: 'CANCEL_ORDER', botId, clientOrderId: action.clientOrderId };
+      case 'NOTE':
+        return null;
     }
   }
 }
@@ -148,6 +169,8 @@ function problemWith(action: unknown, instruments: readonly InstrumentId[]): str
       return null;
     case 'CANCEL':
       return typeof a.clientOrderId === 'string' ? null : 'CANCEL needs a clientOrderId';
+    case 'NOTE':
+      return null;
     default:
       return `unknown action type ${JSON.stringify(a.type)}`;
   }

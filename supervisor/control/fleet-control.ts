@@ -73,6 +73,10 @@ export interface BotStatus {
   openOrders: number;
   lastHeartbeatAt: number | null;
   connected: boolean;
+  /** The latest value of each note the bot's strategy made, e.g. { "SIGNAL_MODEL": "FALLBACK" }. */
+  notes: Record<string, string>;
+  /** Strategy calls that threw or returned nonsense since the supervisor started. */
+  botCodeErrors: number;
 }
 
 export interface FleetStatus {

@@ -1,3 +1,4 @@
+import { Decimal } from '../../core/decimal.ts';
 import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BotMessage, CommandResultWire, SupervisorMessage, WireBotState } from '../../core/protocol.ts';
@@ -31,6 +32,8 @@ export class BotSessions implements BotChannelHandlers {
   /** When silence started to count: the last time heard, or boot, so a bot gets the full timeout to connect. */
   readonly #silentSince = new Map<BotId, number>();
   readonly #botCodeErrors = new Map<BotId, number>();
+  /** The latest value of each note a bot's strategy made, for status. */
+  readonly #notes = new Map<BotId, Map<string, string>>();
   #channel: BotChannel | null = null;
 
   constructor(options: BotSessionsOptions) {
@@ -70,8 +73,11 @@ export class BotSessions implements BotChannelHandlers {
   stateOf(botId: BotId): WireBotState {
     const { om } = this.#options.fleet;
     const ledger = om.ledger(botId);
+    const scope = `bot:${botId}` as const;
     return {
       equity: om.equity(botId).toString(),
+      drawdown: (om.drawdown(scope)?.drawdown ?? Decimal.ZERO).toString(),
+      drawdownThreshold: om.drawdownPolicy(scope).threshold.toString(),
       tradingState: om.effectiveState(botId),
       positions: ledger.openPositions().map((position) => {
         const mark = om.mark(position.instrumentId);
@@ -122,6 +128,21 @@ export class BotSessions implements BotChannelHandlers {
       case 'heartbeat': {
         const session = this.#sessions.get(botId);
         if (session !== undefined) session.rssBytes = message.rssBytes;
+        return;
+      }
+      case 'note': {
+        const allowed = fleet.strategyNotes.get(botId)?.[message.name];
+        if (allowed === undefined || !allowed.includes(message.value)) {
+          this.#options.logger.warn({ botId, note: message.name, value: message.value }, 'bot sent a note its strategy does not declare; ignored');
+          return;
+        }
+        let notes = this.#notes.get(botId);
+        if (notes === undefined) {
+          notes = new Map();
+          this.#notes.set(botId, notes);
+        }
+        notes.set(message.name, message.value);
+        fleet.metrics.recordStrategyNote(botId, message.name, message.value);
         return;
       }
       case 'bot-error':
@@ -185,6 +206,10 @@ export class BotSessions implements BotChannelHandlers {
 
   rssBytes(botId: BotId): number | null {
     return this.#sessions.get(botId)?.rssBytes ?? null;
+  }
+
+  notes(botId: BotId): Record<string, string> {
+    return Object.fromEntries(this.#notes.get(botId) ?? []);
   }
 
   botCodeErrors(botId: BotId): number {

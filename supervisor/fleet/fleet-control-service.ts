@@ -147,6 +147,8 @@ export class FleetControlService implements FleetControl {
         openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).length,
         lastHeartbeatAt: fleet.sessions.lastHeardAt(botId),
         connected,
+        notes: fleet.sessions.notes(botId),
+        botCodeErrors: fleet.sessions.botCodeErrors(botId),
       };
     });
     const fleetState = fleet.om.scopeState('fleet');

@@ -17,7 +17,7 @@ import type { ControlServer } from '../control/server.ts';
 import { startControlServer } from '../control/server.ts';
 import { ensureControlToken, removeControlEndpoint, writeControlEndpoint } from '../control/endpoint.ts';
 import type { DiscoveredBot } from '../discovery/discover.ts';
-import { discoverAndLoadBots } from '../discovery/discover.ts';
+import { discoverAndLoadBots, loadStrategy } from '../discovery/discover.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import { MarketDataHub } from '../market-data/hub.ts';
 import { runSyntheticFeed } from '../market-data/feed.ts';
@@ -56,6 +56,8 @@ export class Fleet {
   readonly config: FleetConfig;
   readonly discovered: DiscoveredBot[];
   readonly manifests: Map<BotId, BotManifest>;
+  /** The notes each bot's strategy module declares: the only note names and values accepted from it. */
+  readonly strategyNotes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
   readonly omConfig: OrderManagerConfig;
   readonly clock: Clock & { readonly speed: number };
   readonly store: SupervisorStore;
@@ -77,8 +79,9 @@ export class Fleet {
   #timers: NodeJS.Timeout[] = [];
   #feed: Promise<void> | null = null;
 
-  private constructor(options: FleetOptions, discovered: DiscoveredBot[], config: FleetConfig) {
+  private constructor(options: FleetOptions, discovered: DiscoveredBot[], config: FleetConfig, strategyNotes: Map<BotId, Readonly<Record<string, readonly string[]>>>) {
     this.#options = options;
+    this.strategyNotes = strategyNotes;
     this.config = config;
     this.discovered = discovered;
     const loaded = discovered.filter((bot): bot is Extract<DiscoveredBot, { status: 'LOADED' }> => bot.status === 'LOADED');
@@ -117,7 +120,7 @@ export class Fleet {
       this.clock,
       { logger },
     );
-    this.metrics = new FleetMetrics({ bots: this.manifests.keys(), instruments: this.omConfig.instruments.values() });
+    this.metrics = new FleetMetrics({ bots: this.manifests.keys(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
     const measured: Venue = measuredVenue(this.venue, this.metrics);
     const venueNames = new Set([...this.omConfig.instruments.keys()].map((id) => id.slice(id.lastIndexOf('.') + 1)));
     this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: new Map([...venueNames].map((name) => [name, measured])), clock: this.clock, logger });
@@ -145,10 +148,13 @@ export class Fleet {
   static async open(options: FleetOptions): Promise<Fleet> {
     const config = loadFleetConfig(options.configPath);
     const discovered = await discoverAndLoadBots(options.botsRoot, new Set(catalog(config).map((instrument) => instrument.id)));
+    const notes = new Map<BotId, Readonly<Record<string, readonly string[]>>>();
     for (const bot of discovered) {
       if (bot.status !== 'LOADED') options.logger.error({ folder: bot.folder, status: bot.status, reason: bot.reason }, 'bot folder not loaded');
+      // Imported once already by discovery, so this comes from the module cache.
+      else notes.set(bot.manifest.id, (await loadStrategy(bot)).module.notes ?? {});
     }
-    return new Fleet(options, discovered, config);
+    return new Fleet(options, discovered, config, notes);
   }
 
   get home(): string {

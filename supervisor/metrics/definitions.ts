@@ -46,6 +46,7 @@ export const METRIC_NAMES = {
   botHeartbeatAge: 'flotilla_bot_heartbeat_age_seconds',
   botConnected: 'flotilla_bot_connected',
   botCodeErrors: 'flotilla_bot_code_errors_total',
+  strategyNotes: 'flotilla_strategy_notes_total',
   marketDataLag: 'flotilla_market_data_lag_seconds',
   candlesDelivered: 'flotilla_candles_delivered_total',
   venueLatency: 'flotilla_venue_request_latency_seconds',
@@ -106,6 +107,7 @@ export function defineMetrics(registry: Registry) {
     botHeartbeatAge: gauge(N.botHeartbeatAge, 'Real time since the bot\'s last heartbeat.', ['bot']),
     botConnected: gauge(N.botConnected, '1 while the bot\'s channel to the supervisor is connected, else 0.', ['bot']),
     botCodeErrors: counter(N.botCodeErrors, 'Strategy callbacks that threw.', ['bot']),
+    strategyNotes: counter(N.strategyNotes, 'Notes strategies made: which filter blocked an entry, the regime seen, a model fallback.', ['bot', 'note', 'value']),
 
     // Market data
     marketDataLag: gauge(N.marketDataLag, 'Time from a candle\'s close to its delivery, per instrument and timeframe.', ['instrument', 'timeframe']),

@@ -30,6 +30,8 @@ export interface FleetMetricsOptions {
   clock?: Clock;
   /** prom-client's Node process metrics for the supervisor, prefixed flotilla_supervisor_; on unless false. */
   processMetrics?: boolean;
+  /** Each bot's declared strategy notes (name → values): the only note labels ever exported for it. */
+  notes?: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
 }
 
 /** The supervisor's metrics, on a registry of its own so nothing else in the process can add to or collide with them. */
@@ -39,11 +41,13 @@ export class FleetMetrics {
   readonly #metrics: FlotillaMetricSet;
   readonly #guard: LabelGuard;
   readonly #fleet: FleetStatusObserver;
+  readonly #notes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
 
   constructor(options: FleetMetricsOptions) {
     this.#metrics = defineMetrics(this.registry);
     this.#guard = new LabelGuard(this.#metrics.refusedLabels, { bots: [...options.bots], instruments: [...options.instruments] });
     this.#fleet = new FleetStatusObserver(this.#metrics, this.#guard, options.clock ?? systemClock);
+    this.#notes = options.notes ?? new Map();
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: SUPERVISOR_PROCESS_PREFIX });
     // Counters an alert reads start at 0, so the first error is an increase rather than a new series.
     for (const bot of this.#guard.configured('bot')) {
@@ -168,6 +172,13 @@ export class FleetMetrics {
   recordBotCodeError(botId: BotId): void {
     const bot = this.#guard.id(N.botCodeErrors, 'bot', botId);
     if (bot !== null) this.#metrics.botCodeErrors.inc({ bot });
+  }
+
+  /** A strategy's note; only names and values its module declared are exported, so the labels stay bounded. */
+  recordStrategyNote(botId: BotId, note: string, value: string): void {
+    const bot = this.#guard.id(N.strategyNotes, 'bot', botId);
+    if (bot === null || !(this.#notes.get(botId)?.[note]?.includes(value) ?? false)) return;
+    this.#metrics.strategyNotes.inc({ bot, note, value });
   }
 
   /** Time from a candle's close to its delivery. */

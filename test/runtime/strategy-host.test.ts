@@ -26,7 +26,7 @@ function candle(instrumentId: InstrumentId, openTime: number, close = '60000', t
 }
 
 function view(overrides: Partial<BotStateView> = {}): BotStateView {
-  return { botId: BOT, now: T0, equity: Decimal.parse('100000'), tradingState: 'ACTIVE', positions: new Map(), openOrders: [], pendingEntries: new Set(), ...overrides };
+  return { botId: BOT, now: T0, equity: Decimal.parse('100000'), tradingState: 'ACTIVE', positions: new Map(), openOrders: [], pendingEntries: new Set(), drawdown: Decimal.ZERO, drawdownThreshold: Decimal.parse('0.1'), ...overrides };
 }
 
 /** A strategy that answers every candle with whatever `act` says, counting its calls. */

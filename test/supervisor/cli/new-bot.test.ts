@@ -109,6 +109,8 @@ describe('supervisor new-bot', () => {
         positions: new Map(),
         openOrders: [],
         pendingEntries: new Set(),
+        drawdown: Decimal.ZERO,
+        drawdownThreshold: Decimal.parse('0.1'),
       };
       const closes = [...Array.from({ length: 40 }, (_, i) => 100 + i), ...Array.from({ length: 40 }, (_, i) => 139 - 2 * i), ...Array.from({ length: 60 }, (_, i) => 61 + 2 * i)];
 

@@ -50,6 +50,8 @@ const trend: BotStatus = {
   openOrders: 2,
   lastHeartbeatAt: NOW - 4_000,
   connected: true,
+  notes: {},
+  botCodeErrors: 0,
 };
 
 const grid: BotStatus = {
@@ -64,6 +66,8 @@ const grid: BotStatus = {
   openOrders: 0,
   lastHeartbeatAt: null,
   connected: false,
+  notes: { SIGNAL_MODEL: 'FALLBACK' },
+  botCodeErrors: 2,
 };
 
 export const STATUS: FleetStatus = {

@@ -31,7 +31,7 @@ describe('bot sessions: welcome, backfill and live candles', () => {
     await bot.waitFor((message) => (message.t === 'candle' && wanted.every((stream) => liveCount(stream) >= 2) ? true : undefined), 'two live candles on every stream');
     // Assert: the welcome.
     expect(welcome.heartbeatIntervalMs).toBe(1_000);
-    expect(welcome.state).toEqual({ equity: '100000', tradingState: 'ACTIVE', positions: [], openOrders: [] });
+    expect(welcome.state).toEqual({ equity: '100000', drawdown: '0', drawdownThreshold: expect.any(String), tradingState: 'ACTIVE', positions: [], openOrders: [] });
     expect(welcome.now).toBeLessThanOrEqual(h.fleet.clock.now());
     // Exactly the configured history, per stream, every candle closed, in delivery order (close time, lower timeframe first).
     const perStream = new Map<string, WireCandle[]>();

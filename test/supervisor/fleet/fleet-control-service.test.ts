@@ -65,6 +65,8 @@ describe('fleet control service', () => {
       openOrders: 5,
       lastHeartbeatAt: expect.any(Number),
       connected: true,
+      notes: {},
+      botCodeErrors: 0,
     });
     expect(b).toMatchObject({ botId: 'bravo', connected: false, process: { status: 'not-started' }, openPositions: [], openOrders: 0, equity: '100000' });
   });

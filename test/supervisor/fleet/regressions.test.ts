@@ -105,7 +105,7 @@ describe('regressions: bot runtime', () => {
   // wire command, or not at all in-process) instead of a BotCodeError with no command.
   const BOT = parseBotId('alpha');
   const bar: TimeframeCandle = { instrumentId: BTC, timeframe: '1m', openTime: Date.UTC(2026, 2, 2), durationMs: 60_000, open: Decimal.parse('60000'), high: Decimal.parse('60000'), low: Decimal.parse('60000'), close: Decimal.parse('60000'), volume: Decimal.parse('1') };
-  const state: BotStateView = { botId: BOT, now: bar.openTime + 60_000, equity: Decimal.parse('100000'), tradingState: 'ACTIVE', positions: new Map(), openOrders: [], pendingEntries: new Set() };
+  const state: BotStateView = { botId: BOT, now: bar.openTime + 60_000, equity: Decimal.parse('100000'), tradingState: 'ACTIVE', positions: new Map(), openOrders: [], pendingEntries: new Set(), drawdown: Decimal.ZERO, drawdownThreshold: Decimal.parse('0.1') };
   const valid = { type: 'ENTER', instrumentId: BTC, side: 'BUY', size: { kind: 'QUANTITY', quantity: Decimal.parse('0.01') }, orderType: 'MARKET', stopLoss: Decimal.parse('59000'), reason: 'x' };
   it.each([
     ['side', { ...valid, side: 'UP' }],

@@ -35,8 +35,11 @@ export const INSTRUMENTS: Instrument[] = [instrument(BTC, 'BTC', '1'), instrumen
 export const BTC_KEY = parseExposureKey('BTC');
 export const NDX_KEY = parseExposureKey('NDX');
 
+/** The notes the test bots' strategies declare. */
+export const NOTES = new Map([[BRAVO, { ENTRY_BLOCKED: ['ENVIRONMENT', 'DIRECTION', 'TRIGGER'] }]]);
+
 export function makeMetrics(clock = new ManualClock(NOW)): { metrics: FleetMetrics; clock: ManualClock } {
-  return { metrics: new FleetMetrics({ bots: [ALPHA, BRAVO], instruments: INSTRUMENTS, clock }), clock };
+  return { metrics: new FleetMetrics({ bots: [ALPHA, BRAVO], instruments: INSTRUMENTS, clock, notes: NOTES }), clock };
 }
 
 export function decision(botId: BotId, outcome: DecisionOutcome, reason: DecisionReason | null, latencyNs = 12_000): Decision {
@@ -122,6 +125,8 @@ export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): Bo
     openOrders: 2,
     lastHeartbeatAt: NOW - 1_500,
     connected: true,
+    notes: {},
+    botCodeErrors: 0,
     ...overrides,
   };
 }
@@ -164,6 +169,7 @@ export function feedEverything(metrics: FleetMetrics): void {
   metrics.recordVenueRequest('BYBIT', 'SUBMIT', 0.042, null);
   metrics.recordVenueRequest('ALPACA', 'CANCEL', 1.5, 'TIMEOUT');
   metrics.recordBotCodeError(BRAVO);
+  metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'ENVIRONMENT');
   metrics.recordMarketDataLag(BTC, '1m', 0.35);
   metrics.recordCandlesDelivered(ALPHA, BTC, '1m', 3);
   // A timeframe outside TIMEFRAMES: refused, and the refusal is itself a metric.

@@ -12,7 +12,7 @@ import { FLEET_MODES, LIQUIDITIES, NO_REASON, OTHER, VENUE_ERROR_KINDS, VENUE_RE
 import type { VenueErrorKind, VenueRequestKind } from '../../../supervisor/metrics/labels.ts';
 import { FleetMetrics } from '../../../supervisor/metrics/metrics.ts';
 import { STATE_CHANGE_REASONS } from '../../../supervisor/store/supervisor-store.ts';
-import { ALPHA, BTC, INSTRUMENTS, NOW, botStatus, decision, documentedMetrics, feedEverything, fleetStatus, makeMetrics, order, orderId, pnl, position, samples, valueOf } from './fixture.ts';
+import { ALPHA, BTC, INSTRUMENTS, NOW, botStatus, decision, documentedMetrics, feedEverything, fleetStatus, makeMetrics, order, orderId, pnl, position, samples, valueOf, NOTES, BRAVO } from './fixture.ts';
 
 const SECRET = 'sk-live-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
 
@@ -38,6 +38,8 @@ function allowedValues(): Record<string, ReadonlySet<string>> {
     metric: documented,
     label: labelNames,
     le: new Set(),
+    note: new Set([...NOTES.values()].flatMap((declared) => Object.keys(declared))),
+    value: new Set([...NOTES.values()].flatMap((declared) => Object.values(declared).flat())),
   };
 }
 
@@ -55,6 +57,19 @@ describe('label values', () => {
       }
     }
     expect(strays).toEqual([]);
+  });
+
+  it('exports only the strategy notes a bot declared: an undeclared name or value never becomes a label', async () => {
+    const { metrics } = makeMetrics();
+    metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'SECRET_SAUCE');
+    metrics.recordStrategyNote(BRAVO, 'MOOD', 'ENVIRONMENT');
+    metrics.recordStrategyNote(ALPHA, 'ENTRY_BLOCKED', 'ENVIRONMENT');
+    metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'TRIGGER');
+    const text = await metrics.metricsText();
+    expect(text).not.toContain('SECRET_SAUCE');
+    expect(text).not.toContain('MOOD');
+    expect(valueOf(await samples(metrics), 'flotilla_strategy_notes_total', { bot: 'bravo', note: 'ENTRY_BLOCKED', value: 'TRIGGER' })).toBe(1);
+    expect((await samples(metrics)).filter((sample) => sample.name === 'flotilla_strategy_notes_total')).toHaveLength(1);
   });
 
   it('when a decision carries a reason outside DECISION_REASONS, then it is counted under "other" and the text is never exported', async () => {
