@@ -1,0 +1,23 @@
+import { Decimal } from '../core/decimal.ts';
+import type { SizeRequest } from '../core/intent.ts';
+import type { BotStateView } from '../core/strategy.ts';
+
+/**
+ * How much of its normal risk a bot takes in drawdown: 1 at no drawdown, falling linearly to `floor` at the
+ * halt threshold (and staying there). Cutting size as losses mount slows the slide towards the halt.
+ */
+export function drawdownScale(state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, floor: number): number {
+  if (!(floor >= 0 && floor <= 1)) throw new RangeError(`floor must be between 0 and 1, got ${floor}`);
+  const threshold = state.drawdownThreshold.toNumber();
+  if (threshold <= 0) return floor;
+  const used = Math.min(1, Math.max(0, state.drawdown.toNumber() / threshold));
+  return 1 - (1 - floor) * used;
+}
+
+/**
+ * A size request for the order manager: risk `riskFraction` of equity at the stop, scaled down in drawdown.
+ * The order manager turns it into quantity = equity × fraction ÷ stop distance, capped by the notional limits.
+ */
+export function riskSize(state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, riskFraction: number, floor: number): SizeRequest {
+  return { kind: 'RISK', riskFraction: Decimal.fromNumber(riskFraction * drawdownScale(state, floor), 8) };
+}
