@@ -11,10 +11,28 @@ import type { CliCommand } from './command.ts';
 
 const COMMAND_FILE = /^[a-z][a-z0-9-]*\.command\.(ts|js)$/;
 
+/**
+ * Loads just the command about to run when its file bears its name (`kill` → kill.command.ts): an operator pulling
+ * the kill switch should not wait for every other command's imports. Anything else (help, an unknown word, a
+ * command sharing a file) falls back to full discovery, so nothing can go missing.
+ */
+export async function discoverCommand(name: string, folder: string = import.meta.dirname): Promise<CliCommand[]> {
+  const files = readdirSync(folder).filter((file) => COMMAND_FILE.test(file) && file.replace(/\.command\.(ts|js)$/, '') === name);
+  if (files.length === 1) {
+    const found = (await loadCommands(folder, files)).filter((command) => command.name === name);
+    if (found.length === 1) return found;
+  }
+  return discoverCommands(folder);
+}
+
 export async function discoverCommands(folder: string = import.meta.dirname): Promise<CliCommand[]> {
   const files = readdirSync(folder)
     .filter((name) => COMMAND_FILE.test(name))
     .sort();
+  return loadCommands(folder, files);
+}
+
+async function loadCommands(folder: string, files: readonly string[]): Promise<CliCommand[]> {
   const byName = new Map<string, { command: CliCommand; file: string }>();
   for (const file of files) {
     const module: unknown = await import(pathToFileURL(join(folder, file)).href);

@@ -4,7 +4,7 @@ import { flotillaHome } from '../paths.ts';
 import type { CliCommand, CliIo, Invocation } from './command.ts';
 import { connectToSupervisor } from './control-client.ts';
 import type { ControlClient } from './control-client.ts';
-import { discoverCommands } from './discover-commands.ts';
+import { discoverCommand, discoverCommands } from './discover-commands.ts';
 import { CliFailure, EXIT_CODES, EXIT_CODES_HELP } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 
@@ -15,7 +15,10 @@ import type { ExitCode } from './exit-codes.ts';
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   try {
-    const program = buildProgram(await discoverCommands(), io);
+    // The first word is the command unless it is an option (help, version): then every command is loaded.
+    const first = argv[0];
+    const commands = first !== undefined && /^[a-z][a-z0-9-]*$/.test(first) ? await discoverCommand(first) : await discoverCommands();
+    const program = buildProgram(commands, io);
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_CODES.SUCCESS;
   } catch (error) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discoverCommands } from '../../../supervisor/cli/discover-commands.ts';
+import { discoverCommand, discoverCommands } from '../../../supervisor/cli/discover-commands.ts';
 
 const VALID = `export const commands = [{ name: 'backtest', summary: 'replay candles', run: async () => {} }];\n`;
 
@@ -40,5 +40,18 @@ describe('command discovery', () => {
   it('test_discovery_when_two_files_define_the_same_name_then_it_names_both', async () => {
     const folder = folderWith({ 'a.command.js': VALID, 'b.command.js': VALID });
     await expect(discoverCommands(folder)).rejects.toThrow(/"backtest" is defined twice, in a\.command\.js and b\.command\.js/);
+  });
+});
+
+describe('loading one command', () => {
+  it('imports only the command about to run when its file bears its name', async () => {
+    expect((await discoverCommand('kill')).map((command) => command.name)).toEqual(['kill']);
+  });
+
+  it('falls back to every command for a name that shares a file or has none', async () => {
+    const shared = (await discoverCommand('start')).map((command) => command.name);
+    expect(shared).toContain('start');
+    expect(shared).toContain('status');
+    expect((await discoverCommand('no-such-command')).length).toBeGreaterThan(10);
   });
 });
