@@ -6,6 +6,7 @@ import { candleToWire, commandFromWire } from '../../core/protocol.ts';
 import { isOpenStatus } from '../../core/order.ts';
 import type { BotChannel, BotChannelHandlers } from '../channel/bot-channel.ts';
 import type { Fleet } from './fleet.ts';
+import { orderInfo, positionInfo } from './views.ts';
 
 interface Session {
   connectedAt: number;
@@ -79,28 +80,8 @@ export class BotSessions implements BotChannelHandlers {
       drawdown: (om.drawdown(scope)?.drawdown ?? Decimal.ZERO).toString(),
       drawdownThreshold: om.drawdownPolicy(scope).threshold.toString(),
       tradingState: om.effectiveState(botId),
-      positions: ledger.openPositions().map((position) => {
-        const mark = om.mark(position.instrumentId);
-        return {
-          instrumentId: position.instrumentId,
-          quantity: position.quantity.toString(),
-          averageEntryPrice: position.averageEntryPrice.toString(),
-          realizedPnl: position.realizedPnl.toString(),
-          unrealizedPnl: mark === undefined ? '0' : position.quantity.mul(mark).sub(position.costBasis).toString(),
-        };
-      }),
-      openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).map((order) => ({
-        clientOrderId: order.clientOrderId,
-        instrumentId: order.instrumentId,
-        role: order.role,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity.toString(),
-        filledQuantity: order.filledQuantity.toString(),
-        limitPrice: order.limitPrice?.toString() ?? null,
-        triggerPrice: order.triggerPrice?.toString() ?? null,
-        status: order.status,
-      })),
+      positions: ledger.openPositions().map((position) => positionInfo(botId, position, om.mark(position.instrumentId))),
+      openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).map(orderInfo),
     };
   }
 

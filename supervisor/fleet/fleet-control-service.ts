@@ -3,7 +3,7 @@ import type { Decision } from '../../core/decision.ts';
 import type { BotId } from '../../core/ids.ts';
 import { parseBotId } from '../../core/ids.ts';
 import { isOpenStatus } from '../../core/order.ts';
-import type { OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import type { PositionRecord } from '../../ledger/types.ts';
 import type {
   BotListing,
   BotStatus,
@@ -26,30 +26,12 @@ import { botApp, fleetEnvironment } from '../pm2/apps.ts';
 import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { botAppName, processInfo } from '../pm2/pm2-client.ts';
 import type { Fleet } from './fleet.ts';
+import { orderInfo, positionInfo } from './views.ts';
 
 const HUNDRED = Decimal.fromInteger(100);
 
 function stateInfo(state: ScopeState): ScopeStateInfo {
   return { state: state.state, reason: state.reason, detail: state.detail, changedAt: state.changedAt, flattenPending: state.flattenPending };
-}
-
-function orderInfo(order: OrderRecord): OrderInfo {
-  return {
-    botId: order.botId,
-    clientOrderId: order.clientOrderId,
-    instrumentId: order.instrumentId,
-    role: order.role,
-    side: order.side,
-    type: order.type,
-    quantity: order.quantity.toString(),
-    filledQuantity: order.filledQuantity.toString(),
-    limitPrice: order.limitPrice?.toString() ?? null,
-    triggerPrice: order.triggerPrice?.toString() ?? null,
-    status: order.status,
-    createdAt: order.createdAt,
-    updatedAt: order.updatedAt,
-    detail: order.detail,
-  };
 }
 
 function decisionInfo(decision: Decision): DecisionInfo {
@@ -108,17 +90,7 @@ export class FleetControlService implements FleetControl {
   }
 
   #position(botId: BotId, position: PositionRecord): PositionInfo {
-    const mark = this.#fleet.om.mark(position.instrumentId);
-    return {
-      botId,
-      instrumentId: position.instrumentId,
-      quantity: position.quantity.toString(),
-      averageEntryPrice: position.averageEntryPrice.toString(),
-      markPrice: mark?.toString() ?? null,
-      unrealizedPnl: mark === undefined ? '0' : position.quantity.mul(mark).sub(position.costBasis).toString(),
-      realizedPnl: position.realizedPnl.toString(),
-      fees: position.fees.toString(),
-    };
+    return positionInfo(botId, position, this.#fleet.om.mark(position.instrumentId));
   }
 
   async #processes(): Promise<Map<string, ProcessInfo>> {
