@@ -529,7 +529,7 @@ export class OrderManager {
       this.#equity.delete(botId);
       this.#afterEquityChange(botId);
       this.#continueFlatten(botId);
-      if ((applied.order.role === 'STOP' || applied.order.role === 'TAKE_PROFIT') && (applied.position?.quantity.isZero() ?? false)) {
+      if (applied.order.role !== 'ENTRY' && (applied.position?.quantity.isZero() ?? false)) {
         const { instrumentId } = applied.order;
         // After the report batch, so a venue's own one-cancels-the-other lands first and no cancel goes out twice.
         queueMicrotask(() => this.#cancelOrphanedProtection(botId, instrumentId));
@@ -539,8 +539,8 @@ export class OrderManager {
   }
 
   /**
-   * One-cancels-the-other, kept by the order manager too: once a stop or take-profit has left the position flat,
-   * any protective order still open on it is cancelled by ID, whether or not the venue linked them.
+   * One-cancels-the-other, kept by the order manager too: once a stop, a take-profit or a close has left the
+   * position flat, any protective order still open on it is cancelled by ID, whether or not the venue linked them.
    */
   #cancelOrphanedProtection(botId: BotId, instrumentId: InstrumentId): void {
     const ledger = this.#ledgers.get(botId);

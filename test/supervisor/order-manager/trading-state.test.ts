@@ -111,6 +111,27 @@ describe('reductions', () => {
     expect(h.ledgers.get(ALPHA)!.position(BTC)?.quantity.isZero()).toBe(true);
   });
 
+  it("cancels the position's stop and take-profit once a reduce-only close leaves it flat", async () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000', takeProfit: '52000' }));
+    expect(h.ledgers.get(ALPHA)!.openOrders().map((order) => order.role).sort()).toEqual(['STOP', 'TAKE_PROFIT']);
+    h.om.submitIntent(intent(ALPHA, BTC, 'SELL', { quantity: '0.02', reduceOnly: true }));
+    await h.om.idle();
+    await Promise.resolve();
+    await h.om.idle();
+    expect(h.ledgers.get(ALPHA)!.openOrders()).toEqual([]);
+  });
+
+  it('keeps the protection of a position that a partial close left open', async () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000', takeProfit: '52000' }));
+    h.om.submitIntent(intent(ALPHA, BTC, 'SELL', { quantity: '0.01', reduceOnly: true }));
+    await h.om.idle();
+    expect(h.ledgers.get(ALPHA)!.openOrders().map((order) => order.role).sort()).toEqual(['STOP', 'TAKE_PROFIT']);
+  });
+
   it('denies an intent that would flip a position instead of closing it first', () => {
     h = makeHarness();
     h.price(BTC, '50000');
