@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Decimal } from '../core/decimal.ts';
 import type { BotCodeError } from '../core/errors.ts';
@@ -22,6 +23,8 @@ const home = flotillaHome();
 const manifest = parseManifest(JSON.parse(readFileSync(join(botDir, 'manifest.json'), 'utf8')));
 const logger = createLogger({ name: `bot:${manifest.id}`, level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' });
 const { module, parameters } = await loadStrategy({ path: botDir, manifest });
+// Everything this process needs is compiled now; a restart by pm2 then starts from the cache.
+flushCompileCache();
 const token = readFileSync(botTokenPath(home, manifest.id), 'utf8').trim();
 
 let client: ChannelClient | null = null;

@@ -1,0 +1,66 @@
+import { join, resolve } from 'node:path';
+import { parseBotId } from '../core/ids.ts';
+import { DEFAULT_SYNTHETIC_START_MS, loadBot, syntheticInstruments } from '../supervisor/backtest/backtest.ts';
+import { lowestTimeframe } from '../supervisor/backtest/candle-feed.ts';
+import { runEngine } from '../supervisor/backtest/engine.ts';
+import { SyntheticFeed } from '../supervisor/backtest/synthetic-feed.ts';
+import { findProjectRoot } from '../supervisor/cli/new-bot.command.ts';
+import { loadFleetConfig } from '../supervisor/config/fleet-config.ts';
+import type { Benchmark, Figure } from './harness.ts';
+import { round } from './harness.ts';
+
+const DAYS = 365;
+const DAY_MS = 86_400_000;
+
+/**
+ * A year of synthetic candles for the bot's own instruments and timeframes, through its strategy, the order manager,
+ * the ledger and the paper matching engine. The market is generated before the clock starts (its own speed is in
+ * supervisor/market-data/README.md), so the figure is the backtest loop's.
+ */
+async function backtestBot(botName: string): Promise<Figure[]> {
+  const prefix = `backtest.${botName}`;
+  const root = findProjectRoot();
+  const botsDir = resolve(process.env.FLOTILLA_BOTS_DIR ?? join(root, 'bots'));
+  // The embedded defaults, so figures compare across machines whatever flotilla.config.json says.
+  const fleetConfig = loadFleetConfig(null);
+  let bot: Awaited<ReturnType<typeof loadBot>>;
+  try {
+    bot = await loadBot(botsDir, parseBotId(botName), fleetConfig);
+  } catch (error) {
+    console.error(`${prefix}: skipped, the bot is not available: ${(error as Error).message}`);
+    return [];
+  }
+  const { manifest } = bot;
+  const feed = new SyntheticFeed({
+    seed: fleetConfig.marketData.seed,
+    instruments: syntheticInstruments(fleetConfig, manifest.instruments),
+    timeframes: manifest.timeframes,
+    startMs: DEFAULT_SYNTHETIC_START_MS,
+    endMs: DEFAULT_SYNTHETIC_START_MS + DAYS * DAY_MS,
+  });
+  const generateStarted = process.hrtime.bigint();
+  feed.generateAll();
+  const generateSeconds = Number(process.hrtime.bigint() - generateStarted) / 1e9;
+  const base = lowestTimeframe(manifest.timeframes);
+  const started = process.hrtime.bigint();
+  const result = await runEngine({
+    manifest,
+    module: bot.module,
+    parameters: bot.parameters,
+    fleetConfig,
+    feed,
+    baseTimeframes: new Map(manifest.instruments.map((id) => [id, base])),
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return [
+    { name: `${prefix}.candles_per_s`, value: round(result.candles / seconds, 0), unit: 'candles/s' },
+    { name: `${prefix}.candles`, value: result.candles, unit: `candles (${manifest.instruments.length} instruments × ${manifest.timeframes.join('+')} × ${DAYS} days)` },
+    { name: `${prefix}.fills`, value: result.fills.length, unit: 'fills' },
+    { name: `${prefix}.generate_s`, value: round(generateSeconds, 2), unit: 's (synthetic market, not in candles_per_s)' },
+  ];
+}
+
+export const backtestBenchmarks: Benchmark[] = ['aggressive', 'adaptive', 'trend-following'].map((botName) => ({
+  name: `backtest.${botName}`,
+  run: () => backtestBot(botName),
+}));
