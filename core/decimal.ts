@@ -3,6 +3,7 @@ import { InvalidInputError } from './errors.ts';
 /** Digits after the point that every Decimal carries; enough for the cheapest coins' prices times any lot. */
 export const DECIMAL_PLACES = 18;
 const SCALE = 10n ** BigInt(DECIMAL_PLACES);
+const SCALE_NUMBER = 10 ** DECIMAL_PLACES;
 const PLAIN = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 export type Rounding = 'down' | 'up' | 'floor' | 'ceil' | 'half-even';
@@ -211,9 +212,12 @@ export class Decimal {
     return `${whole}.${fraction.padEnd(places, '0')}`;
   }
 
-  /** A float for indicators, charts and metrics only; never for anything that is stored or sent. */
+  /**
+   * A float for indicators, charts and metrics only; never for anything that is stored or sent. Converting the
+   * integer directly (not through text) is several times faster and within one part in 10^16 of the value.
+   */
   toNumber(): number {
-    return Number(this.toString());
+    return Number(this.units) / SCALE_NUMBER;
   }
 
   toJSON(): string {

@@ -25,11 +25,12 @@ export interface StrategyHostOptions {
 export class StrategyHost {
   readonly #options: StrategyHostOptions;
   readonly #strategy: Strategy;
-  readonly #subscribed: Set<string>;
+  /** Timeframes by instrument: looked up per candle without building a key string. */
+  readonly #subscribed: Map<InstrumentId, ReadonlySet<Timeframe>>;
 
   constructor(options: StrategyHostOptions) {
     this.#options = options;
-    this.#subscribed = new Set(options.instruments.flatMap((instrument) => options.timeframes.map((timeframe) => `${instrument}/${timeframe}`)));
+    this.#subscribed = new Map(options.instruments.map((instrument) => [instrument, new Set(options.timeframes)]));
     try {
       this.#strategy = options.module.create({ botId: options.botId, instruments: options.instruments, timeframes: options.timeframes, parameters: options.parameters });
     } catch (error) {
@@ -61,7 +62,7 @@ export class StrategyHost {
   }
 
   #call(candle: TimeframeCandle, state: BotStateView): StrategyAction[] {
-    if (!this.#subscribed.has(`${candle.instrumentId}/${candle.timeframe}`)) return [];
+    if (this.#subscribed.get(candle.instrumentId)?.has(candle.timeframe) !== true) return [];
     let actions: unknown;
     try {
       actions = this.#strategy.onCandle(candle, state);

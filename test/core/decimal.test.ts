@@ -43,6 +43,13 @@ describe('Decimal', () => {
     expect(() => Decimal.fromNumber(Number.NaN)).toThrow(InvalidInputError);
   });
 
+  it('converts to a float within one part in 10^15 of the exact value', () => {
+    for (const text of ['0', '1', '-2.5', '0.00001234', '60000.1', '123456789.123456789', '-0.000000000000000001']) {
+      const exact = Number(text);
+      expect(Math.abs(dec(text).toNumber() - exact)).toBeLessThanOrEqual(Math.abs(exact) * 1e-15 + 1e-30);
+    }
+  });
+
   it('round-trips every value through its canonical string', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), (units) => {
