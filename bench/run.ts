@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Benchmark, Figure } from './harness.ts';
+import { backtestBenchmarks } from './backtest.bench.ts';
 import { fleetBenchmarks } from './fleet.bench.ts';
 import { ledgerBenchmark } from './ledger.bench.ts';
 import { orderManagerBenchmark } from './order-manager.bench.ts';
 
-const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...fleetBenchmarks];
+const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks];
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
 const selected = positionals.length === 0 ? benchmarks : benchmarks.filter((bench) => positionals.some((prefix) => bench.name.startsWith(prefix)));

@@ -1,0 +1,137 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { InvalidInputError } from '../../core/errors.ts';
+import type { InstrumentId } from '../../core/ids.ts';
+import { instrumentSymbol } from '../../core/ids.ts';
+import { TIMEFRAME_MS, TIMEFRAMES } from '../../core/strategy.ts';
+import type { Timeframe, TimeframeCandle } from '../../core/strategy.ts';
+import { aggregate, ArrayFeed, lowestTimeframe, mergeStreams } from './candle-feed.ts';
+import { checkSeries } from './data-check.ts';
+import { DataError, parseKlines } from './klines.ts';
+import type { KlineFormat, RawKline } from './klines.ts';
+
+/**
+ * `<SYMBOL>-<timeframe>[-anything].csv|json`, e.g. BTCUSDT-5m.csv or Binance's monthly BTCUSDT-5m-2024-01.csv;
+ * several files of one symbol and timeframe are read as one series.
+ */
+export const DATA_FILE_PATTERN = /^([A-Za-z0-9]+)[-_](1m|5m|15m|1h|4h|1d)(?:[-_.][^/\\]*)?\.(csv|json)$/;
+
+export interface DataFile {
+  path: string;
+  symbol: string;
+  timeframe: Timeframe;
+}
+
+export interface LoadDataOptions {
+  /** A file or a folder of files named by DATA_FILE_PATTERN. */
+  path: string;
+  instruments: readonly InstrumentId[];
+  timeframes: readonly Timeframe[];
+  /** Candles opening before this are left out. */
+  fromMs?: number;
+  /** Candles closing after this are left out. */
+  toMs?: number;
+}
+
+export interface LoadedData {
+  feed: ArrayFeed;
+  baseTimeframes: Map<InstrumentId, Timeframe>;
+  /** The files read, in the order read. */
+  files: string[];
+  /** What was found and done, one line each, for people. */
+  findings: string[];
+}
+
+function dataFile(path: string): DataFile | null {
+  const match = DATA_FILE_PATTERN.exec(basename(path));
+  if (match === null) return null;
+  return { path, symbol: (match[1] as string).toUpperCase(), timeframe: match[2] as Timeframe };
+}
+
+/** The data files at `path`; a file that does not follow the naming convention is an error when named alone. */
+export function findDataFiles(path: string): { files: DataFile[]; skipped: string[] } {
+  if (!existsSync(path)) throw new InvalidInputError(`--data ${path} does not exist`);
+  if (!statSync(path).isDirectory()) {
+    const file = dataFile(path);
+    if (file === null) throw new DataError(path, null, 'the file name must be <SYMBOL>-<timeframe>.csv or .json (e.g. BTCUSDT-5m.csv), so the instrument and timeframe are known');
+    return { files: [file], skipped: [] };
+  }
+  const files: DataFile[] = [];
+  const skipped: string[] = [];
+  for (const name of readdirSync(path).sort()) {
+    const full = join(path, name);
+    if (statSync(full).isDirectory()) continue;
+    const file = dataFile(full);
+    if (file === null) skipped.push(name);
+    else files.push(file);
+  }
+  return { files, skipped };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function toCandle(instrumentId: InstrumentId, timeframe: Timeframe, row: RawKline): TimeframeCandle {
+  return { instrumentId, timeframe, openTime: row.openTime, durationMs: TIMEFRAME_MS[timeframe], open: row.open, high: row.high, low: row.low, close: row.close, volume: row.volume };
+}
+
+/**
+ * Reads kline exports for every instrument the bot trades. Per instrument the finest timeframe in the data is the
+ * base: the paper venue matches against it and every timeframe the bot uses is aggregated from it, so one price
+ * path is never seen twice. Files of coarser timeframes for the same instrument are left out, and said so.
+ */
+export function loadData(options: LoadDataOptions): LoadedData {
+  const { files, skipped } = findDataFiles(options.path);
+  const findings: string[] = skipped.map((name) => `${name}: skipped, not named <SYMBOL>-<timeframe>.csv|json`);
+  const wanted = new Map(options.instruments.map((id) => [instrumentSymbol(id).toUpperCase(), id]));
+  const botLowest = lowestTimeframe(options.timeframes);
+  const byInstrument = new Map<InstrumentId, DataFile[]>();
+  for (const file of files) {
+    const instrumentId = wanted.get(file.symbol);
+    if (instrumentId === undefined) {
+      findings.push(`${basename(file.path)}: skipped, the bot does not trade ${file.symbol}`);
+      continue;
+    }
+    byInstrument.set(instrumentId, [...(byInstrument.get(instrumentId) ?? []), file]);
+  }
+
+  const streams: TimeframeCandle[][] = [];
+  const baseTimeframes = new Map<InstrumentId, Timeframe>();
+  const read: string[] = [];
+  for (const instrumentId of options.instruments) {
+    const available = byInstrument.get(instrumentId) ?? [];
+    if (available.length === 0) {
+      throw new DataError(options.path, null, `no data for ${instrumentId}: expected a file named ${instrumentSymbol(instrumentId)}-<timeframe>.csv or .json`);
+    }
+    const base = lowestTimeframe(available.map((file) => file.timeframe));
+    if (TIMEFRAME_MS[base] > TIMEFRAME_MS[botLowest]) {
+      throw new DataError(options.path, null, `${instrumentId}: the bot uses ${botLowest} candles but the finest data is ${base}; candles cannot be split into smaller ones`);
+    }
+    const baseFiles = available.filter((file) => file.timeframe === base);
+    for (const file of available) {
+      if (file.timeframe !== base) findings.push(`${basename(file.path)}: skipped, ${file.timeframe} is built from the ${base} candles so the venue and the strategy see one price path`);
+    }
+    const rows: RawKline[] = [];
+    const formats = new Set<KlineFormat>();
+    for (const file of baseFiles) {
+      const parsed = parseKlines(file.path, readFileSync(file.path, 'utf8'));
+      formats.add(parsed.format);
+      for (const row of parsed.rows) rows.push(baseFiles.length > 1 ? { ...row, row: `${basename(file.path)} ${row.row}` } : row);
+      read.push(file.path);
+    }
+    const ms = TIMEFRAME_MS[base];
+    const inPeriod = rows.filter((row) => (options.fromMs === undefined || row.openTime >= options.fromMs) && (options.toMs === undefined || row.openTime + ms <= options.toMs));
+    const label = baseFiles.length === 1 ? (baseFiles[0] as DataFile).path : `${instrumentSymbol(instrumentId)}-${base} (${baseFiles.length} files)`;
+    const checked = checkSeries(label, base, inPeriod);
+    const first = checked.rows[0] as RawKline;
+    const last = checked.rows[checked.rows.length - 1] as RawKline;
+    findings.push(`${basename(label)} (${[...formats].join(', ')}): ${checked.rows.length} ${base} candles from ${iso(first.openTime)} to ${iso(last.openTime + ms)}`);
+    for (const finding of checked.findings) findings.push(`${basename(label)}: ${finding.detail}`);
+    const candles = checked.rows.map((row) => toCandle(instrumentId, base, row));
+    baseTimeframes.set(instrumentId, base);
+    streams.push(candles);
+    for (const timeframe of TIMEFRAMES) {
+      if (timeframe !== base && options.timeframes.includes(timeframe)) streams.push(aggregate(candles, timeframe));
+    }
+  }
+  return { feed: new ArrayFeed(mergeStreams(streams, options.instruments)), baseTimeframes, files: read, findings };
+}

@@ -1,0 +1,272 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../../core/clock.ts';
+import { Decimal } from '../../core/decimal.ts';
+import type { BotCodeError } from '../../core/errors.ts';
+import type { ClientOrderId, InstrumentId, IntentId } from '../../core/ids.ts';
+import { instrumentVenue } from '../../core/ids.ts';
+import { silentLogger } from '../../core/logger.ts';
+import type { Fill } from '../../core/order.ts';
+import type { StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../../core/strategy.ts';
+import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import { openLedger } from '../../ledger/sqlite-ledger.ts';
+import { PaperVenue } from '../../venues/paper/paper-venue.ts';
+import { StrategyHost } from '../../runtime/strategy-host.ts';
+import type { FleetConfig } from '../config/fleet-config.ts';
+import { orderManagerConfigFor } from '../config/fleet-config.ts';
+import type { BotManifest } from '../discovery/manifest.ts';
+import { OrderManager } from '../order-manager/order-manager.ts';
+import type { OrderManagerEvent } from '../order-manager/order-manager.ts';
+import { ledgerPath, supervisorStorePath } from '../paths.ts';
+import { SupervisorStore } from '../store/supervisor-store.ts';
+import type { CandleFeed } from './candle-feed.ts';
+import { StateViews } from './state-view.ts';
+
+/** The note a strategy makes to say which market regime it sees; trades are grouped by it. */
+export const REGIME_NOTE = 'REGIME';
+/** A paper session name fixed for backtests, so the same inputs give the same trade IDs. */
+const BACKTEST_SESSION = 'bt';
+const PROGRESS_EVERY = 8_192;
+/** Lets group commits and timers run now and then; the loop itself never waits for them. */
+const YIELD_EVERY = 65_536;
+const KEPT_ERROR_MESSAGES = 20;
+const EQUITY_SAMPLE_INTERVAL_MS = 3_600_000;
+const SHARED_MEMORY = '/dev/shm';
+
+export interface EngineOptions {
+  manifest: BotManifest;
+  module: StrategyModule;
+  parameters: unknown;
+  fleetConfig: FleetConfig;
+  feed: CandleFeed;
+  /** Per instrument, the one timeframe whose candles the venue matches against: one price path, never two. */
+  baseTimeframes: ReadonlyMap<InstrumentId, Timeframe>;
+  /** Where the ledger and the supervisor store go; a fresh temporary folder, removed afterwards, when absent. */
+  workDir?: string;
+  onProgress?(done: number, total: number): void;
+}
+
+export interface EquityCurve {
+  /** Close times of the base candles, ms. */
+  times: number[];
+  /** Equity (balance plus unrealized PnL at the marks) after each of those closes, for charts and statistics. */
+  equity: number[];
+}
+
+export interface EngineResult {
+  candles: number;
+  firstOpenTime: number | null;
+  lastCloseTime: number | null;
+  startingBalance: Decimal;
+  final: EquitySnapshot;
+  fills: Fill[];
+  /** The orders of the fills, for their role and the intent (and so the candle) they came from. */
+  orders: ReadonlyMap<ClientOrderId, OrderRecord>;
+  positions: PositionRecord[];
+  equityCurve: EquityCurve;
+  /** Note name → value → count, over every note the strategy made. */
+  notes: Map<string, Map<string, number>>;
+  /** The regime noted for each entry intent (on its candle, else the last one noted for its instrument). */
+  entryRegimes: Map<IntentId, string>;
+  botCodeErrors: { count: number; messages: string[] };
+  decisions: { outcomes: Map<string, number>; denials: Map<string, number> };
+  stateChanges: Array<{ at: number; state: string; reason: string | null; detail: string }>;
+}
+
+/** A memory-backed folder when the system has one: the ledger commits every order, and on tmpfs a commit costs no disk I/O. */
+function scratchRoot(): string {
+  return existsSync(SHARED_MEMORY) && statSync(SHARED_MEMORY).isDirectory() ? SHARED_MEMORY : tmpdir();
+}
+
+function count(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/**
+ * Runs one bot through the production order path on a candle feed: its own strategy module in the StrategyHost,
+ * the OrderManager with the bot's manifest risk, its SQLite ledger, and the paper matching engine, on a manual
+ * clock that stands at each candle's close. The venue answers synchronously, so the loop only awaits when a
+ * candle caused order traffic (to let the order manager's follow-up work run) and now and then to let commits land.
+ */
+export async function runEngine(options: EngineOptions): Promise<EngineResult> {
+  const { manifest, fleetConfig, feed } = options;
+  const botId = manifest.id;
+  const ownDir = options.workDir === undefined;
+  const dir = options.workDir ?? mkdtempSync(join(scratchRoot(), 'flotilla-backtest-'));
+  const first = feed.next();
+  const clock = new ManualClock(first?.openTime ?? 0);
+  const paper = fleetConfig.paper;
+  const startingBalance = Decimal.parse(paper.startingBalance);
+  // The store is thrown away after the run, so equity need only be persisted hourly; drawdowns are tracked in memory on every mark as live.
+  const omConfig = orderManagerConfigFor({ ...fleetConfig, equitySampleIntervalMs: Math.max(fleetConfig.equitySampleIntervalMs, EQUITY_SAMPLE_INTERVAL_MS) }, [manifest]);
+  let store: SupervisorStore | null = null;
+  let ledger: Ledger | null = null;
+  try {
+    store = new SupervisorStore(supervisorStorePath(dir));
+    ledger = openLedger({ path: ledgerPath(dir, botId), botId, clock });
+    ledger.recordCapital(startingBalance, clock.now(), 'backtest deposit');
+    const venue = new PaperVenue(
+      {
+        name: 'PAPER',
+        seed: paper.seed,
+        session: BACKTEST_SESSION,
+        instruments: [...omConfig.instruments.values()],
+        fees: { makerRate: Decimal.parse(paper.makerFeeRate), takerRate: Decimal.parse(paper.takerFeeRate) },
+        slippage: { baseBps: Decimal.parse(paper.slippageBaseBps), jitterBps: Decimal.parse(paper.slippageJitterBps) },
+        partialFills: { participation: Decimal.parse(paper.participation) },
+        accounts: [{ subAccountId: manifest.subAccount, balance: startingBalance, leverage: Decimal.parse(paper.leverage) }],
+      },
+      clock,
+      { logger: silentLogger },
+    );
+    const venueNames = new Set([...omConfig.instruments.keys()].map(instrumentVenue));
+    const om = new OrderManager({ config: omConfig, store, ledgers: new Map([[botId, ledger]]), venues: new Map([...venueNames].map((name) => [name, venue])), clock, logger: silentLogger });
+    const views = new StateViews(botId, om, ledger);
+
+    const notes = new Map<string, Map<string, number>>();
+    const lastRegime = new Map<InstrumentId, string>();
+    const entryRegimes = new Map<IntentId, string>();
+    const botCodeErrors = { count: 0, messages: [] as string[] };
+    const decisions = { outcomes: new Map<string, number>(), denials: new Map<string, number>() };
+    const stateChanges: EngineResult['stateChanges'] = [];
+    let busy = false;
+    let current: TimeframeCandle | null = null;
+    /** Regimes noted during the strategy call in progress, by instrument. */
+    const callRegimes = new Map<InstrumentId, string>();
+
+    om.onEvent((event: OrderManagerEvent) => {
+      busy = true;
+      switch (event.type) {
+        case 'DECISION_MADE':
+          count(decisions.outcomes, event.decision.outcome);
+          if (event.decision.reason !== null) count(decisions.denials, event.decision.reason);
+          views.ordersChanged();
+          return;
+        case 'REPORT_APPLIED':
+          if (event.report.type === 'ORDER_FILLED') views.positionsChanged();
+          else views.ordersChanged();
+          return;
+        case 'STATE_CHANGED':
+          views.stateChanged();
+          stateChanges.push({ at: event.state.changedAt, state: event.state.state, reason: event.state.reason, detail: event.state.detail });
+          return;
+        case 'VENUE_REQUEST_FAILED':
+          return;
+      }
+    });
+
+    const onNote = (note: StrategyNote): void => {
+      let values = notes.get(note.name);
+      if (values === undefined) {
+        values = new Map();
+        notes.set(note.name, values);
+      }
+      count(values, note.value);
+      if (note.name === REGIME_NOTE) {
+        const instrumentId = note.instrumentId ?? current?.instrumentId;
+        if (instrumentId !== undefined) {
+          callRegimes.set(instrumentId, note.value);
+          lastRegime.set(instrumentId, note.value);
+        }
+      }
+    };
+    const onBotCodeError = (error: BotCodeError): void => {
+      botCodeErrors.count++;
+      if (botCodeErrors.messages.length < KEPT_ERROR_MESSAGES) botCodeErrors.messages.push(error.message);
+    };
+    const host = new StrategyHost({ botId, module: options.module, parameters: options.parameters, instruments: manifest.instruments, timeframes: manifest.timeframes, onBotCodeError, onNote });
+    const subscribed = new Set<Timeframe>(manifest.timeframes);
+    const base = options.baseTimeframes;
+
+    const times: number[] = [];
+    const equity: number[] = [];
+    let lastEquity: Decimal | null = null;
+    let lastEquityNumber = 0;
+    const sample = (at: number): void => {
+      const value = om.equity(botId);
+      // The order manager caches equity until a fill or a held mark changes it, so an unchanged object needs no conversion.
+      if (value !== lastEquity) {
+        lastEquity = value;
+        lastEquityNumber = value.toNumber();
+      }
+      times.push(at);
+      equity.push(lastEquityNumber);
+    };
+
+    const total = feed.total;
+    let delivered = 0;
+    let stepClose = Number.NEGATIVE_INFINITY;
+    const firstOpenTime = first?.openTime ?? null;
+    for (let candle = first; candle !== undefined; candle = feed.next()) {
+      const close = candle.openTime + candle.durationMs;
+      if (close !== stepClose) {
+        if (stepClose !== Number.NEGATIVE_INFINITY) sample(stepClose);
+        stepClose = close;
+        clock.set(close);
+      }
+      current = candle;
+      const instrumentId = candle.instrumentId;
+      if (base.get(instrumentId) === candle.timeframe) {
+        venue.pushCandle(candle);
+        om.updateMark(instrumentId, candle.close);
+        views.markChanged(instrumentId);
+      }
+      if (subscribed.has(candle.timeframe)) {
+        const commands = host.onCandle(candle, views.view(close));
+        for (const command of commands) {
+          if (command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly) {
+            const regime = callRegimes.get(command.intent.instrumentId) ?? lastRegime.get(command.intent.instrumentId);
+            if (regime !== undefined) entryRegimes.set(command.intent.intentId, regime);
+          }
+          om.execute(command);
+          views.ordersChanged();
+        }
+        if (callRegimes.size > 0) callRegimes.clear();
+      }
+      delivered++;
+      if (busy) {
+        // Lets the order manager's queued follow-ups (orphaned-protection cancels) run before the next candle.
+        while (busy) {
+          busy = false;
+          await om.idle();
+        }
+      }
+      if (delivered % PROGRESS_EVERY === 0) options.onProgress?.(delivered, total);
+      if (delivered % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (stepClose !== Number.NEGATIVE_INFINITY) sample(stepClose);
+    await om.idle();
+    options.onProgress?.(delivered, total);
+
+    const fills = ledger.fills();
+    const orders = new Map<ClientOrderId, OrderRecord>();
+    for (const fill of fills) {
+      if (orders.has(fill.clientOrderId)) continue;
+      const order = ledger.order(fill.clientOrderId);
+      if (order !== null) orders.set(fill.clientOrderId, order);
+    }
+    const result: EngineResult = {
+      candles: delivered,
+      firstOpenTime,
+      lastCloseTime: stepClose === Number.NEGATIVE_INFINITY ? null : stepClose,
+      startingBalance,
+      final: om.equitySnapshot(botId),
+      fills,
+      orders,
+      positions: ledger.allPositions(),
+      equityCurve: { times, equity },
+      notes,
+      entryRegimes,
+      botCodeErrors,
+      decisions,
+      stateChanges,
+    };
+    om.close();
+    return result;
+  } finally {
+    ledger?.close();
+    store?.close();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+  }
+}

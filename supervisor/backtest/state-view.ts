@@ -1,0 +1,128 @@
+import { Decimal } from '../../core/decimal.ts';
+import type { BotId, InstrumentId } from '../../core/ids.ts';
+import type { BotStateView, OrderView, PositionView } from '../../core/strategy.ts';
+import type { TradingState } from '../../core/trading-state.ts';
+import type { Ledger, PositionRecord } from '../../ledger/types.ts';
+import type { OrderManager } from '../order-manager/order-manager.ts';
+import { botScope } from '../store/supervisor-store.ts';
+import type { Scope } from '../store/supervisor-store.ts';
+
+const NO_PENDING_ENTRIES: ReadonlySet<InstrumentId> = Object.freeze(new Set<InstrumentId>());
+
+/**
+ * The bot's state as its strategy sees it, built the way the live runtime builds it (bot-sessions.ts) but
+ * cheaply: positions are rebuilt only after a fill or a mark change on a held instrument, open orders only after
+ * an order event. The pieces handed out are frozen, so a strategy that scribbles on one cannot change what it
+ * is shown on the next candle. No entry is ever pending: the backtest answers every command before the next candle.
+ */
+export class StateViews {
+  readonly #botId: BotId;
+  readonly #scope: Scope;
+  readonly #om: OrderManager;
+  readonly #ledger: Ledger;
+  readonly #held = new Map<InstrumentId, PositionRecord>();
+  readonly #positionViews = new Map<InstrumentId, PositionView>();
+  #positions: ReadonlyMap<InstrumentId, PositionView> = new Map();
+  #positionsStale = true;
+  #orders: readonly OrderView[] = Object.freeze([]);
+  #ordersStale = true;
+  #tradingState: TradingState | null = null;
+  #threshold: Decimal | null = null;
+
+  constructor(botId: BotId, om: OrderManager, ledger: Ledger) {
+    this.#botId = botId;
+    this.#scope = botScope(botId);
+    this.#om = om;
+    this.#ledger = ledger;
+  }
+
+  /** An order was recorded, acknowledged, filled or ended. */
+  ordersChanged(): void {
+    this.#ordersStale = true;
+  }
+
+  /** A fill moved a position. */
+  positionsChanged(): void {
+    this.#positionsStale = true;
+    this.#ordersStale = true;
+  }
+
+  /** A trading state or a drawdown threshold changed. */
+  stateChanged(): void {
+    this.#tradingState = null;
+    this.#threshold = null;
+  }
+
+  /** A new mark changes the unrealized PnL of a held instrument, and nothing else. */
+  markChanged(instrumentId: InstrumentId): void {
+    if (this.#positionsStale) return;
+    const position = this.#held.get(instrumentId);
+    if (position === undefined) return;
+    this.#positionViews.set(instrumentId, this.#positionView(position));
+    this.#positions = new Map(this.#positionViews);
+  }
+
+  isHolding(): boolean {
+    if (this.#positionsStale) this.#refreshPositions();
+    return this.#held.size > 0;
+  }
+
+  view(now: number): BotStateView {
+    if (this.#positionsStale) this.#refreshPositions();
+    if (this.#ordersStale) this.#refreshOrders();
+    const om = this.#om;
+    return {
+      botId: this.#botId,
+      now,
+      equity: om.equity(this.#botId),
+      tradingState: (this.#tradingState ??= om.effectiveState(this.#botId)),
+      positions: this.#positions,
+      openOrders: this.#orders,
+      pendingEntries: NO_PENDING_ENTRIES,
+      drawdown: om.drawdown(this.#scope)?.drawdown ?? Decimal.ZERO,
+      drawdownThreshold: (this.#threshold ??= om.drawdownPolicy(this.#scope).threshold),
+    };
+  }
+
+  #positionView(position: PositionRecord): PositionView {
+    const mark = this.#om.mark(position.instrumentId);
+    return Object.freeze({
+      instrumentId: position.instrumentId,
+      quantity: position.quantity,
+      averageEntryPrice: position.averageEntryPrice,
+      realizedPnl: position.realizedPnl,
+      unrealizedPnl: mark === undefined ? Decimal.ZERO : position.quantity.mul(mark).sub(position.costBasis),
+    });
+  }
+
+  #refreshPositions(): void {
+    this.#held.clear();
+    this.#positionViews.clear();
+    for (const position of this.#ledger.openPositions()) {
+      this.#held.set(position.instrumentId, position);
+      this.#positionViews.set(position.instrumentId, this.#positionView(position));
+    }
+    this.#positions = new Map(this.#positionViews);
+    this.#positionsStale = false;
+  }
+
+  #refreshOrders(): void {
+    this.#orders = Object.freeze(
+      this.#ledger.openOrders().map((order) =>
+        Object.freeze({
+          clientOrderId: order.clientOrderId,
+          instrumentId: order.instrumentId,
+          role: order.role,
+          side: order.side,
+          type: order.type,
+          quantity: order.quantity,
+          filledQuantity: order.filledQuantity,
+          limitPrice: order.limitPrice,
+          triggerPrice: order.triggerPrice,
+          status: order.status,
+        }),
+      ),
+    );
+    this.#ordersStale = false;
+  }
+}

@@ -1,0 +1,137 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BacktestReport } from '../../../supervisor/backtest/report.ts';
+import { runCli } from '../../../supervisor/cli/run-cli.ts';
+import { findProjectRoot } from '../../../supervisor/cli/new-bot.command.ts';
+
+const DATA = join(import.meta.dirname, 'data');
+
+/** Enters long on every 4th 5m candle with nothing open, with a stop and a take-profit; notes nothing. */
+const STRATEGY = `
+import { z } from 'zod';
+import { Decimal, defineStrategy } from 'flotilla/strategy';
+export default defineStrategy({
+  interfaceVersion: 1,
+  parameters: z.strictObject({}),
+  create() {
+    let calls = 0;
+    return {
+      onCandle(candle, state) {
+        if (candle.timeframe !== '5m') return [];
+        calls++;
+        const held = state.positions.get(candle.instrumentId);
+        if ((held !== undefined && !held.quantity.isZero()) || calls % 4 !== 0) return [];
+        if (state.openOrders.some((order) => order.instrumentId === candle.instrumentId)) return [];
+        const close = candle.close.toNumber();
+        return [{ type: 'ENTER', instrumentId: candle.instrumentId, side: 'BUY', size: { kind: 'RISK', riskFraction: Decimal.parse('0.002') }, orderType: 'MARKET',
+          stopLoss: Decimal.fromNumber(close * 0.997, 8), takeProfit: Decimal.fromNumber(close * 1.004, 8), reason: 'every fourth' }];
+      },
+    };
+  },
+});
+`;
+
+const ROOT = findProjectRoot();
+let botsDir = '';
+let outDir = '';
+
+function cli(argv: readonly string[], stderrIsTerminal = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  return runCli(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: Object.assign({ write: (text: string) => (stderr += text) }, stderrIsTerminal ? { isTTY: true } : {}),
+    env: {},
+    cwd: ROOT,
+  }).then((code) => ({ code, stdout, stderr }));
+}
+
+beforeAll(() => {
+  mkdirSync(join(ROOT, '.test-bots'), { recursive: true });
+  botsDir = mkdtempSync(join(ROOT, '.test-bots', 'cli-'));
+  outDir = mkdtempSync(join(tmpdir(), 'flotilla-bt-cli-'));
+  const folder = join(botsDir, 'steady');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'strategy.ts'), STRATEGY);
+  writeFileSync(
+    join(folder, 'manifest.json'),
+    JSON.stringify({
+      id: 'steady',
+      name: 'Steady',
+      interfaceVersion: 1,
+      venue: 'BYBIT',
+      subAccount: 'steady',
+      instruments: ['BTCUSDT.BYBIT', 'ETHUSDT.BYBIT'],
+      timeframes: ['5m', '15m'],
+      risk: { maxNotionalPerOrder: '30000', orderRateLimit: { maxRequests: 50, windowMs: 1000 }, drawdown: { threshold: '0.5', windowMs: 86_400_000, action: 'HALTED' } },
+      parameters: {},
+    }),
+  );
+});
+
+afterAll(() => {
+  rmSync(botsDir, { recursive: true, force: true });
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+describe('supervisor backtest', () => {
+  it('test_cli_when_synthetic_with_json_and_report_then_one_json_document_and_both_files', async () => {
+    const reportDir = join(outDir, 'synthetic');
+    const result = await cli(['backtest', 'steady', '--synthetic', '--days', '2', '--seed', '9', '--json', '--report', reportDir, '--bots-dir', botsDir]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as BacktestReport;
+    expect(report.bot.id).toBe('steady');
+    expect(report.source).toEqual({ kind: 'synthetic', seed: 9, days: 2 });
+    expect(report.candles).toBe(2 * 2 * (288 + 96));
+    expect(report.summary.trades).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'))).toEqual(report);
+    const html = readFileSync(join(reportDir, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('Drawdown');
+    expect(html).not.toMatch(/<script|<link|src="http/);
+  });
+
+  it('test_cli_when_human_output_on_a_terminal_then_table_and_progress_bar', async () => {
+    const result = await cli(['backtest', 'steady', '--days', '1', '--bots-dir', botsDir], true);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Backtest of steady (Steady)');
+    expect(result.stdout).toMatch(/Win rate\s+\d+\.\d\d%/);
+    expect(result.stdout).toMatch(/Break-even win rate/);
+    expect(result.stderr).toContain('\rbacktest steady [');
+    expect(result.stderr).toContain('100% 768/768 candles');
+  });
+
+  it('test_cli_when_data_folder_then_findings_on_stderr_and_report_on_stdout', async () => {
+    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'mixed'), '--json', '--bots-dir', botsDir]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as BacktestReport;
+    expect(report.source.kind).toBe('data');
+    expect(report.candles).toBe(2 * (24 + 8));
+    expect(result.stderr).toContain('data: BTCUSDT-5m.csv (binance-csv): 24 5m candles');
+  });
+
+  it('test_cli_when_data_is_broken_then_exit_2_naming_file_and_row', async () => {
+    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'broken'), '--bots-dir', botsDir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/BTCUSDT-5m\.csv: line 3: high is below open or close/);
+  });
+
+  it('test_cli_when_arguments_are_wrong_then_exit_2', async () => {
+    expect((await cli(['backtest', 'steady', '--data', DATA, '--synthetic', '--bots-dir', botsDir])).code).toBe(2);
+    expect((await cli(['backtest', 'steady', '--days', 'ten', '--bots-dir', botsDir])).code).toBe(2);
+    expect((await cli(['backtest', 'steady', '--from', 'yesterday', '--bots-dir', botsDir])).code).toBe(2);
+    expect((await cli(['backtest', 'steady', '--from', '2025-02-01', '--to', '2025-01-01', '--bots-dir', botsDir])).code).toBe(2);
+    expect((await cli(['backtest', 'steady', '--data', join(DATA, 'nowhere'), '--bots-dir', botsDir])).stderr).toContain('does not exist');
+  });
+
+  it('test_cli_when_bot_is_unknown_then_exit_4', async () => {
+    const result = await cli(['backtest', 'ghost', '--days', '1', '--bots-dir', botsDir]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('no bot ghost');
+    expect(existsSync(join(outDir, 'ghost'))).toBe(false);
+  });
+});

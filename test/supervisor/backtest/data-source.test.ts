@@ -1,0 +1,104 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseInstrumentId } from '../../../core/ids.ts';
+import type { TimeframeCandle } from '../../../core/strategy.ts';
+import { loadData } from '../../../supervisor/backtest/data-source.ts';
+import { DataError } from '../../../supervisor/backtest/klines.ts';
+
+const DATA = join(import.meta.dirname, 'data');
+const BTC = parseInstrumentId('BTCUSDT.BYBIT');
+const ETH = parseInstrumentId('ETHUSDT.BYBIT');
+const T0 = Date.UTC(2024, 0, 1);
+
+function drain(feed: { next(): TimeframeCandle | undefined }): TimeframeCandle[] {
+  const out: TimeframeCandle[] = [];
+  for (let candle = feed.next(); candle !== undefined; candle = feed.next()) out.push(candle);
+  return out;
+}
+
+const temporary: string[] = [];
+afterEach(() => {
+  for (const dir of temporary.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bt-data-'));
+  temporary.push(dir);
+  return dir;
+}
+
+describe('data folders', () => {
+  it('test_load_when_folder_has_one_file_per_instrument_then_streams_are_merged_and_higher_timeframes_built', () => {
+    const loaded = loadData({ path: join(DATA, 'mixed'), instruments: [BTC, ETH], timeframes: ['5m', '1h'] });
+    const candles = drain(loaded.feed);
+    expect(loaded.feed.total).toBe(2 * 24 + 2 * 2);
+    expect(candles).toHaveLength(52);
+    expect(Object.fromEntries(loaded.baseTimeframes)).toEqual({ [BTC]: '5m', [ETH]: '5m' });
+    // At 01:00 the 5m candles of both instruments come before either 1h candle.
+    const atOne = candles.filter((c) => c.openTime + c.durationMs === T0 + 3_600_000).map((c) => `${c.instrumentId} ${c.timeframe}`);
+    expect(atOne).toEqual([`${BTC} 5m`, `${ETH} 5m`, `${BTC} 1h`, `${ETH} 1h`]);
+    expect(loaded.findings.some((line) => line.includes('BTCUSDT-5m.csv (binance-csv): 24 5m candles'))).toBe(true);
+    expect(loaded.findings.some((line) => line.includes('ETHUSDT-5m.json (bybit-json): 24 5m candles'))).toBe(true);
+  });
+
+  it('test_load_when_from_and_to_are_given_then_only_candles_inside_are_kept', () => {
+    const loaded = loadData({ path: join(DATA, 'mixed'), instruments: [BTC], timeframes: ['5m'], fromMs: T0 + 30 * 60_000, toMs: T0 + 60 * 60_000 });
+    const candles = drain(loaded.feed);
+    expect(candles.map((c) => c.openTime)).toEqual([30, 35, 40, 45, 50, 55].map((minute) => T0 + minute * 60_000));
+  });
+
+  it('test_load_when_an_instrument_has_no_file_then_refused_naming_the_expected_file', () => {
+    const dir = folder();
+    copyFileSync(join(DATA, 'mixed', 'BTCUSDT-5m.csv'), join(dir, 'BTCUSDT-5m.csv'));
+    expect(() => loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'] })).toThrow(/no data for ETHUSDT\.BYBIT: expected a file named ETHUSDT-<timeframe>/);
+  });
+
+  it('test_load_when_data_is_coarser_than_the_bot_then_refused', () => {
+    expect(() => loadData({ path: join(DATA, 'mixed'), instruments: [BTC], timeframes: ['1m'] })).toThrow(/uses 1m candles but the finest data is 5m/);
+  });
+
+  it('test_load_when_folder_has_other_files_then_they_are_skipped_and_said_so', () => {
+    const dir = folder();
+    copyFileSync(join(DATA, 'mixed', 'BTCUSDT-5m.csv'), join(dir, 'BTCUSDT-5m.csv'));
+    copyFileSync(join(DATA, 'mixed', 'ETHUSDT-5m.json'), join(dir, 'ETHUSDT-5m.json'));
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    writeFileSync(join(dir, 'BTCUSDT-1h.csv'), `${T0},1,2,0.5,1.5,3\n`);
+    mkdirSync(join(dir, 'old'));
+    const loaded = loadData({ path: dir, instruments: [BTC], timeframes: ['5m', '1h'] });
+    expect(loaded.findings).toContain('notes.txt: skipped, not named <SYMBOL>-<timeframe>.csv|json');
+    expect(loaded.findings).toContain('ETHUSDT-5m.json: skipped, the bot does not trade ETHUSDT');
+    expect(loaded.findings).toContain('BTCUSDT-1h.csv: skipped, 1h is built from the 5m candles so the venue and the strategy see one price path');
+  });
+
+  it('test_load_when_a_file_is_broken_then_refused_naming_file_row_and_problem', () => {
+    let error: unknown;
+    try {
+      loadData({ path: join(DATA, 'broken', 'BTCUSDT-5m.csv'), instruments: [BTC], timeframes: ['5m'] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as DataError).file).toContain('broken/BTCUSDT-5m.csv');
+    expect((error as DataError).row).toBe('line 3');
+    expect((error as DataError).message).toContain('high is below open or close');
+  });
+
+  it('test_load_when_a_single_file_is_not_named_by_the_convention_then_refused', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'btc.csv'), `${T0},1,2,0.5,1.5,3\n`);
+    expect(() => loadData({ path: join(dir, 'btc.csv'), instruments: [BTC], timeframes: ['5m'] })).toThrow(/must be <SYMBOL>-<timeframe>\.csv/);
+  });
+
+  it('test_load_when_monthly_files_split_a_series_then_they_are_read_as_one', () => {
+    const dir = folder();
+    const lines = (from: number, count: number): string =>
+      Array.from({ length: count }, (_, index) => `${T0 + (from + index) * 300_000},100,101,99,100.5,1,0,0,0,0,0,0`).join('\n');
+    writeFileSync(join(dir, 'BTCUSDT-5m-2024-01-a.csv'), lines(0, 5));
+    writeFileSync(join(dir, 'BTCUSDT-5m-2024-01-b.csv'), lines(4, 5));
+    const loaded = loadData({ path: dir, instruments: [BTC], timeframes: ['5m'] });
+    expect(drain(loaded.feed)).toHaveLength(9);
+    expect(loaded.findings.some((line) => line.includes('1 duplicate timestamps with identical values dropped (first: BTCUSDT-5m-2024-01-b.csv line 1'))).toBe(true);
+  });
+});
