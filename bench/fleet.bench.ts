@@ -30,7 +30,7 @@ class Scratch {
 
   addBot(id: string, manifestOverrides: Record<string, unknown> = {}): void {
     const folder = join(this.botsRoot, id);
-    cpSync(join(PROJECT_ROOT, 'bots', 'example'), folder, { recursive: true });
+    cpSync(join(PROJECT_ROOT, 'bots', '_example'), folder, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, id, subAccount: id, ...manifestOverrides }));
   }

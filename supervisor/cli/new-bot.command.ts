@@ -11,7 +11,7 @@ import { CliFailure, EXIT_CODES, UsageError } from './exit-codes.ts';
 import { emit } from './output.ts';
 
 /**
- * `supervisor new-bot <id>`: scaffolds a bot folder from supervisor/templates/bot, which is bots/example with its
+ * `supervisor new-bot <id>`: scaffolds a bot folder from supervisor/templates/bot, which is bots/_example with its
  * id, name and sub-account as placeholders, then runs discovery's own checks on it. Local: no supervisor needed.
  */
 

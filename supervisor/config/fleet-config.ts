@@ -26,8 +26,13 @@ export const fleetConfigSchema = z.strictObject({
       seed: z.number().int().default(20_261_121),
       /** Closed candles sent to a bot when it subscribes, for indicator warm-up. */
       historyCandles: z.number().int().min(0).max(5_000).default(300),
+      /**
+       * Caps the warm-up at this much market time, whatever the timeframe: 300 daily candles would mean
+       * generating 300 days of minutes before the first start; 100 days gives a daily strategy 100 candles.
+       */
+      maxHistoryDays: z.number().int().positive().max(3_650).default(100),
     })
-    .default({ seed: 20_261_121, historyCandles: 300 }),
+    .default({ seed: 20_261_121, historyCandles: 300, maxHistoryDays: 100 }),
   instruments: z.array(catalogInstrumentSchema).min(1).optional(),
   exposureKeys: orderManagerConfigSchema.shape.exposureKeys.optional(),
   fleetDrawdown: orderManagerConfigSchema.shape.fleetDrawdown.default({ threshold: '0.15', windowMs: 86_400_000, action: 'HALTED' }),

@@ -56,7 +56,7 @@ export function syntheticMarket(config: FleetConfig, instruments: readonly Catal
   const resumeMs = saved?.marketTimeMs ?? configuredStart;
   const liveFromMs = Math.floor(resumeMs / 60_000) * 60_000;
   const longest = Math.max(TIMEFRAME_MS['1m'], ...timeframes.map((timeframe) => TIMEFRAME_MS[timeframe]));
-  const warmUpMs = (config.marketData.historyCandles + 1) * longest;
+  const warmUpMs = Math.min((config.marketData.historyCandles + 1) * longest, config.marketData.maxHistoryDays * TIMEFRAME_MS['1d']);
   const originMs = saved?.originMs ?? Math.floor((liveFromMs - warmUpMs) / longest) * longest;
   const seed = saved?.seed ?? config.marketData.seed;
   const source = new SyntheticCandleSource({

@@ -34,7 +34,7 @@ export class FleetUnderTest {
   /** Copies the example bot under a new id; every manifest key stays as shipped unless overridden. */
   addExampleBot(id: string, overrides: Record<string, unknown> = {}): void {
     const folder = join(this.botsRoot, id);
-    cpSync(join(PROJECT_ROOT, 'bots', 'example'), folder, { recursive: true });
+    cpSync(join(PROJECT_ROOT, 'bots', '_example'), folder, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, id, subAccount: id, ...overrides }, null, 2));
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../supervisor/pm2/apps.ts';
 import { FleetUnderTest } from './fleet-harness.ts';
 
-const EXAMPLE_PARAMETERS = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'bots', 'example', 'manifest.json'), 'utf8')) as { parameters: Record<string, unknown> }).parameters;
+const EXAMPLE_PARAMETERS = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'bots', '_example', 'manifest.json'), 'utf8')) as { parameters: Record<string, unknown> }).parameters;
 
 /**
  * The real fleet under a throwaway pm2: npm start, trading on the paper venue, cross-bot denials, a bot killed

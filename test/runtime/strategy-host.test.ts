@@ -201,7 +201,7 @@ describe('strategy host intent ids', () => {
 
   it('test_example_bot_when_two_hosts_see_the_same_market_then_identical_commands', async () => {
     // Arrange: the real example bot, fed a synthetic market.
-    const path = join(PROJECT_ROOT, 'bots', 'example');
+    const path = join(PROJECT_ROOT, 'bots', '_example');
     const manifest = parseManifest(JSON.parse(readFileSync(join(path, 'manifest.json'), 'utf8')));
     const { module, parameters } = await loadStrategy({ path, manifest });
     const source = new SyntheticCandleSource({ seed: 11, startMs: T0, instruments: [{ id: BTC, tickSize: Decimal.parse('0.1'), lotStep: Decimal.parse('0.001'), startPrice: Decimal.parse('60000') }] });

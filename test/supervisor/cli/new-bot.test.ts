@@ -42,12 +42,12 @@ describe('supervisor new-bot', () => {
 
   describe('the template is the example bot', () => {
     it('test_strategy_template_when_compared_with_the_example_bot_then_is_byte_identical', () => {
-      expect(readFileSync(templatePath('strategy.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'bots', 'example', 'strategy.ts'), 'utf8'));
+      expect(readFileSync(templatePath('strategy.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'bots', '_example', 'strategy.ts'), 'utf8'));
     });
 
     it('test_manifest_template_when_rendered_for_the_example_then_equals_the_example_manifest', () => {
       const rendered = renderBotFile('manifest.json', { id: 'example', name: 'Example: EMA cross with an ATR stop', subAccount: 'example' });
-      expect(rendered).toBe(readFileSync(join(ROOT, 'bots', 'example', 'manifest.json'), 'utf8'));
+      expect(rendered).toBe(readFileSync(join(ROOT, 'bots', '_example', 'manifest.json'), 'utf8'));
     });
   });
 
