@@ -3,7 +3,7 @@ import { Decimal } from '../../core/decimal.ts';
 import type { Decision, DecisionReason } from '../../core/decision.ts';
 import { InvalidInputError, InvariantViolation } from '../../core/errors.ts';
 import type { BotId, ClientOrderId, ExposureKey, InstrumentId, IntentId } from '../../core/ids.ts';
-import { instrumentVenue, parseClientOrderId, parseIntentId } from '../../core/ids.ts';
+import { instrumentVenue, parseClientOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { quantizePrice } from '../../core/instrument.ts';
 import type { BotCommand, Intent } from '../../core/intent.ts';
@@ -20,8 +20,10 @@ import { botScope } from '../store/supervisor-store.ts';
 import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } from './config.ts';
 import type { DecisionContext, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
-import { DrawdownTracker } from './drawdown.ts';
+import { DrawdownMonitor } from './drawdown-monitor.ts';
 import type { DrawdownReading } from './drawdown.ts';
+import { continueFlatten, pullKillSwitch } from './kill-switch.ts';
+import type { KillReport, KillSwitchPort } from './kill-switch.ts';
 import { OrderBook } from './order-book.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
 
@@ -40,15 +42,6 @@ export interface KillScope {
   botId?: BotId;
 }
 
-export interface KillReport {
-  scope: Scope;
-  /** Entry orders cancelled by ID. */
-  canceled: ClientOrderId[];
-  /** Reduce-only closes submitted (flatten only). */
-  closing: ClientOrderId[];
-  /** Protective orders cancelled because their positions were already flat (flatten only). */
-  protectiveCanceled: ClientOrderId[];
-}
 
 export interface OrderManagerDependencies {
   config: OrderManagerConfig;
@@ -81,11 +74,7 @@ export class OrderManager {
   readonly #marks = new Map<InstrumentId, Decimal>();
   readonly #equity = new Map<BotId, EquitySnapshot>();
   readonly #states = new Map<Scope, ScopeState>();
-  readonly #drawdowns = new DrawdownTracker();
-  readonly #lastSampleAt = new Map<Scope, number>();
-  readonly #persistedPeak = new Map<Scope, Decimal>();
-  /** Thresholds an operator set at run time, over the configured ones. */
-  readonly #thresholds = new Map<Scope, Decimal>();
+  readonly #drawdowns: DrawdownMonitor;
   readonly #instrumentsOnKey = new Map<ExposureKey, Instrument[]>();
   readonly #rateLimiter: SlidingWindowRateLimiter<BotId>;
   readonly #listeners: Array<(event: OrderManagerEvent) => void> = [];
@@ -96,6 +85,7 @@ export class OrderManager {
   constructor(dependencies: OrderManagerDependencies) {
     this.#config = dependencies.config;
     this.#store = dependencies.store;
+    this.#drawdowns = new DrawdownMonitor(dependencies.config, dependencies.store);
     this.#ledgers = dependencies.ledgers;
     this.#venues = dependencies.venues;
     this.#clock = dependencies.clock;
@@ -123,13 +113,7 @@ export class OrderManager {
   /** Rebuilds trading states, drawdown windows and the order index from the stores. */
   #recover(): void {
     for (const state of this.#store.loadStates()) this.#states.set(state.scope, state);
-    for (const [scope, threshold] of this.#store.loadThresholds()) this.#thresholds.set(scope, threshold);
-    const now = this.#clock.now();
-    const longestWindow = Math.max(this.#config.fleetDrawdown.windowMs, ...[...this.#config.bots.values()].map((bot) => bot.drawdown.windowMs));
-    for (const sample of this.#store.equitySamplesSince(now - longestWindow)) {
-      this.#drawdowns.observe(sample.scope, sample.equity, sample.at, this.#drawdownPolicy(sample.scope).windowMs);
-      if (sample.equity.gt(this.#persistedPeak.get(sample.scope) ?? Decimal.ZERO)) this.#persistedPeak.set(sample.scope, sample.equity);
-    }
+    this.#drawdowns.recover(this.#clock.now());
     for (const [botId, ledger] of this.#ledgers) {
       const open = ledger.openOrders();
       const stopTriggers = new Map<ClientOrderId, Decimal>();
@@ -196,7 +180,7 @@ export class OrderManager {
   }
 
   drawdownPolicy(scope: Scope): DrawdownPolicy {
-    return this.#drawdownPolicy(scope);
+    return this.#drawdowns.policy(scope);
   }
 
   lockedKeys(): ExposureKey[] {
@@ -220,12 +204,6 @@ export class OrderManager {
 
   #botConfig(botId: BotId): BotRiskConfig | undefined {
     return this.#config.bots.get(botId);
-  }
-
-  #drawdownPolicy(scope: Scope): DrawdownPolicy {
-    const configured = scope === 'fleet' ? this.#config.fleetDrawdown : (this.#config.bots.get(scope.slice(4) as BotId)?.drawdown ?? this.#config.fleetDrawdown);
-    const override = this.#thresholds.get(scope);
-    return override === undefined ? configured : { ...configured, threshold: override };
   }
 
   #openRisk(botId: BotId): Decimal {
@@ -580,18 +558,9 @@ export class OrderManager {
   }
 
   #observeDrawdown(scope: Scope, equity: Decimal, now: number): void {
-    const policy = this.#drawdownPolicy(scope);
-    const reading = this.#drawdowns.observe(scope, equity, now, policy.windowMs);
-    const last = this.#lastSampleAt.get(scope);
-    // A new peak is always kept, so a restart measures from the true peak; other samples are thinned out.
-    const atNewPeak = reading.drawdown.isZero() && equity.gt(this.#persistedPeak.get(scope) ?? Decimal.ZERO);
-    if (last === undefined || atNewPeak || now - last >= this.#config.equitySampleIntervalMs) {
-      this.#lastSampleAt.set(scope, now);
-      if (atNewPeak) this.#persistedPeak.set(scope, equity);
-      this.#store.recordEquitySample({ scope, at: now, equity }, policy.windowMs);
-      // The bot's own ledger keeps its equity curve too, on the same cadence.
-      if (scope !== 'fleet') this.#ledger(scope.slice(4) as BotId).recordEquitySnapshot(this.equitySnapshot(scope.slice(4) as BotId));
-    }
+    const { reading, policy, sampled } = this.#drawdowns.observe(scope, equity, now);
+    // The bot's own ledger keeps its equity curve too, on the same cadence.
+    if (sampled && scope !== 'fleet') this.#ledger(scope.slice(4) as BotId).recordEquitySnapshot(this.equitySnapshot(scope.slice(4) as BotId));
     const current = this.scopeState(scope);
     if (reading.drawdown.gte(policy.threshold) && stricterState(current.state, policy.action) !== current.state) {
       const percent = reading.drawdown.mul(Decimal.fromInteger(100)).toFixed(2);
@@ -621,9 +590,6 @@ export class OrderManager {
   resume(scope: Scope, detail = 'resumed by the operator'): ScopeState {
     this.#checkScope(scope);
     this.#drawdowns.reset(scope);
-    this.#persistedPeak.delete(scope);
-    this.#lastSampleAt.delete(scope);
-    this.#store.clearEquitySamples(scope);
     return this.#setState(scope, 'ACTIVE', 'OPERATOR_RESUME', detail, false);
   }
 
@@ -647,9 +613,7 @@ export class OrderManager {
   setDrawdownThreshold(scope: Scope, threshold: Decimal): DrawdownPolicy {
     this.#checkScope(scope);
     if (!threshold.isPositive() || threshold.gt(Decimal.ONE)) throw new InvariantViolation(`drawdown threshold must be a fraction in (0, 1], got ${threshold.toString()}`);
-    this.#store.saveThreshold(scope, threshold);
-    this.#thresholds.set(scope, threshold);
-    return this.#drawdownPolicy(scope);
+    return this.#drawdowns.setThreshold(scope, threshold);
   }
 
   #checkScope(scope: Scope): void {
@@ -660,80 +624,38 @@ export class OrderManager {
     return scope === 'fleet' ? [...this.#config.bots.keys()] : [scope.slice(4) as BotId];
   }
 
-  /**
-   * The kill switch: HALTED, every open entry cancelled by ID, protective stops kept. With flatten, every
-   * position gets a reduce-only close and the scope stays latched until all are confirmed flat, when the
-   * leftover protective orders are cancelled. Orders Flotilla did not make are never in a ledger, so never touched.
-   */
+  /** The kill switch for the fleet or one bot; see kill-switch.ts. */
   kill(scope: KillScope = {}, flatten = false): KillReport {
     const key: Scope = scope.botId === undefined ? 'fleet' : botScope(scope.botId);
     this.#checkScope(key);
-    this.#setState(key, 'HALTED', 'KILL_SWITCH', flatten ? 'kill switch with flatten' : 'kill switch', flatten);
-    const report: KillReport = { scope: key, canceled: [], closing: [], protectiveCanceled: [] };
-    const now = this.#clock.now();
-    for (const botId of this.#botsIn(key)) {
-      const ledger = this.#ledger(botId);
-      for (const order of ledger.openOrders()) {
-        if (order.role !== 'ENTRY') continue;
-        this.#cancel(order);
-        report.canceled.push(order.clientOrderId);
-      }
-      if (!flatten) continue;
-      const bot = this.#botConfig(botId);
-      if (bot === undefined) continue;
-      for (const position of ledger.openPositions()) {
-        const alreadyClosing = ledger.openOrders().some((order) => order.role === 'CLOSE' && order.instrumentId === position.instrumentId);
-        if (alreadyClosing) continue;
-        const close: SubmitOrder = {
-          clientOrderId: ledger.allocateClientOrderId('CLOSE'),
-          botId,
-          subAccountId: bot.subAccountId,
-          intentId: parseIntentId(`kill-${now}`),
-          instrumentId: position.instrumentId,
-          role: 'CLOSE',
-          side: position.quantity.isPositive() ? 'SELL' : 'BUY',
-          type: 'MARKET',
-          quantity: position.quantity.abs(),
-          limitPrice: null,
-          triggerPrice: null,
-          timeInForce: 'GTC',
-          reduceOnly: true,
-          parentClientOrderId: null,
-          activatesOnParentFill: false,
-        };
-        ledger.recordOrders([close], now);
-        this.#rateLimiter.record(botId, 1, now);
-        this.#send(close);
-        report.closing.push(close.clientOrderId);
-      }
-    }
-    if (flatten) report.protectiveCanceled.push(...this.#continueFlattenScope(key));
+    const report = pullKillSwitch(this.#killSwitchPort, key, flatten);
     this.#logger.warn({ ...report }, 'kill switch pulled');
     return report;
   }
 
   #continueFlatten(botId: BotId): void {
     for (const scope of ['fleet', botScope(botId)] as const) {
-      if (this.scopeState(scope).flattenPending) this.#continueFlattenScope(scope);
+      if (this.scopeState(scope).flattenPending) continueFlatten(this.#killSwitchPort, scope);
     }
   }
 
-  /** Once every position in a flattening scope is flat, its leftover protective orders go and the latch clears. */
-  #continueFlattenScope(scope: Scope): ClientOrderId[] {
-    const bots = this.#botsIn(scope);
-    if (bots.some((botId) => this.#ledger(botId).openPositions().length > 0)) return [];
-    const canceled: ClientOrderId[] = [];
-    for (const botId of bots) {
-      for (const order of this.#ledger(botId).openOrders()) {
-        if (order.role !== 'STOP' && order.role !== 'TAKE_PROFIT') continue;
-        this.#cancel(order);
-        canceled.push(order.clientOrderId);
-      }
-    }
-    const state = this.scopeState(scope);
-    this.#setState(scope, state.state, state.reason ?? 'KILL_SWITCH', `${state.detail}; flat, protective orders cancelled`, false);
-    return canceled;
-  }
+  readonly #killSwitchPort: KillSwitchPort = {
+    botsIn: (scope) => this.#botsIn(scope),
+    ledger: (botId) => this.#ledger(botId),
+    subAccount: (botId) => this.#botConfig(botId)?.subAccountId,
+    cancel: (order) => this.#cancel(order),
+    submit: (botId, order) => {
+      const now = this.#clock.now();
+      this.#ledger(botId).recordOrders([order], now);
+      this.#rateLimiter.record(botId, 1, now);
+      this.#send(order);
+    },
+    scopeState: (scope) => this.scopeState(scope),
+    setState: (scope, state, reason, detail, flattenPending) => {
+      this.#setState(scope, state, reason, detail, flattenPending);
+    },
+    now: () => this.#clock.now(),
+  };
 
   /** Stops listening to the venues; the stores stay open for their owner to close. */
   close(): void {
