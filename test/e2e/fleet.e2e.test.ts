@@ -79,6 +79,24 @@ describe('the fleet under pm2', () => {
     }
   }, 70_000);
 
+  it('stops, starts and restarts one bot from the CLI through pm2', async () => {
+    expect((await fleet.cli('stop', 'bravo')).code).toBe(0);
+    await fleet.until('bravo stopped', async () => ((await bot('bravo'))?.process.status === 'stopped' ? true : null));
+    expect((await bot('alpha'))?.process.status).toBe('online');
+    expect((await fleet.cli('start', 'bravo')).code).toBe(0);
+    await fleet.until('bravo online and connected again', async () => {
+      const current = await bot('bravo');
+      return current?.process.status === 'online' && current.connected ? current : null;
+    });
+    const before = (await bot('bravo'))?.process.pid;
+    expect((await fleet.cli('restart', 'bravo')).code).toBe(0);
+    await fleet.until('bravo restarted', async () => {
+      const current = await bot('bravo');
+      return current?.process.status === 'online' && current.connected && current.process.pid !== before ? current : null;
+    });
+    expect((await fleet.cli('stop', 'nobody')).code).toBe(4);
+  }, 90_000);
+
   it('discovers a bot folder dropped into the running fleet, and it trades', async () => {
     fleet.addExampleBot('charlie', { instruments: ['SOLUSDT.BYBIT'] });
     await fleet.until('charlie online and connected', async () => {
