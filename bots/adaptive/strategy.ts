@@ -103,12 +103,6 @@ export interface AdaptiveOptions {
 
 const loadFromBotFolder = (path: string): SignalModel => loadLinearModel(new URL(path, import.meta.url));
 
-/**
- * Decimal.toNumber goes through text; dividing the fixed-point units is several times faster, and a float for
- * indicators needs no more. The scale is read off Decimal.ONE, so it follows the core's precision.
- */
-const UNITS_PER_ONE = Number(Decimal.ONE.units);
-const numberOf = (value: Decimal): number => Number(value.units) / UNITS_PER_ONE;
 
 function priceOf(value: number): Decimal {
   return Decimal.fromNumber(value, 10);
@@ -124,7 +118,7 @@ function stopOrder(state: BotStateView, instrumentId: InstrumentId, sign: 1 | -1
   let best: { order: OrderView; price: number } | null = null;
   for (const order of state.openOrders) {
     if (order.instrumentId !== instrumentId || order.role !== 'STOP' || order.triggerPrice === null) continue;
-    const price = numberOf(order.triggerPrice);
+    const price = order.triggerPrice.toNumber();
     if (best === null || sign * (price - best.price) > 0) best = { order, price };
   }
   return best;
@@ -181,7 +175,7 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
     const position = state.positions.get(instrumentId);
     if (position === undefined) return;
     const sign: 1 | -1 = position.quantity.isPositive() ? 1 : -1;
-    const entry = numberOf(position.averageEntryPrice);
+    const entry = position.averageEntryPrice.toNumber();
     const stop = stopOrder(state, instrumentId, sign);
     let trade = trades.get(instrumentId);
     if (trade === undefined || trade.sign !== sign || trade.entry !== entry) {
@@ -236,11 +230,11 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
         track = new IndicatorTrack(p);
         tracks.set(instrumentId, track);
       }
-      bar.open = numberOf(candle.open);
-      bar.high = numberOf(candle.high);
-      bar.low = numberOf(candle.low);
-      bar.close = numberOf(candle.close);
-      bar.volume = numberOf(candle.volume);
+      bar.open = candle.open.toNumber();
+      bar.high = candle.high.toNumber();
+      bar.low = candle.low.toNumber();
+      bar.close = candle.close.toNumber();
+      bar.volume = candle.volume.toNumber();
       const ready = track.update(bar);
 
       const actions: StrategyAction[] = [];

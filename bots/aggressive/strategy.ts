@@ -20,19 +20,10 @@ interface Track {
   noted: Regime | null;
 }
 
-const UNITS_PER_ONE = Number(Decimal.ONE.units);
 /** Prices the strategy computes are kept to 12 decimal places, far finer than any tick the order manager rounds to. */
 const PRICE_PLACES = 12;
 const PRICE_SCALE = 10 ** PRICE_PLACES;
 const UNITS_PER_PRICE_STEP = Decimal.ONE.units / 10n ** BigInt(PRICE_PLACES);
-
-/**
- * A candle price as a float. Decimal.toNumber() goes through a string (about 0.9 µs each); scaling the integer
- * units is over ten times faster and differs by at most one unit in the last place, which no indicator notices.
- */
-function toFloat(value: Decimal): number {
-  return Number(value.units) / UNITS_PER_ONE;
-}
 
 /** A computed price as a Decimal: through the integer units, about eight times faster than Decimal.fromNumber's string round trip. */
 function toPrice(value: number): Decimal {
@@ -63,14 +54,14 @@ function trail(instrumentId: InstrumentId, state: BotStateView, indicators: Inst
   let trigger = 0;
   for (const order of state.openOrders) {
     if (order.instrumentId !== instrumentId || order.role !== 'STOP' || order.triggerPrice === null) continue;
-    const price = toFloat(order.triggerPrice);
+    const price = order.triggerPrice.toNumber();
     if (stop === null || (long ? price > trigger : price < trigger)) {
       stop = order;
       trigger = price;
     }
   }
   if (stop === null) return null;
-  const target = trailingStop(long, indicators.close, toFloat(entry), indicators.atr, trigger, p);
+  const target = trailingStop(long, indicators.close, entry.toNumber(), indicators.atr, trigger, p);
   if (target === null) return null;
   return { type: 'MOVE_STOP', clientOrderId: stop.clientOrderId, triggerPrice: toPrice(target), reason };
 }
@@ -106,7 +97,7 @@ export default defineStrategy<AggressiveParameters>({
           tracks.set(instrumentId, track);
         }
         const indicators = track.indicators;
-        if (!indicators.update(toFloat(candle.high), toFloat(candle.low), toFloat(candle.close))) return [];
+        if (!indicators.update(candle.high.toNumber(), candle.low.toNumber(), candle.close.toNumber())) return [];
 
         const position = state.positions.get(instrumentId);
         const held = position !== undefined && !position.quantity.isZero();
