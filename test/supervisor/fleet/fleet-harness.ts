@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Decimal } from '../../../core/decimal.ts';
+import type { OrderRecord } from '../../../ledger/types.ts';
 import type { BotId, InstrumentId } from '../../../core/ids.ts';
 import { parseBotId, parseInstrumentId } from '../../../core/ids.ts';
 import type { Logger } from '../../../core/logger.ts';
@@ -623,4 +624,21 @@ export class BotProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     await withTimeout(this.exited, 'the bot process to exit');
   }
+}
+
+/** A fleet holding a bracketed BTC long is restarted, then a candle runs through the stop (and nowhere near the take-profit). */
+export async function stopOutAfterRestart(): Promise<{ h: FleetHarness; stop: OrderRecord }> {
+  const h = await FleetHarness.open({ bots: [quietBot('alpha')] });
+  const bot = await h.connectedBot('alpha');
+  await bot.execute(marketLong(h, 'alpha', 'bracketed', BTC, '0.01'));
+  const stop = h.fleet.om.ledger(botIdOf('alpha')).openOrders().find((order) => order.role === 'STOP');
+  if (stop?.triggerPrice == null) throw new Error('the bracketed long has no stop');
+  bot.close();
+  await h.closeFleet();
+  await h.reopen();
+  const low = stop.triggerPrice.mul(Decimal.parse('0.99')).quantize(h.tick(BTC), 'floor');
+  const open = h.mark(BTC);
+  h.fleet.venue.pushCandle({ instrumentId: BTC, openTime: h.fleet.clock.now(), durationMs: 60_000, open, high: open, low, close: low, volume: Decimal.parse('1000') });
+  await h.fleet.om.idle();
+  return { h, stop };
 }

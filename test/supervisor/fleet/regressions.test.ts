@@ -9,7 +9,7 @@ import { parseBotId } from '../../../core/ids.ts';
 import { defineStrategy } from '../../../core/strategy.ts';
 import type { BotStateView, StrategyModule, TimeframeCandle } from '../../../core/strategy.ts';
 import { StrategyHost } from '../../../runtime/strategy-host.ts';
-import { BTC, BotProcess, ETH, FleetHarness, QQQ, botIdOf, manifest, marketLong, quietBot, venueView, withTimeout } from './fleet-harness.ts';
+import { BTC, BotProcess, ETH, FleetHarness, QQQ, botIdOf, manifest, marketLong, quietBot, venueView, withTimeout, stopOutAfterRestart } from './fleet-harness.ts';
 
 /**
  * Regression tests: each one failed against a bug the integration tests found, and passes since its fix. The
@@ -26,19 +26,8 @@ describe('regressions: restart recovery', () => {
   // unrelated reduce-only orders, so one-cancels-the-other is gone after a restart: when the stop closes the
   // position, the take-profit keeps working at the venue (and would cut into the next position).
   it('test_restored_bracket_when_stop_closes_the_position_then_take_profit_is_canceled_too', async () => {
-    // Arrange
-    h = await FleetHarness.open({ bots: [quietBot('alpha')] });
-    const bot = await h.connectedBot('alpha');
-    await bot.execute(marketLong(h, 'alpha', 'bracketed', BTC, '0.01'));
-    const stop = h.fleet.om.ledger(botIdOf('alpha')).openOrders().find((order) => order.role === 'STOP')!;
-    bot.close();
-    await h.closeFleet();
-    await h.reopen();
-    // Act: a candle through the stop (and nowhere near the take-profit).
-    const low = stop.triggerPrice!.mul(Decimal.parse('0.99')).quantize(h.tick(BTC), 'floor');
-    const open = h.mark(BTC);
-    h.fleet.venue.pushCandle({ instrumentId: BTC, openTime: h.fleet.clock.now(), durationMs: 60_000, open, high: open, low, close: low, volume: Decimal.parse('1000') });
-    await h.fleet.om.idle();
+    // Arrange and act: a bracketed long, a restart, then a candle through the stop (nowhere near the take-profit).
+    ({ h } = await stopOutAfterRestart());
     // Assert: as without a restart, the bracket is over at the venue.
     expect(await venueView(h.fleet, 'alpha')).toEqual({ orders: [], positions: [] });
   });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../../../core/decimal.ts';
 import type { InstrumentId } from '../../../core/ids.ts';
 import type { TimeframeCandle } from '../../../core/strategy.ts';
-import { BTC, ETH, FleetHarness, LINK, SOL, botIdOf, ledgerView, marketLong, quietBot, restingLong, venueView, withTimeout } from './fleet-harness.ts';
+import { BTC, ETH, FleetHarness, LINK, SOL, botIdOf, ledgerView, marketLong, quietBot, restingLong, venueView, withTimeout, stopOutAfterRestart } from './fleet-harness.ts';
 
 interface SavedMarket {
   originMs: number;
@@ -199,19 +199,10 @@ describe('restart recovery', () => {
   });
 
   it('test_stop_after_restart_when_it_triggers_then_the_ledger_books_the_exit', async () => {
-    // Arrange
-    h = await FleetHarness.open({ bots: [quietBot('alpha')] });
-    const bot = await h.connectedBot('alpha');
-    await bot.execute(marketLong(h, 'alpha', 'bracketed', BTC, '0.01'));
-    const stop = h.fleet.om.ledger(botIdOf('alpha')).openOrders().find((order) => order.role === 'STOP')!;
-    bot.close();
-    await h.closeFleet();
-    await h.reopen();
-    // Act: a candle through the stop (and nowhere near the take-profit).
-    const low = stop.triggerPrice!.mul(Decimal.parse('0.99')).quantize(h.tick(BTC), 'floor');
-    const open = h.mark(BTC);
-    h.fleet.venue.pushCandle({ instrumentId: BTC, openTime: h.fleet.clock.now(), durationMs: 60_000, open, high: open, low, close: low, volume: Decimal.parse('1000') });
-    await h.fleet.om.idle();
+    // Arrange and act: a bracketed long, a restart, then a candle through the stop (nowhere near the take-profit).
+    const outcome = await stopOutAfterRestart();
+    h = outcome.h;
+    const stop = outcome.stop;
     // Assert
     const ledger = h.fleet.om.ledger(botIdOf('alpha'));
     expect(ledger.order(stop.clientOrderId)?.status).toBe('FILLED');
