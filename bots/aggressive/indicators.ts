@@ -1,4 +1,5 @@
-import { ADX, ATR, BollingerBands, BollingerBandsWidth, EMA, RMA } from 'trading-signals';
+import { RollingBollingerBands } from 'flotilla/strategy';
+import { ADX, ATR, EMA, RMA } from 'trading-signals';
 import type { AggressiveParameters } from './parameters.ts';
 import { RollingRank } from './rolling-rank.ts';
 
@@ -39,8 +40,7 @@ export class InstrumentIndicators implements Reading {
   readonly #emaPeriod: number;
   readonly #atr: ATR;
   readonly #adx: ADX;
-  readonly #bands: BollingerBands;
-  readonly #width: BollingerBandsWidth;
+  readonly #bands: RollingBollingerBands;
   /** The last slopeLookback EMA values, oldest at #emaNext once full. */
   readonly #emaHistory: Float64Array;
   #emaNext = 0;
@@ -56,8 +56,7 @@ export class InstrumentIndicators implements Reading {
     // decayed to nothing by the time the ATR percentile window is full.
     this.#atr = new ATR(p.atrPeriod, RMA);
     this.#adx = new ADX(p.adxPeriod, RMA);
-    this.#bands = new BollingerBands(p.bollingerPeriod, p.bollingerDeviation);
-    this.#width = new BollingerBandsWidth(this.#bands);
+    this.#bands = new RollingBollingerBands(p.bollingerPeriod, p.bollingerDeviation);
     this.#emaHistory = new Float64Array(p.slopeLookback);
     this.#atrRank = new RollingRank(p.atrPercentileLookback);
   }
@@ -69,7 +68,7 @@ export class InstrumentIndicators implements Reading {
     const ema = this.#ema.add(close);
     const atr = this.#atr.add(candle);
     const adx = this.#adx.add(candle);
-    const width = this.#width.add(close);
+    const bands = this.#bands.add(close);
     this.close = close;
 
     // EMA values are kept once the EMA is warm; the slope needs the one from slopeLookback candles ago.
@@ -83,9 +82,7 @@ export class InstrumentIndicators implements Reading {
     }
     // The ATR is ranked from its first value, so the percentile window fills while the slower ADX warms up.
     const atrPercentile = atr === null ? 0 : this.#atrRank.push(atr / close);
-    if (atr === null || adx === null || width === null || ema === null || atr <= 0 || !slopeReady || !this.#atrRank.full) return false;
-    const bands = this.#bands.getResult();
-    if (bands === null) return false;
+    if (atr === null || adx === null || bands === null || ema === null || atr <= 0 || !slopeReady || !this.#atrRank.full) return false;
     const span = bands.upper - bands.lower;
 
     this.atr = atr;
@@ -93,7 +90,7 @@ export class InstrumentIndicators implements Reading {
     this.plusDirectional = this.#adx.pdi ?? 0;
     this.minusDirectional = this.#adx.mdi ?? 0;
     this.atrPercentile = atrPercentile;
-    this.bandWidth = width;
+    this.bandWidth = span / bands.middle;
     this.bandPosition = span > 0 ? (close - bands.lower) / span : 0.5;
     this.slope = (ema - emaThen) / atr;
     return true;
