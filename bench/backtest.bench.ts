@@ -14,8 +14,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * A year of synthetic candles for the bot's own instruments and timeframes, through its strategy, the order manager,
- * the ledger and the paper matching engine. The market is generated before the clock starts (its own speed is in
- * supervisor/market-data/README.md), so the figure is the backtest loop's.
+ * the ledger and the paper matching engine. The market is generated, and its candles made Decimals, before the clock
+ * starts, as a backtest over files parses them first (its own speed is in supervisor/market-data/README.md), so the
+ * figure is the backtest loop's.
  */
 async function backtestBot(botName: string): Promise<Figure[]> {
   const prefix = `backtest.${botName}`;
@@ -56,7 +57,7 @@ async function backtestBot(botName: string): Promise<Figure[]> {
     { name: `${prefix}.candles_per_s`, value: round(result.candles / seconds, 0), unit: 'candles/s' },
     { name: `${prefix}.candles`, value: result.candles, unit: `candles (${manifest.instruments.length} instruments × ${manifest.timeframes.join('+')} × ${DAYS} days)` },
     { name: `${prefix}.fills`, value: result.fills.length, unit: 'fills' },
-    { name: `${prefix}.generate_s`, value: round(generateSeconds, 2), unit: 's (synthetic market, not in candles_per_s)' },
+    { name: `${prefix}.generate_s`, value: round(generateSeconds, 2), unit: 's (synthetic market and its Decimal candles, not in candles_per_s)' },
   ];
 }
 

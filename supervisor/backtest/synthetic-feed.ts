@@ -32,6 +32,8 @@ export class SyntheticFeed implements CandleFeed {
   readonly #endMs: number;
   readonly #units = new Map<InstrumentId, { tick: bigint; lot: bigint; lastCloseTicks: number; lastClose: Decimal | null }>();
   #buffer: TickCandle[] = [];
+  #prepared: TimeframeCandle[] | null = null;
+  #preparedIndex = 0;
   #index = 0;
   #generatedTo: number;
 
@@ -53,12 +55,20 @@ export class SyntheticFeed implements CandleFeed {
     this.total = perInstrument * options.instruments.length;
   }
 
-  /** Generates everything up front, so a benchmark can time the backtest loop apart from the market generator. */
+  /**
+   * Generates every candle up front, as Decimals, so that a benchmark times the backtest loop over candles that are
+   * ready, as a backtest over files does (ArrayFeed). It holds the whole period in memory, which the lazy default avoids.
+   */
   generateAll(): void {
     this.#fill(this.#endMs);
+    const ticks = this.#buffer.slice(this.#index);
+    this.#buffer = [];
+    this.#index = 0;
+    this.#prepared = ticks.map((candle) => this.#toCandle(candle));
   }
 
   next(): TimeframeCandle | undefined {
+    if (this.#prepared !== null) return this.#prepared[this.#preparedIndex++];
     if (this.#index >= this.#buffer.length) {
       if (this.#generatedTo >= this.#endMs) return undefined;
       this.#buffer = [];

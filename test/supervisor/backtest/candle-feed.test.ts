@@ -65,4 +65,18 @@ describe('candle feeds', () => {
     expect(feed.total).toBe(2 * (2 * 288 + 2 * 24));
     expect(text(out)).toEqual(text(generate(['5m', '1h'], 2)));
   });
+
+  it('test_synthetic_feed_when_generated_up_front_then_it_delivers_the_same_candles_as_on_demand', () => {
+    const options = { seed: 11, instruments, timeframes: ['5m', '1h'] as const, startMs: START, endMs: START + 3 * DAY };
+    const drain = (feed: SyntheticFeed): TimeframeCandle[] => {
+      const out: TimeframeCandle[] = [];
+      for (let candle = feed.next(); candle !== undefined; candle = feed.next()) out.push(candle);
+      return out;
+    };
+    const upFront = new SyntheticFeed(options);
+    upFront.generateAll();
+    const prepared = drain(upFront);
+    expect(prepared).toHaveLength(upFront.total);
+    expect(text(prepared)).toEqual(text(drain(new SyntheticFeed(options))));
+  });
 });
