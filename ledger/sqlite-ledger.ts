@@ -18,6 +18,12 @@ export interface OpenLedgerOptions {
   botId: BotId;
   clock: Clock;
   durability?: Durability;
+  /**
+   * Whether recordOrders commits at once, so that an order is on disk before it is sent (the default, and the only
+   * safe choice when orders leave the process). A backtest, whose venue is in-process and whose files are thrown
+   * away if it stops, lets orders join the group commit instead.
+   */
+  ordersDurableBeforeSend?: boolean;
 }
 
 /** An order in memory: the record handed out (as copies), plus the fill notional its average price comes from. */
@@ -236,6 +242,7 @@ class SqliteLedger implements Ledger {
   #nextFillSequence = 1;
   #capital = Decimal.ZERO;
   #closed = false;
+  readonly #ordersDurableBeforeSend: boolean;
 
   readonly #insertOrder: StatementSync;
   readonly #insertEvent: StatementSync;
@@ -251,6 +258,7 @@ class SqliteLedger implements Ledger {
     this.#db = opened.db;
     this.path = options.path;
     this.botId = options.botId;
+    this.#ordersDurableBeforeSend = options.ordersDurableBeforeSend ?? true;
     this.epoch = this.#claim(options);
     const db = this.#db;
     this.#batch = new GroupCommit(
@@ -378,7 +386,7 @@ class SqliteLedger implements Ledger {
     return id;
   }
 
-  /** Commits at once, together with anything pending: an order must be durable before it is sent. */
+  /** Commits at once, together with anything pending, unless opened for a backtest: an order must be durable before it is sent. */
   recordOrders(orders: readonly SubmitOrder[], at: number): OrderRecord[] {
     this.#assertOpen();
     const batch = new Set<ClientOrderId>(orders.map((order) => order.clientOrderId));
@@ -398,7 +406,7 @@ class SqliteLedger implements Ledger {
         this.#allocated.delete(r.clientOrderId);
       }
     });
-    this.#batch.commit();
+    if (this.#ordersDurableBeforeSend) this.#batch.commit();
     return records.map((record) => ({ ...record }));
   }
 
@@ -539,6 +547,11 @@ class SqliteLedger implements Ledger {
   position(instrumentId: InstrumentId): PositionRecord | null {
     const position = this.#positions.get(instrumentId);
     return position === undefined ? null : { ...position };
+  }
+
+  holds(instrumentId: InstrumentId): boolean {
+    const position = this.#positions.get(instrumentId);
+    return position !== undefined && !position.quantity.isZero();
   }
 
   openPositions(): PositionRecord[] {

@@ -81,6 +81,8 @@ export interface Ledger {
   recentOrders(limit: number): OrderRecord[];
   fills(): Fill[];
   position(instrumentId: InstrumentId): PositionRecord | null;
+  /** Whether the instrument's position is not flat: what every new mark asks, answered without a copy. */
+  holds(instrumentId: InstrumentId): boolean;
   /** Non-flat positions. */
   openPositions(): PositionRecord[];
   /** Every instrument ever traded, flat ones included, for realized PnL and fees. */

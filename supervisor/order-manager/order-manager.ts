@@ -544,8 +544,7 @@ export class OrderManager {
   updateMark(instrumentId: InstrumentId, price: Decimal): void {
     this.#marks.set(instrumentId, price);
     for (const [botId, ledger] of this.#ledgers) {
-      const position = ledger.position(instrumentId);
-      if (position === null || position.quantity.isZero()) continue;
+      if (!ledger.holds(instrumentId)) continue;
       this.#equity.delete(botId);
       this.#afterEquityChange(botId);
     }

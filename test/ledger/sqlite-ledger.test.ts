@@ -175,6 +175,20 @@ describe('recording orders', () => {
     }
   });
 
+  it('leaves a recorded order to the group commit when opened for a backtest, and has it on disk once closed', () => {
+    const ledger = openLedger({ path: ledgerPath(), botId: BOT, clock: new ManualClock(0), ordersDurableBeforeSend: false });
+    const order = record(ledger);
+    const reader = openDatabaseReadOnly(ledgerPath());
+    try {
+      const rows = reader.prepare('SELECT client_order_id FROM orders');
+      expect(rows.all()).toEqual([]);
+      ledger.close();
+      expect(rows.all()).toEqual([{ client_order_id: order.clientOrderId }]);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('keeps client order ids unique and increasing across reopens', () => {
     let ledger = open();
     const sequences: number[] = [];
@@ -231,6 +245,18 @@ describe('applying execution reports', () => {
     expect(full.order).toMatchObject({ status: 'FILLED', filledQuantity: dec('3'), averageFillPrice: dec('102'), updatedAt: 11 });
     expect(full.position).toMatchObject({ quantity: dec('3'), costBasis: dec('306'), entryOrders: 1 });
     expect(ledger.openOrders()).toEqual([]);
+  });
+
+  it('holds an instrument from its first fill until the position is flat again', () => {
+    const ledger = open();
+    const buy = record(ledger, { quantity: '2' });
+    expect(ledger.holds(BTC)).toBe(false);
+    ledger.applyReport(filled(buy, 't1', '2', '100', '0'));
+    expect(ledger.holds(BTC)).toBe(true);
+    expect(ledger.holds(ETH)).toBe(false);
+    const sell = record(ledger, { side: 'SELL', quantity: '2' });
+    ledger.applyReport(filled(sell, 't2', '2', '101', '0'));
+    expect(ledger.holds(BTC)).toBe(false);
   });
 
   it('rejects a duplicate trade id without changing the position or the order, also after reopen', () => {
