@@ -1,4 +1,5 @@
-import { ADX, ATR, BollingerBands, BollingerBandsWidth, EMA, SMA } from 'trading-signals';
+import { RollingBollingerBands } from 'flotilla/strategy';
+import { ADX, ATR, EMA, SMA } from 'trading-signals';
 
 /** One closed candle as plain numbers: converted from Decimals once per candle, then shared by every layer. */
 export interface Bar {
@@ -60,7 +61,7 @@ export type Verdict = { blocked: Layer } | { blocked: null; direction: Direction
 export class IndicatorTrack {
   readonly reading: Reading = { adx: 0, plusDi: 0, minusDi: 0, bandWidth: 0, volumeRatio: 0, fastEma: 0, midEma: 0, slowEma: 0, atr: 0, previousRange: 0 };
   readonly #adx: ADX;
-  readonly #bandWidth: BollingerBandsWidth;
+  readonly #bands: RollingBollingerBands;
   readonly #volume: SMA;
   readonly #fast: EMA;
   readonly #mid: EMA;
@@ -70,7 +71,7 @@ export class IndicatorTrack {
 
   constructor(p: IndicatorParameters) {
     this.#adx = new ADX(p.adxPeriod);
-    this.#bandWidth = new BollingerBandsWidth(new BollingerBands(p.bollingerPeriod, p.bollingerDeviations));
+    this.#bands = new RollingBollingerBands(p.bollingerPeriod, p.bollingerDeviations);
     this.#volume = new SMA(p.volumePeriod);
     this.#fast = new EMA(p.fastEmaPeriod);
     this.#mid = new EMA(p.midEmaPeriod);
@@ -86,7 +87,8 @@ export class IndicatorTrack {
     const hlc = { high: bar.high, low: bar.low, close: bar.close };
     const adx = this.#adx.add(hlc);
     const atr = this.#atr.add(hlc);
-    const bandWidth = this.#bandWidth.add(bar.close);
+    const bands = this.#bands.add(bar.close);
+    const bandWidth = bands === null ? null : (bands.upper - bands.lower) / bands.middle;
     this.#fast.add(bar.close);
     this.#mid.add(bar.close);
     this.#slow.add(bar.close);
