@@ -104,7 +104,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   let ledger: Ledger | null = null;
   try {
     store = new SupervisorStore(supervisorStorePath(dir));
-    ledger = openLedger({ path: ledgerPath(dir, botId), botId, clock });
+    // No order leaves the process, and a stopped run is thrown away, so orders need not be on disk before the venue sees them.
+    ledger = openLedger({ path: ledgerPath(dir, botId), botId, clock, ordersDurableBeforeSend: false });
     ledger.recordCapital(startingBalance, clock.now(), 'backtest deposit');
     const venue = new PaperVenue(
       {
