@@ -29,17 +29,17 @@ export class RollingRank {
     let at: number;
     if (count === size) {
       // The oldest value leaves and the new one takes its place: only the values between the two slots shift.
-      const removed = firstAbove(sorted, count, this.#arrivals[this.#next] ?? 0) - 1;
+      const removed = firstAbove(sorted, count, this.#arrivals[this.#next]!) - 1;
       if (above > removed) {
         at = above - 1;
-        for (let i = removed; i < at; i++) sorted[i] = sorted[i + 1] ?? 0;
+        shiftDown(sorted, removed, at);
       } else {
         at = above;
-        for (let i = removed; i > at; i--) sorted[i] = sorted[i - 1] ?? 0;
+        shiftUp(sorted, at, removed);
       }
     } else {
       at = above;
-      for (let i = count; i > at; i--) sorted[i] = sorted[i - 1] ?? 0;
+      shiftUp(sorted, at, count);
       this.#count = count + 1;
     }
     sorted[at] = value;
@@ -49,13 +49,28 @@ export class RollingRank {
   }
 }
 
+/** Below this many values a plain loop moves them faster than copyWithin, whose call costs more than the copy. */
+const COPY_WITHIN_FROM = 24;
+
+/** Moves sorted[from + 1 ..= to] one place down, over sorted[from]. */
+function shiftDown(sorted: Float64Array, from: number, to: number): void {
+  if (to - from > COPY_WITHIN_FROM) sorted.copyWithin(from, from + 1, to + 1);
+  else for (let i = from; i < to; i++) sorted[i] = sorted[i + 1]!;
+}
+
+/** Moves sorted[from .. to) one place up, over sorted[to]. */
+function shiftUp(sorted: Float64Array, from: number, to: number): void {
+  if (to - from > COPY_WITHIN_FROM) sorted.copyWithin(from + 1, from, to);
+  else for (let i = to; i > from; i--) sorted[i] = sorted[i - 1]!;
+}
+
 /** Index of the first of the `count` sorted values that is greater than `value` (`count` if none is). */
 function firstAbove(sorted: Float64Array, count: number, value: number): number {
   let low = 0;
   let high = count;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((sorted[middle] ?? 0) <= value) low = middle + 1;
+    if (sorted[middle]! <= value) low = middle + 1;
     else high = middle;
   }
   return low;

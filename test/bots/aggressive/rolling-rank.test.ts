@@ -24,6 +24,16 @@ describe('RollingRank', () => {
     expect(ranks).toEqual(naiveRanks(values, 50));
   });
 
+  it('test_push_when_a_wide_window_drifts_up_and_down_then_long_shifts_match_the_naive_definition', () => {
+    // Arrange: a slow wave, so the leaving and arriving values sit far apart in the sorted window, in both directions.
+    const values = Array.from({ length: 3_000 }, (_, index) => Math.sin(index / 150) + (index % 7) / 100);
+    const rank = new RollingRank(200);
+    // Act
+    const ranks = values.map((value) => rank.push(value));
+    // Assert
+    expect(ranks).toEqual(naiveRanks(values, 200));
+  });
+
   it('test_full_when_fewer_than_size_values_then_false_after_size_then_true', () => {
     // Arrange
     const rank = new RollingRank(3);
