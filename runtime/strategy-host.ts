@@ -46,6 +46,8 @@ export class StrategyHost {
   /** One closed candle in, the commands it leads to out. */
   onCandle(candle: TimeframeCandle, state: BotStateView): BotCommand[] {
     const actions = this.#call(candle, state);
+    // Most candles lead to nothing; they should cost nothing more.
+    if (actions.length === 0) return [];
     const commands: BotCommand[] = [];
     actions.forEach((action, index) => {
       if (action !== null && typeof action === 'object' && action.type === 'NOTE') {
