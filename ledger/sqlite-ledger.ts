@@ -3,13 +3,16 @@ import { Decimal } from '../core/decimal.ts';
 import { InvalidInputError, InvariantViolation } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import { formatLedgerEpoch, makeClientOrderId, parseClientOrderId } from '../core/ids.ts';
-import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId, VenueOrderId } from '../core/ids.ts';
-import type { OrderType, Side } from '../core/intent.ts';
+import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, VenueOrderId } from '../core/ids.ts';
 import { isOpenStatus } from '../core/order.ts';
-import type { ExecutionReport, Fill, OrderStatus, SubmitOrder, TimeInForce } from '../core/order.ts';
+import type { ExecutionReport, Fill, SubmitOrder } from '../core/order.ts';
 import { GroupCommit, openDatabase, transaction } from '../core/sqlite.ts';
 import type { Durability, OpenedDatabase } from '../core/sqlite.ts';
 import { applyFill, unrealizedPnl } from './position.ts';
+import { fillEvent, reduceOrder, reportDetail } from './order-reducer.ts';
+import type { OrderEvent, OrderState } from './order-reducer.ts';
+import { decimalOrNull, fillFromRow, orderFromRow, positionRow, samePositionRow } from './rows.ts';
+import type { EventRow, FillRow, OrderRow, PositionRow } from './rows.ts';
 import { LEDGER_MIGRATIONS } from './schema.ts';
 import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord, ReportApplied } from './types.ts';
 
@@ -24,200 +27,6 @@ export interface OpenLedgerOptions {
    * away if it stops, lets orders join the group commit instead.
    */
   ordersDurableBeforeSend?: boolean;
-}
-
-/** An order in memory: the record handed out (as copies), plus the fill notional its average price comes from. */
-interface OrderState {
-  record: OrderRecord;
-  filledNotional: Decimal;
-}
-
-/** A report as the order reducer sees it; live reports and recovery replay go through the same reducer. */
-interface OrderEvent {
-  type: ExecutionReport['type'];
-  venueOrderId: VenueOrderId | null;
-  detail: string;
-  at: number;
-  fill: { quantity: Decimal; price: Decimal; leavesQuantity: Decimal } | null;
-}
-
-/** next is null when the event changes nothing and is not recorded. */
-interface Reduced {
-  next: OrderState | null;
-  duplicate: boolean;
-}
-
-/** The status lifecycle; a terminal order stays terminal, so late or repeated reports never reopen it. */
-function reduceOrder(state: OrderState, event: OrderEvent): Reduced {
-  const record = state.record;
-  const open = isOpenStatus(record.status);
-  const updatedAt = Math.max(record.updatedAt, event.at);
-  const withRecord = (changes: Partial<OrderRecord>): OrderState => ({ ...state, record: { ...record, ...changes, updatedAt } });
-  switch (event.type) {
-    case 'ORDER_ACCEPTED':
-      if (record.status === 'PENDING_SUBMIT') return { next: withRecord({ status: 'ACCEPTED', venueOrderId: event.venueOrderId }), duplicate: false };
-      // A late acceptance still tells us the venue's ID when fills arrived first.
-      if (record.venueOrderId === null && event.venueOrderId !== null) return { next: withRecord({ venueOrderId: event.venueOrderId }), duplicate: true };
-      return { next: null, duplicate: true };
-    case 'ORDER_REJECTED':
-    case 'ORDER_CANCELED':
-    case 'ORDER_EXPIRED': {
-      if (!open) return { next: null, duplicate: true };
-      const status: OrderStatus = event.type === 'ORDER_REJECTED' ? 'REJECTED' : event.type === 'ORDER_CANCELED' ? 'CANCELED' : 'EXPIRED';
-      return { next: withRecord({ status, detail: event.detail }), duplicate: false };
-    }
-    case 'CANCEL_REJECTED':
-      return { next: withRecord({ detail: event.detail }), duplicate: false };
-    case 'ORDER_FILLED': {
-      if (event.fill === null) throw new InvariantViolation(`fill event for ${record.clientOrderId} has no fill`);
-      const filledQuantity = record.filledQuantity.add(event.fill.quantity);
-      const filledNotional = state.filledNotional.add(event.fill.quantity.mul(event.fill.price));
-      const status: OrderStatus = !open ? record.status : event.fill.leavesQuantity.isZero() ? 'FILLED' : 'PARTIALLY_FILLED';
-      return {
-        next: { filledNotional, record: { ...record, status, filledQuantity, averageFillPrice: filledNotional.div(filledQuantity), updatedAt } },
-        duplicate: false,
-      };
-    }
-  }
-}
-
-function fillEvent(fill: Fill, leavesQuantity: Decimal): OrderEvent {
-  return { type: 'ORDER_FILLED', venueOrderId: null, detail: '', at: fill.at, fill: { quantity: fill.quantity, price: fill.price, leavesQuantity } };
-}
-
-function reportDetail(report: Exclude<ExecutionReport, { type: 'ORDER_FILLED' }>): string {
-  switch (report.type) {
-    case 'ORDER_ACCEPTED':
-      return '';
-    case 'ORDER_REJECTED':
-    case 'CANCEL_REJECTED':
-      return report.detail === '' ? report.reason : `${report.reason}: ${report.detail}`;
-    case 'ORDER_CANCELED':
-    case 'ORDER_EXPIRED':
-      return report.detail;
-  }
-}
-
-const decimalOrNull = (value: Decimal | null): string | null => (value === null ? null : value.toString());
-const parseOrNull = (value: string | null): Decimal | null => (value === null ? null : Decimal.parse(value));
-
-interface OrderRow {
-  client_order_id: string;
-  sequence: number;
-  bot: string;
-  sub_account: string;
-  intent_id: string;
-  instrument: string;
-  role: string;
-  side: string;
-  type: string;
-  quantity: string;
-  limit_price: string | null;
-  trigger_price: string | null;
-  time_in_force: string;
-  reduce_only: number;
-  parent_client_order_id: string | null;
-  activates_on_parent_fill: number;
-  created_at: number;
-}
-
-interface EventRow {
-  client_order_id: string;
-  type: Exclude<ExecutionReport['type'], 'ORDER_FILLED'>;
-  venue_order_id: string | null;
-  detail: string;
-  at: number;
-}
-
-interface FillRow {
-  trade_id: string;
-  sequence: number;
-  client_order_id: string;
-  instrument: string;
-  side: string;
-  quantity: string;
-  price: string;
-  fee: string;
-  liquidity: string;
-  leaves_quantity: string;
-  at: number;
-}
-
-interface PositionRow {
-  instrument: string;
-  quantity: string;
-  cost_basis: string;
-  realized_pnl: string;
-  fees: string;
-  entry_orders: number;
-  updated_at: number;
-}
-
-function orderFromRow(row: OrderRow): OrderRecord {
-  return {
-    clientOrderId: row.client_order_id as ClientOrderId,
-    botId: row.bot as BotId,
-    subAccountId: row.sub_account as SubAccountId,
-    intentId: row.intent_id as IntentId,
-    instrumentId: row.instrument as InstrumentId,
-    role: row.role as OrderRole,
-    side: row.side as Side,
-    type: row.type as OrderType,
-    quantity: Decimal.parse(row.quantity),
-    limitPrice: parseOrNull(row.limit_price),
-    triggerPrice: parseOrNull(row.trigger_price),
-    timeInForce: row.time_in_force as TimeInForce,
-    reduceOnly: row.reduce_only === 1,
-    parentClientOrderId: row.parent_client_order_id as ClientOrderId | null,
-    activatesOnParentFill: row.activates_on_parent_fill === 1,
-    sequence: row.sequence,
-    createdAt: row.created_at,
-    status: 'PENDING_SUBMIT',
-    venueOrderId: null,
-    filledQuantity: Decimal.ZERO,
-    averageFillPrice: null,
-    updatedAt: row.created_at,
-    detail: '',
-  };
-}
-
-function fillFromRow(row: FillRow): Fill {
-  return {
-    tradeId: row.trade_id as TradeId,
-    clientOrderId: row.client_order_id as ClientOrderId,
-    instrumentId: row.instrument as InstrumentId,
-    side: row.side as Side,
-    quantity: Decimal.parse(row.quantity),
-    price: Decimal.parse(row.price),
-    fee: Decimal.parse(row.fee),
-    liquidity: row.liquidity as Fill['liquidity'],
-    at: row.at,
-  };
-}
-
-/** The cache row a position is stored as; compared as text on open, so a corrupted or stale row is caught. */
-function positionRow(position: PositionRecord): PositionRow {
-  return {
-    instrument: position.instrumentId,
-    quantity: position.quantity.toString(),
-    cost_basis: position.costBasis.toString(),
-    realized_pnl: position.realizedPnl.toString(),
-    fees: position.fees.toString(),
-    entry_orders: position.entryOrders,
-    updated_at: position.updatedAt,
-  };
-}
-
-function samePositionRow(a: PositionRow, b: PositionRow | undefined): boolean {
-  return (
-    b !== undefined &&
-    a.quantity === b.quantity &&
-    a.cost_basis === b.cost_basis &&
-    a.realized_pnl === b.realized_pnl &&
-    a.fees === b.fees &&
-    a.entry_orders === b.entry_orders &&
-    a.updated_at === b.updated_at
-  );
 }
 
 class SqliteLedger implements Ledger {
