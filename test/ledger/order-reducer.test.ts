@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal, dec } from '../../core/decimal.ts';
-import { parseBotId, parseClientOrderId, parseInstrumentId, parseIntentId, parseSubAccountId, parseVenueOrderId } from '../../core/ids.ts';
+import { makeClientOrderId, parseBotId, parseInstrumentId, parseIntentId, parseSubAccountId, parseVenueOrderId } from '../../core/ids.ts';
 import type { OrderStatus } from '../../core/order.ts';
 import { reduceOrder } from '../../ledger/order-reducer.ts';
 import type { OrderEvent, OrderState } from '../../ledger/order-reducer.ts';
@@ -9,7 +9,7 @@ function state(status: OrderStatus, options: { venueOrderId?: string | null; fil
   return {
     filledNotional: Decimal.ZERO,
     record: {
-      clientOrderId: parseClientOrderId('bot_0abcdefg_E1'),
+      clientOrderId: makeClientOrderId(parseBotId('bot'), '0000abcd', 'ENTRY', 1),
       botId: parseBotId('bot'),
       subAccountId: parseSubAccountId('bot'),
       intentId: parseIntentId('intent-1'),
