@@ -1,5 +1,4 @@
-import { RollingBollingerBands } from 'flotilla/strategy';
-import { ADX, ATR, EMA, SMA } from 'trading-signals';
+import { ADX, ATR, BollingerBands, BollingerBandsWidth, EMA, SMA } from 'trading-signals';
 
 /** One closed candle as plain numbers: converted from Decimals once per candle, then shared by every layer. */
 export interface Bar {
@@ -61,7 +60,7 @@ export type Verdict = { blocked: Layer } | { blocked: null; direction: Direction
 export class IndicatorTrack {
   readonly reading: Reading = { adx: 0, plusDi: 0, minusDi: 0, bandWidth: 0, volumeRatio: 0, fastEma: 0, midEma: 0, slowEma: 0, atr: 0, previousRange: 0 };
   readonly #adx: ADX;
-  readonly #bands: RollingBollingerBands;
+  readonly #bandWidth: BollingerBandsWidth;
   readonly #volume: SMA;
   readonly #fast: EMA;
   readonly #mid: EMA;
@@ -71,7 +70,7 @@ export class IndicatorTrack {
 
   constructor(p: IndicatorParameters) {
     this.#adx = new ADX(p.adxPeriod);
-    this.#bands = new RollingBollingerBands(p.bollingerPeriod, p.bollingerDeviations);
+    this.#bandWidth = new BollingerBandsWidth(new BollingerBands(p.bollingerPeriod, p.bollingerDeviations));
     this.#volume = new SMA(p.volumePeriod);
     this.#fast = new EMA(p.fastEmaPeriod);
     this.#mid = new EMA(p.midEmaPeriod);
@@ -87,8 +86,7 @@ export class IndicatorTrack {
     const hlc = { high: bar.high, low: bar.low, close: bar.close };
     const adx = this.#adx.add(hlc);
     const atr = this.#atr.add(hlc);
-    const bands = this.#bands.add(bar.close);
-    const bandWidth = bands === null ? null : (bands.upper - bands.lower) / bands.middle;
+    const bandWidth = this.#bandWidth.add(bar.close);
     this.#fast.add(bar.close);
     this.#mid.add(bar.close);
     this.#slow.add(bar.close);
