@@ -14,7 +14,12 @@ export function sideSign(side: Side): 1 | -1 {
 }
 
 /** An exact quantity, or a request to size so that the loss at the stop is this fraction of the bot's equity. */
-export type SizeRequest = { kind: 'QUANTITY'; quantity: Decimal } | { kind: 'RISK'; riskFraction: Decimal };
+/**
+ * QUANTITY is taken as asked, RISK as equity × riskFraction ÷ stop distance, each up to the order manager's caps.
+ * The optional `scale` (0, 1] is applied after the caps, so that a bot sizing down in drawdown takes less even
+ * when a notional or risk cap is what limits the entry.
+ */
+export type SizeRequest = ({ kind: 'QUANTITY'; quantity: Decimal } | { kind: 'RISK'; riskFraction: Decimal }) & { scale?: Decimal };
 
 export interface Bracket {
   stopLoss: Decimal;

@@ -4,7 +4,7 @@ import { Decimal } from './decimal.ts';
 import { InvalidInputError } from './errors.ts';
 import type { BotId, ClientOrderId, InstrumentId } from './ids.ts';
 import { parseBotId, parseClientOrderId, parseInstrumentId, parseIntentId } from './ids.ts';
-import type { BotCommand, Intent } from './intent.ts';
+import type { BotCommand, Intent, SizeRequest } from './intent.ts';
 import type { ExecutionReport } from './order.ts';
 import { TIMEFRAMES } from './strategy.ts';
 import type { OrderView, PositionView, TimeframeCandle } from './strategy.ts';
@@ -18,8 +18,8 @@ export const PROTOCOL_VERSION = 1;
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string');
 const sizeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('QUANTITY'), quantity: decimal }),
-  z.strictObject({ kind: z.literal('RISK'), riskFraction: decimal }),
+  z.strictObject({ kind: z.literal('QUANTITY'), quantity: decimal, scale: decimal.optional() }),
+  z.strictObject({ kind: z.literal('RISK'), riskFraction: decimal, scale: decimal.optional() }),
 ]);
 const intentSchema = z.strictObject({
   intentId: z.string(),
@@ -103,6 +103,12 @@ export function parseBotMessage(line: string): BotMessage {
 
 const parseDecimal = (text: string | undefined, what: string): Decimal | undefined => (text === undefined ? undefined : Decimal.parse(text, what));
 
+function sizeFromWire(wire: z.output<typeof sizeSchema>): SizeRequest {
+  const size: SizeRequest = wire.kind === 'QUANTITY' ? { kind: 'QUANTITY', quantity: Decimal.parse(wire.quantity, 'quantity') } : { kind: 'RISK', riskFraction: Decimal.parse(wire.riskFraction, 'riskFraction') };
+  if (wire.scale !== undefined) size.scale = Decimal.parse(wire.scale, 'scale');
+  return size;
+}
+
 /** Turns a wire command into a domain command, checking that every ID names the sending bot. */
 export function commandFromWire(wire: z.output<typeof commandSchema>, sender: BotId): BotCommand {
   if (wire.type === 'SUBMIT_ORDER') {
@@ -113,7 +119,7 @@ export function commandFromWire(wire: z.output<typeof commandSchema>, sender: Bo
       botId: sender,
       instrumentId: parseInstrumentId(w.instrumentId),
       side: w.side,
-      size: w.size.kind === 'QUANTITY' ? { kind: 'QUANTITY', quantity: Decimal.parse(w.size.quantity, 'quantity') } : { kind: 'RISK', riskFraction: Decimal.parse(w.size.riskFraction, 'riskFraction') },
+      size: sizeFromWire(w.size),
       orderType: w.orderType,
       reduceOnly: w.reduceOnly,
       reason: w.reason,

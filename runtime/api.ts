@@ -4,7 +4,7 @@
  */
 export { Decimal } from '../core/decimal.ts';
 export { defineStrategy, STRATEGY_INTERFACE_VERSION, TIMEFRAME_MS } from '../core/strategy.ts';
-export { drawdownScale, riskSize } from './sizing.ts';
+export { drawdownScale, riskSize, scaledForDrawdown } from './sizing.ts';
 export { RollingBollingerBands } from './indicators/rolling-bollinger-bands.ts';
 export type { BotStateView, OrderView, PositionView, Strategy, StrategyAction, StrategyContext, StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../core/strategy.ts';
 export type { InstrumentId, ClientOrderId } from '../core/ids.ts';

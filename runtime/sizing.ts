@@ -16,8 +16,16 @@ export function drawdownScale(state: Pick<BotStateView, 'drawdown' | 'drawdownTh
 
 /**
  * A size request for the order manager: risk `riskFraction` of equity at the stop, scaled down in drawdown.
- * The order manager turns it into quantity = equity × fraction ÷ stop distance, capped by the notional limits.
+ * The order manager turns it into quantity = equity × fraction ÷ stop distance, capped by the risk and notional
+ * limits, and then applies the drawdown scale, so that a capped entry is cut in drawdown as well.
  */
 export function riskSize(state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, riskFraction: number, floor: number): SizeRequest {
-  return { kind: 'RISK', riskFraction: Decimal.fromNumber(riskFraction * drawdownScale(state, floor), 8) };
+  return scaledForDrawdown({ kind: 'RISK', riskFraction: Decimal.fromNumber(riskFraction, 8) }, state, floor);
+}
+
+/** A size request carrying the drawdown scale, which the order manager applies after its caps. */
+export function scaledForDrawdown(size: SizeRequest, state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, floor: number): SizeRequest {
+  const scale = drawdownScale(state, floor);
+  // Full size is sent without a scale, so an undisturbed bot's intents read as they always have.
+  return scale < 1 ? { ...size, scale: Decimal.fromNumber(scale, 8) } : size;
 }

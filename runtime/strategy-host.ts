@@ -157,8 +157,8 @@ function problemWith(action: unknown, instruments: readonly InstrumentId[]): str
       const size = a.size as Record<string, unknown> | null | undefined;
       if (!SIDES.has(a.side as string)) return `ENTER side must be BUY or SELL, got ${JSON.stringify(a.side)}`;
       if (!ORDER_TYPES.has(a.orderType as string)) return `ENTER orderType must be MARKET, LIMIT or STOP_MARKET, got ${JSON.stringify(a.orderType)}`;
-      if (typeof size !== 'object' || size === null || !((size.kind === 'QUANTITY' && isDecimal(size.quantity)) || (size.kind === 'RISK' && isDecimal(size.riskFraction)))) {
-        return 'ENTER size must be { kind: "QUANTITY", quantity: Decimal } or { kind: "RISK", riskFraction: Decimal }';
+      if (typeof size !== 'object' || size === null || !((size.kind === 'QUANTITY' && isDecimal(size.quantity)) || (size.kind === 'RISK' && isDecimal(size.riskFraction))) || !optionalDecimal(size.scale)) {
+        return 'ENTER size must be { kind: "QUANTITY", quantity: Decimal } or { kind: "RISK", riskFraction: Decimal }, with an optional scale: Decimal';
       }
       if (!isDecimal(a.stopLoss)) return 'ENTER needs a stopLoss as a Decimal';
       if (!optionalDecimal(a.takeProfit) || !optionalDecimal(a.limitPrice) || !optionalDecimal(a.triggerPrice)) return 'ENTER prices must be Decimals';

@@ -10,21 +10,31 @@ export interface EntrySizing {
   price: number;
   stopDistance: number;
   riskFraction: number;
-  /** The drawdown multiplier, from drawdownScale(). */
-  scale: number;
   leverage: number;
+  /** Notional of the positions the bot already holds, at their latest prices. */
+  heldNotional: Decimal;
 }
 
 /**
- * Quantity to enter: the risk-based size (equity × risk × drawdown scale ÷ stop distance), but never more
- * notional than equity × leverage. Leverage only caps the size; profit and loss are quantity × price move either way.
+ * Quantity to enter: the risk-based size (equity × risk ÷ stop distance), but never so much that the bot's whole
+ * book exceeds equity × leverage of notional. Leverage only caps the size; profit and loss are quantity × price
+ * move either way. The drawdown scale is not applied here: the order manager applies it after its own caps.
  */
 export function entryQuantity(sizing: EntrySizing): Decimal {
   if (!sizing.equity.isPositive() || !(sizing.stopDistance > 0) || !(sizing.price > 0)) return Decimal.ZERO;
-  const fraction = Decimal.fromNumber(sizing.riskFraction * sizing.scale, 10, 'risk fraction');
+  const fraction = Decimal.fromNumber(sizing.riskFraction, 10, 'risk fraction');
   const byRisk = sizing.equity.mul(fraction).div(Decimal.fromNumber(sizing.stopDistance, 10, 'stop distance'), 'floor');
-  const byLeverage = sizing.equity.mul(Decimal.fromNumber(sizing.leverage, 10, 'leverage')).div(Decimal.fromNumber(sizing.price, 10, 'price'), 'floor');
+  const room = sizing.equity.mul(Decimal.fromNumber(sizing.leverage, 10, 'leverage')).sub(sizing.heldNotional);
+  if (!room.isPositive()) return Decimal.ZERO;
+  const byLeverage = room.div(Decimal.fromNumber(sizing.price, 10, 'price'), 'floor');
   return Decimal.min(byRisk, byLeverage).round(QUANTITY_PLACES, 'floor');
+}
+
+/** What the bot's open positions are worth at their latest marks: quantity × entry price plus the unrealized PnL. */
+export function heldNotional(positions: ReadonlyMap<unknown, { quantity: Decimal; averageEntryPrice: Decimal; unrealizedPnl: Decimal }>): Decimal {
+  let total = Decimal.ZERO;
+  for (const position of positions.values()) total = total.add(position.quantity.mul(position.averageEntryPrice).add(position.unrealizedPnl).abs());
+  return total;
 }
 
 /** What the strategy remembers of the trade it holds on one instrument. */

@@ -1,4 +1,4 @@
-import { Decimal, defineStrategy, drawdownScale } from 'flotilla/strategy';
+import { Decimal, defineStrategy, scaledForDrawdown } from 'flotilla/strategy';
 import type { BotStateView, InstrumentId, PositionView, StrategyAction, TimeframeCandle } from 'flotilla/strategy';
 import { DailyTrend, TRENDS } from './daily-trend.ts';
 import type { Trend } from './daily-trend.ts';
@@ -6,7 +6,7 @@ import { isBreakout, isPullbackResumption, RecentBars } from './entry-rules.ts';
 import type { Bar, Direction } from './entry-rules.ts';
 import { parameters } from './parameters.ts';
 import type { TrendFollowingParameters } from './parameters.ts';
-import { entryQuantity, priceOf, QUANTITY_PLACES, shouldMoveStop, trailingStop } from './position-rules.ts';
+import { entryQuantity, heldNotional, priceOf, QUANTITY_PLACES, shouldMoveStop, trailingStop } from './position-rules.ts';
 import type { Trade } from './position-rules.ts';
 
 /**
@@ -16,8 +16,8 @@ import type { Trade } from './position-rules.ts';
  * The initial stop sits a few daily ATRs away; a chandelier stop trails the best price since entry by a multiple
  * of the daily ATR and only ever tightens. A partial profit is taken once at a multiple of the initial risk, and
  * the daily EMA alignment turning against the position closes it (a reversal, not a pause: a fading ADX alone
- * leaves the trade to its trailing stop). Size is risk-based, scaled down in drawdown, and capped at
- * equity × leverage of notional.
+ * leaves the trade to its trailing stop). Size is risk-based, capped so that the bot's whole book stays within
+ * equity × leverage of notional, and scaled down in drawdown by the order manager after its caps.
  */
 
 const ENTRY_TIMEFRAME = '4h';
@@ -120,7 +120,7 @@ export default defineStrategy<TrendFollowingParameters>({
       const distance = p.initialStopAtr * atr;
       const stopLoss = bar.close - direction * distance;
       if (stopLoss <= 0) return [];
-      const quantity = entryQuantity({ equity: state.equity, price: bar.close, stopDistance: distance, riskFraction: p.riskFraction, scale: drawdownScale(state, p.drawdownFloor), leverage: p.leverage });
+      const quantity = entryQuantity({ equity: state.equity, price: bar.close, stopDistance: distance, riskFraction: p.riskFraction, leverage: p.leverage, heldNotional: heldNotional(state.positions) });
       if (!quantity.isPositive()) return [];
       book.trade = { direction, riskPerUnit: distance, extreme: bar.close, partialTaken: false };
       return [
@@ -128,7 +128,7 @@ export default defineStrategy<TrendFollowingParameters>({
           type: 'ENTER',
           instrumentId: candle.instrumentId,
           side: direction === 1 ? 'BUY' : 'SELL',
-          size: { kind: 'QUANTITY', quantity },
+          size: scaledForDrawdown({ kind: 'QUANTITY', quantity }, state, p.drawdownFloor),
           orderType: 'MARKET',
           stopLoss: priceOf(stopLoss),
           reason: `${why} in a daily ${trend.toLowerCase()}trend`,

@@ -92,6 +92,9 @@ function checkIntentShape(intent: Intent): string | null {
   if (intent.size.kind === 'RISK' && !(intent.size.riskFraction.isPositive() && intent.size.riskFraction.lt(Decimal.ONE))) {
     return `risk fraction must be between 0 and 1, got ${intent.size.riskFraction.toString()}`;
   }
+  if (intent.size.scale !== undefined && !(intent.size.scale.isPositive() && intent.size.scale.lte(Decimal.ONE))) {
+    return `size scale must be above 0 and at most 1, got ${intent.size.scale.toString()}`;
+  }
   for (const price of [intent.limitPrice, intent.triggerPrice, intent.bracket?.stopLoss, intent.bracket?.takeProfit]) {
     if (price !== undefined && !price.isPositive()) return `prices must be positive, got ${price.toString()}`;
   }
@@ -238,12 +241,14 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
       binding = cap;
     }
   }
-  quantity = quantizeQuantity(instrument, Decimal.max(quantity, Decimal.ZERO));
+  const scale = intent.size.scale ?? Decimal.ONE;
+  const scaled = scale.lt(Decimal.ONE) ? ` × the bot's scale of ${scale.toString()}` : '';
+  quantity = quantizeQuantity(instrument, Decimal.max(quantity.mul(scale), Decimal.ZERO));
   const minimums = checkMinimums(instrument, quantity, entryPrice);
   if (!minimums.ok) {
     return binding === null
-      ? deny('BELOW_MIN_QUANTITY', minimums.problem, requested)
-      : deny(binding.reason, `${binding.detail}; what is left, ${quantity.toString()}, is too small: ${minimums.problem}`, requested);
+      ? deny('BELOW_MIN_QUANTITY', `${minimums.problem}${scaled}`, requested)
+      : deny(binding.reason, `${binding.detail}; what is left${scaled}, ${quantity.toString()}, is too small: ${minimums.problem}`, requested);
   }
 
   const requests = 2 + (takeProfit === null ? 0 : 1);
@@ -253,7 +258,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
   return {
     outcome: binding === null ? 'APPROVED' : 'RESIZED',
     reason: binding?.reason ?? null,
-    detail: binding === null ? `entry of ${quantity.toString()} risking ${quantity.mul(stopDistance).toString()}` : `resized from ${requested.toString()} to ${quantity.toString()}: ${binding.detail}`,
+    detail: binding === null ? `entry of ${quantity.toString()}${scaled} risking ${quantity.mul(stopDistance).toString()}` : `resized from ${requested.toString()} to ${quantity.toString()}${scaled}: ${binding.detail}`,
     requestedQuantity: requested,
     plan: { role: 'ENTRY', instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss, takeProfit, stopDistance },
   };

@@ -11,8 +11,12 @@ describe('drawdown sizing', () => {
     expect(at('0.3')).toBe(0.25);
   });
 
-  it('asks the order manager for the scaled risk fraction as a decimal', () => {
-    expect(riskSize({ drawdown: dec('0.05'), drawdownThreshold: dec('0.1') }, 0.004, 0.5)).toEqual({ kind: 'RISK', riskFraction: dec('0.003') });
+  it('asks for the full risk fraction with the drawdown scale beside it, for the order manager to apply after its caps', () => {
+    expect(riskSize({ drawdown: dec('0.05'), drawdownThreshold: dec('0.1') }, 0.004, 0.5)).toEqual({ kind: 'RISK', riskFraction: dec('0.004'), scale: dec('0.75') });
+  });
+
+  it('sends no scale at no drawdown', () => {
+    expect(riskSize({ drawdown: dec('0'), drawdownThreshold: dec('0.1') }, 0.004, 0.5)).toEqual({ kind: 'RISK', riskFraction: dec('0.004') });
   });
 
   it('refuses a floor outside 0..1', () => {

@@ -119,6 +119,18 @@ describe('strategy host guards the strategy', () => {
     expect(errors.at(3)?.message).toContain('TELEPORT');
   });
 
+  it('test_on_candle_when_a_size_scale_is_not_a_decimal_then_refused_as_bot_code_error', () => {
+    // Arrange: a drawdown scale given as a float, which would put a JS number on the wire.
+    const enter = { type: 'ENTER', instrumentId: BTC, side: 'BUY', orderType: 'MARKET', size: { kind: 'RISK', riskFraction: Decimal.parse('0.004'), scale: 0.5 }, stopLoss: Decimal.parse('49000'), reason: 'test' };
+    const { module } = scripted(() => [enter]);
+    const { host: subject, errors } = host(module);
+    // Act
+    const commands = subject.onCandle(candle(BTC, T0), view());
+    // Assert
+    expect(commands).toEqual([]);
+    expect(errors.map((error) => error.message)).toEqual([expect.stringContaining('with an optional scale: Decimal')]);
+  });
+
   it('test_constructor_when_create_throws_then_bot_code_error', () => {
     // Arrange
     const module = defineStrategy({ interfaceVersion: 1, parameters: z.strictObject({}), create: () => { throw new Error('no config'); } }) as StrategyModule;

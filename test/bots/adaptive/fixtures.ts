@@ -164,7 +164,7 @@ export interface Simulation {
 export function describeAction(action: StrategyAction): string {
   switch (action.type) {
     case 'ENTER':
-      return `ENTER ${action.side} stop=${action.stopLoss.toString()} tp=${action.takeProfit?.toString() ?? '-'} risk=${action.size.kind === 'RISK' ? action.size.riskFraction.toString() : '?'} (${action.reason})`;
+      return `ENTER ${action.side} stop=${action.stopLoss.toString()} tp=${action.takeProfit?.toString() ?? '-'} risk=${action.size.kind === 'RISK' ? action.size.riskFraction.toString() : '?'}${action.size.scale === undefined ? '' : `×${action.size.scale.toString()}`} (${action.reason})`;
     case 'EXIT':
       return `EXIT ${action.quantity?.toString() ?? 'all'}`;
     case 'MOVE_STOP':

@@ -21,7 +21,8 @@ async function loaded(): Promise<{ module: StrategyModule; parameters: unknown }
 function riskAsked(options: SimulateOptions, overrides = {}): string {
   const enter = ordersOf(simulate(strategy(overrides), BREAKOUT_RUN.slice(0, SIGNAL + 1), options))[0]?.action;
   if (enter?.type !== 'ENTER' || enter.size.kind !== 'RISK') throw new Error('expected an entry sized by risk');
-  return enter.size.riskFraction.toString();
+  // The share of equity the entry ends up risking: the fraction asked for times the drawdown scale the order manager applies.
+  return enter.size.riskFraction.mul(enter.size.scale ?? Decimal.ONE).toString();
 }
 
 /** The strategy run inside the real host, so every action is validated as in production; returns what it asked for. */

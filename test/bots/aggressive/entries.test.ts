@@ -200,16 +200,16 @@ describe('aggressive entries', () => {
   });
 
   it.each([
-    ['no drawdown', '0', 0.25, '0.004'],
-    ['half the halt threshold', '0.04', 0.25, '0.0025'],
-    ['half the halt threshold with a higher floor', '0.04', 0.5, '0.003'],
-    ['the halt threshold', '0.08', 0.25, '0.001'],
-    ['beyond the halt threshold', '0.2', 0.25, '0.001'],
-  ])('test_on_candle_when_drawdown_is_%s_then_the_risk_fraction_is_scaled', (_, drawdown, floor, expected) => {
+    ['no drawdown', '0', 0.25, null],
+    ['half the halt threshold', '0.04', 0.25, '0.625'],
+    ['half the halt threshold with a higher floor', '0.04', 0.5, '0.75'],
+    ['the halt threshold', '0.08', 0.25, '0.25'],
+    ['beyond the halt threshold', '0.2', 0.25, '0.25'],
+  ])('test_on_candle_when_drawdown_is_%s_then_the_size_carries_the_drawdown_scale', (_, drawdown, floor, scale) => {
     // Act
     const [entry] = enters(decide(UPTREND_CANDLES, { drawdownFloor: floor }, { drawdown: Decimal.parse(drawdown), drawdownThreshold: Decimal.parse('0.08') }));
-    // Assert
-    expect(entry!.size).toEqual({ kind: 'RISK', riskFraction: Decimal.parse(expected) });
+    // Assert: the full fraction, with the scale the order manager applies after its caps.
+    expect(entry!.size).toEqual(scale === null ? { kind: 'RISK', riskFraction: Decimal.parse('0.0005') } : { kind: 'RISK', riskFraction: Decimal.parse('0.0005'), scale: Decimal.parse(scale) });
   });
 
   it('test_on_candle_when_the_drawdown_deepens_between_two_entries_then_the_second_is_smaller', () => {
@@ -220,8 +220,8 @@ describe('aggressive entries', () => {
     const [first] = enters(strategy.onCandle(UPTREND_CANDLES.at(-2)!, view()));
     const [second] = enters(strategy.onCandle(UPTREND_CANDLES.at(-1)!, view({ drawdown: Decimal.parse('0.04') })));
     // Assert
-    expect(first!.size).toEqual({ kind: 'RISK', riskFraction: Decimal.parse('0.004') });
-    expect(second!.size).toEqual({ kind: 'RISK', riskFraction: Decimal.parse('0.0025') });
+    expect(first!.size).toEqual({ kind: 'RISK', riskFraction: Decimal.parse('0.0005') });
+    expect(second!.size).toEqual({ kind: 'RISK', riskFraction: Decimal.parse('0.0005'), scale: Decimal.parse('0.625') });
   });
 
   it('test_on_candle_when_risk_fraction_changes_then_the_size_request_follows', () => {

@@ -53,7 +53,7 @@ export const DEFAULTS: AggressiveParameters = {
   trailingStepAtr: 0.1,
   maxConcurrentPositions: 3,
   scanIntervalCandles: 1,
-  riskFraction: 0.004,
+  riskFraction: 0.0005,
   drawdownFloor: 0.25,
 };
 

@@ -109,7 +109,7 @@ export function replay(markets: readonly (readonly TimeframeCandle[])[], options
       if (command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly) {
         const intent = command.intent;
         result.entries.push({ index, intent });
-        const size = intent.size.kind === 'RISK' ? intent.size.riskFraction.toString() : intent.size.quantity.toString();
+        const size = `${intent.size.kind === 'RISK' ? intent.size.riskFraction.toString() : intent.size.quantity.toString()}${intent.size.scale === undefined ? '' : `×${intent.size.scale.toString()}`}`;
         result.events.push(`${index} ${symbol(candle)} ENTER ${intent.side} stop=${intent.bracket!.stopLoss.toFixed(4)} takeProfit=${intent.bracket!.takeProfit!.toFixed(4)} risk=${size} (${intent.reason})`);
         if (options.fillEntries === false) {
           pendingEntries.add(intent.instrumentId);

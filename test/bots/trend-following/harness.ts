@@ -282,7 +282,8 @@ export class PaperAccount {
       case 'ENTER': {
         if (action.size.kind !== 'QUANTITY') throw new Error('the trend follower sends quantities');
         const long = action.side === 'BUY';
-        const quantity = action.size.quantity;
+        // As the order manager would, absent its caps: the drawdown scale shrinks the quantity asked for.
+        const quantity = action.size.quantity.mul(action.size.scale ?? Decimal.ONE);
         this.positions.set(action.instrumentId, { instrumentId: action.instrumentId, quantity: long ? quantity : quantity.neg(), averageEntryPrice: c.close, realizedPnl: Decimal.ZERO, unrealizedPnl: Decimal.ZERO });
         this.orders.push({ clientOrderId: this.#id('STOP'), instrumentId: action.instrumentId, role: 'STOP', side: long ? 'SELL' : 'BUY', type: 'STOP_MARKET', quantity, filledQuantity: Decimal.ZERO, limitPrice: null, triggerPrice: action.stopLoss, status: 'NEW' });
         return;

@@ -325,7 +325,8 @@ describe('size', () => {
       const w = warmed(SMOOTH_UP, {}, { drawdown, drawdownThreshold: '0.15' });
       w.live([{ close: w.close + w.atr }]);
       const enter = w.account.ofType('ENTER')[0];
-      return enter?.size.kind === 'QUANTITY' ? enter.size.quantity.toNumber() : Number.NaN;
+      // What the order manager enters, absent its caps: the quantity asked for times the drawdown scale.
+      return enter?.size.kind === 'QUANTITY' ? enter.size.quantity.mul(enter.size.scale ?? Decimal.ONE).toNumber() : Number.NaN;
     });
     // Assert
     const full = quantities[0] as number;

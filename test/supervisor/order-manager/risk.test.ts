@@ -47,6 +47,42 @@ describe('risk sizing', () => {
     expect(decision.approvedQuantity?.toString()).toBe('1');
   });
 
+  it("applies a bot's drawdown scale after the caps, so a capped entry is cut too", () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    // Risk asks for 400 ÷ 10 = 40 BTC; the 50,000 notional cap allows 1; the scale of 0.5 leaves 0.5.
+    const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'RISK', riskFraction: dec('0.004'), scale: dec('0.5') }, stop: '49990' }));
+    expect(decision).toMatchObject({ outcome: 'RESIZED', reason: 'NOTIONAL_EXCEEDS_MAX' });
+    expect(decision.approvedQuantity?.toString()).toBe('0.5');
+    expect(decision.detail).toContain("× the bot's scale of 0.5");
+  });
+
+  it('applies the scale to an uncapped risk size as well', () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'RISK', riskFraction: dec('0.004'), scale: dec('0.25') }, stop: '49500' }));
+    expect(decision).toMatchObject({ outcome: 'APPROVED', reason: null });
+    expect(decision.approvedQuantity?.toString()).toBe('0.2'); // 0.8 × 0.25
+  });
+
+  it('applies the scale to a quantity request after its caps', () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'QUANTITY', quantity: dec('2'), scale: dec('0.5') }, stop: '49990' }));
+    expect(decision).toMatchObject({ outcome: 'RESIZED', reason: 'NOTIONAL_EXCEEDS_MAX' });
+    expect(decision.approvedQuantity?.toString()).toBe('0.5'); // capped to 1, then halved
+  });
+
+  it('denies a scale outside (0, 1] as an invalid intent, naming it', () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    for (const scale of ['0', '1.5']) {
+      const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'RISK', riskFraction: dec('0.004'), scale: dec(scale) }, stop: '49500' }));
+      expect(decision).toMatchObject({ outcome: 'DENIED', reason: 'INVALID_INTENT' });
+      expect(decision.detail).toContain(`size scale must be above 0 and at most 1, got ${scale}`);
+    }
+  });
+
   it('resizes to the open-risk room left and then denies CONCURRENT_RISK_EXCEEDED', () => {
     h = makeHarness(configInput({}, { alpha: { maxOpenRisk: '0.005', riskPerTrade: '0.005' } }));
     h.price(BTC, '50000');
