@@ -45,11 +45,14 @@ export const botMessageSchema = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('command'), seq: z.number().int().nonnegative(), command: commandSchema }),
   z.strictObject({ t: z.literal('heartbeat'), rssBytes: z.number().int().nonnegative() }),
   z.strictObject({ t: z.literal('bot-error'), message: z.string().max(2_000) }),
-  z.strictObject({ t: z.literal('note'), name: z.string().max(40), value: z.string().max(40), instrumentId: z.string().nullable() }),
+  // `replayed`: the latest value of a note already sent, sent again after a reconnect so status survives it and
+  // nothing counts it twice; a bot from before the field never replays, so its notes default to newly made.
+  z.strictObject({ t: z.literal('note'), name: z.string().max(40), value: z.string().max(40), instrumentId: z.string().nullable(), replayed: z.boolean().default(false) }),
 ]);
 
 export type WireCommand = z.input<typeof commandSchema>;
 export type BotMessage = z.output<typeof botMessageSchema>;
+export type WireNote = Extract<BotMessage, { t: 'note' }>;
 
 export interface WireCandle {
   instrumentId: string;

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { BotId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { SupervisorMessage, WireCommand } from '../core/protocol.ts';
+import type { SupervisorMessage, WireCommand, WireNote } from '../core/protocol.ts';
 import { encode, PROTOCOL_VERSION } from '../core/protocol.ts';
 
 export interface ChannelClientOptions {
@@ -21,11 +21,14 @@ export interface ChannelClientOptions {
 /**
  * The bot's end of the channel. Commands wait in an outbox until their result arrives; after a reconnect every
  * unanswered command is sent again in order. The order manager is idempotent on intent IDs, so nothing is lost
- * and nothing is doubled.
+ * and nothing is doubled. Notes describe state (the model fell back), so the latest value of each is kept and
+ * sent again after every welcome, marked replayed; one made while disconnected goes out then as newly made.
  */
 export class ChannelClient {
   readonly #options: ChannelClientOptions;
   readonly #outbox = new Map<number, WireCommand>();
+  /** The latest note per name and instrument, in the order they were last made; `sent` once any connection got it. */
+  readonly #notes = new Map<string, { note: WireNote; sent: boolean }>();
   #socket: Socket | null = null;
   #welcomed = false;
   #nextSeq = 1;
@@ -62,8 +65,14 @@ export class ChannelClient {
     if (this.#welcomed) this.#write({ t: 'heartbeat', rssBytes });
   }
 
+  /** Sends a note now if connected; kept either way, for the replay after the next welcome. */
   note(name: string, value: string, instrumentId: string | null): void {
-    if (this.#welcomed) this.#write({ t: 'note', name, value, instrumentId });
+    const key = JSON.stringify([name, instrumentId]);
+    const note: WireNote = { t: 'note', name, value, instrumentId, replayed: false };
+    // Deleted first so the replay ends on the latest note, which is what status keeps per name.
+    this.#notes.delete(key);
+    this.#notes.set(key, { note, sent: this.#welcomed });
+    if (this.#welcomed) this.#write(note);
   }
 
   reportBotError(message: string): void {
@@ -78,6 +87,13 @@ export class ChannelClient {
 
   #write(message: unknown): void {
     this.#socket?.write(encode(message as Parameters<typeof encode>[0]));
+  }
+
+  #replayNotes(): void {
+    for (const kept of this.#notes.values()) {
+      this.#write({ ...kept.note, replayed: kept.sent });
+      kept.sent = true;
+    }
   }
 
   #connect(): void {
@@ -116,8 +132,12 @@ export class ChannelClient {
       return;
     }
     if (message.t === 'result') this.#outbox.delete(message.seq);
-    // Welcomed before the handler runs, so what it sends (a heartbeat, an error from warm-up) goes out.
-    if (message.t === 'welcome') this.#welcomed = true;
+    // Welcomed before the handler runs, so what it sends (a heartbeat, an error from warm-up) goes out after the
+    // replayed notes rather than being overtaken by an older value.
+    if (message.t === 'welcome') {
+      this.#welcomed = true;
+      this.#replayNotes();
+    }
     this.#options.onMessage(message);
     if (message.t === 'welcome') {
       for (const [seq, command] of this.#outbox) this.#write({ t: 'command', seq, command });

@@ -13,7 +13,10 @@ export interface StrategyHostOptions {
   timeframes: readonly Timeframe[];
   /** Told of every failure of the bot's own code; the host itself never throws it on. */
   onBotCodeError(error: BotCodeError): void;
-  /** Told of every note the strategy makes on a live candle (never during warm-up). */
+  /**
+   * Told of every note the strategy makes on a live candle, and after a warm-up of the latest note of each name and
+   * instrument it made there: a state the strategy reported once (a model fallen back, say) is not lost to warm-up.
+   */
   onNote?(note: StrategyNote): void;
 }
 
@@ -38,9 +41,15 @@ export class StrategyHost {
     }
   }
 
-  /** Feeds history for indicator warm-up; whatever the strategy asks for on old candles is discarded. */
+  /** Feeds history for indicator warm-up; orders the strategy asks for on old candles are discarded, notes are not. */
   warmUp(candles: readonly TimeframeCandle[], state: BotStateView): void {
-    for (const candle of candles) this.#call(candle, state);
+    const latest = new Map<string, { note: Extract<StrategyAction, { type: 'NOTE' }>; candle: TimeframeCandle }>();
+    for (const candle of candles) {
+      for (const action of this.#call(candle, state)) {
+        if (action !== null && typeof action === 'object' && action.type === 'NOTE') latest.set(`${String(action.name)}/${String(action.instrumentId ?? '')}`, { note: action, candle });
+      }
+    }
+    for (const { note, candle } of latest.values()) this.#note(note, candle);
   }
 
   /** One closed candle in, the commands it leads to out. */

@@ -144,6 +144,7 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
       modelStatus = 'FALLBACK';
     }
   }
+  /** The status last noted: a note per change is enough, as the bot's channel replays the latest after a reconnect. */
   let announced: SignalModelStatus | null = null;
   /** Candles closing at or before this are history being replayed for warm-up, whose notes the host drops. */
   let historyUntil: number | null = null;

@@ -73,7 +73,10 @@ export interface BotStatus {
   openOrders: number;
   lastHeartbeatAt: number | null;
   connected: boolean;
-  /** The latest value of each note the bot's strategy made, e.g. { "SIGNAL_MODEL": "FALLBACK" }. */
+  /**
+   * The latest value of each note the bot's strategy made, e.g. { "SIGNAL_MODEL": "FALLBACK" }; after a reconnect
+   * or a supervisor restart the bot replays them, so a state such as a model fallback is shown again.
+   */
   notes: Record<string, string>;
   /** Strategy calls that threw or returned nonsense since the supervisor started. */
   botCodeErrors: number;

@@ -33,7 +33,7 @@ export class BotSessions implements BotChannelHandlers {
   /** When silence started to count: the last time heard, or boot, so a bot gets the full timeout to connect. */
   readonly #silentSince = new Map<BotId, number>();
   readonly #botCodeErrors = new Map<BotId, number>();
-  /** The latest value of each note a bot's strategy made, for status. */
+  /** The latest value of each note a bot's strategy made, for status; a supervisor restart has them again from the bot's replay. */
   readonly #notes = new Map<BotId, Map<string, string>>();
   #channel: BotChannel | null = null;
 
@@ -123,7 +123,7 @@ export class BotSessions implements BotChannelHandlers {
           this.#notes.set(botId, notes);
         }
         notes.set(message.name, message.value);
-        fleet.metrics.recordStrategyNote(botId, message.name, message.value);
+        fleet.metrics.recordStrategyNote(botId, message.name, message.value, { replayed: message.replayed });
         return;
       }
       case 'bot-error':

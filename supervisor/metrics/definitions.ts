@@ -47,6 +47,7 @@ export const METRIC_NAMES = {
   botConnected: 'flotilla_bot_connected',
   botCodeErrors: 'flotilla_bot_code_errors_total',
   strategyNotes: 'flotilla_strategy_notes_total',
+  noteState: 'flotilla_bot_note_state',
   marketDataLag: 'flotilla_market_data_lag_seconds',
   candlesDelivered: 'flotilla_candles_delivered_total',
   venueLatency: 'flotilla_venue_request_latency_seconds',
@@ -108,6 +109,7 @@ export function defineMetrics(registry: Registry) {
     botConnected: gauge(N.botConnected, '1 while the bot\'s channel to the supervisor is connected, else 0.', ['bot']),
     botCodeErrors: counter(N.botCodeErrors, 'Strategy callbacks that threw.', ['bot']),
     strategyNotes: counter(N.strategyNotes, 'Notes strategies made: which filter blocked an entry, the regime seen, a model fallback.', ['bot', 'note', 'value']),
+    noteState: gauge(N.noteState, '1 for the latest value of each note the bot\'s strategy made, 0 for the other values it declares.', ['bot', 'note', 'value']),
 
     // Market data
     marketDataLag: gauge(N.marketDataLag, 'Time from a candle\'s close to its delivery, per instrument and timeframe.', ['instrument', 'timeframe']),

@@ -16,7 +16,7 @@ import { STATE_CHANGE_REASONS } from '../store/supervisor-store.ts';
 import type { ScopeState } from '../store/supervisor-store.ts';
 import { METRIC_NAMES as N, SUPERVISOR_PROCESS_PREFIX, defineMetrics } from './definitions.ts';
 import type { FlotillaMetricSet } from './definitions.ts';
-import { FleetStatusObserver } from './fleet-status.ts';
+import { FleetStatusObserver, setEnum } from './fleet-status.ts';
 import type { FleetExtras } from './fleet-status.ts';
 import { DECISION_OUTCOMES, LIQUIDITIES, LabelGuard, VENUE_ERROR_KINDS, VENUE_REQUEST_KINDS } from './labels.ts';
 import type { VenueErrorKind, VenueRequestKind } from './labels.ts';
@@ -174,11 +174,17 @@ export class FleetMetrics {
     if (bot !== null) this.#metrics.botCodeErrors.inc({ bot });
   }
 
-  /** A strategy's note; only names and values its module declared are exported, so the labels stay bounded. */
-  recordStrategyNote(botId: BotId, note: string, value: string): void {
+  /**
+   * A strategy's note, newly made or replayed after a reconnect; only names and values its module declared are
+   * exported, so the labels stay bounded.
+   */
+  recordStrategyNote(botId: BotId, note: string, value: string, origin: { replayed: boolean } = { replayed: false }): void {
     const bot = this.#guard.id(N.strategyNotes, 'bot', botId);
-    if (bot === null || !(this.#notes.get(botId)?.[note]?.includes(value) ?? false)) return;
-    this.#metrics.strategyNotes.inc({ bot, note, value });
+    const declared = this.#notes.get(botId)?.[note];
+    if (bot === null || declared === undefined || !declared.includes(value)) return;
+    // A replay restores the current value after a reconnect or a supervisor restart; the note was counted when made.
+    if (!origin.replayed) this.#metrics.strategyNotes.inc({ bot, note, value });
+    setEnum(this.#metrics.noteState, { bot, note }, 'value', declared, value);
   }
 
   /** Time from a candle's close to its delivery. */

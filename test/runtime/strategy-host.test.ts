@@ -10,7 +10,7 @@ import type { BotCommand } from '../../core/intent.ts';
 import type { SupervisorMessage, WireCommand } from '../../core/protocol.ts';
 import { candleFromWire } from '../../core/protocol.ts';
 import { defineStrategy } from '../../core/strategy.ts';
-import type { BotStateView, StrategyAction, StrategyModule, Timeframe, TimeframeCandle } from '../../core/strategy.ts';
+import type { BotStateView, StrategyAction, StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../../core/strategy.ts';
 import { StrategyHost } from '../../runtime/strategy-host.ts';
 import { loadStrategy } from '../../supervisor/discovery/discover.ts';
 import { parseManifest } from '../../supervisor/discovery/manifest.ts';
@@ -184,6 +184,34 @@ describe('strategy host guards the strategy', () => {
     // Assert
     expect(calls).toHaveLength(3);
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('strategy host notes in warm-up', () => {
+  it('test_warm_up_when_the_strategy_notes_a_state_then_the_latest_of_each_note_is_delivered_once', () => {
+    // Arrange: a model that falls back on the second history candle and says so once, then notes a regime each candle.
+    const module = defineStrategy({
+      interfaceVersion: 1,
+      parameters: z.strictObject({}),
+      notes: { SIGNAL_MODEL: ['ACTIVE', 'FALLBACK'], REGIME: ['QUIET', 'WILD'] },
+      create: () => ({
+        onCandle: (c: TimeframeCandle): StrategyAction[] => [
+          ...(c.openTime === T0 ? [{ type: 'NOTE' as const, name: 'SIGNAL_MODEL', value: 'ACTIVE' }] : []),
+          ...(c.openTime === T0 + 60_000 ? [{ type: 'NOTE' as const, name: 'SIGNAL_MODEL', value: 'FALLBACK' }] : []),
+          { type: 'NOTE', name: 'REGIME', value: c.openTime === T0 + 120_000 ? 'WILD' : 'QUIET', instrumentId: BTC },
+          enter(BTC, c.close),
+        ],
+      }),
+    });
+    const notes: StrategyNote[] = [];
+    const subject = new StrategyHost({ botId: BOT, module: module as StrategyModule, parameters: {}, instruments: [BTC], timeframes: ['1m'], onBotCodeError: (error) => { throw error; }, onNote: (note) => notes.push(note) });
+    // Act
+    subject.warmUp([candle(BTC, T0), candle(BTC, T0 + 60_000), candle(BTC, T0 + 120_000)], view());
+    // Assert: one note per name and instrument, the latest, and no order.
+    expect(notes).toEqual([
+      { name: 'SIGNAL_MODEL', value: 'FALLBACK', instrumentId: null, candleOpenTime: T0 + 60_000 },
+      { name: 'REGIME', value: 'WILD', instrumentId: BTC, candleOpenTime: T0 + 120_000 },
+    ]);
   });
 });
 

@@ -4,7 +4,8 @@ import { parseIntentId } from '../../../core/ids.ts';
 import type { WireCandle } from '../../../core/protocol.ts';
 import { TIMEFRAME_MS } from '../../../core/strategy.ts';
 import type { Timeframe } from '../../../core/strategy.ts';
-import { BTC, ETH, FleetHarness, SOL, botIdOf, marketLong, omEvent, quietBot, until } from './fleet-harness.ts';
+import { parseExposition, valueOf } from '../metrics/fixture.ts';
+import { BTC, ETH, FleetHarness, SOL, botIdOf, manifest, marketLong, omEvent, quietBot, until } from './fleet-harness.ts';
 
 const HISTORY = 5;
 const TIMEOUT_MS = 60_000;
@@ -173,5 +174,70 @@ describe('bot sessions: heartbeats', () => {
     h.fleet.sessions.checkHeartbeats(Date.now() + TIMEOUT_MS * 10);
     // Assert
     expect(h.fleet.om.scopeState('bot:alpha')).toMatchObject({ state: 'HALTED', reason: 'OPERATOR_HALT' });
+  });
+});
+
+/** Declares the adaptive bot's SIGNAL_MODEL note; the tests make the notes through the channel themselves. */
+const NOTING_STRATEGY = `import { z } from 'zod';
+import { defineStrategy } from 'flotilla/strategy';
+
+export default defineStrategy({
+  interfaceVersion: 1,
+  parameters: z.strictObject({}),
+  notes: { SIGNAL_MODEL: ['DISABLED', 'ACTIVE', 'FALLBACK'] },
+  create() {
+    return { onCandle: () => [] };
+  },
+});
+`;
+
+/** A command whose result proves that everything the bot wrote before it has been handled. */
+const BARRIER = { type: 'CANCEL_ORDER', botId: 'alpha', clientOrderId: 'alpha_00000000_E1' } as const;
+
+describe('bot sessions: notes', () => {
+  let h: FleetHarness;
+  afterEach(async () => {
+    await h.dispose();
+  });
+
+  async function signalModelMetrics(): Promise<{ made: Record<string, number | undefined>; state: Record<string, number | undefined> }> {
+    const all = parseExposition(await h.fleet.metrics.metricsText());
+    const per = (name: string): Record<string, number | undefined> =>
+      Object.fromEntries(['DISABLED', 'ACTIVE', 'FALLBACK'].map((value) => [value, valueOf(all, name, { bot: 'alpha', note: 'SIGNAL_MODEL', value })]));
+    return { made: per('flotilla_strategy_notes_total'), state: per('flotilla_bot_note_state') };
+  }
+
+  it('test_note_when_replayed_then_status_and_the_state_gauge_show_it_and_the_counter_does_not_count_it', async () => {
+    // Arrange
+    h = await FleetHarness.open({ bots: [{ folder: 'alpha', manifest: manifest('alpha'), strategy: NOTING_STRATEGY }] });
+    const raw = await h.raw();
+    raw.hello('alpha', h.token('alpha'));
+    await raw.waitFor((line) => line.t === 'welcome', 'the welcome');
+    // Act
+    raw.write({ t: 'note', name: 'SIGNAL_MODEL', value: 'ACTIVE', instrumentId: null, replayed: false });
+    raw.write({ t: 'note', name: 'SIGNAL_MODEL', value: 'FALLBACK', instrumentId: null, replayed: true });
+    raw.write({ t: 'command', seq: 1, command: BARRIER });
+    await raw.waitFor((line) => line.t === 'result', 'the barrier result');
+    // Assert
+    expect((await h.fleet.control.status()).bots[0]!.notes).toEqual({ SIGNAL_MODEL: 'FALLBACK' });
+    expect(await signalModelMetrics()).toEqual({ made: { DISABLED: undefined, ACTIVE: 1, FALLBACK: undefined }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
+  });
+
+  it('test_status_when_the_supervisor_restarts_then_the_bot_replays_its_notes_and_status_and_gauge_show_them_uncounted', async () => {
+    // Arrange
+    h = await FleetHarness.open({ bots: [{ folder: 'alpha', manifest: manifest('alpha'), strategy: NOTING_STRATEGY }] });
+    const bot = await h.connectedBot('alpha');
+    bot.client.note('SIGNAL_MODEL', 'FALLBACK', null);
+    await bot.execute(BARRIER);
+    expect((await signalModelMetrics()).made.FALLBACK).toBe(1);
+    // Act
+    await h.closeFleet();
+    const welcomes = bot.messages.length;
+    await h.reopen();
+    await bot.welcome(welcomes);
+    await bot.execute(BARRIER);
+    // Assert
+    expect((await h.fleet.control.status()).bots[0]!.notes).toEqual({ SIGNAL_MODEL: 'FALLBACK' });
+    expect(await signalModelMetrics()).toEqual({ made: { DISABLED: undefined, ACTIVE: undefined, FALLBACK: undefined }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
   });
 });

@@ -214,6 +214,7 @@ export class FleetHarness {
   readonly logs: LogEntry[] = [];
   readonly #bots: TestBot[] = [];
   readonly #raws: RawClient[] = [];
+  readonly #processes: BotProcess[] = [];
   #fleet: Fleet | null = null;
 
   private constructor(home: string, botsRoot: string, configPath: string) {
@@ -280,7 +281,15 @@ export class FleetHarness {
     return raw;
   }
 
+  /** A real bot process for one of this harness's bot folders; stopped by dispose(). */
+  botProcess(folder: string): BotProcess {
+    const running = new BotProcess(this, folder);
+    this.#processes.push(running);
+    return running;
+  }
+
   async dispose(): Promise<void> {
+    await Promise.all(this.#processes.map((running) => running.stop()));
     for (const bot of this.#bots) bot.close();
     for (const raw of this.#raws) raw.destroy();
     await this.closeFleet();
