@@ -38,7 +38,8 @@ export class BotLoadError extends InvalidInputError {
   override name = 'BotLoadError';
 }
 
-export type MarketChoice = { kind: 'data'; path: string } | { kind: 'synthetic'; days?: number; seed: number };
+/** `maxMissing`: the share of a stream's candles that may be missing (default DEFAULT_MAX_MISSING). */
+export type MarketChoice = { kind: 'data'; path: string; maxMissing?: number } | { kind: 'synthetic'; days?: number; seed: number };
 
 export interface BacktestOptions {
   botId: BotId;
@@ -99,7 +100,7 @@ export function syntheticInstruments(fleetConfig: FleetConfig, ids: readonly Ins
 export function prepareMarket(options: Pick<BacktestOptions, 'fleetConfig' | 'market' | 'fromMs' | 'toMs'>, manifest: BotManifest): PreparedMarket {
   const { market } = options;
   if (market.kind === 'data') {
-    const loaded = loadData({ path: market.path, instruments: manifest.instruments, timeframes: manifest.timeframes, fromMs: options.fromMs, toMs: options.toMs });
+    const loaded = loadData({ path: market.path, instruments: manifest.instruments, timeframes: manifest.timeframes, fromMs: options.fromMs, toMs: options.toMs, maxMissing: market.maxMissing });
     return { feed: loaded.feed, baseTimeframes: loaded.baseTimeframes, source: { kind: 'data', files: loaded.files }, findings: loaded.findings };
   }
   const startMs = options.fromMs ?? DEFAULT_SYNTHETIC_START_MS;

@@ -6,7 +6,7 @@ import type { RawKline } from './klines.ts';
 /** How many occurrences of a problem are named in a message; the count says how many there are in all. */
 const EXAMPLES = 3;
 
-export type FindingKind = 'GAP' | 'DUPLICATE' | 'OUT_OF_ORDER';
+export type FindingKind = 'GAP' | 'DUPLICATE' | 'OUT_OF_ORDER' | 'MISSING';
 
 /** Something wrong with the data that the backtest can live with; reported, never silently fixed. */
 export interface Finding {
@@ -112,4 +112,71 @@ export function checkSeries(file: string, timeframe: Timeframe, input: readonly 
   }
   if (gaps > 0) findings.push({ kind: 'GAP', count: gaps, detail: `${gaps} gaps, ${missing} candles missing (first: ${firstGaps.join('; ')})` });
   return { rows, findings };
+}
+
+/** The share of a stream's candles that may be missing over the run's period before the data is refused. */
+export const DEFAULT_MAX_MISSING = 0.2;
+
+/** A stream's first open and last close, ms: the span its data covers. */
+export interface Span {
+  startMs: number;
+  endMs: number;
+}
+
+/** How much of the run's period a stream covers, counted in its own timeframe's candles. */
+export interface Coverage {
+  /** Candles of the stream's timeframe that fit in the run's period. */
+  expected: number;
+  /** Of those, the ones missing before the stream's first candle, in its gaps and after its last. */
+  before: number;
+  inGaps: number;
+  after: number;
+  missing: number;
+  /** missing / expected. */
+  share: number;
+}
+
+const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
+
+/** From the earliest first candle to the latest last close: the period the run's candles fall in. */
+export function runSpan(spans: readonly Span[]): Span {
+  return { startMs: Math.min(...spans.map((span) => span.startMs)), endMs: Math.max(...spans.map((span) => span.endMs)) };
+}
+
+/** Counts a checked stream's candles against every candle of its timeframe that fits in `period`. */
+export function coverage(rows: readonly RawKline[], timeframe: Timeframe, period: Span): Coverage {
+  const ms = TIMEFRAME_MS[timeframe];
+  const firstSlot = Math.ceil(period.startMs / ms) * ms;
+  const endSlot = Math.floor(period.endMs / ms) * ms;
+  const expected = Math.max(0, (endSlot - firstSlot) / ms);
+  const first = (rows[0] as RawKline).openTime;
+  const last = (rows[rows.length - 1] as RawKline).openTime;
+  const before = Math.max(0, (first - firstSlot) / ms);
+  const after = Math.max(0, (endSlot - (last + ms)) / ms);
+  const inGaps = (last - first) / ms + 1 - rows.length;
+  const missing = before + inGaps + after;
+  return { expected, before, inGaps, after, missing, share: expected === 0 ? 0 : missing / expected };
+}
+
+/**
+ * Refuses a stream that misses more than `maxMissing` of the run's candles: a backtest on it would report a
+ * strategy's behaviour on a market that mostly was not there. Fewer missing candles are reported as a finding.
+ */
+export function checkCoverage(file: string, timeframe: Timeframe, rows: readonly RawKline[], period: Span, maxMissing: number): Finding | null {
+  const found = coverage(rows, timeframe, period);
+  const detail = `${percent(found.share)} of the ${timeframe} candles from ${iso(period.startMs)} to ${iso(period.endMs)} missing (${found.missing} of ${found.expected}: ${found.before} before the first candle, ${found.inGaps} in gaps, ${found.after} after the last)`;
+  if (found.share > maxMissing) {
+    throw new DataError(file, null, `${detail}, more than the ${percent(maxMissing)} allowed; use a complete export, narrow the period with --from and --to to where every instrument's data is complete, or allow more with --max-missing`);
+  }
+  return found.missing === 0 ? null : { kind: 'MISSING', count: found.missing, detail: `${detail}; at most ${percent(maxMissing)} may be` };
+}
+
+/** Refuses instruments whose data share no moment: there is nothing to backtest jointly. */
+export function checkOverlap(source: string, spans: ReadonlyArray<Span & { name: string }>): void {
+  const latestStart = Math.max(...spans.map((span) => span.startMs));
+  const earliestEnd = Math.min(...spans.map((span) => span.endMs));
+  if (latestStart >= earliestEnd) {
+    const periods = spans.map((span) => `${span.name} ${iso(span.startMs)} to ${iso(span.endMs)}`).join(', ');
+    throw new DataError(source, null, `the instruments' data do not overlap in time, so there is nothing to backtest jointly (${periods}); use files that cover a common period`);
+  }
 }

@@ -6,7 +6,7 @@ import { instrumentSymbol } from '../../core/ids.ts';
 import { TIMEFRAME_MS, TIMEFRAMES } from '../../core/strategy.ts';
 import type { Timeframe, TimeframeCandle } from '../../core/strategy.ts';
 import { aggregate, ArrayFeed, lowestTimeframe, mergeStreams } from './candle-feed.ts';
-import { checkSeries } from './data-check.ts';
+import { checkCoverage, checkOverlap, checkSeries, DEFAULT_MAX_MISSING, runSpan } from './data-check.ts';
 import { DataError, parseKlines } from './klines.ts';
 import type { KlineFormat, RawKline } from './klines.ts';
 
@@ -31,6 +31,8 @@ export interface LoadDataOptions {
   fromMs?: number;
   /** Candles closing after this are left out. */
   toMs?: number;
+  /** The share of a stream's candles in the run's period that may be missing, from 0 up to (not including) 1; default DEFAULT_MAX_MISSING. */
+  maxMissing?: number;
 }
 
 export interface LoadedData {
@@ -70,6 +72,17 @@ export function findDataFiles(path: string): { files: DataFile[]; skipped: strin
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** One instrument's base candles, checked, before the instruments are compared with each other. */
+interface Series {
+  instrumentId: InstrumentId;
+  base: Timeframe;
+  /** The file, or the files, as errors name them. */
+  label: string;
+  rows: RawKline[];
+  startMs: number;
+  endMs: number;
+}
+
 function toCandle(instrumentId: InstrumentId, timeframe: Timeframe, row: RawKline): TimeframeCandle {
   return { instrumentId, timeframe, openTime: row.openTime, durationMs: TIMEFRAME_MS[timeframe], open: row.open, high: row.high, low: row.low, close: row.close, volume: row.volume };
 }
@@ -78,8 +91,12 @@ function toCandle(instrumentId: InstrumentId, timeframe: Timeframe, row: RawKlin
  * Reads kline exports for every instrument the bot trades. Per instrument the finest timeframe in the data is the
  * base: the paper venue matches against it and every timeframe the bot uses is aggregated from it, so one price
  * path is never seen twice. Files of coarser timeframes for the same instrument are left out, and said so.
+ * Instruments whose data share no moment, and an instrument missing more than `maxMissing` of the run's candles,
+ * are refused.
  */
 export function loadData(options: LoadDataOptions): LoadedData {
+  const maxMissing = options.maxMissing ?? DEFAULT_MAX_MISSING;
+  if (!(maxMissing >= 0 && maxMissing < 1)) throw new InvalidInputError(`the share of candles that may be missing must be at least 0 and below 1; got ${maxMissing}`);
   const { files, skipped } = findDataFiles(options.path);
   const findings: string[] = skipped.map((name) => `${name}: skipped, not named <SYMBOL>-<timeframe>.csv|json`);
   const wanted = new Map(options.instruments.map((id) => [instrumentSymbol(id).toUpperCase(), id]));
@@ -94,8 +111,7 @@ export function loadData(options: LoadDataOptions): LoadedData {
     byInstrument.set(instrumentId, [...(byInstrument.get(instrumentId) ?? []), file]);
   }
 
-  const streams: TimeframeCandle[][] = [];
-  const baseTimeframes = new Map<InstrumentId, Timeframe>();
+  const series: Series[] = [];
   const read: string[] = [];
   for (const instrumentId of options.instruments) {
     const available = byInstrument.get(instrumentId) ?? [];
@@ -122,11 +138,21 @@ export function loadData(options: LoadDataOptions): LoadedData {
     const inPeriod = rows.filter((row) => (options.fromMs === undefined || row.openTime >= options.fromMs) && (options.toMs === undefined || row.openTime + ms <= options.toMs));
     const label = baseFiles.length === 1 ? (baseFiles[0] as DataFile).path : `${instrumentSymbol(instrumentId)}-${base} (${baseFiles.length} files)`;
     const checked = checkSeries(label, base, inPeriod);
-    const first = checked.rows[0] as RawKline;
-    const last = checked.rows[checked.rows.length - 1] as RawKline;
-    findings.push(`${basename(label)} (${[...formats].join(', ')}): ${checked.rows.length} ${base} candles from ${iso(first.openTime)} to ${iso(last.openTime + ms)}`);
+    const startMs = (checked.rows[0] as RawKline).openTime;
+    const endMs = (checked.rows[checked.rows.length - 1] as RawKline).openTime + ms;
+    findings.push(`${basename(label)} (${[...formats].join(', ')}): ${checked.rows.length} ${base} candles from ${iso(startMs)} to ${iso(endMs)}`);
     for (const finding of checked.findings) findings.push(`${basename(label)}: ${finding.detail}`);
-    const candles = checked.rows.map((row) => toCandle(instrumentId, base, row));
+    series.push({ instrumentId, base, label, rows: checked.rows, startMs, endMs });
+  }
+
+  checkOverlap(options.path, series.map((one) => ({ name: `${one.instrumentId} (${basename(one.label)})`, startMs: one.startMs, endMs: one.endMs })));
+  const period = runSpan(series);
+  const streams: TimeframeCandle[][] = [];
+  const baseTimeframes = new Map<InstrumentId, Timeframe>();
+  for (const { instrumentId, base, label, rows } of series) {
+    const missing = checkCoverage(label, base, rows, period, maxMissing);
+    if (missing !== null) findings.push(`${basename(label)}: ${missing.detail}`);
+    const candles = rows.map((row) => toCandle(instrumentId, base, row));
     baseTimeframes.set(instrumentId, base);
     streams.push(candles);
     for (const timeframe of TIMEFRAMES) {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../../core/errors.ts';
 import { BotLoadError, runBacktest, UnknownBotError } from '../backtest/backtest.ts';
 import type { MarketChoice } from '../backtest/backtest.ts';
+import { DEFAULT_MAX_MISSING } from '../backtest/data-check.ts';
 import { renderHtml } from '../backtest/html.ts';
 import { progressBar } from '../backtest/progress.ts';
 import type { ProgressSink } from '../backtest/progress.ts';
@@ -41,6 +42,14 @@ function integerOption(value: unknown, name: string, min: number, max: number): 
   return number;
 }
 
+function fractionOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim() : '';
+  const number = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(number >= 0 && number < 1)) throw new UsageError(`${name} must be a fraction from 0 up to, not including, 1 (0.2 is 20%); got ${JSON.stringify(value)}`);
+  return number;
+}
+
 function marketChoice(options: Readonly<Record<string, unknown>>, defaultSeed: number, cwd: string): MarketChoice {
   const data = options['data'];
   const synthetic = options['synthetic'] === true;
@@ -48,8 +57,10 @@ function marketChoice(options: Readonly<Record<string, unknown>>, defaultSeed: n
   if (data !== undefined) {
     if (options['days'] !== undefined || options['seed'] !== undefined) throw new UsageError('--days and --seed are for --synthetic; with --data the files set the period (narrow it with --from and --to)');
     if (typeof data !== 'string' || data.trim() === '') throw new UsageError('--data needs a file or a folder');
-    return { kind: 'data', path: resolve(cwd, data) };
+    const maxMissing = fractionOption(options['maxMissing'], '--max-missing');
+    return maxMissing === undefined ? { kind: 'data', path: resolve(cwd, data) } : { kind: 'data', path: resolve(cwd, data), maxMissing };
   }
+  if (options['maxMissing'] !== undefined) throw new UsageError('--max-missing is for --data: the synthetic market misses no candles');
   const days = integerOption(options['days'], '--days', 1, 3_650);
   const seed = integerOption(options['seed'], '--seed', -(2 ** 31), 2 ** 31 - 1) ?? defaultSeed;
   return days === undefined ? { kind: 'synthetic', seed } : { kind: 'synthetic', days, seed };
@@ -185,6 +196,7 @@ export const commands: CliCommand[] = [
       command
         .argument('<bot>', 'the bot id (its folder is found under the bots folder)')
         .option('--data <path>', 'a kline file or a folder of them, named <SYMBOL>-<timeframe>.csv|json (Binance or Bybit exports)')
+        .option('--max-missing <fraction>', `with --data, the share of an instrument's candles in the run's period that may be missing before the data is refused, 0 to below 1 (default ${DEFAULT_MAX_MISSING})`)
         .option('--synthetic', 'use the seeded synthetic market (the default without --data)')
         .option('--days <n>', 'length of a synthetic run in days (default 30)')
         .option('--seed <n>', "seed of the synthetic market (default: the fleet configuration's marketData.seed)")

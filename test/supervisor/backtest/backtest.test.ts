@@ -6,15 +6,14 @@ import { ManualClock } from '../../../core/clock.ts';
 import { Decimal } from '../../../core/decimal.ts';
 import type { InstrumentId } from '../../../core/ids.ts';
 import { parseBotId } from '../../../core/ids.ts';
-import type { Fill } from '../../../core/order.ts';
 import { openLedger } from '../../../ledger/sqlite-ledger.ts';
-import { runBacktest, syntheticInstruments, UnknownBotError } from '../../../supervisor/backtest/backtest.ts';
+import { runBacktest, UnknownBotError } from '../../../supervisor/backtest/backtest.ts';
 import type { BacktestOptions, BacktestRun } from '../../../supervisor/backtest/backtest.ts';
-import { SyntheticFeed } from '../../../supervisor/backtest/synthetic-feed.ts';
 import { findProjectRoot } from '../../../supervisor/cli/new-bot.command.ts';
 import { loadFleetConfig } from '../../../supervisor/config/fleet-config.ts';
 import type { FleetConfig } from '../../../supervisor/config/fleet-config.ts';
 import { ledgerPath } from '../../../supervisor/paths.ts';
+import { expectBooksToAgree, lastCloses } from './accounting.ts';
 
 /**
  * A scripted strategy: every `every`-th candle of its first timeframe with nothing open it enters in the direction of
@@ -133,50 +132,6 @@ afterAll(() => {
   rmSync(botsDir, { recursive: true, force: true });
 });
 
-/** Independent bookkeeping from the fill list: average cost, plain Decimal arithmetic, no ledger code. */
-function recompute(fills: readonly Fill[], marks: ReadonlyMap<InstrumentId, Decimal>, capital: Decimal) {
-  const held = new Map<InstrumentId, { quantity: Decimal; cost: Decimal }>();
-  let realized = Decimal.ZERO;
-  let fees = Decimal.ZERO;
-  let cashFlow = Decimal.ZERO;
-  for (const fill of fills) {
-    fees = fees.add(fill.fee);
-    const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
-    cashFlow = cashFlow.sub(signed.mul(fill.price));
-    const position = held.get(fill.instrumentId) ?? { quantity: Decimal.ZERO, cost: Decimal.ZERO };
-    if (position.quantity.isZero() || position.quantity.sign() === signed.sign()) {
-      position.quantity = position.quantity.add(signed);
-      position.cost = position.cost.add(signed.mul(fill.price));
-    } else {
-      const closing = Decimal.min(fill.quantity, position.quantity.abs());
-      const averagePrice = position.cost.div(position.quantity);
-      const direction = position.quantity.isPositive() ? Decimal.ONE : Decimal.ONE.neg();
-      realized = realized.add(fill.price.sub(averagePrice).mul(closing).mul(direction));
-      const remaining = position.quantity.abs().sub(closing);
-      position.cost = remaining.isZero() ? Decimal.ZERO : averagePrice.mul(remaining).mul(direction);
-      position.quantity = position.quantity.add(signed);
-      if (!position.quantity.isZero() && position.quantity.sign() === signed.sign()) position.cost = position.quantity.mul(fill.price);
-    }
-    held.set(fill.instrumentId, position);
-  }
-  let markToMarket = Decimal.ZERO;
-  for (const [instrumentId, position] of held) {
-    if (position.quantity.isZero()) continue;
-    markToMarket = markToMarket.add(position.quantity.mul(marks.get(instrumentId) as Decimal));
-  }
-  return { realized, fees, equity: capital.add(cashFlow).add(markToMarket).sub(fees) };
-}
-
-/** The last base-timeframe close of each instrument: where the run left the marks. */
-function lastCloses(config: FleetConfig, instruments: InstrumentId[], days: number, seed: number): Map<InstrumentId, Decimal> {
-  const feed = new SyntheticFeed({ seed, instruments: syntheticInstruments(config, instruments), timeframes: ['5m'], startMs: START, endMs: START + days * DAY });
-  const marks = new Map<InstrumentId, Decimal>();
-  for (let candle = feed.next(); candle !== undefined; candle = feed.next()) marks.set(candle.instrumentId, candle.close);
-  return marks;
-}
-
-const cents = (value: Decimal | string): string => (typeof value === 'string' ? Decimal.parse(value) : value).toFixed(2);
-
 describe('backtest', () => {
   let run: BacktestRun;
   let workDir = '';
@@ -198,29 +153,8 @@ describe('backtest', () => {
   });
 
   it('test_accounting_when_recomputed_from_fills_then_report_and_ledger_match_to_the_cent', () => {
-    const { report, result } = run;
-    const instruments = report.instruments as InstrumentId[];
-    const independent = recompute(result.fills, lastCloses(fleetConfig, instruments, 3, 42), Decimal.parse(fleetConfig.paper.startingBalance));
-    const ledger = openLedger({ path: ledgerPath(workDir, 'scripted'), botId: parseBotId('scripted'), clock: new ManualClock() });
-    try {
-      const positions = ledger.allPositions();
-      const ledgerRealized = Decimal.sum(positions.map((position) => position.realizedPnl));
-      const ledgerFees = Decimal.sum(positions.map((position) => position.fees));
-      expect(ledger.fills()).toHaveLength(result.fills.length);
-      expect(independent.fees.eq(ledgerFees)).toBe(true);
-      expect(independent.fees.toString()).toBe(report.summary.fees);
-      expect(cents(independent.realized)).toBe(cents(ledgerRealized));
-      expect(cents(independent.realized)).toBe(cents(report.summary.realizedPnl));
-      expect(cents(independent.equity)).toBe(cents(report.summary.finalEquity));
-      expect(cents(ledger.balance().add(Decimal.parse(report.summary.unrealizedPnl)))).toBe(cents(independent.equity));
-      // The trades add up to the same money as the fills.
-      const tradesGross = Decimal.sum(report.trades.map((trade) => Decimal.parse(trade.grossPnl)));
-      const tradesFees = Decimal.sum(report.trades.map((trade) => Decimal.parse(trade.fees)));
-      expect(cents(tradesGross)).toBe(cents(independent.realized));
-      expect(tradesFees.eq(independent.fees)).toBe(true);
-    } finally {
-      ledger.close();
-    }
+    const marks = lastCloses(fleetConfig, run.report.instruments as InstrumentId[], { seed: 42, timeframe: '5m', startMs: START, endMs: START + 3 * DAY });
+    expectBooksToAgree(run, workDir, parseBotId('scripted'), marks, Decimal.parse(fleetConfig.paper.startingBalance));
   });
 
   it('test_accounting_when_leverage_is_2_or_10_then_fills_and_pnl_are_identical', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BacktestReport } from '../../../supervisor/backtest/report.ts';
 import { runCli } from '../../../supervisor/cli/run-cli.ts';
 import { findProjectRoot } from '../../../supervisor/cli/new-bot.command.ts';
+import { fiveMinuteKlines, MOSTLY_MISSING_DAY, range } from './data-fixtures.ts';
 
 const DATA = join(import.meta.dirname, 'data');
 
@@ -118,6 +119,40 @@ describe('supervisor backtest', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/BTCUSDT-5m\.csv: line 3: high is below open or close/);
+  });
+
+  it('test_cli_when_data_is_mostly_missing_then_exit_2_naming_file_share_and_next_step', async () => {
+    const dataDir = join(outDir, 'sparse');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 288)));
+    writeFileSync(join(dataDir, 'ETHUSDT-5m.csv'), fiveMinuteKlines(MOSTLY_MISSING_DAY));
+    const result = await cli(['backtest', 'steady', '--data', dataDir, '--json', '--bots-dir', botsDir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`${join(dataDir, 'ETHUSDT-5m.csv')}: 94.4% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing`);
+    expect(result.stderr).toContain('or allow more with --max-missing');
+  });
+
+  it('test_cli_when_max_missing_allows_the_share_missing_then_the_run_goes_on_and_reports_it', async () => {
+    const dataDir = join(outDir, 'sparse-allowed');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 288)));
+    writeFileSync(join(dataDir, 'ETHUSDT-5m.csv'), fiveMinuteKlines(MOSTLY_MISSING_DAY));
+    const result = await cli(['backtest', 'steady', '--data', dataDir, '--max-missing', '0.95', '--json', '--bots-dir', botsDir]);
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as BacktestReport).dataFindings).toContain('ETHUSDT-5m.csv: 94.4% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing (272 of 288: 0 before the first candle, 266 in gaps, 6 after the last); at most 95.0% may be');
+  });
+
+  it.each([['1'], ['-0.1'], ['20%'], ['']])('test_cli_when_max_missing_is_%j_then_exit_2', async (value) => {
+    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'mixed'), '--max-missing', value, '--bots-dir', botsDir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--max-missing must be a fraction from 0 up to, not including, 1');
+  });
+
+  it('test_cli_when_max_missing_is_given_without_data_then_exit_2', async () => {
+    const result = await cli(['backtest', 'steady', '--synthetic', '--max-missing', '0.5', '--bots-dir', botsDir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--max-missing is for --data');
   });
 
   it('test_cli_when_arguments_are_wrong_then_exit_2', async () => {

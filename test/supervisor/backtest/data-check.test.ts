@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
-import { checkSeries } from '../../../supervisor/backtest/data-check.ts';
-import { DataError } from '../../../supervisor/backtest/klines.ts';
+import { checkCoverage, checkOverlap, checkSeries, coverage } from '../../../supervisor/backtest/data-check.ts';
 import type { RawKline } from '../../../supervisor/backtest/klines.ts';
+import { refusal } from './data-fixtures.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const FIVE = 300_000;
@@ -20,16 +20,6 @@ function row(index: number, prices: Partial<Record<'open' | 'high' | 'low' | 'cl
 }
 
 const rows = (count: number): RawKline[] => Array.from({ length: count }, (_, index) => row(index));
-
-function refusal(run: () => unknown): DataError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataError');
-}
 
 describe('data validation', () => {
   it('test_check_when_series_is_clean_then_no_findings', () => {
@@ -105,5 +95,57 @@ describe('data validation', () => {
 
   it('test_check_when_nothing_is_left_then_refused', () => {
     expect(refusal(() => checkSeries('a.csv', '5m', [])).message).toContain('no candles');
+  });
+});
+
+describe('coverage of the run', () => {
+  const HOUR = 3_600_000;
+  const day = { startMs: T0, endMs: T0 + 24 * HOUR };
+
+  it('test_coverage_when_a_stream_starts_late_ends_early_and_has_gaps_then_each_is_counted', () => {
+    // 5m candles from 01:00 to 22:55 with 03:00-03:55 missing; the run's day has 288.
+    const input = rows(288).filter((r) => r.openTime >= T0 + HOUR && r.openTime < T0 + 23 * HOUR && !(r.openTime >= T0 + 3 * HOUR && r.openTime < T0 + 4 * HOUR));
+    expect(coverage(input, '5m', day)).toEqual({ expected: 288, before: 12, inGaps: 12, after: 12, missing: 36, share: 36 / 288 });
+  });
+
+  it('test_check_coverage_when_missing_share_is_at_the_limit_then_reported_not_refused', () => {
+    const input = rows(288).filter((_, index) => index % 5 !== 0 || index === 0);
+    const share = coverage(input, '5m', day).share;
+    expect(share).toBeCloseTo(57 / 288, 10);
+    const finding = checkCoverage('BTCUSDT-5m.csv', '5m', input, day, share);
+    expect(finding?.kind).toBe('MISSING');
+    expect(finding?.count).toBe(57);
+    expect(finding?.detail).toContain('19.8% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing (57 of 288: 0 before the first candle, 57 in gaps, 0 after the last)');
+  });
+
+  it('test_check_coverage_when_nothing_is_missing_then_no_finding', () => {
+    expect(checkCoverage('a.csv', '5m', rows(288), day, 0)).toBeNull();
+  });
+
+  it('test_check_coverage_when_most_candles_are_missing_then_refused_naming_file_share_and_next_step', () => {
+    const input = rows(288).filter((_, index) => index % 20 === 0);
+    const error = refusal(() => checkCoverage('BTCUSDT-5m.csv', '5m', input, day, 0.2));
+    expect(error.file).toBe('BTCUSDT-5m.csv');
+    expect(error.row).toBeNull();
+    expect(error.message).toBe(
+      'BTCUSDT-5m.csv: 94.8% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing (273 of 288: 0 before the first candle, 266 in gaps, 7 after the last), ' +
+        "more than the 20.0% allowed; use a complete export, narrow the period with --from and --to to where every instrument's data is complete, or allow more with --max-missing",
+    );
+  });
+
+  it('test_check_overlap_when_periods_touch_only_end_to_start_then_refused_naming_each_period', () => {
+    const spans = [
+      { name: 'BTCUSDT.BYBIT (BTCUSDT-5m.csv)', startMs: T0, endMs: T0 + HOUR },
+      { name: 'ETHUSDT.BYBIT (ETHUSDT-5m.csv)', startMs: T0 + HOUR, endMs: T0 + 2 * HOUR },
+    ];
+    const error = refusal(() => checkOverlap('klines', spans));
+    expect(error.message).toBe(
+      "klines: the instruments' data do not overlap in time, so there is nothing to backtest jointly " +
+        '(BTCUSDT.BYBIT (BTCUSDT-5m.csv) 2024-01-01T00:00Z to 2024-01-01T01:00Z, ETHUSDT.BYBIT (ETHUSDT-5m.csv) 2024-01-01T01:00Z to 2024-01-01T02:00Z); use files that cover a common period',
+    );
+  });
+
+  it('test_check_overlap_when_periods_share_one_candle_then_accepted', () => {
+    expect(() => checkOverlap('klines', [{ name: 'a', startMs: T0, endMs: T0 + HOUR }, { name: 'b', startMs: T0 + HOUR - FIVE, endMs: T0 + 2 * HOUR }])).not.toThrow();
   });
 });

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseInstrumentId } from '../../../core/ids.ts';
 import type { TimeframeCandle } from '../../../core/strategy.ts';
 import { loadData } from '../../../supervisor/backtest/data-source.ts';
-import { DataError } from '../../../supervisor/backtest/klines.ts';
+import { InvalidInputError } from '../../../core/errors.ts';
+import { fiveMinuteKlines, MOSTLY_MISSING_DAY, range, refusal } from './data-fixtures.ts';
 
 const DATA = join(import.meta.dirname, 'data');
 const BTC = parseInstrumentId('BTCUSDT.BYBIT');
@@ -73,16 +74,10 @@ describe('data folders', () => {
   });
 
   it('test_load_when_a_file_is_broken_then_refused_naming_file_row_and_problem', () => {
-    let error: unknown;
-    try {
-      loadData({ path: join(DATA, 'broken', 'BTCUSDT-5m.csv'), instruments: [BTC], timeframes: ['5m'] });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(DataError);
-    expect((error as DataError).file).toContain('broken/BTCUSDT-5m.csv');
-    expect((error as DataError).row).toBe('line 3');
-    expect((error as DataError).message).toContain('high is below open or close');
+    const error = refusal(() => loadData({ path: join(DATA, 'broken', 'BTCUSDT-5m.csv'), instruments: [BTC], timeframes: ['5m'] }));
+    expect(error.file).toContain('broken/BTCUSDT-5m.csv');
+    expect(error.row).toBe('line 3');
+    expect(error.message).toContain('high is below open or close');
   });
 
   it('test_load_when_a_single_file_is_not_named_by_the_convention_then_refused', () => {
@@ -93,12 +88,57 @@ describe('data folders', () => {
 
   it('test_load_when_monthly_files_split_a_series_then_they_are_read_as_one', () => {
     const dir = folder();
-    const lines = (from: number, count: number): string =>
-      Array.from({ length: count }, (_, index) => `${T0 + (from + index) * 300_000},100,101,99,100.5,1,0,0,0,0,0,0`).join('\n');
-    writeFileSync(join(dir, 'BTCUSDT-5m-2024-01-a.csv'), lines(0, 5));
-    writeFileSync(join(dir, 'BTCUSDT-5m-2024-01-b.csv'), lines(4, 5));
+    writeFileSync(join(dir, 'BTCUSDT-5m-2024-01-a.csv'), fiveMinuteKlines(range(0, 5)));
+    writeFileSync(join(dir, 'BTCUSDT-5m-2024-01-b.csv'), fiveMinuteKlines(range(4, 5)));
     const loaded = loadData({ path: dir, instruments: [BTC], timeframes: ['5m'] });
     expect(drain(loaded.feed)).toHaveLength(9);
     expect(loaded.findings.some((line) => line.includes('1 duplicate timestamps with identical values dropped (first: BTCUSDT-5m-2024-01-b.csv line 1'))).toBe(true);
+  });
+});
+
+describe('missing data', () => {
+  it('test_load_when_a_file_misses_most_of_its_candles_then_refused_naming_it_and_the_share', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 288)));
+    writeFileSync(join(dir, 'ETHUSDT-5m.csv'), fiveMinuteKlines(MOSTLY_MISSING_DAY));
+    const error = refusal(() => loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m', '1h'] }));
+    expect(error.file).toBe(join(dir, 'ETHUSDT-5m.csv'));
+    expect(error.message).toContain('94.4% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing (272 of 288: 0 before the first candle, 266 in gaps, 6 after the last), more than the 20.0% allowed');
+  });
+
+  it('test_load_when_the_missing_share_is_raised_above_what_is_missing_then_loaded_and_reported', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 288)));
+    writeFileSync(join(dir, 'ETHUSDT-5m.csv'), fiveMinuteKlines(MOSTLY_MISSING_DAY));
+    const loaded = loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'], maxMissing: 0.95 });
+    expect(drain(loaded.feed)).toHaveLength(288 + 16);
+    expect(loaded.findings).toContain('ETHUSDT-5m.csv: 94.4% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing (272 of 288: 0 before the first candle, 266 in gaps, 6 after the last); at most 95.0% may be');
+    expect(loaded.findings.some((line) => line.startsWith('BTCUSDT-5m.csv: ') && line.includes('missing'))).toBe(false);
+  });
+
+  it('test_load_when_one_instrument_starts_late_then_its_missing_start_counts_and_narrowing_from_accepts_it', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 288)));
+    writeFileSync(join(dir, 'ETHUSDT-5m.csv'), fiveMinuteKlines(range(72, 216)));
+    const error = refusal(() => loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'] }));
+    expect(error.file).toBe(join(dir, 'ETHUSDT-5m.csv'));
+    expect(error.message).toContain('25.0% of the 5m candles from 2024-01-01T00:00Z to 2024-01-02T00:00Z missing (72 of 288: 72 before the first candle, 0 in gaps, 0 after the last)');
+    const narrowed = loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'], fromMs: T0 + 6 * 3_600_000 });
+    expect(drain(narrowed.feed)).toHaveLength(2 * 216);
+  });
+
+  it('test_load_when_the_instruments_do_not_overlap_in_time_then_refused_naming_each_period', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 144)));
+    writeFileSync(join(dir, 'ETHUSDT-5m.csv'), fiveMinuteKlines(range(144, 144)));
+    const error = refusal(() => loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'], maxMissing: 0.99 }));
+    expect(error.file).toBe(dir);
+    expect(error.message).toContain(
+      "the instruments' data do not overlap in time, so there is nothing to backtest jointly (BTCUSDT.BYBIT (BTCUSDT-5m.csv) 2024-01-01T00:00Z to 2024-01-01T12:00Z, ETHUSDT.BYBIT (ETHUSDT-5m.csv) 2024-01-01T12:00Z to 2024-01-02T00:00Z)",
+    );
+  });
+
+  it.each([[1], [-0.1], [Number.NaN]])('test_load_when_the_missing_share_is_%s_then_refused_as_invalid_input', (maxMissing) => {
+    expect(() => loadData({ path: join(DATA, 'mixed'), instruments: [BTC], timeframes: ['5m'], maxMissing })).toThrow(InvalidInputError);
   });
 });

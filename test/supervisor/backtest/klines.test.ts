@@ -2,21 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
-import { DataError, parseKlineCsv, parseKlineJson, parseKlines } from '../../../supervisor/backtest/klines.ts';
+import { parseKlineCsv, parseKlineJson, parseKlines } from '../../../supervisor/backtest/klines.ts';
+import { refusal } from './data-fixtures.ts';
 
 const DATA = join(import.meta.dirname, 'data');
 const read = (path: string): string => readFileSync(join(DATA, path), 'utf8');
 const JAN_1_2024 = Date.UTC(2024, 0, 1);
-
-function refusal(run: () => unknown): DataError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataError');
-}
 
 describe('kline exports', () => {
   it('test_parse_when_binance_csv_without_header_then_every_row_is_read_oldest_first', () => {
