@@ -1,5 +1,7 @@
 /**
  * The percentile rank of each new value among the last `size` values: the share of them at or below it.
+ * trading-signals 8.3 has no rolling percentile, so this one piece of the regime is the bot's own; its tests hold
+ * it to the naive definition.
  * A sorted copy of the window is kept beside the arrival order, so each update is two binary searches and a
  * shift of the values between the leaving and the arriving one, instead of a scan of the whole window.
  */
