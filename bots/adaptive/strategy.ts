@@ -144,10 +144,11 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
       modelStatus = 'FALLBACK';
     }
   }
-  /** The status last noted: a note per change is enough, as the bot's channel replays the latest after a reconnect. */
+  /**
+   * The status last noted: a note per change is enough, as the host passes on the latest note made in warm-up and
+   * the bot's channel replays it after a reconnect.
+   */
   let announced: SignalModelStatus | null = null;
-  /** Candles closing at or before this are history being replayed for warm-up, whose notes the host drops. */
-  let historyUntil: number | null = null;
 
   /** Confidence in an entry the layers allowed: 1 by the rules, adjusted by the model while it works. */
   function confidence(direction: Direction, trigger: Trigger, track: IndicatorTrack): number {
@@ -247,10 +248,7 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
         if (ready && !entering && state.tradingState === 'ACTIVE') consider(instrumentId, state, track, actions);
       }
 
-      const closeTime = candle.openTime + candle.durationMs;
-      // The first call fixes where history ends: a candle closing after that `now` is live, so its notes count.
-      historyUntil ??= closeTime >= state.now ? Number.NEGATIVE_INFINITY : state.now;
-      if (closeTime > historyUntil && announced !== modelStatus) {
+      if (announced !== modelStatus) {
         announced = modelStatus;
         actions.push({ type: 'NOTE', name: 'SIGNAL_MODEL', value: modelStatus });
       }

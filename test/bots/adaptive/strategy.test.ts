@@ -176,7 +176,7 @@ describe('adaptive bot entry gating', () => {
 });
 
 describe('adaptive bot in the strategy host', () => {
-  it('test_signal_model_status_when_history_is_replayed_first_then_announced_on_the_first_live_candle', async () => {
+  it('test_signal_model_status_when_history_is_replayed_first_then_announced_once_as_warm_up_ends', async () => {
     // Arrange: the missing-model case, which an operator must see in status.
     const { module } = await loaded();
     const parameters = { ...MANIFEST.parameters, signalModel: { ...DEFAULTS.signalModel, enabled: true, path: 'no-such-model.json' } };
@@ -191,7 +191,8 @@ describe('adaptive bot in the strategy host', () => {
     // Assert
     expect(errors).toEqual([]);
     expect(live).toEqual([]);
-    expect(notes.filter((note) => note.name === 'SIGNAL_MODEL')).toEqual([{ name: 'SIGNAL_MODEL', value: 'FALLBACK', instrumentId: null, candleOpenTime: candles[60]!.openTime }]);
+    // Noted on the first history candle; the host passes it on when warm-up ends, and no live candle repeats it.
+    expect(notes.filter((note) => note.name === 'SIGNAL_MODEL')).toEqual([{ name: 'SIGNAL_MODEL', value: 'FALLBACK', instrumentId: null, candleOpenTime: candles[0]!.openTime }]);
     // One per live candle, plus the latest of the warm-up, which the host passes on once.
     expect(notes.filter((note) => note.name === 'ENTRY_BLOCKED')).toHaveLength(11);
   });
