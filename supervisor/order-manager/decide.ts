@@ -241,25 +241,34 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
       binding = cap;
     }
   }
+  // The bot's scale (its drawdown sizing) applies after the caps: it is part of what the bot asks, not a resize.
   const scale = intent.size.scale ?? Decimal.ONE;
-  const scaled = scale.lt(Decimal.ONE) ? ` × the bot's scale of ${scale.toString()}` : '';
-  quantity = quantizeQuantity(instrument, Decimal.max(quantity.mul(scale), Decimal.ZERO));
+  const scaling = scale.lt(Decimal.ONE);
+  const capped = quantizeQuantity(instrument, Decimal.max(quantity, Decimal.ZERO));
+  const asked = scaling ? quantizeQuantity(instrument, requested.mul(scale)) : requested;
+  quantity = scaling ? quantizeQuantity(instrument, capped.mul(scale)) : capped;
+  const scaleText = (base: Decimal): string => (scaling ? ` (${base.toString()} × the bot's drawdown scale of ${scale.toString()})` : '');
   const minimums = checkMinimums(instrument, quantity, entryPrice);
   if (!minimums.ok) {
-    return binding === null
-      ? deny('BELOW_MIN_QUANTITY', `${minimums.problem}${scaled}`, requested)
-      : deny(binding.reason, `${binding.detail}; what is left${scaled}, ${quantity.toString()}, is too small: ${minimums.problem}`, requested);
+    if (binding !== null && !checkMinimums(instrument, capped, entryPrice).ok) {
+      return deny(binding.reason, `${binding.detail}; what is left, ${capped.toString()}, is too small: ${minimums.problem}`, asked);
+    }
+    // The caps left enough; the bot's own scale is what makes the entry too small.
+    return deny('BELOW_MIN_QUANTITY', `${quantity.toString()}${scaleText(binding === null ? requested : capped)} is too small: ${minimums.problem}`, asked);
   }
+  const resized = binding !== null && quantity.lt(asked);
 
   const requests = 2 + (takeProfit === null ? 0 : 1);
   if (!context.rateAllows(requests)) {
     return deny('RATE_LIMIT_EXCEEDED', `sub-account ${context.bot.subAccountId} has no room for ${requests} more requests within ${context.bot.orderRateLimit.windowMs} ms`, requested);
   }
   return {
-    outcome: binding === null ? 'APPROVED' : 'RESIZED',
-    reason: binding?.reason ?? null,
-    detail: binding === null ? `entry of ${quantity.toString()}${scaled} risking ${quantity.mul(stopDistance).toString()}` : `resized from ${requested.toString()} to ${quantity.toString()}${scaled}: ${binding.detail}`,
-    requestedQuantity: requested,
+    outcome: resized ? 'RESIZED' : 'APPROVED',
+    reason: resized ? (binding?.reason ?? null) : null,
+    detail: resized
+      ? `resized from ${asked.toString()} to ${quantity.toString()}${scaleText(capped)}: ${binding?.detail ?? ''}`
+      : `entry of ${quantity.toString()}${scaleText(requested)} risking ${quantity.mul(stopDistance).toString()}`,
+    requestedQuantity: asked,
     plan: { role: 'ENTRY', instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss, takeProfit, stopDistance },
   };
 }

@@ -54,7 +54,8 @@ describe('risk sizing', () => {
     const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'RISK', riskFraction: dec('0.004'), scale: dec('0.5') }, stop: '49990' }));
     expect(decision).toMatchObject({ outcome: 'RESIZED', reason: 'NOTIONAL_EXCEEDS_MAX' });
     expect(decision.approvedQuantity?.toString()).toBe('0.5');
-    expect(decision.detail).toContain("× the bot's scale of 0.5");
+    expect(decision.requestedQuantity?.toString()).toBe('20'); // 40 × 0.5, what the bot asked for in all
+    expect(decision.detail).toContain("(1 × the bot's drawdown scale of 0.5)");
   });
 
   it('applies the scale to an uncapped risk size as well', () => {
@@ -71,6 +72,24 @@ describe('risk sizing', () => {
     const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'QUANTITY', quantity: dec('2'), scale: dec('0.5') }, stop: '49990' }));
     expect(decision).toMatchObject({ outcome: 'RESIZED', reason: 'NOTIONAL_EXCEEDS_MAX' });
     expect(decision.approvedQuantity?.toString()).toBe('0.5'); // capped to 1, then halved
+  });
+
+  it('approves a scaled entry no cap touched, reporting what the bot asked for after its scale', () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'QUANTITY', quantity: dec('0.5'), scale: dec('0.5') }, stop: '49900' }));
+    expect(decision).toMatchObject({ outcome: 'APPROVED', reason: null });
+    expect(decision.requestedQuantity?.toString()).toBe('0.25');
+    expect(decision.approvedQuantity?.toString()).toBe('0.25');
+    expect(decision.detail).toContain("entry of 0.25 (0.5 × the bot's drawdown scale of 0.5)");
+  });
+
+  it('denies BELOW_MIN_QUANTITY, not the cap, when only the scale leaves too little', () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    const decision = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { size: { kind: 'QUANTITY', quantity: dec('2'), scale: dec('0.00000001') }, stop: '49990' }));
+    expect(decision).toMatchObject({ outcome: 'DENIED', reason: 'BELOW_MIN_QUANTITY' });
+    expect(decision.detail).toContain("(1 × the bot's drawdown scale of 0.00000001) is too small");
   });
 
   it('denies a scale outside (0, 1] as an invalid intent, naming it', () => {
