@@ -17,15 +17,18 @@ export function drawdownScale(state: Pick<BotStateView, 'drawdown' | 'drawdownTh
 /**
  * A size request for the order manager: risk `riskFraction` of equity at the stop, scaled down in drawdown.
  * The order manager turns it into quantity = equity × fraction ÷ stop distance, capped by the risk and notional
- * limits, and then applies the drawdown scale, so that a capped entry is cut in drawdown as well.
+ * limits, and then applies the drawdown scale, so that a capped entry is cut in drawdown as well. Null when the
+ * drawdown leaves nothing to take (a floor of 0 at the threshold): the bot then makes no entry at all.
  */
-export function riskSize(state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, riskFraction: number, floor: number): SizeRequest {
+export function riskSize(state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, riskFraction: number, floor: number): SizeRequest | null {
   return scaledForDrawdown({ kind: 'RISK', riskFraction: Decimal.fromNumber(riskFraction, 8) }, state, floor);
 }
 
-/** A size request carrying the drawdown scale, which the order manager applies after its caps. */
-export function scaledForDrawdown(size: SizeRequest, state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, floor: number): SizeRequest {
+/** A size request carrying the drawdown scale, which the order manager applies after its caps; null when the scale is nothing. */
+export function scaledForDrawdown(size: SizeRequest, state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, floor: number): SizeRequest | null {
   const scale = drawdownScale(state, floor);
   // Full size is sent without a scale, so an undisturbed bot's intents read as they always have.
-  return scale < 1 ? { ...size, scale: Decimal.fromNumber(scale, 8) } : size;
+  if (scale >= 1) return size;
+  const decimal = Decimal.fromNumber(scale, 8);
+  return decimal.isPositive() ? { ...size, scale: decimal } : null;
 }

@@ -207,6 +207,9 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
       actions.push({ type: 'NOTE', name: 'ENTRY_BLOCKED', value: 'TRIGGER', instrumentId });
       return;
     }
+    // A drawdown floor of 0 leaves nothing to risk at the threshold: no entry, rather than one the order manager denies.
+    const size = riskSize(state, p.riskFraction * confident, p.drawdownFloor);
+    if (size === null) return;
     const long = verdict.direction === 'LONG';
     const distance = p.stopAtr * track.reading.atr;
     const close = bar.close;
@@ -215,7 +218,7 @@ export function createAdaptiveStrategy(context: StrategyContext<AdaptiveParamete
       type: 'ENTER',
       instrumentId,
       side: long ? 'BUY' : 'SELL',
-      size: riskSize(state, p.riskFraction * confident, p.drawdownFloor),
+      size,
       orderType: 'MARKET',
       stopLoss: priceOf(long ? close - distance : close + distance),
       takeProfit: priceOf(long ? close + p.rewardRisk * distance : close - p.rewardRisk * distance),

@@ -79,8 +79,8 @@ export default defineStrategy<AggressiveParameters>({
     let sizedDrawdown: bigint | null = null;
     let sizedThreshold: bigint | null = null;
     let size: SizeRequest | null = null;
-    const sizeFor = (state: BotStateView): SizeRequest => {
-      if (size === null || state.drawdown.units !== sizedDrawdown || state.drawdownThreshold.units !== sizedThreshold) {
+    const sizeFor = (state: BotStateView): SizeRequest | null => {
+      if (state.drawdown.units !== sizedDrawdown || state.drawdownThreshold.units !== sizedThreshold) {
         size = riskSize(state, p.riskFraction, p.drawdownFloor);
         sizedDrawdown = state.drawdown.units;
         sizedThreshold = state.drawdownThreshold.units;
@@ -114,13 +114,14 @@ export default defineStrategy<AggressiveParameters>({
           const needShort = shortThreshold(regime, p);
           const goLong = long >= needLong && (short < needShort || long >= short);
           const goShort = !goLong && short >= needShort;
-          if ((goLong || goShort) && !entering(state, instrumentId) && occupied(state) < p.maxConcurrentPositions) {
+          const size = goLong || goShort ? sizeFor(state) : null;
+          if (size !== null && !entering(state, instrumentId) && occupied(state) < p.maxConcurrentPositions) {
             const { stopLoss, takeProfit } = bracketFor(goLong, indicators.close, indicators.atr, p);
             enter = {
               type: 'ENTER',
               instrumentId,
               side: goLong ? 'BUY' : 'SELL',
-              size: sizeFor(state),
+              size,
               orderType: 'MARKET',
               stopLoss: toPrice(stopLoss),
               takeProfit: toPrice(takeProfit),

@@ -45,6 +45,8 @@ export interface Trade {
   /** The best price reached since entry (highest high long, lowest low short). */
   extreme: number;
   partialTaken: boolean;
+  /** The notional the entry asked for, counted against leverage until the position shows up. */
+  plannedNotional: Decimal;
 }
 
 /** The chandelier stop: `trailAtr` daily ATRs behind the best price since entry. */

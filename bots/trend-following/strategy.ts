@@ -62,6 +62,21 @@ export default defineStrategy<TrendFollowingParameters>({
       return book;
     };
 
+    /**
+     * What leverage must leave room beside: the positions held, at their marks, and the entries still on their way,
+     * at the notional they were asked for, since instruments whose candles close together would each see the other
+     * as not yet held.
+     */
+    function committedNotional(state: BotStateView): Decimal {
+      let total = heldNotional(state.positions);
+      for (const [instrumentId, book] of books) {
+        if (book.trade === null || heldPosition(state, instrumentId) !== null) continue;
+        const inFlight = state.pendingEntries.has(instrumentId) || state.openOrders.some((order) => order.instrumentId === instrumentId && order.role === 'ENTRY');
+        if (inFlight) total = total.add(book.trade.plannedNotional);
+      }
+      return total;
+    }
+
     function onDailyCandle(candle: TimeframeCandle, state: BotStateView, book: Book): StrategyAction[] {
       const reading = book.daily.update(toBar(candle));
       const actions: StrategyAction[] = [];
@@ -84,7 +99,7 @@ export default defineStrategy<TrendFollowingParameters>({
       if (book.trade === null || book.trade.direction !== direction) {
         // A position the strategy did not see opened (a restart): R from the stop it has, else from today's ATR.
         const fromStop = stop?.triggerPrice == null ? 0 : direction * (position.averageEntryPrice.toNumber() - stop.triggerPrice.toNumber());
-        book.trade = { direction, riskPerUnit: fromStop > 0 ? fromStop : p.initialStopAtr * (atr ?? 0), extreme: close, partialTaken: false };
+        book.trade = { direction, riskPerUnit: fromStop > 0 ? fromStop : p.initialStopAtr * (atr ?? 0), extreme: close, partialTaken: false, plannedNotional: Decimal.ZERO };
       }
       const trade = book.trade;
       trade.extreme = direction === 1 ? Math.max(trade.extreme, candle.high.toNumber()) : Math.min(trade.extreme, candle.low.toNumber());
@@ -120,15 +135,16 @@ export default defineStrategy<TrendFollowingParameters>({
       const distance = p.initialStopAtr * atr;
       const stopLoss = bar.close - direction * distance;
       if (stopLoss <= 0) return [];
-      const quantity = entryQuantity({ equity: state.equity, price: bar.close, stopDistance: distance, riskFraction: p.riskFraction, leverage: p.leverage, heldNotional: heldNotional(state.positions) });
-      if (!quantity.isPositive()) return [];
-      book.trade = { direction, riskPerUnit: distance, extreme: bar.close, partialTaken: false };
+      const quantity = entryQuantity({ equity: state.equity, price: bar.close, stopDistance: distance, riskFraction: p.riskFraction, leverage: p.leverage, heldNotional: committedNotional(state) });
+      const size = quantity.isPositive() ? scaledForDrawdown({ kind: 'QUANTITY', quantity }, state, p.drawdownFloor) : null;
+      if (size === null) return [];
+      book.trade = { direction, riskPerUnit: distance, extreme: bar.close, partialTaken: false, plannedNotional: quantity.mul(priceOf(bar.close)) };
       return [
         {
           type: 'ENTER',
           instrumentId: candle.instrumentId,
           side: direction === 1 ? 'BUY' : 'SELL',
-          size: scaledForDrawdown({ kind: 'QUANTITY', quantity }, state, p.drawdownFloor),
+          size,
           orderType: 'MARKET',
           stopLoss: priceOf(stopLoss),
           reason: `${why} in a daily ${trend.toLowerCase()}trend`,

@@ -287,6 +287,28 @@ describe('size', () => {
     expect(new Set(withoutSize).size).toBe(1);
   });
 
+  it('test_leverage_when_two_instruments_enter_on_the_same_close_then_the_entry_in_flight_counts_against_the_book', () => {
+    // Arrange: both instruments on the same rising path, leverage binding; QQQ's entry is sent, not yet filled.
+    const strategy = createStrategy({ ...aggressive, leverage: 1 });
+    const history = merge(candlesFrom(path([SMOOTH_UP]), { instrumentId: QQQ }), candlesFrom(path([SMOOTH_UP]), { instrumentId: SPY }));
+    const lastBar = history.filter((c) => c.timeframe === '4h').at(-1) as TimeframeCandle;
+    const state = (now: number, pending: (typeof QQQ)[] = []): BotStateView => ({
+      botId: BOT, now, equity: Decimal.parse('100000'), tradingState: 'ACTIVE', positions: new Map(), openOrders: [], pendingEntries: new Set(pending),
+      drawdown: Decimal.ZERO, drawdownThreshold: Decimal.parse('0.15'),
+    });
+    for (const c of history) strategy.onCandle(c, state(lastBar.openTime + 100 * H4));
+    const { close, atr } = warmed(SMOOTH_UP, { ...aggressive, leverage: 1 });
+    const [qqq, spy] = [QQQ, SPY].map((id) => bars4h(lastBar.openTime + H4, close, [{ close: close + atr }], id)[0] as TimeframeCandle);
+    const now = qqq!.openTime + H4;
+    const entered = (actions: readonly { type: string }[]): boolean => actions.some((action) => action.type === 'ENTER');
+    // Act
+    const first = strategy.onCandle(qqq!, state(now));
+    const second = strategy.onCandle(spy!, state(now, [QQQ]));
+    // Assert: QQQ took the whole of equity × 1; SPY, seeing QQQ on its way, has no room left.
+    expect(entered(first)).toBe(true);
+    expect(entered(second)).toBe(false);
+  });
+
   it('test_leverage_when_stop_is_hit_then_pnl_per_share_is_the_same_and_loss_scales_only_with_quantity', () => {
     // Arrange
     const results = [1, 2, 3].map((leverage) => {
