@@ -14,7 +14,8 @@ import type { TradingState } from './trading-state.ts';
  * The bot channel: newline-delimited JSON over a Unix socket under FLOTILLA_HOME. Decimals travel as strings
  * and are parsed back into Decimal on arrival, so no amount ever passes through a float on this wire either.
  */
-export const PROTOCOL_VERSION = 1;
+/** 2: notes say whether they are replayed, and sizes may carry a scale; a bot and a supervisor must agree. */
+export const PROTOCOL_VERSION = 2;
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string');
 const sizeSchema = z.discriminatedUnion('kind', [

@@ -46,7 +46,11 @@ export class StrategyHost {
     const latest = new Map<string, { note: Extract<StrategyAction, { type: 'NOTE' }>; candle: TimeframeCandle }>();
     for (const candle of candles) {
       for (const action of this.#call(candle, state)) {
-        if (action !== null && typeof action === 'object' && action.type === 'NOTE') latest.set(`${String(action.name)}/${String(action.instrumentId ?? '')}`, { note: action, candle });
+        if (action === null || typeof action !== 'object' || action.type !== 'NOTE') continue;
+        // Deleted first, so the notes go out in the order they were last made and the latest value lands last.
+        const key = `${String(action.name)}/${String(action.instrumentId ?? '')}`;
+        latest.delete(key);
+        latest.set(key, { note: action, candle });
       }
     }
     for (const { note, candle } of latest.values()) this.#note(note, candle);

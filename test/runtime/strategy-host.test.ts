@@ -215,6 +215,26 @@ describe('strategy host notes in warm-up', () => {
   });
 });
 
+describe('strategy host notes in warm-up, in order', () => {
+  it('test_warm_up_when_a_note_changes_after_another_instruments_then_the_latest_is_delivered_last', () => {
+    // Arrange: BTC quiet, ETH quiet, then BTC wild: status keeps one value per note name, so WILD must land last.
+    const module = defineStrategy({
+      interfaceVersion: 1,
+      parameters: z.strictObject({}),
+      notes: { REGIME: ['QUIET', 'WILD'] },
+      create: () => ({
+        onCandle: (c: TimeframeCandle): StrategyAction[] => [{ type: 'NOTE', name: 'REGIME', value: c.instrumentId === BTC && c.openTime > T0 ? 'WILD' : 'QUIET', instrumentId: c.instrumentId }],
+      }),
+    });
+    const notes: StrategyNote[] = [];
+    const subject = new StrategyHost({ botId: BOT, module: module as StrategyModule, parameters: {}, instruments: [BTC, ETH], timeframes: ['1m'], onBotCodeError: (error) => { throw error; }, onNote: (note) => notes.push(note) });
+    // Act
+    subject.warmUp([candle(BTC, T0), candle(ETH, T0), candle(BTC, T0 + 60_000)], view());
+    // Assert
+    expect(notes.map((note) => `${String(note.instrumentId)} ${note.value}`)).toEqual([`${ETH} QUIET`, `${BTC} WILD`]);
+  });
+});
+
 describe('strategy host intent ids', () => {
   it('test_on_candle_when_the_same_candle_is_replayed_then_the_same_intent_ids', () => {
     // Arrange

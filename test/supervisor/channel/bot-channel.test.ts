@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BTC, FleetHarness, botIdOf, entryCommand, marketLong, quietBot, restingLong, venueView } from '../fleet/fleet-harness.ts';
+import { PROTOCOL_VERSION } from '../../../core/protocol.ts';
 
 /**
  * Who may speak on the bot channel: each bot proves itself with its own token, and whatever it sends is taken
@@ -23,7 +24,7 @@ describe('bot channel authentication', () => {
     const raw = await h.raw();
     const intent = entryCommand({ botId: 'alpha', intentId: 'sneaky-1', instrumentId: BTC, side: 'BUY', quantity: '0.01', stopLoss: h.priceAt(BTC, '0.9') });
     // Act: the hello and a command arrive in one write, so the command is already buffered when the hello fails.
-    raw.write(`${JSON.stringify({ t: 'hello', botId: 'alpha', token: 'f'.repeat(64), protocol: 1 })}\n${JSON.stringify({ t: 'command', seq: 1, command: intent })}\n`);
+    raw.write(`${JSON.stringify({ t: 'hello', botId: 'alpha', token: 'f'.repeat(64), protocol: PROTOCOL_VERSION })}\n${JSON.stringify({ t: 'command', seq: 1, command: intent })}\n`);
     const refused = await raw.waitFor((line) => line.t === 'refused', 'a refusal');
     await raw.closed;
     // Assert

@@ -11,6 +11,7 @@ import type { BotId, InstrumentId } from '../../../core/ids.ts';
 import { parseBotId, parseInstrumentId } from '../../../core/ids.ts';
 import type { Logger } from '../../../core/logger.ts';
 import type { CommandResultWire, SupervisorMessage, WireCommand } from '../../../core/protocol.ts';
+import { PROTOCOL_VERSION } from '../../../core/protocol.ts';
 import { ChannelClient } from '../../../runtime/channel-client.ts';
 import { Fleet } from '../../../supervisor/fleet/fleet.ts';
 import { projectNode } from '../../../supervisor/pm2/apps.ts';
@@ -515,7 +516,7 @@ export class RawClient {
   }
 
   hello(botId: string, token: string): void {
-    this.write({ t: 'hello', botId, token, protocol: 1 });
+    this.write({ t: 'hello', botId, token, protocol: PROTOCOL_VERSION });
   }
 
   waitFor(pick: (line: Record<string, unknown>) => boolean, what: string, since = 0): Promise<Record<string, unknown>> {
