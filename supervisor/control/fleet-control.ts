@@ -74,8 +74,9 @@ export interface BotStatus {
   lastHeartbeatAt: number | null;
   connected: boolean;
   /**
-   * The latest value of each note the bot's strategy made, e.g. { "SIGNAL_MODEL": "FALLBACK" }; after a reconnect
-   * or a supervisor restart the bot replays them, so a state such as a model fallback is shown again.
+   * The latest value of each note the bot's strategy made, e.g. { "SIGNAL_MODEL": "FALLBACK", "REGIME/BTCUSDT.BYBIT":
+   * "HIGH_VOLATILITY" } (a note about one instrument is keyed by it); after a reconnect or a supervisor restart the
+   * bot replays them, so a state such as a model fallback is shown again.
    */
   notes: Record<string, string>;
   /** Strategy calls that threw or returned nonsense since the supervisor started. */

@@ -1,5 +1,5 @@
 import { Decimal } from '../../core/decimal.ts';
-import type { BotId } from '../../core/ids.ts';
+import type { BotId, InstrumentId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BotMessage, CommandResultWire, SupervisorMessage, WireBotState } from '../../core/protocol.ts';
 import { candleToWire, commandFromWire } from '../../core/protocol.ts';
@@ -113,8 +113,9 @@ export class BotSessions implements BotChannelHandlers {
       }
       case 'note': {
         const allowed = fleet.strategyNotes.get(botId)?.[message.name];
-        if (allowed === undefined || !allowed.includes(message.value)) {
-          this.#options.logger.warn({ botId, note: message.name, value: message.value }, 'bot sent a note its strategy does not declare; ignored');
+        const instrumentId = message.instrumentId as InstrumentId | null;
+        if (allowed === undefined || !allowed.includes(message.value) || (instrumentId !== null && fleet.manifests.get(botId)?.instruments.includes(instrumentId) !== true)) {
+          this.#options.logger.warn({ botId, note: message.name, value: message.value, instrumentId }, 'bot sent a note its strategy does not declare, or on an instrument outside its manifest; ignored');
           return;
         }
         let notes = this.#notes.get(botId);
@@ -122,8 +123,9 @@ export class BotSessions implements BotChannelHandlers {
           notes = new Map();
           this.#notes.set(botId, notes);
         }
-        notes.set(message.name, message.value);
-        fleet.metrics.recordStrategyNote(botId, message.name, message.value, { replayed: message.replayed });
+        // A note about one instrument (a regime, a trend) is kept per instrument, so instruments do not overwrite each other.
+        notes.set(instrumentId === null ? message.name : `${message.name}/${instrumentId}`, message.value);
+        fleet.metrics.recordStrategyNote(botId, message.name, message.value, { replayed: message.replayed, instrumentId });
         return;
       }
       case 'bot-error':

@@ -109,7 +109,7 @@ export function defineMetrics(registry: Registry) {
     botConnected: gauge(N.botConnected, '1 while the bot\'s channel to the supervisor is connected, else 0.', ['bot']),
     botCodeErrors: counter(N.botCodeErrors, 'Strategy callbacks that threw.', ['bot']),
     strategyNotes: counter(N.strategyNotes, 'Notes strategies made: which filter blocked an entry, the regime seen, a model fallback.', ['bot', 'note', 'value']),
-    noteState: gauge(N.noteState, '1 for the latest value of each note the bot\'s strategy made, 0 for the other values it declares.', ['bot', 'note', 'value']),
+    noteState: gauge(N.noteState, '1 for the latest value of each note the bot\'s strategy made (per instrument, or instrument="" for the bot), 0 for the other values it declares.', ['bot', 'note', 'instrument', 'value']),
 
     // Market data
     marketDataLag: gauge(N.marketDataLag, 'Time from a candle\'s close to its delivery, per instrument and timeframe.', ['instrument', 'timeframe']),

@@ -178,13 +178,17 @@ export class FleetMetrics {
    * A strategy's note, newly made or replayed after a reconnect; only names and values its module declared are
    * exported, so the labels stay bounded.
    */
-  recordStrategyNote(botId: BotId, note: string, value: string, origin: { replayed: boolean } = { replayed: false }): void {
+  recordStrategyNote(botId: BotId, note: string, value: string, origin: { replayed: boolean; instrumentId?: InstrumentId | null } = { replayed: false }): void {
     const bot = this.#guard.id(N.strategyNotes, 'bot', botId);
     const declared = this.#notes.get(botId)?.[note];
     if (bot === null || declared === undefined || !declared.includes(value)) return;
+    const instrumentId = origin.instrumentId ?? null;
+    // Empty for a note about the bot as a whole; the callers admit only instruments in the bot's manifest.
+    const instrument = instrumentId === null ? '' : this.#guard.id(N.noteState, 'instrument', instrumentId);
+    if (instrument === null) return;
     // A replay restores the current value after a reconnect or a supervisor restart; the note was counted when made.
     if (!origin.replayed) this.#metrics.strategyNotes.inc({ bot, note, value });
-    setEnum(this.#metrics.noteState, { bot, note }, 'value', declared, value);
+    setEnum(this.#metrics.noteState, { bot, note, instrument }, 'value', declared, value);
   }
 
   /** Time from a candle's close to its delivery. */

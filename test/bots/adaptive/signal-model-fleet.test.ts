@@ -21,7 +21,8 @@ describe('signal model fallback in the fleet', () => {
     const labels = (value: string): Record<string, string> => ({ bot: 'adaptive', note: 'SIGNAL_MODEL', value });
     return {
       made: valueOf(all, 'flotilla_strategy_notes_total', labels('FALLBACK')),
-      state: Object.fromEntries(['DISABLED', 'ACTIVE', 'FALLBACK'].map((value) => [value, valueOf(all, 'flotilla_bot_note_state', labels(value))])),
+      // The model's status is about the bot as a whole: no instrument.
+      state: Object.fromEntries(['DISABLED', 'ACTIVE', 'FALLBACK'].map((value) => [value, valueOf(all, 'flotilla_bot_note_state', { ...labels(value), instrument: '' })])),
     };
   }
 

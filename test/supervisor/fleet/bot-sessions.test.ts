@@ -202,9 +202,9 @@ describe('bot sessions: notes', () => {
 
   async function signalModelMetrics(): Promise<{ made: Record<string, number | undefined>; state: Record<string, number | undefined> }> {
     const all = parseExposition(await h.fleet.metrics.metricsText());
-    const per = (name: string): Record<string, number | undefined> =>
-      Object.fromEntries(['DISABLED', 'ACTIVE', 'FALLBACK'].map((value) => [value, valueOf(all, name, { bot: 'alpha', note: 'SIGNAL_MODEL', value })]));
-    return { made: per('flotilla_strategy_notes_total'), state: per('flotilla_bot_note_state') };
+    const per = (name: string, extra: Record<string, string> = {}): Record<string, number | undefined> =>
+      Object.fromEntries(['DISABLED', 'ACTIVE', 'FALLBACK'].map((value) => [value, valueOf(all, name, { bot: 'alpha', note: 'SIGNAL_MODEL', ...extra, value })]));
+    return { made: per('flotilla_strategy_notes_total'), state: per('flotilla_bot_note_state', { instrument: '' }) };
   }
 
   it('test_note_when_replayed_then_status_and_the_state_gauge_show_it_and_the_counter_does_not_count_it', async () => {
@@ -221,6 +221,23 @@ describe('bot sessions: notes', () => {
     // Assert
     expect((await h.fleet.control.status()).bots[0]!.notes).toEqual({ SIGNAL_MODEL: 'FALLBACK' });
     expect(await signalModelMetrics()).toEqual({ made: { DISABLED: undefined, ACTIVE: 1, FALLBACK: undefined }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
+  });
+
+  it('test_note_when_made_per_instrument_then_status_keeps_each_instrument_and_refuses_one_outside_the_manifest', async () => {
+    // Arrange
+    const strategy = NOTING_STRATEGY.replace("notes: { SIGNAL_MODEL: ['DISABLED', 'ACTIVE', 'FALLBACK'] }", "notes: { SIGNAL_MODEL: ['DISABLED', 'ACTIVE', 'FALLBACK'], REGIME: ['QUIET', 'WILD'] }");
+    h = await FleetHarness.open({ bots: [{ folder: 'alpha', manifest: manifest('alpha', { instruments: [BTC] }), strategy }] });
+    const raw = await h.raw();
+    raw.hello('alpha', h.token('alpha'));
+    await raw.waitFor((line) => line.t === 'welcome', 'the welcome');
+    // Act: BTC is in the manifest, ETH is not.
+    raw.write({ t: 'note', name: 'REGIME', value: 'WILD', instrumentId: BTC, replayed: false });
+    raw.write({ t: 'note', name: 'REGIME', value: 'QUIET', instrumentId: ETH, replayed: false });
+    raw.write({ t: 'note', name: 'SIGNAL_MODEL', value: 'ACTIVE', instrumentId: null, replayed: false });
+    raw.write({ t: 'command', seq: 1, command: BARRIER });
+    await raw.waitFor((line) => line.t === 'result', 'the barrier result');
+    // Assert
+    expect((await h.fleet.control.status()).bots[0]!.notes).toEqual({ [`REGIME/${BTC}`]: 'WILD', SIGNAL_MODEL: 'ACTIVE' });
   });
 
   it('test_status_when_the_supervisor_restarts_then_the_bot_replays_its_notes_and_status_and_gauge_show_them_uncounted', async () => {

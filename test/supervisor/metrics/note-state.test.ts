@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALPHA, BRAVO, makeMetrics, samples, valueOf } from './fixture.ts';
+import { ALPHA, BRAVO, BTC, QQQ, makeMetrics, samples, valueOf } from './fixture.ts';
 
 const COUNTER = 'flotilla_strategy_notes_total';
 const GAUGE = 'flotilla_bot_note_state';
@@ -7,7 +7,7 @@ const GAUGE = 'flotilla_bot_note_state';
 /** The gauge's value per declared value of bravo's ENTRY_BLOCKED note; undefined where there is no series. */
 async function entryBlockedState(metrics: ReturnType<typeof makeMetrics>['metrics']): Promise<Record<string, number | undefined>> {
   const all = await samples(metrics);
-  const of = (value: string): number | undefined => valueOf(all, GAUGE, { bot: 'bravo', note: 'ENTRY_BLOCKED', value });
+  const of = (value: string): number | undefined => valueOf(all, GAUGE, { bot: 'bravo', note: 'ENTRY_BLOCKED', instrument: '', value });
   return { ENVIRONMENT: of('ENVIRONMENT'), DIRECTION: of('DIRECTION'), TRIGGER: of('TRIGGER') };
 }
 
@@ -45,5 +45,18 @@ describe('note state', () => {
     metrics.recordStrategyNote(ALPHA, 'ENTRY_BLOCKED', 'TRIGGER');
     // Assert
     expect((await samples(metrics)).filter((sample) => sample.name === GAUGE)).toEqual([]);
+  });
+
+  it('test_record_note_when_made_per_instrument_then_each_instrument_keeps_its_own_value', async () => {
+    // Arrange
+    const { metrics } = makeMetrics();
+    // Act
+    metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'ENVIRONMENT', { replayed: false, instrumentId: BTC });
+    metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'TRIGGER', { replayed: false, instrumentId: QQQ });
+    // Assert
+    const all = await samples(metrics);
+    expect(valueOf(all, GAUGE, { bot: 'bravo', note: 'ENTRY_BLOCKED', instrument: BTC, value: 'ENVIRONMENT' })).toBe(1);
+    expect(valueOf(all, GAUGE, { bot: 'bravo', note: 'ENTRY_BLOCKED', instrument: QQQ, value: 'TRIGGER' })).toBe(1);
+    expect(valueOf(all, GAUGE, { bot: 'bravo', note: 'ENTRY_BLOCKED', instrument: BTC, value: 'TRIGGER' })).toBe(0);
   });
 });
