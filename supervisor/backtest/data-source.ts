@@ -146,7 +146,9 @@ export function loadData(options: LoadDataOptions): LoadedData {
   }
 
   checkOverlap(options.path, series.map((one) => ({ name: `${one.instrumentId} (${basename(one.label)})`, startMs: one.startMs, endMs: one.endMs })));
-  const period = runSpan(series);
+  const span = runSpan(series);
+  // The period asked for, where one was: a year asked of a month's files is mostly missing, and is refused as such.
+  const period = { startMs: options.fromMs ?? span.startMs, endMs: options.toMs ?? span.endMs };
   const streams: TimeframeCandle[][] = [];
   const baseTimeframes = new Map<InstrumentId, Timeframe>();
   for (const { instrumentId, base, label, rows } of series) {

@@ -127,6 +127,19 @@ describe('missing data', () => {
     expect(drain(narrowed.feed)).toHaveLength(2 * 216);
   });
 
+  it('test_load_when_the_period_asked_for_is_longer_than_the_data_then_the_missing_part_counts', () => {
+    // Arrange: one day of files, and ten days asked for.
+    const dir = folder();
+    writeFileSync(join(dir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 288)));
+    const asked = { path: dir, instruments: [BTC], timeframes: ['5m'] as const, fromMs: T0, toMs: T0 + 10 * 86_400_000 };
+    // Act
+    const error = refusal(() => loadData({ ...asked, timeframes: [...asked.timeframes] }));
+    const allowed = loadData({ ...asked, timeframes: [...asked.timeframes], maxMissing: 0.95 });
+    // Assert
+    expect(error.message).toContain('90.0% of the 5m candles from 2024-01-01T00:00Z to 2024-01-11T00:00Z missing (2592 of 2880: 0 before the first candle, 0 in gaps, 2592 after the last)');
+    expect(drain(allowed.feed)).toHaveLength(288);
+  });
+
   it('test_load_when_the_instruments_do_not_overlap_in_time_then_refused_naming_each_period', () => {
     const dir = folder();
     writeFileSync(join(dir, 'BTCUSDT-5m.csv'), fiveMinuteKlines(range(0, 144)));
