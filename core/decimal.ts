@@ -5,6 +5,7 @@ export const DECIMAL_PLACES = 18;
 const SCALE = 10n ** BigInt(DECIMAL_PLACES);
 const SCALE_NUMBER = 10 ** DECIMAL_PLACES;
 const PLAIN = /^(-?)(\d+)(?:\.(\d+))?$/;
+const ZERO_CHAR = '0'.charCodeAt(0);
 
 export type Rounding = 'down' | 'up' | 'floor' | 'ceil' | 'half-even';
 
@@ -196,11 +197,15 @@ export class Decimal {
 
   /** Canonical text: no exponent, no trailing zeros. This is the form stored and sent on the wire. */
   toString(): string {
+    // One BigInt-to-text conversion, then the point placed in the text: the ledger writes every amount this way.
     const negative = this.units < 0n;
-    const magnitude = negative ? -this.units : this.units;
-    const whole = magnitude / SCALE;
-    const fraction = (magnitude % SCALE).toString().padStart(DECIMAL_PLACES, '0').replace(/0+$/, '');
-    return `${negative ? '-' : ''}${whole}${fraction.length > 0 ? `.${fraction}` : ''}`;
+    const digits = (negative ? -this.units : this.units).toString();
+    const wholeLength = digits.length - DECIMAL_PLACES;
+    const whole = wholeLength > 0 ? digits.slice(0, wholeLength) : '0';
+    const fraction = wholeLength > 0 ? digits.slice(wholeLength) : digits.padStart(DECIMAL_PLACES, '0');
+    let end = fraction.length;
+    while (end > 0 && fraction.charCodeAt(end - 1) === ZERO_CHAR) end--;
+    return `${negative ? '-' : ''}${whole}${end > 0 ? `.${fraction.slice(0, end)}` : ''}`;
   }
 
   /** Text with exactly `places` digits after the point, rounded half-even. */

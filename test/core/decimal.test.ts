@@ -54,7 +54,11 @@ describe('Decimal', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), (units) => {
         const value = Decimal.fromUnits(units);
-        expect(Decimal.parse(value.toString()).eq(value)).toBe(true);
+        const text = value.toString();
+        expect(Decimal.parse(text).eq(value)).toBe(true);
+        // Canonical: no leading or trailing zeros, no bare point, and no negative zero.
+        expect(text).toMatch(/^-?(0|[1-9]\d*)(\.\d*[1-9])?$/);
+        expect(text).not.toBe('-0');
       }),
     );
   });
