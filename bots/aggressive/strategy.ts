@@ -114,8 +114,8 @@ export default defineStrategy<AggressiveParameters>({
           const needShort = shortThreshold(regime, p);
           const goLong = long >= needLong && (short < needShort || long >= short);
           const goShort = !goLong && short >= needShort;
-          const size = goLong || goShort ? sizeFor(state) : null;
-          if (size !== null && !entering(state, instrumentId) && occupied(state) < p.maxConcurrentPositions) {
+          const size = (goLong || goShort) && !entering(state, instrumentId) && occupied(state) < p.maxConcurrentPositions ? sizeFor(state) : null;
+          if (size !== null) {
             const { stopLoss, takeProfit } = bracketFor(goLong, indicators.close, indicators.atr, p);
             enter = {
               type: 'ENTER',
