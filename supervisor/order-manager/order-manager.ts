@@ -26,6 +26,7 @@ import { continueFlatten, pullKillSwitch } from './kill-switch.ts';
 import type { KillReport, KillSwitchPort } from './kill-switch.ts';
 import { OrderBook } from './order-book.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
+import { TradingStates } from './trading-states.ts';
 
 export type OrderManagerEvent =
   | { type: 'DECISION_MADE'; decision: Decision }
@@ -55,7 +56,6 @@ export interface OrderManagerDependencies {
 
 const denial = (detail: string): PipelineResult => ({ outcome: 'DENIED', reason: 'INVALID_INTENT', detail, requestedQuantity: null, plan: null });
 
-const ACTIVE_STATE = (scope: Scope, at: number): ScopeState => ({ scope, state: 'ACTIVE', reason: null, detail: '', changedAt: at, flattenPending: false });
 
 /**
  * The only component that sends orders. Every intent is decided against trading state, cross-bot exposure,
@@ -73,7 +73,7 @@ export class OrderManager {
   readonly #book = new OrderBook();
   readonly #marks = new Map<InstrumentId, Decimal>();
   readonly #equity = new Map<BotId, EquitySnapshot>();
-  readonly #states = new Map<Scope, ScopeState>();
+  readonly #states: TradingStates;
   readonly #drawdowns: DrawdownMonitor;
   readonly #instrumentsOnKey = new Map<ExposureKey, Instrument[]>();
   readonly #rateLimiter: SlidingWindowRateLimiter<BotId>;
@@ -90,6 +90,7 @@ export class OrderManager {
     this.#venues = dependencies.venues;
     this.#clock = dependencies.clock;
     this.#logger = dependencies.logger.child({ component: 'order-manager' });
+    this.#states = new TradingStates({ store: dependencies.store, clock: dependencies.clock, logger: this.#logger, changed: (state) => this.#emit({ type: 'STATE_CHANGED', state }) });
     const bots = this.#config.bots;
     this.#rateLimiter = new SlidingWindowRateLimiter<BotId>({
       maxRequests: (bot) => bots.get(bot)?.orderRateLimit.maxRequests ?? 0,
@@ -112,7 +113,7 @@ export class OrderManager {
 
   /** Rebuilds trading states, drawdown windows and the order index from the stores. */
   #recover(): void {
-    for (const state of this.#store.loadStates()) this.#states.set(state.scope, state);
+    this.#states.recover();
     this.#drawdowns.recover(this.#clock.now());
     for (const [botId, ledger] of this.#ledgers) {
       const open = ledger.openOrders();
@@ -143,12 +144,12 @@ export class OrderManager {
   }
 
   scopeState(scope: Scope): ScopeState {
-    return this.#states.get(scope) ?? ACTIVE_STATE(scope, 0);
+    return this.#states.get(scope);
   }
 
   /** The state a bot trades under: the stricter of its own and the fleet's. */
   effectiveState(botId: BotId): TradingState {
-    return stricterState(this.scopeState('fleet').state, this.scopeState(botScope(botId)).state);
+    return this.#states.effective(botId);
   }
 
   mark(instrumentId: InstrumentId): Decimal | undefined {
@@ -563,49 +564,33 @@ export class OrderManager {
     const current = this.scopeState(scope);
     if (reading.drawdown.gte(policy.threshold) && stricterState(current.state, policy.action) !== current.state) {
       const percent = reading.drawdown.mul(Decimal.fromInteger(100)).toFixed(2);
-      this.#setState(scope, policy.action, 'DRAWDOWN_HALT', `drawdown ${percent}% from a peak of ${reading.peak.toString()} reached the threshold of ${policy.threshold.mul(Decimal.fromInteger(100)).toString()}% within ${policy.windowMs} ms`, current.flattenPending);
+      this.#states.set(scope, policy.action, 'DRAWDOWN_HALT', `drawdown ${percent}% from a peak of ${reading.peak.toString()} reached the threshold of ${policy.threshold.mul(Decimal.fromInteger(100)).toString()}% within ${policy.windowMs} ms`, current.flattenPending);
     }
   }
 
   // ------------------------------------------------------------------------------------------------------
   // Trading states, halts and the kill switch
 
-  #setState(scope: Scope, state: TradingState, reason: StateChangeReason, detail: string, flattenPending: boolean): ScopeState {
-    const next: ScopeState = { scope, state, reason, detail, changedAt: this.#clock.now(), flattenPending };
-    this.#store.saveState(next);
-    this.#states.set(scope, next);
-    this.#logger.warn({ scope, state, reason, detail }, 'trading state changed');
-    this.#emit({ type: 'STATE_CHANGED', state: next });
-    return next;
-  }
-
   /** Sets a scope to HALTED or REDUCING; it stays there until an explicit resume. */
   halt(scope: Scope, state: 'HALTED' | 'REDUCING', reason: StateChangeReason, detail: string): ScopeState {
     this.#checkScope(scope);
-    return this.#setState(scope, state, reason, detail, this.scopeState(scope).flattenPending);
+    return this.#states.set(scope, state, reason, detail, this.scopeState(scope).flattenPending);
   }
 
   /** Clears a halt; the drawdown window starts again from the current equity. */
   resume(scope: Scope, detail = 'resumed by the operator'): ScopeState {
     this.#checkScope(scope);
     this.#drawdowns.reset(scope);
-    return this.#setState(scope, 'ACTIVE', 'OPERATOR_RESUME', detail, false);
+    return this.#states.set(scope, 'ACTIVE', 'OPERATOR_RESUME', detail, false);
   }
 
-  /** A bot gone silent may not open anything new; an operator's or drawdown's stricter state is never loosened. */
+  /** A bot gone silent may not open anything new; see trading-states.ts. */
   heartbeatLost(botId: BotId, detail: string): void {
-    const scope = botScope(botId);
-    const current = this.scopeState(scope);
-    if (current.state !== 'ACTIVE') return;
-    this.#setState(scope, 'REDUCING', 'HEARTBEAT_LOST', detail, current.flattenPending);
+    this.#states.heartbeatLost(botId, detail);
   }
 
-  /** Lifts only a REDUCING that a lost heartbeat set; any other halt stays until an operator resumes it. */
   heartbeatRestored(botId: BotId): void {
-    const scope = botScope(botId);
-    const current = this.scopeState(scope);
-    if (current.reason !== 'HEARTBEAT_LOST' || current.state !== 'REDUCING') return;
-    this.#setState(scope, 'ACTIVE', 'HEARTBEAT_RESTORED', 'heartbeat heard again', current.flattenPending);
+    this.#states.heartbeatRestored(botId);
   }
 
   /** Changes a drawdown threshold at run time; persisted, so it outlives a restart. */
@@ -651,7 +636,7 @@ export class OrderManager {
     },
     scopeState: (scope) => this.scopeState(scope),
     setState: (scope, state, reason, detail, flattenPending) => {
-      this.#setState(scope, state, reason, detail, flattenPending);
+      this.#states.set(scope, state, reason, detail, flattenPending);
     },
     now: () => this.#clock.now(),
   };
