@@ -204,6 +204,25 @@ export function ordersFromWire(state: WireBotState): OrderView[] {
   }));
 }
 
+/** Cuts a stream of text chunks into the lines of newline-delimited JSON, whatever the chunk boundaries. */
+export class LineSplitter {
+  #buffered = '';
+
+  /** Characters received of a line not yet ended. */
+  get pending(): number {
+    return this.#buffered.length;
+  }
+
+  /** Takes a chunk and returns the lines it completed, empty ones left out. */
+  push(chunk: Buffer | string): string[] {
+    this.#buffered += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    if (!this.#buffered.includes('\n')) return [];
+    const lines = this.#buffered.split('\n');
+    this.#buffered = lines.pop() ?? '';
+    return lines.filter((line) => line.length > 0);
+  }
+}
+
 /** JSON.stringify turns every Decimal into its canonical string through Decimal.toJSON. */
 export function encode(message: SupervisorMessage | BotMessage | { t: 'command'; seq: number; command: unknown }): string {
   return `${JSON.stringify(message)}\n`;

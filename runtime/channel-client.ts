@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { BotId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { SupervisorMessage, WireCommand, WireNote } from '../core/protocol.ts';
-import { encode, PROTOCOL_VERSION } from '../core/protocol.ts';
+import { encode, LineSplitter, PROTOCOL_VERSION } from '../core/protocol.ts';
 
 export interface ChannelClientOptions {
   socketPath: string;
@@ -101,20 +101,13 @@ export class ChannelClient {
     const socket = connect(this.#options.socketPath);
     this.#socket = socket;
     socket.setNoDelay(true);
-    let buffered = '';
+    const lines = new LineSplitter();
     socket.on('connect', () => {
       this.#delay = this.#options.reconnectMs ?? 100;
       socket.write(encode({ t: 'hello', botId: this.#options.botId, token: this.#options.token, protocol: PROTOCOL_VERSION }));
     });
     socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-        if (line.length > 0) this.#receive(JSON.parse(line) as SupervisorMessage);
-      }
+      for (const line of lines.push(chunk)) this.#receive(JSON.parse(line) as SupervisorMessage);
     });
     socket.on('error', (error) => this.#options.logger.debug({ error: error.message }, 'supervisor channel error'));
     socket.on('close', () => {

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BotMessage, SupervisorMessage } from '../../core/protocol.ts';
-import { encode, parseBotMessage, PROTOCOL_VERSION } from '../../core/protocol.ts';
+import { encode, LineSplitter, parseBotMessage, PROTOCOL_VERSION } from '../../core/protocol.ts';
 
 export interface BotChannelHandlers {
   /** A bot proved who it is; returns its welcome (state and market-data backfill). */
@@ -79,24 +79,19 @@ export class BotChannel {
   #accept(socket: Socket): void {
     socket.setNoDelay(true);
     let botId: BotId | null = null;
-    let buffered = '';
+    const lines = new LineSplitter();
     const refuse = (code: 'BAD_TOKEN' | 'UNKNOWN_BOT' | 'PROTOCOL', message: string): void => {
       this.#options.logger.warn({ code, botId }, `bot channel refused a connection: ${message}`);
       socket.end(encode({ t: 'refused', code, message }));
     };
     socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      if (buffered.length > MAX_LINE_BYTES && !buffered.includes('\n')) {
+      const complete = lines.push(chunk);
+      if (complete.length === 0 && lines.pending > MAX_LINE_BYTES) {
         refuse('PROTOCOL', `a line longer than ${MAX_LINE_BYTES} bytes`);
         socket.destroy();
         return;
       }
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-        if (line.length === 0) continue;
+      for (const line of complete) {
         let message: BotMessage;
         try {
           message = parseBotMessage(line);

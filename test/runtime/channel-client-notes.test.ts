@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseBotId } from '../../core/ids.ts';
-import { encode } from '../../core/protocol.ts';
+import { encode, LineSplitter } from '../../core/protocol.ts';
 import { ChannelClient } from '../../runtime/channel-client.ts';
 import { capturingLogger, until, withTimeout } from '../supervisor/fleet/fleet-harness.ts';
 
@@ -19,15 +19,9 @@ class Connection {
 
   constructor(socket: Socket) {
     this.#socket = socket;
-    let buffered = '';
+    const lines = new LineSplitter();
     socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        this.lines.push(JSON.parse(buffered.slice(0, newline)) as Line);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-      }
+      for (const line of lines.push(chunk)) this.lines.push(JSON.parse(line) as Line);
       for (const watcher of [...this.#watchers]) watcher();
     });
     socket.on('error', () => {});

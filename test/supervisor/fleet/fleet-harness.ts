@@ -11,7 +11,7 @@ import type { BotId, InstrumentId } from '../../../core/ids.ts';
 import { parseBotId, parseInstrumentId } from '../../../core/ids.ts';
 import type { Logger } from '../../../core/logger.ts';
 import type { CommandResultWire, SupervisorMessage, WireCommand } from '../../../core/protocol.ts';
-import { PROTOCOL_VERSION } from '../../../core/protocol.ts';
+import { LineSplitter, PROTOCOL_VERSION } from '../../../core/protocol.ts';
 import { ChannelClient } from '../../../runtime/channel-client.ts';
 import { Fleet } from '../../../supervisor/fleet/fleet.ts';
 import { projectNode } from '../../../supervisor/pm2/apps.ts';
@@ -484,16 +484,9 @@ export class RawClient {
 
   private constructor(socket: Socket) {
     this.socket = socket;
-    let buffered = '';
+    const lines = new LineSplitter();
     socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-        if (line.length > 0) this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
+      for (const line of lines.push(chunk)) this.lines.push(JSON.parse(line) as Record<string, unknown>);
       for (const watcher of [...this.#watchers]) watcher();
     });
     socket.on('error', () => {});
@@ -592,14 +585,9 @@ export class BotProcess {
       env: { ...process.env, FLOTILLA_HOME: h.home, FLOTILLA_BOT_DIR: join(h.botsRoot, folder), FLOTILLA_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let buffered = '';
+    const lines = new LineSplitter();
     this.child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
+      for (const line of lines.push(chunk)) {
         try {
           this.lines.push(JSON.parse(line) as Record<string, unknown>);
         } catch {
