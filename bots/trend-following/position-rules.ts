@@ -7,7 +7,8 @@ export const QUANTITY_PLACES = 6;
 
 export interface EntrySizing {
   equity: Decimal;
-  price: number;
+  /** The candle's close as it came, so the notional is worked out without a float. */
+  price: Decimal;
   stopDistance: number;
   riskFraction: number;
   leverage: number;
@@ -21,12 +22,12 @@ export interface EntrySizing {
  * move either way. The drawdown scale is not applied here: the order manager applies it after its own caps.
  */
 export function entryQuantity(sizing: EntrySizing): Decimal {
-  if (!sizing.equity.isPositive() || !(sizing.stopDistance > 0) || !(sizing.price > 0)) return Decimal.ZERO;
+  if (!sizing.equity.isPositive() || !(sizing.stopDistance > 0) || !sizing.price.isPositive()) return Decimal.ZERO;
   const fraction = Decimal.fromNumber(sizing.riskFraction, 10, 'risk fraction');
   const byRisk = sizing.equity.mul(fraction).div(Decimal.fromNumber(sizing.stopDistance, 10, 'stop distance'), 'floor');
   const room = sizing.equity.mul(Decimal.fromNumber(sizing.leverage, 10, 'leverage')).sub(sizing.heldNotional);
   if (!room.isPositive()) return Decimal.ZERO;
-  const byLeverage = room.div(Decimal.fromNumber(sizing.price, 10, 'price'), 'floor');
+  const byLeverage = room.div(sizing.price, 'floor');
   return Decimal.min(byRisk, byLeverage).round(QUANTITY_PLACES, 'floor');
 }
 

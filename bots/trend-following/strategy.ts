@@ -135,10 +135,10 @@ export default defineStrategy<TrendFollowingParameters>({
       const distance = p.initialStopAtr * atr;
       const stopLoss = bar.close - direction * distance;
       if (stopLoss <= 0) return [];
-      const quantity = entryQuantity({ equity: state.equity, price: bar.close, stopDistance: distance, riskFraction: p.riskFraction, leverage: p.leverage, heldNotional: committedNotional(state) });
+      const quantity = entryQuantity({ equity: state.equity, price: candle.close, stopDistance: distance, riskFraction: p.riskFraction, leverage: p.leverage, heldNotional: committedNotional(state) });
       const size = quantity.isPositive() ? scaledForDrawdown({ kind: 'QUANTITY', quantity }, state, p.drawdownFloor) : null;
       if (size === null) return [];
-      book.trade = { direction, riskPerUnit: distance, extreme: bar.close, partialTaken: false, plannedNotional: quantity.mul(priceOf(bar.close)) };
+      book.trade = { direction, riskPerUnit: distance, extreme: bar.close, partialTaken: false, plannedNotional: quantity.mul(candle.close) };
       return [
         {
           type: 'ENTER',

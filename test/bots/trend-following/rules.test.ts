@@ -112,22 +112,22 @@ describe('sizing and trailing', () => {
 
   it('test_entry_quantity_when_leverage_does_not_bind_then_risk_over_stop_distance', () => {
     // Act
-    const quantity = entryQuantity({ equity, price: 100, stopDistance: 4, riskFraction: 0.005, leverage: 2, heldNotional: Decimal.ZERO });
+    const quantity = entryQuantity({ equity, price: Decimal.parse('100'), stopDistance: 4, riskFraction: 0.005, leverage: 2, heldNotional: Decimal.ZERO });
     // Assert: 500 at risk over 4 per share; notional 12,500 is far below 200,000.
     expect(quantity.toString()).toBe('125');
   });
 
   it('test_entry_quantity_when_leverage_binds_then_notional_is_equity_times_leverage', () => {
     // Act
-    const quantities = [1, 2, 3].map((leverage) => entryQuantity({ equity, price: 400, stopDistance: 0.5, riskFraction: 0.01, leverage, heldNotional: Decimal.ZERO }));
+    const quantities = [1, 2, 3].map((leverage) => entryQuantity({ equity, price: Decimal.parse('400'), stopDistance: 0.5, riskFraction: 0.01, leverage, heldNotional: Decimal.ZERO }));
     // Assert: risk alone would ask for 2,000 shares (800,000 notional).
     expect(quantities.map((q) => q.toString())).toEqual(['250', '500', '750']);
   });
 
   it('test_entry_quantity_when_other_positions_hold_notional_then_leverage_caps_the_whole_book', () => {
     // Act: 150,000 already held at 2× leverage on 100,000 of equity leaves room for 50,000 more.
-    const quantity = entryQuantity({ equity, price: 400, stopDistance: 0.5, riskFraction: 0.01, leverage: 2, heldNotional: Decimal.parse('150000') });
-    const full = entryQuantity({ equity, price: 400, stopDistance: 0.5, riskFraction: 0.01, leverage: 2, heldNotional: Decimal.parse('200000') });
+    const quantity = entryQuantity({ equity, price: Decimal.parse('400'), stopDistance: 0.5, riskFraction: 0.01, leverage: 2, heldNotional: Decimal.parse('150000') });
+    const full = entryQuantity({ equity, price: Decimal.parse('400'), stopDistance: 0.5, riskFraction: 0.01, leverage: 2, heldNotional: Decimal.parse('200000') });
     // Assert
     expect(quantity.toString()).toBe('125');
     expect(full.isZero()).toBe(true);
@@ -145,7 +145,7 @@ describe('sizing and trailing', () => {
 
   it('test_entry_quantity_when_no_equity_then_zero', () => {
     // Act / Assert
-    expect(entryQuantity({ equity: Decimal.ZERO, price: 100, stopDistance: 4, riskFraction: 0.005, leverage: 2, heldNotional: Decimal.ZERO }).isZero()).toBe(true);
+    expect(entryQuantity({ equity: Decimal.ZERO, price: Decimal.parse('100'), stopDistance: 4, riskFraction: 0.005, leverage: 2, heldNotional: Decimal.ZERO }).isZero()).toBe(true);
   });
 
   it('test_trailing_stop_when_long_or_short_then_k_atrs_behind_the_best_price', () => {
