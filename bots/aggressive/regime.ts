@@ -18,36 +18,23 @@ export function classifyRegime(reading: Pick<Reading, 'adx' | 'slope' | 'atrPerc
   return reading.bandWidth <= p.quietBandWidth ? 'SIDEWAYS_QUIET' : 'SIDEWAYS_CHOPPY';
 }
 
+/** Each regime's pair of threshold adjustments, by parameter name: one table instead of two parallel switches. */
+const ADJUSTMENTS: Readonly<Record<Regime, { long: keyof AggressiveParameters; short: keyof AggressiveParameters }>> = {
+  STRONG_UPTREND: { long: 'uptrendLongAdjustment', short: 'uptrendShortAdjustment' },
+  STRONG_DOWNTREND: { long: 'downtrendLongAdjustment', short: 'downtrendShortAdjustment' },
+  SIDEWAYS_QUIET: { long: 'quietLongAdjustment', short: 'quietShortAdjustment' },
+  SIDEWAYS_CHOPPY: { long: 'choppyLongAdjustment', short: 'choppyShortAdjustment' },
+  HIGH_VOLATILITY: { long: 'highVolatilityLongAdjustment', short: 'highVolatilityShortAdjustment' },
+};
+
 /** The confidence a long needs in this regime: the base plus the regime's additive adjustment. */
 export function longThreshold(regime: Regime, p: AggressiveParameters): number {
-  switch (regime) {
-    case 'STRONG_UPTREND':
-      return p.baseThreshold + p.uptrendLongAdjustment;
-    case 'STRONG_DOWNTREND':
-      return p.baseThreshold + p.downtrendLongAdjustment;
-    case 'SIDEWAYS_QUIET':
-      return p.baseThreshold + p.quietLongAdjustment;
-    case 'SIDEWAYS_CHOPPY':
-      return p.baseThreshold + p.choppyLongAdjustment;
-    case 'HIGH_VOLATILITY':
-      return p.baseThreshold + p.highVolatilityLongAdjustment;
-  }
+  return p.baseThreshold + (p[ADJUSTMENTS[regime].long]);
 }
 
 /** The confidence a short needs in this regime. */
 export function shortThreshold(regime: Regime, p: AggressiveParameters): number {
-  switch (regime) {
-    case 'STRONG_UPTREND':
-      return p.baseThreshold + p.uptrendShortAdjustment;
-    case 'STRONG_DOWNTREND':
-      return p.baseThreshold + p.downtrendShortAdjustment;
-    case 'SIDEWAYS_QUIET':
-      return p.baseThreshold + p.quietShortAdjustment;
-    case 'SIDEWAYS_CHOPPY':
-      return p.baseThreshold + p.choppyShortAdjustment;
-    case 'HIGH_VOLATILITY':
-      return p.baseThreshold + p.highVolatilityShortAdjustment;
-  }
+  return p.baseThreshold + (p[ADJUSTMENTS[regime].short]);
 }
 
 const clamp = (value: number): number => (value > 1 ? 1 : value < -1 ? -1 : value);
