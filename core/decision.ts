@@ -27,6 +27,9 @@ export const DECISION_REASONS = [
   'EXCEEDS_POSITION',
   'NOT_OWN_ORDER',
   'ORDER_NOT_OPEN',
+  'STOP_MOVE_IN_FLIGHT',
+  'ENTRY_COOLDOWN',
+  'ADD_TOO_CLOSE',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 

@@ -14,8 +14,11 @@ import type { TradingState } from './trading-state.ts';
  * The bot channel: newline-delimited JSON over a Unix socket under FLOTILLA_HOME. Decimals travel as strings
  * and are parsed back into Decimal on arrival, so no amount ever passes through a float on this wire either.
  */
-/** 2: notes say whether they are replayed, and sizes may carry a scale; a bot and a supervisor must agree. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: notes say whether they are replayed, and sizes may carry a scale. 3: a bot reports the actions its strategy
+ * returned during warm-up, which were dropped. A bot and a supervisor must agree.
+ */
+export const PROTOCOL_VERSION = 3;
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string');
 const sizeSchema = z.discriminatedUnion('kind', [
@@ -46,6 +49,7 @@ export const botMessageSchema = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('command'), seq: z.number().int().nonnegative(), command: commandSchema }),
   z.strictObject({ t: z.literal('heartbeat'), rssBytes: z.number().int().nonnegative() }),
   z.strictObject({ t: z.literal('bot-error'), message: z.string().max(2_000) }),
+  z.strictObject({ t: z.literal('warmup-dropped'), count: z.number().int().positive(), firstReason: z.string().max(400) }),
   // `replayed`: the latest value of a note already sent, sent again after a reconnect so status survives it and
   // nothing counts it twice; a bot from before the field never replays, so its notes default to newly made.
   z.strictObject({ t: z.literal('note'), name: z.string().max(40), value: z.string().max(40), instrumentId: z.string().nullable(), replayed: z.boolean().default(false) }),

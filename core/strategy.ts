@@ -60,6 +60,11 @@ export interface BotStateView {
   /** The bot's current peak-to-trough drawdown and the threshold that halts it, as fractions (0.03 is 3%). */
   drawdown: Decimal;
   drawdownThreshold: Decimal;
+  /**
+   * True while the candle being shown is warm-up history (sent at connect so indicators can fill), false or absent
+   * for a live one. Actions returned during warm-up are dropped, visibly: they are counted and logged, never sent.
+   */
+  warmingUp?: boolean;
 }
 
 /** What a strategy may ask for. The runtime turns each into a command for the order manager. */

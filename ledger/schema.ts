@@ -101,4 +101,33 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX equity_snapshots_by_time ON equity_snapshots (at);
     `,
   },
+  {
+    // Version 2 is the amended-order columns of order_events.
+    version: 3,
+    statements: `
+      -- An approval's decision, committed in the same transaction as its orders: a crash can never leave an order
+      -- without the decision that made it. Only the recent ones are kept; the supervisor store keeps them all.
+      CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        intent_id TEXT NOT NULL UNIQUE,
+        instrument TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        detail TEXT NOT NULL,
+        requested_quantity TEXT,
+        approved_quantity TEXT,
+        client_order_id TEXT,
+        decided_at INTEGER NOT NULL,
+        latency_ns INTEGER NOT NULL,
+        intent_json TEXT NOT NULL
+      ) STRICT;
+
+      -- A stop sent to replace another: the old one is cancelled only once the venue has accepted this one.
+      CREATE TABLE replacements (
+        replacement TEXT PRIMARY KEY REFERENCES orders (client_order_id),
+        replaced TEXT NOT NULL REFERENCES orders (client_order_id)
+      ) STRICT;
+      ${appendOnly('replacements')}
+    `,
+  },
 ];

@@ -11,10 +11,28 @@ import type { Durability, OpenedDatabase } from '../core/sqlite.ts';
 import { applyFill, unrealizedPnl } from './position.ts';
 import { fillEvent, reduceOrder, reportDetail } from './order-reducer.ts';
 import type { OrderEvent, OrderState } from './order-reducer.ts';
-import { decimalOrNull, fillFromRow, orderFromRow, positionRow, samePositionRow } from './rows.ts';
+import { decimalOrNull, fillFromRow, orderFromRow, parseOrNull, positionRow, samePositionRow } from './rows.ts';
 import type { EventRow, FillRow, OrderRow, PositionRow } from './rows.ts';
 import { LEDGER_MIGRATIONS } from './schema.ts';
-import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord, ReportApplied } from './types.ts';
+import type { Decision, DecisionOutcome, DecisionReason } from '../core/decision.ts';
+import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord, RecordOrdersOptions, ReportApplied } from './types.ts';
+
+/** Approvals kept in the ledger beyond what crash recovery needs are pruned this often (in approvals). */
+const DECISIONS_KEPT = 1_000;
+
+interface LedgerDecisionRow {
+  intent_id: string;
+  instrument: string;
+  outcome: string;
+  reason: string | null;
+  detail: string;
+  requested_quantity: string | null;
+  approved_quantity: string | null;
+  client_order_id: string | null;
+  decided_at: number;
+  latency_ns: number;
+  intent_json: string;
+}
 
 export interface OpenLedgerOptions {
   path: string;
@@ -61,6 +79,11 @@ class SqliteLedger implements Ledger {
   readonly #insertSnapshot: StatementSync;
   readonly #selectFills: StatementSync;
   readonly #selectSnapshots: StatementSync;
+  readonly #insertDecision: StatementSync;
+  readonly #pruneDecisions: StatementSync;
+  readonly #recentDecisions: StatementSync;
+  readonly #insertReplacement: StatementSync;
+  #decisionsSincePrune = 0;
 
   constructor(opened: OpenedDatabase, options: OpenLedgerOptions) {
     this.#opened = opened;
@@ -94,6 +117,13 @@ class SqliteLedger implements Ledger {
     this.#insertSnapshot = db.prepare('INSERT INTO equity_snapshots (at, balance, unrealized_pnl, equity) VALUES (?, ?, ?, ?)');
     this.#selectFills = db.prepare('SELECT * FROM fills ORDER BY sequence');
     this.#selectSnapshots = db.prepare('SELECT at, balance, unrealized_pnl, equity FROM equity_snapshots WHERE at >= ? ORDER BY at, id');
+    this.#insertDecision = db.prepare(
+      `INSERT INTO decisions (intent_id, instrument, outcome, reason, detail, requested_quantity, approved_quantity, client_order_id, decided_at, latency_ns, intent_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#pruneDecisions = db.prepare('DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - ?');
+    this.#recentDecisions = db.prepare('SELECT * FROM decisions ORDER BY id DESC LIMIT ?');
+    this.#insertReplacement = db.prepare('INSERT INTO replacements (replacement, replaced) VALUES (?, ?)');
     this.#recover();
   }
 
@@ -196,12 +226,17 @@ class SqliteLedger implements Ledger {
   }
 
   /** Commits at once, together with anything pending, unless opened for a backtest: an order must be durable before it is sent. */
-  recordOrders(orders: readonly SubmitOrder[], at: number): OrderRecord[] {
+  recordOrders(orders: readonly SubmitOrder[], at: number, options: RecordOrdersOptions = {}): OrderRecord[] {
     this.#assertOpen();
     const batch = new Set<ClientOrderId>(orders.map((order) => order.clientOrderId));
     if (batch.size !== orders.length) throw new InvariantViolation('recordOrders was given the same client order ID twice');
     const records = orders.map((order) => this.#checkNewOrder(order, batch, at));
+    for (const [replacement, replaced] of options.replaces ?? []) {
+      if (!batch.has(replacement)) throw new InvariantViolation(`replacement ${replacement} is not in the batch being recorded`);
+      if (!this.#orders.has(replaced)) throw new InvariantViolation(`replacement ${replacement} names ${replaced}, which is not recorded`);
+    }
     this.#batch.write(() => {
+      if (options.decision !== undefined) this.#writeDecision(options.decision.decision, options.decision.intentJson);
       for (const r of records) {
         this.#insertOrder.run(
           r.clientOrderId, r.sequence, r.botId, r.subAccountId, r.intentId, r.instrumentId, r.role, r.side, r.type, r.quantity.toString(),
@@ -214,9 +249,53 @@ class SqliteLedger implements Ledger {
         this.#open.add(r.clientOrderId);
         this.#allocated.delete(r.clientOrderId);
       }
+      for (const [replacement, replaced] of options.replaces ?? []) this.#insertReplacement.run(replacement, replaced);
     });
     if (this.#ordersDurableBeforeSend) this.#batch.commit();
     return records.map((record) => ({ ...record }));
+  }
+
+  #writeDecision(decision: Decision, intentJson: string): void {
+    if (decision.botId !== this.botId) throw new InvariantViolation(`decision for bot ${decision.botId} does not belong to the ledger of ${this.botId}`);
+    this.#insertDecision.run(
+      decision.intentId, decision.instrumentId, decision.outcome, decision.reason, decision.detail, decimalOrNull(decision.requestedQuantity),
+      decimalOrNull(decision.approvedQuantity), decision.clientOrderId, decision.decidedAt, decision.latencyNs, intentJson,
+    );
+    this.#decisionsSincePrune += 1;
+    if (this.#decisionsSincePrune >= DECISIONS_KEPT) {
+      this.#decisionsSincePrune = 0;
+      this.#pruneDecisions.run(DECISIONS_KEPT);
+    }
+  }
+
+  recentDecisions(limit: number): Array<{ decision: Decision; intentJson: string }> {
+    this.#assertOpen();
+    const rows = this.#recentDecisions.all(Math.max(0, Math.floor(limit))) as unknown as LedgerDecisionRow[];
+    return rows.map((row) => ({
+      intentJson: row.intent_json,
+      decision: {
+        intentId: row.intent_id as IntentId,
+        botId: this.botId,
+        instrumentId: row.instrument as InstrumentId,
+        outcome: row.outcome as DecisionOutcome,
+        reason: row.reason as DecisionReason | null,
+        detail: row.detail,
+        requestedQuantity: parseOrNull(row.requested_quantity),
+        approvedQuantity: parseOrNull(row.approved_quantity),
+        clientOrderId: row.client_order_id as ClientOrderId | null,
+        decidedAt: row.decided_at,
+        latencyNs: row.latency_ns,
+      },
+    }));
+  }
+
+  openReplacements(): Map<ClientOrderId, ClientOrderId> {
+    this.#assertOpen();
+    const result = new Map<ClientOrderId, ClientOrderId>();
+    for (const row of this.#db.prepare('SELECT replacement, replaced FROM replacements').iterate() as Iterable<{ replacement: string; replaced: string }>) {
+      if (this.#open.has(row.replaced as ClientOrderId)) result.set(row.replacement as ClientOrderId, row.replaced as ClientOrderId);
+    }
+    return result;
   }
 
   #checkNewOrder(order: SubmitOrder, batch: ReadonlySet<ClientOrderId>, at: number): OrderRecord {

@@ -1,5 +1,6 @@
 import type { Decimal } from '../core/decimal.ts';
 import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, VenueOrderId } from '../core/ids.ts';
+import type { Decision } from '../core/decision.ts';
 import type { ExecutionReport, Fill, OrderStatus, SubmitOrder } from '../core/order.ts';
 
 /** An order as the ledger knows it: the command as sent, plus what the venue has said since. */
@@ -55,6 +56,14 @@ export interface ReportApplied {
   fill: Fill | null;
 }
 
+/** What else commits in the same transaction as a batch of orders. */
+export interface RecordOrdersOptions {
+  /** The approval that made the orders: a crash can then never leave an order without its decision. */
+  decision?: { decision: Decision; intentJson: string };
+  /** replacement → replaced: a stop sent to replace another, which is cancelled only once this one is accepted. */
+  replaces?: ReadonlyMap<ClientOrderId, ClientOrderId>;
+}
+
 /**
  * One bot's ledger: one SQLite file, one writer. Orders, order events and fills are append-only; positions
  * are derived from fills. An order is recorded before it is sent, so a crash in between is recoverable by
@@ -68,8 +77,15 @@ export interface Ledger {
 
   /** Reserves the next client order ID; it becomes durable when an order carrying it is recorded. */
   allocateClientOrderId(role: OrderRole): ClientOrderId;
-  /** Writes orders as PENDING_SUBMIT in one transaction; refuses an ID it already holds or did not allocate. */
-  recordOrders(orders: readonly SubmitOrder[], at: number): OrderRecord[];
+  /**
+   * Writes orders as PENDING_SUBMIT in one transaction, with their decision and replacement links if given;
+   * refuses an ID it already holds or did not allocate.
+   */
+  recordOrders(orders: readonly SubmitOrder[], at: number, options?: RecordOrdersOptions): OrderRecord[];
+  /** The latest approvals recorded with their orders, newest first: what a crash may have kept from the supervisor store. */
+  recentDecisions(limit: number): Array<{ decision: Decision; intentJson: string }>;
+  /** replacement → replaced, for every replacement recorded while the stop it replaces is still open. */
+  openReplacements(): Map<ClientOrderId, ClientOrderId>;
   /** Appends a venue event; fills are idempotent on trade ID and update the position in the same transaction. */
   applyReport(report: ExecutionReport): ReportApplied;
 

@@ -40,6 +40,10 @@ const host = new StrategyHost({
   timeframes: manifest.timeframes,
   onBotCodeError: reportBotCodeError,
   onNote: (note) => client?.note(note.name, note.value, note.instrumentId),
+  onWarmUpActionsDropped: ({ count, firstReason }) => {
+    logger.warn({ count, firstReason }, 'the strategy returned actions on warm-up candles; they were dropped (check state.warmingUp)');
+    client?.reportWarmUpDropped(count, firstReason);
+  },
 });
 
 let state: WireBotState = { equity: '0', drawdown: '0', drawdownThreshold: '1', tradingState: 'ACTIVE', positions: [], openOrders: [] };

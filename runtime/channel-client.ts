@@ -75,6 +75,11 @@ export class ChannelClient {
     if (this.#welcomed) this.#write(note);
   }
 
+  /** Actions the strategy returned on warm-up candles, dropped here; the supervisor counts them. */
+  reportWarmUpDropped(count: number, firstReason: string): void {
+    if (this.#welcomed) this.#write({ t: 'warmup-dropped', count, firstReason: firstReason.slice(0, 400) });
+  }
+
   reportBotError(message: string): void {
     if (this.#welcomed) this.#write({ t: 'bot-error', message: message.slice(0, 2_000) });
   }

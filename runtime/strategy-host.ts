@@ -18,6 +18,11 @@ export interface StrategyHostOptions {
    * instrument it made there: a state the strategy reported once (a model fallen back, say) is not lost to warm-up.
    */
   onNote?(note: StrategyNote): void;
+  /**
+   * Told after each warm-up of the actions the strategy returned on history candles, which are never sent: how many,
+   * and the reason of the first, so the operator can see a strategy that does not check `state.warmingUp`.
+   */
+  onWarmUpActionsDropped?(dropped: { count: number; firstReason: string }): void;
 }
 
 /**
@@ -41,12 +46,22 @@ export class StrategyHost {
     }
   }
 
-  /** Feeds history for indicator warm-up; orders the strategy asks for on old candles are discarded, notes are not. */
+  /**
+   * Feeds history for indicator warm-up, with `state.warmingUp` set. Orders the strategy asks for on old candles are
+   * dropped (counted and reported once per warm-up), notes are not.
+   */
   warmUp(candles: readonly TimeframeCandle[], state: BotStateView): void {
     const latest = new Map<string, { note: Extract<StrategyAction, { type: 'NOTE' }>; candle: TimeframeCandle }>();
+    const history: BotStateView = { ...state, warmingUp: true };
+    let dropped = 0;
+    let firstReason = '';
     for (const candle of candles) {
-      for (const action of this.#call(candle, state)) {
-        if (action === null || typeof action !== 'object' || action.type !== 'NOTE') continue;
+      for (const action of this.#call(candle, history)) {
+        if (action === null || typeof action !== 'object' || action.type !== 'NOTE') {
+          if (dropped === 0) firstReason = describeDropped(action, candle);
+          dropped++;
+          continue;
+        }
         // Deleted first, so the notes go out in the order they were last made and the latest value lands last.
         const key = `${String(action.name)}/${String(action.instrumentId ?? '')}`;
         latest.delete(key);
@@ -54,11 +69,13 @@ export class StrategyHost {
       }
     }
     for (const { note, candle } of latest.values()) this.#note(note, candle);
+    if (dropped > 0) this.#options.onWarmUpActionsDropped?.({ count: dropped, firstReason });
   }
 
   /** One closed candle in, the commands it leads to out. */
   onCandle(candle: TimeframeCandle, state: BotStateView): BotCommand[] {
-    const actions = this.#call(candle, state);
+    // A live candle is never history, whatever the caller's view said.
+    const actions = this.#call(candle, state.warmingUp === true ? { ...state, warmingUp: false } : state);
     // Most candles lead to nothing; they should cost nothing more.
     if (actions.length === 0) return [];
     const commands: BotCommand[] = [];
@@ -150,6 +167,15 @@ export class StrategyHost {
         return null;
     }
   }
+}
+
+/** A few words on an action dropped during warm-up, for the log line the operator sees. */
+function describeDropped(action: unknown, candle: TimeframeCandle): string {
+  const at = `${candle.instrumentId} ${candle.timeframe} candle of ${new Date(candle.openTime).toISOString()}`;
+  if (action === null || typeof action !== 'object') return `a malformed action on the ${at}`;
+  const a = action as Record<string, unknown>;
+  const reason = typeof a.reason === 'string' && a.reason !== '' ? ` (${a.reason})` : '';
+  return `${String(a.type)}${reason} on the ${at}, a history candle`;
 }
 
 const SIDES = new Set(['BUY', 'SELL']);

@@ -21,7 +21,7 @@ function botRow(bot: BotStatus, now: number): string[] {
     state,
     bot.equity,
     `${percentOfFraction(bot.drawdown.current)} / ${percentOfFraction(bot.drawdown.threshold)}`,
-    String(bot.openPositions.length),
+    bot.unprotectedPositions.length === 0 ? String(bot.openPositions.length) : `${bot.openPositions.length} (${bot.unprotectedPositions.length} UNPROTECTED)`,
     String(bot.openOrders),
     `${age(bot.lastHeartbeatAt, now)}${bot.connected ? '' : ' (disconnected)'}`,
   ];
@@ -56,6 +56,8 @@ export function renderStatus(status: FleetStatus, now: number): string {
       status.bots.map((bot) => botRow(bot, now)),
     ),
   );
+  const unprotected = status.bots.flatMap((bot) => bot.unprotectedPositions.map((gap) => `${bot.botId}: UNPROTECTED ${gap.quantity} ${gap.instrumentId}, ${gap.uncovered} without a working stop (${gap.cause}); being repaired, see "supervisor decisions --bot ${bot.botId}"`));
+  if (unprotected.length > 0) lines.push('', ...unprotected);
   const restricted = status.bots.filter((bot) => bot.state.state !== 'ACTIVE');
   if (restricted.length > 0) {
     lines.push('', ...restricted.map((bot) => `${bot.botId}: ${describeState(bot.state)} (${age(bot.state.changedAt, now)})`));

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { Decimal } from '../../core/decimal.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import type { OrderManagerConfig, OrderManagerConfigInput } from '../order-manager/config.ts';
@@ -39,6 +40,8 @@ export const fleetConfigSchema = z.strictObject({
   inFlightLockTtlMs: z.number().int().positive().default(90_000),
   equitySampleIntervalMs: z.number().int().positive().default(1_000),
   decisionRetention: z.number().int().positive().default(1_000_000),
+  /** How long (ms of market time) a position may wait for its stop's acceptance before it is an incident and repaired. */
+  protectionGraceMs: z.number().int().positive().default(10_000),
   paper: z
     .strictObject({
       seed: z.number().int().default(7),
@@ -171,6 +174,9 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
       fleetDrawdown: config.fleetDrawdown,
       equitySampleIntervalMs: config.equitySampleIntervalMs,
       decisionRetention: config.decisionRetention,
+      // On paper, the worst taker slippage is known exactly: the base plus the whole jitter range.
+      slippageAllowanceBps: Decimal.parse(config.paper.slippageBaseBps).add(Decimal.parse(config.paper.slippageJitterBps)).toString(),
+      protectionGraceMs: config.protectionGraceMs,
     },
     'fleet configuration and bot manifests',
   );

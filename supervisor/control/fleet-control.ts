@@ -81,6 +81,20 @@ export interface BotStatus {
   notes: Record<string, string>;
   /** Strategy calls that threw or returned nonsense since the supervisor started. */
   botCodeErrors: number;
+  /**
+   * Open positions no working stop fully covers (an incident: the order manager repairs each by rule, and says how
+   * in `decisions`); empty when every position is protected.
+   */
+  unprotectedPositions: UnprotectedPositionInfo[];
+}
+
+export interface UnprotectedPositionInfo {
+  instrumentId: string;
+  quantity: string;
+  /** The part no working or in-flight stop covers. */
+  uncovered: string;
+  /** NO_WORKING_STOP or STOP_SMALLER_THAN_POSITION. */
+  cause: string;
 }
 
 export interface FleetStatus {

@@ -21,6 +21,10 @@ export const manifestRiskSchema = z.strictObject({
     windowMs: z.number().int().positive(),
     action: z.enum(['REDUCING', 'HALTED']),
   }),
+  /** After an entry on an exposure key, how long (ms) before this bot may add to it; the in-flight lock TTL by default. */
+  entryCooldownMs: z.number().int().min(0).optional(),
+  /** How far (fraction of price) the market must move from the last entry, in its favour, before an add; 0.002 by default. */
+  minAddDistance: decimalText.optional(),
 });
 
 export const manifestSchema = z.strictObject({

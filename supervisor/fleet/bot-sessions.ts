@@ -33,6 +33,7 @@ export class BotSessions implements BotChannelHandlers {
   /** When silence started to count: the last time heard, or boot, so a bot gets the full timeout to connect. */
   readonly #silentSince = new Map<BotId, number>();
   readonly #botCodeErrors = new Map<BotId, number>();
+  readonly #warmUpDropsLogged = new Set<BotId>();
   /** The latest value of each note a bot's strategy made, for status; a supervisor restart has them again from the bot's replay. */
   readonly #notes = new Map<BotId, Map<string, string>>();
   #channel: BotChannel | null = null;
@@ -128,6 +129,15 @@ export class BotSessions implements BotChannelHandlers {
         fleet.metrics.recordStrategyNote(botId, message.name, message.value, { replayed: message.replayed, instrumentId });
         return;
       }
+      case 'warmup-dropped': {
+        fleet.metrics.recordWarmUpActionsDropped(botId, message.count);
+        // Once per bot per supervisor run: the counter says how often, the log says why.
+        if (!this.#warmUpDropsLogged.has(botId)) {
+          this.#warmUpDropsLogged.add(botId);
+          this.#options.logger.warn({ botId, count: message.count, firstReason: message.firstReason }, 'the bot returned actions on warm-up candles; they were dropped, never sent');
+        }
+        return;
+      }
       case 'bot-error':
         this.#botCodeErrors.set(botId, (this.#botCodeErrors.get(botId) ?? 0) + 1);
         fleet.metrics.recordBotCodeError(botId);
@@ -152,6 +162,13 @@ export class BotSessions implements BotChannelHandlers {
             : outcome.outcome === 'ACCEPTED'
               ? { kind: 'command', outcome: 'ACCEPTED', reason: null, detail: '', replacement: outcome.replacement }
               : { kind: 'command', outcome: 'DENIED', reason: outcome.reason, detail: outcome.detail, replacement: null };
+          // An approval is durable already (it commits with its orders); a denial is answered once the store's
+          // commit at the end of this tick has it, so no bot ever acts on a decision a crash could take back.
+          if ('intentId' in outcome && outcome.outcome === 'DENIED') {
+            const seq = message.seq;
+            void fleet.om.decisionsDurable().then(() => this.#send(botId, { t: 'result', seq, result }));
+            return;
+          }
         }
         this.#send(botId, { t: 'result', seq: message.seq, result });
         return;

@@ -121,6 +121,12 @@ export class FleetControlService implements FleetControl {
         connected,
         notes: fleet.sessions.notes(botId),
         botCodeErrors: fleet.sessions.botCodeErrors(botId),
+        unprotectedPositions: fleet.om.unprotectedPositions(botId).map((gap) => ({
+          instrumentId: gap.instrumentId,
+          quantity: gap.position.toString(),
+          uncovered: gap.uncovered.toString(),
+          cause: gap.cause,
+        })),
       };
     });
     const fleetState = fleet.om.scopeState('fleet');

@@ -197,6 +197,9 @@ export class Fleet {
       }
     }
     restorePaperVenue(this.venue, this.ledgers, this.omConfig, logger);
+    // The venue stands as the ledgers say: finish stop moves it already answered and check every position's stop.
+    await this.om.idle();
+    this.om.afterVenuesRestored();
     await this.#channel.listen();
     const token = ensureControlToken(this.#options.home);
     this.#controlServer = await startControlServer({ control: this.control, token, host: this.config.control.host, port: this.#options.ports?.control ?? this.config.control.port, logger });
@@ -206,6 +209,8 @@ export class Fleet {
     this.#feed = runSyntheticFeed({ clock: this.clock, source: this.#source, signal: this.#abort.signal });
     this.#timers.push(setInterval(() => this.sessions.checkHeartbeats(), Math.min(1_000, this.config.heartbeat.intervalMs)));
     this.#timers.push(setInterval(() => void this.#observe(), 1_000));
+    // Reports trigger the protection check too; the timer catches a stop that never got its answer in time.
+    this.#timers.push(setInterval(() => this.om.checkProtection(), 1_000));
     this.#timers.push(setInterval(() => this.#saveMarket(), 5_000));
     await this.control.ensureBotsRunning();
     logger.info({ bots: [...this.manifests.keys()], control: this.#controlServer.port, metrics: this.#metricsServer.port, speed: this.clock.speed }, 'fleet started');

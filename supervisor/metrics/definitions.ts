@@ -46,6 +46,10 @@ export const METRIC_NAMES = {
   botHeartbeatAge: 'flotilla_bot_heartbeat_age_seconds',
   botConnected: 'flotilla_bot_connected',
   botCodeErrors: 'flotilla_bot_code_errors_total',
+  warmUpActionsDropped: 'flotilla_bot_warmup_actions_dropped_total',
+  unprotectedPositions: 'flotilla_unprotected_positions',
+  protectionRepairs: 'flotilla_protection_repairs_total',
+  stopMoveFailures: 'flotilla_stop_move_failures_total',
   strategyNotes: 'flotilla_strategy_notes_total',
   noteState: 'flotilla_bot_note_state',
   marketDataLag: 'flotilla_market_data_lag_seconds',
@@ -108,6 +112,12 @@ export function defineMetrics(registry: Registry) {
     botHeartbeatAge: gauge(N.botHeartbeatAge, 'Real time since the bot\'s last heartbeat.', ['bot']),
     botConnected: gauge(N.botConnected, '1 while the bot\'s channel to the supervisor is connected, else 0.', ['bot']),
     botCodeErrors: counter(N.botCodeErrors, 'Strategy callbacks that threw.', ['bot']),
+    warmUpActionsDropped: counter(N.warmUpActionsDropped, 'Actions a strategy returned on warm-up (history) candles, dropped and never sent.', ['bot']),
+
+    // Protection: every open position has a working stop
+    unprotectedPositions: gauge(N.unprotectedPositions, 'Open positions of the bot that no working stop fully covers, past the grace period for a stop in flight.', ['bot']),
+    protectionRepairs: counter(N.protectionRepairs, 'Unprotected positions repaired by rule: a stop placed, or the uncovered part closed.', ['bot', 'repair']),
+    stopMoveFailures: counter(N.stopMoveFailures, 'Stop moves whose replacement the venue did not accept; the old stop kept working.', ['bot']),
     strategyNotes: counter(N.strategyNotes, 'Notes strategies made: which filter blocked an entry, the regime seen, a model fallback.', ['bot', 'note', 'value']),
     noteState: gauge(N.noteState, '1 for the latest value of each note the bot\'s strategy made (per instrument, or instrument="" for the bot), 0 for the other values it declares.', ['bot', 'note', 'instrument', 'value']),
 

@@ -12,6 +12,7 @@ import { TRADING_STATES } from '../../core/trading-state.ts';
 import type { OrderRecord } from '../../ledger/types.ts';
 import type { FleetStatus } from '../control/fleet-control.ts';
 import type { OrderManagerEvent } from '../order-manager/order-manager.ts';
+import { PROTECTION_REPAIRS } from '../order-manager/protection.ts';
 import { STATE_CHANGE_REASONS } from '../store/supervisor-store.ts';
 import type { ScopeState } from '../store/supervisor-store.ts';
 import { METRIC_NAMES as N, SUPERVISOR_PROCESS_PREFIX, defineMetrics } from './definitions.ts';
@@ -53,6 +54,10 @@ export class FleetMetrics {
     for (const bot of this.#guard.configured('bot')) {
       this.#metrics.botCodeErrors.inc({ bot }, 0);
       this.#metrics.botRestarts.inc({ bot }, 0);
+      this.#metrics.warmUpActionsDropped.inc({ bot }, 0);
+      this.#metrics.stopMoveFailures.inc({ bot }, 0);
+      this.#metrics.unprotectedPositions.set({ bot }, 0);
+      for (const repair of PROTECTION_REPAIRS) this.#metrics.protectionRepairs.inc({ bot, repair }, 0);
     }
   }
 
@@ -71,7 +76,28 @@ export class FleetMetrics {
       case 'VENUE_REQUEST_FAILED':
         // Already counted, with its latency and error kind, by recordVenueRequest (see measuredVenue).
         break;
+      case 'PROTECTION_CHECKED': {
+        const bot = this.#guard.id(N.unprotectedPositions, 'bot', event.botId);
+        if (bot !== null) this.#metrics.unprotectedPositions.set({ bot }, event.unprotected.length);
+        break;
+      }
+      case 'PROTECTION_REPAIRED': {
+        const bot = this.#guard.id(N.protectionRepairs, 'bot', event.botId);
+        if (bot !== null) this.#metrics.protectionRepairs.inc({ bot, repair: this.#guard.closed(N.protectionRepairs, 'repair', PROTECTION_REPAIRS, event.repair) });
+        break;
+      }
+      case 'STOP_MOVE_FAILED': {
+        const bot = this.#guard.id(N.stopMoveFailures, 'bot', event.botId);
+        if (bot !== null) this.#metrics.stopMoveFailures.inc({ bot });
+        break;
+      }
     }
+  }
+
+  /** Actions a bot's strategy returned on warm-up candles, which its runtime dropped. */
+  recordWarmUpActionsDropped(botId: BotId, count: number): void {
+    const bot = this.#guard.id(N.warmUpActionsDropped, 'bot', botId);
+    if (bot !== null) this.#metrics.warmUpActionsDropped.inc({ bot }, count);
   }
 
   recordDecision(decision: Decision): void {

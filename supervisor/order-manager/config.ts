@@ -40,6 +40,10 @@ const botSchema = z.strictObject({
   maxAdds: z.number().int().min(0).default(1),
   orderRateLimit: z.strictObject({ maxRequests: z.number().int().positive(), windowMs: z.number().int().positive() }),
   drawdown: drawdownSchema,
+  /** After an entry on a key, how long (ms) before the bot may add to it; the in-flight lock's TTL when absent. */
+  entryCooldownMs: z.number().int().min(0).optional(),
+  /** How far (a fraction of its price) the market must move from the last entry, in its favour, before an add. */
+  minAddDistance: decimalText.refine((text) => !Decimal.parse(text).isNegative() && Decimal.parse(text).lt(Decimal.ONE), 'must be a fraction from 0 up to 1 (0.002 is 0.2%)').default('0.002'),
   /** The instruments the bot may trade (its manifest's); every instrument when absent. */
   instruments: z.array(z.string()).optional(),
 });
@@ -54,6 +58,10 @@ export const orderManagerConfigSchema = z.strictObject({
   equitySampleIntervalMs: z.number().int().positive().default(1_000),
   /** How many recent decisions are kept for `supervisor decisions`; older ones are pruned. */
   decisionRetention: z.number().int().positive().default(1_000_000),
+  /** Worst taker slippage expected, in basis points: entries are sized so that the risk at the stop holds with it. */
+  slippageAllowanceBps: decimalText.refine((text) => !Decimal.parse(text).isNegative(), 'must not be negative').default('0'),
+  /** How long (ms of market time) a position may wait for its stop's acceptance before it counts as unprotected. */
+  protectionGraceMs: z.number().int().positive().default(10_000),
 });
 
 export type OrderManagerConfigInput = z.input<typeof orderManagerConfigSchema>;
@@ -75,6 +83,8 @@ export interface BotRiskConfig {
   maxAdds: number;
   orderRateLimit: { maxRequests: number; windowMs: number };
   drawdown: DrawdownPolicy;
+  entryCooldownMs: number;
+  minAddDistance: Decimal;
   /** Null: any configured instrument. */
   instruments: ReadonlySet<InstrumentId> | null;
 }
@@ -87,6 +97,9 @@ export interface OrderManagerConfig {
   fleetDrawdown: DrawdownPolicy;
   equitySampleIntervalMs: number;
   decisionRetention: number;
+  /** A fraction: slippageAllowanceBps / 10,000. */
+  slippageAllowance: Decimal;
+  protectionGraceMs: number;
 }
 
 function formatIssues(error: z.ZodError): string {
@@ -167,6 +180,8 @@ export function parseOrderManagerConfig(input: unknown, source = 'order manager 
       maxAdds: entry.maxAdds,
       orderRateLimit: entry.orderRateLimit,
       drawdown: drawdownPolicy(entry.drawdown),
+      entryCooldownMs: entry.entryCooldownMs ?? raw.inFlightLockTtlMs,
+      minAddDistance: Decimal.parse(entry.minAddDistance),
       instruments:
         entry.instruments === undefined
           ? null
@@ -188,5 +203,7 @@ export function parseOrderManagerConfig(input: unknown, source = 'order manager 
     fleetDrawdown: drawdownPolicy(raw.fleetDrawdown),
     equitySampleIntervalMs: raw.equitySampleIntervalMs,
     decisionRetention: raw.decisionRetention,
+    slippageAllowance: Decimal.parse(raw.slippageAllowanceBps).div(Decimal.fromInteger(10_000)),
+    protectionGraceMs: raw.protectionGraceMs,
   };
 }

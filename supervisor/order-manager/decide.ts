@@ -3,12 +3,20 @@ import type { DecisionOutcome, DecisionReason } from '../../core/decision.ts';
 import type { BotId, ExposureKey, InstrumentId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { checkMinimums, quantizePrice, quantizeQuantity } from '../../core/instrument.ts';
-import type { Intent } from '../../core/intent.ts';
+import type { Intent, Side } from '../../core/intent.ts';
 import { sideSign } from '../../core/intent.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { PositionRecord } from '../../ledger/types.ts';
 import type { BotRiskConfig, KeyPolicy } from './config.ts';
 import type { OrderBook } from './order-book.ts';
+
+/** A bot's latest entry on an exposure key: its time (decision) and price (fill, or expected until it fills). */
+export interface LastEntry {
+  at: number;
+  instrumentId: InstrumentId;
+  side: Side;
+  price: Decimal;
+}
 
 /** What the decision pipeline may read; the order manager supplies it, tests can build one directly. */
 export interface DecisionContext {
@@ -27,19 +35,24 @@ export interface DecisionContext {
   book: OrderBook;
   /** Whether `requests` more venue requests fit the bot's sub-account budget now. */
   rateAllows(requests: number): boolean;
+  lastEntry(botId: BotId, key: ExposureKey): LastEntry | null;
+  /** The worst slippage a taker fill is expected to see, as a fraction of its price: risk is sized to it. */
+  slippageAllowance: Decimal;
 }
 
 /** The orders an approved intent becomes, with prices already on the tick and quantity on the lot step. */
 export interface OrderPlan {
   role: 'ENTRY' | 'CLOSE';
+  side: Side;
   instrument: Instrument;
   quantity: Decimal;
   limitPrice: Decimal | null;
   triggerPrice: Decimal | null;
-  /** The price exposure and risk were valued at. */
+  /** The price exposure was valued at. */
   entryPrice: Decimal;
   stopLoss: Decimal | null;
   takeProfit: Decimal | null;
+  /** The loss per unit if the entry fills at its worst expected price and the stop at its worst: what risk is sized by. */
   stopDistance: Decimal;
 }
 
@@ -126,8 +139,44 @@ function decideReduction(intent: Intent, context: DecisionContext, instrument: I
     reason: capped ? 'EXCEEDS_POSITION' : null,
     detail: capped ? `reduced to the open position of ${held.toString()}` : `reduces the position of ${position.quantity.toString()}`,
     requestedQuantity: requested,
-    plan: { role: 'CLOSE', instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss: null, takeProfit: null, stopDistance: Decimal.ZERO },
+    plan: { role: 'CLOSE', side: intent.side, instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss: null, takeProfit: null, stopDistance: Decimal.ZERO },
   };
+}
+
+/**
+ * An add needs new information, not a repeated signal: not within the bot's cooldown of its last entry on the key,
+ * and only once the price has moved its minimum distance from that entry in the position's favour.
+ */
+function checkAdd(intent: Intent, context: DecisionContext, instrument: Instrument, entryPrice: Decimal): PipelineResult | null {
+  const last = context.lastEntry(intent.botId, instrument.exposureKey);
+  if (last === null) return null;
+  const key = instrument.exposureKey;
+  const elapsed = context.now - last.at;
+  if (elapsed < context.bot.entryCooldownMs) {
+    return deny('ENTRY_COOLDOWN', `bot ${intent.botId} entered ${key} ${Math.max(0, Math.round(elapsed / 1000))} s ago; it may add after ${Math.round(context.bot.entryCooldownMs / 1000)} s`);
+  }
+  // Measured on the instrument of the last entry, so QQQ then TQQQ on one key compare like with like.
+  const now = last.instrumentId === instrument.id ? entryPrice : context.mark(last.instrumentId);
+  if (now === undefined || !last.price.isPositive()) return null;
+  const favour = now.sub(last.price).div(last.price).mul(Decimal.fromInteger(last.side === 'BUY' ? 1 : -1));
+  if (favour.lt(context.bot.minAddDistance)) {
+    const percent = (value: Decimal): string => value.mul(Decimal.fromInteger(100)).toFixed(3);
+    return deny('ADD_TOO_CLOSE', `an add to ${key} needs the price ${percent(context.bot.minAddDistance)}% beyond the last entry at ${last.price.toString()} in its favour; it has moved ${percent(favour)}%`);
+  }
+  return null;
+}
+
+/**
+ * The loss per unit between the worst expected entry fill and the worst expected stop fill, both on the tick: a
+ * market or stop entry pays the slippage allowance, a limit fills at its limit or better, and a stop fills as a taker.
+ */
+function worstCaseDistance(orderType: Intent['orderType'], long: boolean, entryPrice: Decimal, stopLoss: Decimal, instrument: Instrument, allowance: Decimal): Decimal {
+  // Never below one tick: a stop that low is its own problem, found by the checks before this.
+  const against = (price: Decimal, up: boolean): Decimal =>
+    Decimal.max(instrument.tickSize, price.mul(up ? Decimal.ONE.add(allowance) : Decimal.ONE.sub(allowance)).quantize(instrument.tickSize, up ? 'ceil' : 'floor'));
+  const entry = orderType === 'LIMIT' ? entryPrice : against(entryPrice, long);
+  const stop = against(stopLoss, !long);
+  return entry.sub(stop).abs();
 }
 
 interface Cap {
@@ -213,10 +262,12 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
   if (ownSameDirection) {
     const adds = Math.max(0, entryOrdersOnKey(context, intent.botId, key) - 1);
     if (adds >= context.bot.maxAdds) return deny('PYRAMID_LIMIT', `bot ${intent.botId} has added ${adds} time(s) to ${key}; the limit is ${context.bot.maxAdds}`);
+    const addProblem = checkAdd(intent, context, instrument, entryPrice);
+    if (addProblem !== null) return addProblem;
   }
 
   const equity = context.equity(intent.botId);
-  const stopDistance = entryPrice.sub(stopLoss).abs();
+  const stopDistance = worstCaseDistance(intent.orderType, long, entryPrice, stopLoss, instrument, context.slippageAllowance);
   const requested = quantizeQuantity(
     instrument,
     intent.size.kind === 'QUANTITY' ? intent.size.quantity : Decimal.max(equity, Decimal.ZERO).mul(intent.size.riskFraction).div(stopDistance, 'floor'),
@@ -269,6 +320,6 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
       ? `resized from ${asked.toString()} to ${quantity.toString()}${scaleText(capped)}: ${binding?.detail ?? ''}`
       : `entry of ${quantity.toString()}${scaleText(requested)} risking ${quantity.mul(stopDistance).toString()}`,
     requestedQuantity: asked,
-    plan: { role: 'ENTRY', instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss, takeProfit, stopDistance },
+    plan: { role: 'ENTRY', side: intent.side, instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss, takeProfit, stopDistance },
   };
 }

@@ -9,7 +9,7 @@ import { quantizePrice } from '../../core/instrument.ts';
 import type { BotCommand, Intent } from '../../core/intent.ts';
 import { oppositeSide } from '../../core/intent.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
+import type { ExecutionReport, OrderStatus, SubmitOrder } from '../../core/order.ts';
 import { isOpenStatus } from '../../core/order.ts';
 import { stricterState } from '../../core/trading-state.ts';
 import type { TradingState } from '../../core/trading-state.ts';
@@ -18,7 +18,7 @@ import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord } from '../../
 import type { Scope, ScopeState, StateChangeReason, SupervisorStore } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
 import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } from './config.ts';
-import type { DecisionContext, OrderPlan, PipelineResult } from './decide.ts';
+import type { DecisionContext, LastEntry, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
 import { DrawdownMonitor } from './drawdown-monitor.ts';
 import type { DrawdownReading } from './drawdown.ts';
@@ -27,12 +27,22 @@ import type { KillReport, KillSwitchPort } from './kill-switch.ts';
 import { OrderBook } from './order-book.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
 import { TradingStates } from './trading-states.ts';
+import type { ProtectionRepair, UnprotectedPosition } from './protection.ts';
+import { checkPosition, planRepair, stopCoverage } from './protection.ts';
+import type { ReplacementFailure } from './stop-replacements.ts';
+import { StopReplacements } from './stop-replacements.ts';
 
 export type OrderManagerEvent =
   | { type: 'DECISION_MADE'; decision: Decision }
   | { type: 'REPORT_APPLIED'; botId: BotId; report: ExecutionReport; order: OrderRecord; position: PositionRecord | null }
   | { type: 'STATE_CHANGED'; state: ScopeState }
-  | { type: 'VENUE_REQUEST_FAILED'; botId: BotId; clientOrderId: ClientOrderId; request: 'SUBMIT' | 'CANCEL'; error: string };
+  | { type: 'VENUE_REQUEST_FAILED'; botId: BotId; clientOrderId: ClientOrderId; request: 'SUBMIT' | 'CANCEL'; error: string }
+  /** A stop's replacement ended without being accepted; the old stop is still working. */
+  | { type: 'STOP_MOVE_FAILED'; botId: BotId; replaced: ClientOrderId; replacement: ClientOrderId; status: OrderStatus; detail: string }
+  /** The bot's positions were measured against their stops; `unprotected` is empty when every one is covered. */
+  | { type: 'PROTECTION_CHECKED'; botId: BotId; unprotected: UnprotectedPosition[] }
+  /** An unprotected position was repaired by rule: a stop placed, or the uncovered part closed. */
+  | { type: 'PROTECTION_REPAIRED'; botId: BotId; instrumentId: InstrumentId; repair: ProtectionRepair; clientOrderId: ClientOrderId; detail: string };
 
 /** The answer to a cancel or a stop move: these are commands on existing orders, not new intents. */
 export type CommandResult =
@@ -53,6 +63,9 @@ export interface OrderManagerDependencies {
   clock: Clock;
   logger: Logger;
 }
+
+/** Approvals per ledger copied back into the store at start: far more than a crash can leave uncommitted there. */
+const RECOVERED_DECISIONS = 100;
 
 const denial = (detail: string): PipelineResult => ({ outcome: 'DENIED', reason: 'INVALID_INTENT', detail, requestedQuantity: null, plan: null });
 
@@ -81,6 +94,15 @@ export class OrderManager {
   readonly #pending = new Set<Promise<void>>();
   readonly #unsubscribe: Array<() => void> = [];
   #decisionsSincePrune = 0;
+  readonly #replacements: StopReplacements;
+  /** Bots whose protection is checked once the current batch of reports has been applied. */
+  readonly #protectionDue = new Set<BotId>();
+  /** The unprotected positions found at each bot's last check; a bot with any is checked again on its marks. */
+  readonly #unprotected = new Map<BotId, UnprotectedPosition[]>();
+  /** Repairs sent per bot/instrument and when, so a repair is given time to take before the next one. */
+  readonly #repairs = new Map<string, { attempts: number; at: number }>();
+  /** The latest entry each bot made on each exposure key: what cooldowns and add distances are measured from. */
+  readonly #lastEntries = new Map<BotId, Map<ExposureKey, LastEntry>>();
 
   constructor(dependencies: OrderManagerDependencies) {
     this.#config = dependencies.config;
@@ -90,6 +112,11 @@ export class OrderManager {
     this.#venues = dependencies.venues;
     this.#clock = dependencies.clock;
     this.#logger = dependencies.logger.child({ component: 'order-manager' });
+    this.#replacements = new StopReplacements({
+      ledger: (botId) => this.#ledger(botId),
+      cancel: (order) => this.#cancel(order),
+      failed: (failure) => this.#stopMoveFailed(failure),
+    });
     this.#states = new TradingStates({ store: dependencies.store, clock: dependencies.clock, logger: this.#logger, changed: (state) => this.#emit({ type: 'STATE_CHANGED', state }) });
     const bots = this.#config.bots;
     this.#rateLimiter = new SlidingWindowRateLimiter<BotId>({
@@ -123,7 +150,36 @@ export class OrderManager {
       }
       for (const order of open) this.#track(order, stopTriggers.get(order.clientOrderId) ?? null);
       this.#equity.delete(botId);
+      this.#replacements.recover(botId, ledger);
+      this.#recoverLastEntries(botId, ledger);
+      // An approval commits in the ledger with its orders; the store's copy commits a moment later, so a crash in
+      // between leaves the store without it. The newest approvals of each ledger fill that gap.
+      for (const { decision, intentJson } of ledger.recentDecisions(RECOVERED_DECISIONS)) this.#store.recordDecision(decision, intentJson);
     }
+    this.#store.commit();
+  }
+
+  #recoverLastEntries(botId: BotId, ledger: Ledger): void {
+    const seen = new Map<ExposureKey, LastEntry>();
+    for (const order of ledger.recentOrders(Number.MAX_SAFE_INTEGER)) {
+      if (order.role !== 'ENTRY') continue;
+      const instrument = this.#config.instruments.get(order.instrumentId);
+      if (instrument === undefined || seen.has(instrument.exposureKey)) continue;
+      const price = order.averageFillPrice ?? order.limitPrice ?? order.triggerPrice;
+      if (price !== null) seen.set(instrument.exposureKey, { at: order.createdAt, instrumentId: order.instrumentId, side: order.side, price });
+      // Every key of the catalog found: nothing older can matter.
+      if (seen.size === this.#instrumentsOnKey.size) break;
+    }
+    this.#lastEntries.set(botId, seen);
+  }
+
+  /**
+   * What runs once the venues stand as they did (the paper venue restored, a live one reconciled) and before any bot
+   * trades: stop moves the venue already answered are finished, and every position is checked for its stop.
+   */
+  afterVenuesRestored(): void {
+    this.#replacements.settleAll();
+    this.checkProtection();
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -243,6 +299,8 @@ export class OrderManager {
       openRisk: (botId) => this.#openRisk(botId),
       book: this.#book,
       rateAllows: (requests) => this.#rateLimiter.wouldAllow(bot.id, requests, now),
+      lastEntry: (botId, key) => this.#lastEntries.get(botId)?.get(key) ?? null,
+      slippageAllowance: this.#config.slippageAllowance,
     };
   }
 
@@ -274,31 +332,41 @@ export class OrderManager {
       decidedAt: now,
       latencyNs: 0,
     };
-    // The decision is written first: if the process dies before the orders are recorded, the replayed intent
-    // finds this decision and no order is ever sent twice.
     decision.latencyNs = Number(this.#clock.monotonicNs() - started);
+    const intentJson = JSON.stringify(intent);
     // Deciding has no side effects, so a replayed intent is caught here, by the unique (bot, intent) key,
     // without a lookup on every decision; its reserved IDs are simply never used.
-    if (!this.#store.recordDecision(decision, JSON.stringify(intent))) {
+    if (!this.#store.recordDecision(decision, intentJson)) {
       const recorded = this.#store.decisionFor(intent.botId, intent.intentId);
       if (recorded === null) throw new InvariantViolation(`decision for ${intent.botId}/${intent.intentId} conflicted but cannot be read`);
       return recorded;
     }
-    // Decisions commit at the end of the tick, orders at once: if a crash lost the decision but not its orders,
-    // the ledger still knows them, and the replayed intent gets them back instead of a second order.
+    // An intent whose decision the store has forgotten (pruned) but whose orders the ledger still holds.
     const earlier = bot === undefined ? [] : this.#ledger(bot.id).ordersForIntent(intent.intentId);
     if (earlier.length > 0) return this.#recoveredDecision(decision, earlier);
     this.#maybePruneDecisions();
-    this.#emit({ type: 'DECISION_MADE', decision });
     if (orders.length > 0 && bot !== undefined && result.plan !== null) {
-      // Execution: the orders are durable in the bot's ledger before any of them is sent.
-      const records = this.#ledger(bot.id).recordOrders(orders, now);
+      // The approval and its orders commit together, in the bot's ledger, before anyone hears of the decision and
+      // before the venue is called: a crash can leave neither an order without its decision nor the reverse.
+      const records = this.#ledger(bot.id).recordOrders(orders, now, { decision: { decision, intentJson } });
       for (const record of records) this.#track(record, result.plan.stopDistance.isZero() ? null : result.plan.stopLoss);
       this.#rateLimiter.record(bot.id, orders.length, now);
+      this.#noteEntry(bot.id, result.plan, now);
+      this.#emit({ type: 'DECISION_MADE', decision });
       // A venue may answer synchronously; listeners have the decision before any of its reports.
       for (const order of orders) this.#send(order);
+    } else {
+      this.#emit({ type: 'DECISION_MADE', decision });
     }
     return decision;
+  }
+
+  /**
+   * Resolves once every decision made so far is durable. An approval already is when submitIntent returns (it
+   * commits with its orders); a denial commits with the store's next group commit, at the end of the tick.
+   */
+  decisionsDurable(): Promise<void> {
+    return this.#store.whenCommitted();
   }
 
   /** Rewrites a decision whose orders a crash left recorded, so the replay reports what was actually sent. */
@@ -430,9 +498,10 @@ export class OrderManager {
   }
 
   /**
-   * Moves a protective stop: the replacement is sent first and the old stop is cancelled by its ID, so the
-   * position is never unprotected and the take-profit is never touched. Both are reduce-only, so even if both
-   * fired the position could not flip.
+   * Moves a protective stop by replacing it: the replacement is recorded and sent, and the old stop is cancelled by
+   * its ID only once the venue has accepted the replacement (see stop-replacements.ts). If the replacement is
+   * refused, the old stop keeps working and the failure is reported. The take-profit is never touched. A replacement
+   * names the stop's entry only while that entry is open, so it never names a parent the venue cannot know.
    */
   moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal, intentId: IntentId): CommandResult {
     const earlier = this.#ledgers.get(botId)?.ordersForIntent(intentId) ?? [];
@@ -441,6 +510,8 @@ export class OrderManager {
     if ('outcome' in order) return order;
     if (order.role !== 'STOP') return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: `${clientOrderId} is a ${order.role} order, not a stop` };
     if (this.effectiveState(botId) === 'HALTED') return { outcome: 'DENIED', reason: 'TRADING_HALTED', detail: `bot ${botId} is halted` };
+    const inFlight = this.#replacements.replacementOf(clientOrderId);
+    if (inFlight !== null) return { outcome: 'DENIED', reason: 'STOP_MOVE_IN_FLIGHT', detail: `${clientOrderId} is already being replaced by ${inFlight}; move that one once the venue has accepted it` };
     const instrument = this.#config.instruments.get(order.instrumentId);
     if (instrument === undefined) return { outcome: 'DENIED', reason: 'UNKNOWN_INSTRUMENT', detail: `${order.instrumentId} is not configured` };
     const now = this.#clock.now();
@@ -452,25 +523,46 @@ export class OrderManager {
       if (error instanceof InvalidInputError) return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: error.message };
       throw error;
     }
-    const parent = order.parentClientOrderId === null ? null : this.#ledger(botId).order(order.parentClientOrderId);
-    const parentFilled = parent !== null && parent.filledQuantity.isPositive();
-    const position = this.#ledger(botId).position(order.instrumentId);
-    const quantity = parentFilled || parent === null ? (position?.quantity.abs() ?? order.quantity) : order.quantity;
-    if (quantity.isZero()) return { outcome: 'DENIED', reason: 'NOTHING_TO_REDUCE', detail: `no open position on ${order.instrumentId} to protect` };
+    const ledger = this.#ledger(botId);
+    const parent = order.parentClientOrderId === null ? null : ledger.order(order.parentClientOrderId);
+    const followsOpenEntry = parent !== null && isOpenStatus(parent.status) && order.activatesOnParentFill;
+    let quantity: Decimal;
+    if (followsOpenEntry) {
+      quantity = order.quantity.sub(order.filledQuantity);
+    } else {
+      // What the old stop protects, and never more than the position: a reduce-only order is never larger than it.
+      const held = ledger.position(order.instrumentId)?.quantity.abs() ?? Decimal.ZERO;
+      quantity = Decimal.min(stopCoverage(order, parent), held);
+    }
+    if (!quantity.isPositive()) return { outcome: 'DENIED', reason: 'NOTHING_TO_REDUCE', detail: `no open position on ${order.instrumentId} for ${clientOrderId} to protect` };
     const replacement: SubmitOrder = {
-      ...order,
+      clientOrderId: ledger.allocateClientOrderId('STOP'),
+      botId,
+      subAccountId: order.subAccountId,
       intentId,
-      clientOrderId: this.#ledger(botId).allocateClientOrderId('STOP'),
+      instrumentId: order.instrumentId,
+      role: 'STOP',
+      side: order.side,
+      type: 'STOP_MARKET',
       quantity,
+      limitPrice: null,
       triggerPrice: trigger,
-      activatesOnParentFill: parent !== null && !parentFilled,
+      timeInForce: order.timeInForce,
+      reduceOnly: true,
+      parentClientOrderId: followsOpenEntry ? order.parentClientOrderId : null,
+      activatesOnParentFill: followsOpenEntry,
     };
-    const [record] = this.#ledger(botId).recordOrders([replacement], now);
+    const [record] = ledger.recordOrders([replacement], now, { replaces: new Map([[replacement.clientOrderId, clientOrderId]]) });
     if (record !== undefined) this.#track(record, null);
+    this.#replacements.add(botId, replacement.clientOrderId, clientOrderId);
     this.#rateLimiter.record(botId, 1, now);
     this.#send(replacement);
-    this.#cancel(order);
     return { outcome: 'ACCEPTED', clientOrderId, replacement: replacement.clientOrderId };
+  }
+
+  #stopMoveFailed(failure: ReplacementFailure): void {
+    this.#logger.warn({ ...failure }, 'a stop move failed at the venue; the old stop keeps protecting the position');
+    this.#emit({ type: 'STOP_MOVE_FAILED', botId: failure.botId, replaced: failure.replaced, replacement: failure.replacement, status: failure.status, detail: failure.detail });
   }
 
   /** The one entry point for a bot's commands. */
@@ -504,17 +596,127 @@ export class OrderManager {
     if (applied.order === null || applied.duplicate) return;
     const stop = this.#childStop(ledger, applied.order);
     this.#track(applied.order, stop);
+    if (this.#replacements.isReplacement(applied.order.clientOrderId)) this.#replacements.settle(applied.order, report);
     if (applied.fill !== null) {
       this.#equity.delete(botId);
       this.#afterEquityChange(botId);
       this.#continueFlatten(botId);
+      if (applied.order.role === 'ENTRY') this.#entryFilled(botId, applied.order);
       if (applied.order.role !== 'ENTRY' && (applied.position?.quantity.isZero() ?? false)) {
         const { instrumentId } = applied.order;
         // After the report batch, so a venue's own one-cancels-the-other lands first and no cancel goes out twice.
         queueMicrotask(() => this.#cancelOrphanedProtection(botId, instrumentId));
       }
     }
+    // A fill changes what must be protected, a stop that ends changes what protects it, and a stop that starts
+    // working may close a gap already found.
+    if (applied.fill !== null || (applied.order.role === 'STOP' && (!isOpenStatus(applied.order.status) || this.#unprotected.has(botId)))) this.#protectionDueFor(botId);
     this.#emit({ type: 'REPORT_APPLIED', botId, report, order: applied.order, position: applied.position });
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Protection: every open position has a working stop (see protection.ts)
+
+  /** Checks the bot once the current batch of reports has landed, so a bracket's stop has had its chance. */
+  #protectionDueFor(botId: BotId): void {
+    if (this.#protectionDue.has(botId)) return;
+    this.#protectionDue.add(botId);
+    // Tracked with the venue requests, so idle() also waits for the check and whatever repair it sends.
+    const check: Promise<void> = Promise.resolve()
+      .then(() => {
+        this.#protectionDue.delete(botId);
+        this.#checkBotProtection(botId);
+      })
+      .finally(() => this.#pending.delete(check));
+    this.#pending.add(check);
+  }
+
+  /** Checks every bot's positions against their stops and repairs what it finds; the fleet also runs it on a timer. */
+  checkProtection(): void {
+    for (const botId of this.#config.bots.keys()) this.#checkBotProtection(botId);
+  }
+
+  /** The unprotected positions found at the bot's last check. */
+  unprotectedPositions(botId: BotId): readonly UnprotectedPosition[] {
+    return this.#unprotected.get(botId) ?? [];
+  }
+
+  #checkBotProtection(botId: BotId): void {
+    const ledger = this.#ledgers.get(botId);
+    if (ledger === undefined) return;
+    const now = this.#clock.now();
+    const found: UnprotectedPosition[] = [];
+    for (const position of ledger.openPositions()) {
+      const gap = checkPosition(ledger, position, this.#marks.get(position.instrumentId), now, this.#config.protectionGraceMs);
+      if (gap !== null) found.push(gap);
+    }
+    const before = this.#unprotected.get(botId)?.length ?? 0;
+    if (found.length > 0) this.#unprotected.set(botId, found);
+    else this.#unprotected.delete(botId);
+    for (const key of [...this.#repairs.keys()]) {
+      if (key.startsWith(`${botId}/`) && !found.some((gap) => key === `${botId}/${gap.instrumentId}`)) this.#repairs.delete(key);
+    }
+    if (found.length > 0 || before > 0) this.#emit({ type: 'PROTECTION_CHECKED', botId, unprotected: found });
+    for (const gap of found) this.#repair(gap, now);
+  }
+
+  /** One repair per position at a time: the next only once the last has had the grace period to take. */
+  #repair(gap: UnprotectedPosition, now: number): void {
+    const key = `${gap.botId}/${gap.instrumentId}`;
+    const previous = this.#repairs.get(key);
+    if (previous !== undefined && now - previous.at <= this.#config.protectionGraceMs) return;
+    const instrument = this.#config.instruments.get(gap.instrumentId);
+    const bot = this.#botConfig(gap.botId);
+    if (instrument === undefined || bot === undefined) return;
+    const plan = planRepair(gap, instrument, bot.subAccountId, previous?.attempts ?? 0, now);
+    if (plan === null) return;
+    this.#repairs.set(key, { attempts: (previous?.attempts ?? 0) + 1, at: now });
+    const ledger = this.#ledger(gap.botId);
+    const order: SubmitOrder = { ...plan.order, clientOrderId: ledger.allocateClientOrderId(plan.order.role) };
+    const decision: Decision = {
+      intentId: order.intentId,
+      botId: gap.botId,
+      instrumentId: gap.instrumentId,
+      outcome: 'APPROVED',
+      reason: null,
+      detail: plan.detail,
+      requestedQuantity: order.quantity,
+      approvedQuantity: order.quantity,
+      clientOrderId: order.clientOrderId,
+      decidedAt: now,
+      latencyNs: 0,
+    };
+    const intentJson = JSON.stringify({ repair: plan.repair, cause: gap.cause, uncovered: gap.uncovered.toString() });
+    this.#store.recordDecision(decision, intentJson);
+    const [record] = ledger.recordOrders([order], now, { decision: { decision, intentJson } });
+    if (record !== undefined) this.#track(record, null);
+    // Protection is never refused for want of rate: it is counted, so entries wait instead.
+    this.#rateLimiter.record(gap.botId, 1, now);
+    this.#logger.warn({ botId: gap.botId, instrumentId: gap.instrumentId, repair: plan.repair, clientOrderId: order.clientOrderId }, plan.detail);
+    this.#emit({ type: 'DECISION_MADE', decision });
+    this.#emit({ type: 'PROTECTION_REPAIRED', botId: gap.botId, instrumentId: gap.instrumentId, repair: plan.repair, clientOrderId: order.clientOrderId, detail: plan.detail });
+    this.#send(order);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Entries: what cooldowns and add distances are measured from
+
+  #noteEntry(botId: BotId, plan: OrderPlan, now: number): void {
+    if (plan.role !== 'ENTRY') return;
+    let entries = this.#lastEntries.get(botId);
+    if (entries === undefined) {
+      entries = new Map();
+      this.#lastEntries.set(botId, entries);
+    }
+    entries.set(plan.instrument.exposureKey, { at: now, instrumentId: plan.instrument.id, side: plan.side, price: plan.entryPrice });
+  }
+
+  /** Once an entry fills, its price is what the venue gave, not what was expected. */
+  #entryFilled(botId: BotId, order: OrderRecord): void {
+    const key = this.#config.instruments.get(order.instrumentId)?.exposureKey;
+    const last = key === undefined ? undefined : this.#lastEntries.get(botId)?.get(key);
+    if (last === undefined || order.averageFillPrice === null || last.instrumentId !== order.instrumentId) return;
+    last.price = order.averageFillPrice;
   }
 
   /**
@@ -548,6 +750,8 @@ export class OrderManager {
       if (!ledger.holds(instrumentId)) continue;
       this.#equity.delete(botId);
       this.#afterEquityChange(botId);
+      // A bot with an unprotected position is looked at again as time passes, so a repair is retried by rule.
+      if (this.#unprotected.has(botId)) this.#protectionDueFor(botId);
     }
   }
 

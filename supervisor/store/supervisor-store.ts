@@ -8,11 +8,11 @@ import { InvariantViolation } from '../../core/errors.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 
 /**
- * Decisions commit in groups at most this long after they are made. Nothing is sent on a decision alone (an
- * approval's orders are committed to the bot's ledger first), so a crash loses at most this much audit trail,
- * and a replayed intent still finds its orders in the ledger.
+ * Decisions commit in groups at the end of the tick they were made in (0 ms: setImmediate). An approval is durable
+ * before that, in the bot's ledger with its orders; a denial's answer waits for this commit (whenCommitted), so
+ * the delay is part of every denial's round trip and is kept at zero.
  */
-export const DECISION_COMMIT_DELAY_MS = 2;
+export const DECISION_COMMIT_DELAY_MS = 0;
 
 /** "fleet" or "bot:<id>": the scopes a trading state, a halt or a drawdown applies to. */
 export type Scope = 'fleet' | `bot:${string}`;
@@ -211,7 +211,7 @@ export class SupervisorStore {
     );
   }
 
-  /** Resolves when the decisions made so far are on disk (within DECISION_COMMIT_DELAY_MS). */
+  /** Resolves when the decisions made so far are on disk (at the end of the current tick). */
   whenCommitted(): Promise<void> {
     return this.#batch.whenCommitted();
   }

@@ -187,6 +187,43 @@ describe('strategy host guards the strategy', () => {
   });
 });
 
+describe('strategy host warm-up is part of the contract', () => {
+  it('test_warm_up_when_the_strategy_reads_state_then_history_says_warming_up_and_live_does_not', () => {
+    // Arrange
+    const seen: Array<boolean | undefined> = [];
+    const module = defineStrategy({
+      interfaceVersion: 1,
+      parameters: z.strictObject({}),
+      create: () => ({
+        onCandle: (_c: TimeframeCandle, state: BotStateView): StrategyAction[] => {
+          seen.push(state.warmingUp);
+          return [];
+        },
+      }),
+    });
+    const { host: subject } = host(module as StrategyModule);
+    // Act: two history candles, then a live one handed a view that (wrongly) still says warming up.
+    subject.warmUp([candle(BTC, T0), candle(BTC, T0 + 60_000)], view());
+    subject.onCandle(candle(BTC, T0 + 120_000), view({ warmingUp: true }));
+    subject.onCandle(candle(BTC, T0 + 180_000), view());
+    // Assert
+    expect(seen).toEqual([true, true, false, undefined]);
+  });
+
+  it('test_warm_up_when_the_strategy_acts_on_history_then_the_drop_is_counted_and_reported_once_with_a_reason', () => {
+    // Arrange
+    const { module } = scripted((c) => [enter(BTC, c.close)]);
+    const dropped: Array<{ count: number; firstReason: string }> = [];
+    const subject = new StrategyHost({ botId: BOT, module, parameters: {}, instruments: [BTC], timeframes: ['1m'], onBotCodeError: () => {}, onWarmUpActionsDropped: (report) => dropped.push(report) });
+    // Act
+    subject.warmUp([candle(BTC, T0), candle(BTC, T0 + 60_000), candle(BTC, T0 + 120_000)], view());
+    const live = subject.onCandle(candle(BTC, T0 + 180_000), view());
+    // Assert: three dropped, reported in one report naming the first; the live candle's action goes out.
+    expect(dropped).toEqual([{ count: 3, firstReason: expect.stringMatching(/^ENTER \(test\) on the BTCUSDT\.BYBIT 1m candle of 2026-03-02T12:00:00\.000Z, a history candle$/) }]);
+    expect(live).toHaveLength(1);
+  });
+});
+
 describe('strategy host notes in warm-up', () => {
   it('test_warm_up_when_the_strategy_notes_a_state_then_the_latest_of_each_note_is_delivered_once', () => {
     // Arrange: a model that falls back on the second history candle and says so once, then notes a regime each candle.

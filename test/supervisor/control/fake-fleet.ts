@@ -52,6 +52,7 @@ const trend: BotStatus = {
   connected: true,
   notes: {},
   botCodeErrors: 0,
+  unprotectedPositions: [],
 };
 
 const grid: BotStatus = {
@@ -68,6 +69,7 @@ const grid: BotStatus = {
   connected: false,
   notes: { SIGNAL_MODEL: 'FALLBACK' },
   botCodeErrors: 2,
+  unprotectedPositions: [],
 };
 
 export const STATUS: FleetStatus = {

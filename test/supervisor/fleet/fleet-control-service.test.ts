@@ -67,6 +67,7 @@ describe('fleet control service', () => {
       connected: true,
       notes: {},
       botCodeErrors: 0,
+      unprotectedPositions: [],
     });
     expect(b).toMatchObject({ botId: 'bravo', connected: false, process: { status: 'not-started' }, openPositions: [], openOrders: 0, equity: '100000' });
   });

@@ -127,6 +127,7 @@ export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): Bo
     connected: true,
     notes: {},
     botCodeErrors: 0,
+    unprotectedPositions: [],
     ...overrides,
   };
 }
@@ -169,6 +170,10 @@ export function feedEverything(metrics: FleetMetrics): void {
   metrics.recordVenueRequest('BYBIT', 'SUBMIT', 0.042, null);
   metrics.recordVenueRequest('ALPACA', 'CANCEL', 1.5, 'TIMEOUT');
   metrics.recordBotCodeError(BRAVO);
+  metrics.recordWarmUpActionsDropped(ALPHA, 3);
+  metrics.recordOrderManagerEvent({ type: 'PROTECTION_CHECKED', botId: ALPHA, unprotected: [] });
+  metrics.recordOrderManagerEvent({ type: 'PROTECTION_REPAIRED', botId: ALPHA, instrumentId: BTC, repair: 'STOP_PLACED', clientOrderId: orderId(), detail: 'placed a stop' });
+  metrics.recordOrderManagerEvent({ type: 'STOP_MOVE_FAILED', botId: ALPHA, replaced: orderId(), replacement: orderId(), status: 'REJECTED', detail: 'refused' });
   metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'ENVIRONMENT');
   metrics.recordMarketDataLag(BTC, '1m', 0.35);
   metrics.recordCandlesDelivered(ALPHA, BTC, '1m', 3);

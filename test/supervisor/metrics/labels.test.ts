@@ -1,3 +1,4 @@
+import { PROTECTION_REPAIRS } from '../../../supervisor/order-manager/protection.ts';
 import { describe, expect, it } from 'vitest';
 import { DECISION_REASONS } from '../../../core/decision.ts';
 import type { DecisionReason } from '../../../core/decision.ts';
@@ -31,6 +32,7 @@ function allowedValues(): Record<string, ReadonlySet<string>> {
     status: new Set([...ORDER_STATUSES, OTHER]),
     request: new Set([...VENUE_REQUEST_KINDS, OTHER]),
     liquidity: new Set([...LIQUIDITIES, OTHER]),
+    repair: new Set([...PROTECTION_REPAIRS, OTHER]),
     error: new Set([...VENUE_ERROR_KINDS, OTHER]),
     state: new Set([...TRADING_STATES, OTHER]),
     scope: new Set(['fleet', 'bot:alpha', 'bot:bravo']),

@@ -103,6 +103,8 @@ describe('in-flight locks', () => {
     h.clock.advance(89_000);
     expect(h.om.submitIntent(intent(ALPHA, SQQQ, 'BUY', { quantity: '10', stop: '19' })).reason).toBe('IN_FLIGHT_LOCK');
     h.clock.advance(1_001);
+    // The unacknowledged entry still counts as the bot's exposure, so this is an add: it needs the price to have moved.
+    h.price(SQQQ, '20.1');
     expect(h.om.submitIntent(intent(ALPHA, SQQQ, 'BUY', { quantity: '10', stop: '19' })).outcome).toBe('APPROVED');
   });
 
@@ -135,7 +137,11 @@ describe('pyramiding', () => {
     h = makeHarness();
     h.price(BTC, '50000');
     expect(h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.01', stop: '49000' })).outcome).toBe('APPROVED');
+    h.clock.advance(90_000);
+    h.price(BTC, '50200');
     expect(h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.01', stop: '49000' })).outcome).toBe('APPROVED');
+    h.clock.advance(90_000);
+    h.price(BTC, '50400');
     expect(h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.01', stop: '49000' })).reason).toBe('PYRAMID_LIMIT');
   });
 

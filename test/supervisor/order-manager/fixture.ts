@@ -70,14 +70,14 @@ export interface Harness {
   close(): void;
 }
 
-export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock } = {}): Harness {
+export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock; slippage?: { baseBps: string; jitterBps: string } } = {}): Harness {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'flotilla-om-'));
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 2, 14, 30));
   const config = parseOrderManagerConfig(input);
   const instruments = [...config.instruments.values()];
   const accounts = [...config.bots.values()].map((b) => ({ subAccountId: b.subAccountId, balance: STARTING_EQUITY, leverage: dec('5') }));
   const venue = new PaperVenue(
-    { name: 'PAPER', seed: 7, session: 's1', instruments, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: dec('0'), jitterBps: dec('0') }, partialFills: { participation: dec('1') }, accounts },
+    { name: 'PAPER', seed: 7, session: 's1', instruments, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: dec(options.slippage?.baseBps ?? '0'), jitterBps: dec(options.slippage?.jitterBps ?? '0') }, partialFills: { participation: dec('1') }, accounts },
     clock,
     { logger: silentLogger },
   );

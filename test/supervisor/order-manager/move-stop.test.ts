@@ -33,11 +33,12 @@ describe('moving a stop', () => {
     expect(atVenue).toEqual([replacement, takeProfit.clientOrderId].sort());
   });
 
-  it('keeps the replacement in the bracket: when it fires, the take-profit is cancelled', () => {
+  it('cancels the take-profit once the replacement has closed the position', async () => {
     h = makeHarness();
     const { stop, takeProfit } = longWithBracket();
     const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), move());
     h.candle(BTC, '50000', '50000', '49500', '49700');
+    await h.om.idle();
     const ledger = h.ledgers.get(ALPHA)!;
     expect(ledger.position(BTC)?.quantity.isZero()).toBe(true);
     expect(result.outcome === 'ACCEPTED' && ledger.order(result.replacement!)?.status).toBe('FILLED');

@@ -204,3 +204,44 @@ describe('intent validation', () => {
     expect(stop?.triggerPrice?.toString()).toBe('48000.1');
   });
 });
+
+describe('risk per trade holds at the fill', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  // A coarse-tick coin: at 0.15 with a 0.001 tick, a stop a few ticks away makes each tick of slippage a large share of the risk.
+  const COARSE = parseInstrumentId('COARSEUSDT.BYBIT');
+  const coarseConfig = () =>
+    configInput({
+      instruments: [{ id: COARSE, kind: 'PERPETUAL', tickSize: '0.001', lotStep: '1', minQuantity: '1', minNotional: '5', exposure: { key: 'COARSE', beta: '1' } }],
+      exposureKeys: { COARSE: { policy: 'exclusive' } },
+      slippageAllowanceBps: '30',
+      // Forty losing trades in a row: no drawdown halt may end the experiment early.
+      fleetDrawdown: { threshold: '0.9', windowMs: 86_400_000, action: 'HALTED' },
+    }, { alpha: { maxNotionalPerOrder: '10000000', riskPerTrade: '0.005', maxOpenRisk: '0.5', entryCooldownMs: 0, minAddDistance: '0', maxAdds: 1000, drawdown: { threshold: '0.9', windowMs: 86_400_000, action: 'HALTED' } } });
+
+  it('never loses more than the budget at the stop, with the entry and the stop both filled as takers with slippage', async () => {
+    h = makeHarness(coarseConfig(), { slippage: { baseBps: '10', jitterBps: '20' } });
+    const ledger = h.ledgers.get(ALPHA)!;
+    let worst = 0;
+    for (let step = 0; step < 40; step++) {
+      const mark = (0.15 + step * 0.0007).toFixed(4);
+      h.price(COARSE, mark);
+      const budget = h.om.equity(ALPHA).mul(dec('0.005'));
+      const stop = dec(mark).sub(dec('0.003')).sub(dec(String((step % 4) * 0.001)));
+      const decision = h.om.submitIntent(intent(ALPHA, COARSE, 'BUY', { size: { kind: 'RISK', riskFraction: dec('0.005') }, stop: stop.toString() }));
+      expect(decision.outcome, decision.detail).not.toBe('DENIED');
+      // A candle through the stop: the stop fills as a taker, with slippage, and the position is flat again.
+      h.candle(COARSE, mark, mark, stop.sub(dec('0.002')).toString(), stop.sub(dec('0.001')).toString());
+      await h.om.idle();
+      expect(ledger.position(COARSE)?.quantity.isZero()).toBe(true);
+      const fills = ledger.fills().slice(-2);
+      const [entry, exit] = fills;
+      const lost = entry!.price.sub(exit!.price).mul(entry!.quantity);
+      worst = Math.max(worst, lost.div(budget).toNumber());
+      expect(lost.lte(budget), `step ${step}: lost ${lost.toString()} at the stop against a budget of ${budget.toString()}`).toBe(true);
+    }
+    // The allowance is not wasted either: the worst trade used most of its budget.
+    expect(worst).toBeGreaterThan(0.6);
+  });
+});
