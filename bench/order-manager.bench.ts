@@ -155,6 +155,7 @@ export const orderManagerBenchmark: Benchmark = {
       });
       const latencies: number[] = [];
       const submitLatencies: number[] = [];
+      const approveLatencies: number[] = [];
       let submitNs = 0n;
       let denied = 0;
       const byOutcome: Record<string, number[]> = {};
@@ -169,6 +170,8 @@ export const orderManagerBenchmark: Benchmark = {
         if (index >= WARMUP) {
           latencies.push(Number(elapsed) / 1000);
           submitLatencies.push(Number(submitted) / 1000);
+          // An approval's whole path: decided, then committed with its orders in the bot's ledger (durable), sends queued.
+          if (decision.outcome !== 'DENIED') approveLatencies.push(Number(submitted) / 1000);
           measuredNs += elapsed;
           submitNs += submitted;
           const label = decision.reason ?? decision.outcome;
@@ -188,6 +191,7 @@ export const orderManagerBenchmark: Benchmark = {
       await om.idle();
       latencies.sort((a, b) => a - b);
       submitLatencies.sort((a, b) => a - b);
+      approveLatencies.sort((a, b) => a - b);
       if (process.env.BENCH_DEBUG) {
         console.error(Object.fromEntries(outcomes));
         for (const [outcome, values] of Object.entries(byOutcome)) {
@@ -207,6 +211,9 @@ export const orderManagerBenchmark: Benchmark = {
         { name: 'om.submit.p50_us', value: round(quantile(submitLatencies, 0.5)), unit: 'us' },
         { name: 'om.submit.p99_us', value: round(quantile(submitLatencies, 0.99)), unit: 'us' },
         { name: 'om.submit.per_s', value: round(MEASURED / (Number(submitNs) / 1e9), 0), unit: 'intents/s' },
+        { name: 'om.approve.p50_us', value: round(quantile(approveLatencies, 0.5)), unit: 'us' },
+        { name: 'om.approve.p99_us', value: round(quantile(approveLatencies, 0.99)), unit: 'us' },
+        { name: 'om.approve.count', value: approveLatencies.length, unit: 'intents' },
         { name: 'om.decide.denied_share', value: round(denied / MEASURED, 3), unit: 'fraction' },
         { name: 'om.decide.open_positions_at_end', value: openPositions, unit: 'positions' },
         { name: 'om.decide.open_orders_at_end', value: openOrders, unit: 'orders' },

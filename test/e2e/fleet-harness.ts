@@ -95,6 +95,19 @@ export class FleetUnderTest {
     }
   }
 
+  /** Runs queries on a bot's ledger inside one read transaction: one consistent snapshot while the fleet writes. */
+  ledgerSnapshot<T>(botId: string, read: (rows: <R>(sql: string) => R[]) => T): T {
+    const db = new DatabaseSync(ledgerPath(this.home, botId), { readOnly: true });
+    try {
+      db.exec('BEGIN');
+      const result = read(<R>(sql: string) => db.prepare(sql).all() as R[]);
+      db.exec('COMMIT');
+      return result;
+    } finally {
+      db.close();
+    }
+  }
+
   async destroy(): Promise<void> {
     if (process.env.FLOTILLA_E2E_DEBUG === '1') {
       for (const log of ['flotilla-supervisor-error.log', 'flotilla-supervisor-out.log']) {
