@@ -258,8 +258,7 @@ export class FleetControlService implements FleetControl {
 
   async decisions(options: { botId?: string; deniedOnly: boolean; limit: number }): Promise<DecisionInfo[]> {
     const botId = this.#bot(options.botId);
-    // Filtering by bot after the fact needs a wider window; the store's index is by time.
-    const decisions = this.#fleet.om.recentDecisions(botId === undefined ? options.limit : options.limit * 10, options.deniedOnly);
-    return decisions.filter((decision) => botId === undefined || decision.botId === botId).slice(0, options.limit).map(decisionInfo);
+    // Straight from the store, which filters by bot before it limits (a busy bot no longer hides a quiet one's).
+    return this.#fleet.store.recentDecisions(options.limit, options.deniedOnly, botId).map(decisionInfo);
   }
 }

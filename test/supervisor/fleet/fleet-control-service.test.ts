@@ -132,6 +132,23 @@ describe('fleet control service', () => {
     expect(denied).toEqual([expect.objectContaining({ botId: 'bravo', reason: 'WOULD_HEDGE' })]);
   });
 
+  it('test_decisions_when_filtered_by_a_bot_a_busier_bot_outnumbers_then_the_filter_applies_before_the_limit', async () => {
+    // Arrange: bravo is denied once; then alpha decides 60 more times, far past ten times the limit asked for.
+    const bravo = await h.connectedBot('bravo');
+    await bravo.execute(entryCommand({ botId: 'bravo', intentId: 'bravo-hedge', instrumentId: BTC, side: 'SELL', quantity: '0.01', stopLoss: h.priceAt(BTC, '1.1') }));
+    const template = h.fleet.store.decisionFor(botIdOf('alpha'), 'alpha-btc' as never);
+    if (template === null) throw new Error('expected the alpha-btc decision');
+    for (let i = 0; i < 60; i++) h.fleet.store.recordDecision({ ...template, intentId: `alpha-filler-${i}` as never }, '{}');
+    // Act
+    const bravoOnly = await h.fleet.control.decisions({ botId: 'bravo', deniedOnly: false, limit: 5 });
+    const bravoDenied = await h.fleet.control.decisions({ botId: 'bravo', deniedOnly: true, limit: 5 });
+    const alphaOnly = await h.fleet.control.decisions({ botId: 'alpha', deniedOnly: false, limit: 5 });
+    // Assert
+    expect(bravoOnly.map((decision) => decision.intentId)).toEqual(['bravo-hedge']);
+    expect(bravoDenied.map((decision) => decision.reason)).toEqual(['WOULD_HEDGE']);
+    expect(alphaOnly.map((decision) => decision.intentId)).toEqual(['alpha-filler-59', 'alpha-filler-58', 'alpha-filler-57', 'alpha-filler-56', 'alpha-filler-55']);
+  });
+
   it('test_kill_when_fleet_wide_then_entries_canceled_stops_kept_and_status_shows_kill_switch_until_resume', async () => {
     // Act
     const report = await h.fleet.control.kill({ flatten: false });
