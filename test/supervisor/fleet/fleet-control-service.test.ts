@@ -40,11 +40,15 @@ describe('fleet control service', () => {
 
   it('test_status_when_one_bot_trades_then_fleet_and_bot_shapes_are_complete', async () => {
     // Act
+    const marketBefore = h.fleet.clock.now();
     const status = await h.fleet.control.status();
+    const marketAfter = h.fleet.clock.now();
     // Assert
+    expect(status.supervisor.marketTime).toBeGreaterThanOrEqual(marketBefore);
+    expect(status.supervisor.marketTime).toBeLessThanOrEqual(marketAfter);
     expect(status).toEqual({
       mode: 'paper',
-      supervisor: { pid: process.pid, startedAt: expect.any(Number), clockSpeed: 3000 },
+      supervisor: { pid: process.pid, startedAt: expect.any(Number), clockSpeed: 3000, marketTime: expect.any(Number) },
       state: stateShape('ACTIVE'),
       killSwitchEngaged: false,
       equity: decimal,
@@ -65,6 +69,7 @@ describe('fleet control service', () => {
       openOrders: 5,
       lastHeartbeatAt: expect.any(Number),
       connected: true,
+      killSwitchEngaged: false,
       notes: {},
       botCodeErrors: 0,
     });
@@ -169,7 +174,8 @@ describe('fleet control service', () => {
     expect(status.state).toMatchObject({ state: 'HALTED', reason: 'KILL_SWITCH' });
     expect(status.bots.map((bot) => bot.effectiveState)).toEqual(['HALTED', 'HALTED']);
     expect(afterKill).toMatchObject({ kind: 'decision', decision: { outcome: 'DENIED', reason: 'TRADING_HALTED' } });
-    expect(resumed).toEqual(stateShape('ACTIVE', 'OPERATOR_RESUME'));
+    // The resume starts the fleet's drawdown afresh, from the equity it has now.
+    expect(resumed).toEqual({ ...stateShape('ACTIVE', 'OPERATOR_RESUME'), drawdown: { ...drawdownShape, current: '0' } });
     expect(afterResume.killSwitchEngaged).toBe(false);
     expect(afterResume.bots.map((bot) => bot.effectiveState)).toEqual(['ACTIVE', 'ACTIVE']);
   });
@@ -181,9 +187,9 @@ describe('fleet control service', () => {
     // Assert
     expect(report).toMatchObject({ scope: 'bot:alpha', canceled: [ethEntry] });
     expect(status.killSwitchEngaged).toBe(false);
-    expect(status.bots.map((bot) => [bot.botId, bot.effectiveState, bot.state.reason])).toEqual([
-      ['alpha', 'HALTED', 'KILL_SWITCH'],
-      ['bravo', 'ACTIVE', null],
+    expect(status.bots.map((bot) => [bot.botId, bot.effectiveState, bot.state.reason, bot.killSwitchEngaged])).toEqual([
+      ['alpha', 'HALTED', 'KILL_SWITCH', true],
+      ['bravo', 'ACTIVE', null, false],
     ]);
   });
 
