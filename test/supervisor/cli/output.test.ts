@@ -163,7 +163,7 @@ describe('the supervisor CLI against a running control API', () => {
       expect((await cli('drawdown', '--set', '7.5')).stdout).toMatch(/fleet\s+1\.20%\s+7\.50%/);
 
       const orders = (await cli('orders', '--open')).stdout;
-      expect(orders).toMatch(/^CREATED\s+BOT\s+CLIENT ORDER ID\s+INSTRUMENT\s+ROLE\s+SIDE\s+TYPE\s+QUANTITY\s+FILLED\s+LIMIT\s+TRIGGER\s+STATUS/);
+      expect(orders).toMatch(/^CREATED \(MARKET TIME\)\s+BOT\s+CLIENT ORDER ID\s+INSTRUMENT\s+ROLE\s+SIDE\s+TYPE\s+QUANTITY\s+FILLED\s+LIMIT\s+TRIGGER\s+STATUS/);
       expect(orders).toMatch(/2026-03-01 11:59:00Z\s+trend\s+trend_0abcdefg_S2\s+BTCUSDT\.BYBIT\s+STOP\s+SELL\s+STOP_MARKET\s+0\.02\s+0\s+-\s+49000\s+ACCEPTED/);
 
       const positions = (await cli('positions')).stdout;
@@ -175,7 +175,7 @@ describe('the supervisor CLI against a running control API', () => {
       expect(pnl).toMatch(/grid\s+5000\s+4590\s+4590\s+-405\s+0\s+5/);
 
       const decisions = (await cli('decisions', '--denied')).stdout;
-      expect(decisions).toMatch(/^DECIDED\s+BOT\s+INTENT\s+INSTRUMENT\s+OUTCOME\s+REASON/);
+      expect(decisions).toMatch(/^DECIDED \(MARKET TIME\)\s+BOT\s+INTENT\s+INSTRUMENT\s+OUTCOME\s+REASON/);
       expect(decisions).toMatch(/grid\s+grid-42\s+ETHUSDT\.BYBIT\s+DENIED\s+TRADING_HALTED\s+0\.5\s+-\s+-\s+85us\s+bot grid is HALTED/);
     });
 
