@@ -1,8 +1,13 @@
+import { existsSync } from 'node:fs';
+import { ConfigurationError } from '../core/errors.ts';
+import { catalog, loadFleetConfig, orderManagerConfigFor } from './config/fleet-config.ts';
+import { checkHome } from './config/home.ts';
 import { readControlEndpoint, readControlToken } from './control/endpoint.ts';
 import type { FleetStatus } from './control/fleet-control.ts';
 import { runCli } from './cli/run-cli.ts';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { discoverBots, MANIFEST_FILE } from './discovery/discover.ts';
 import { compileCacheDir, fleetEnvironment, PROJECT_ROOT, projectNode, supervisorApp } from './pm2/apps.ts';
 import { Pm2Client, SUPERVISOR_APP, processInfo } from './pm2/pm2-client.ts';
 
@@ -37,6 +42,37 @@ async function warmCompileCache(): Promise<void> {
   });
 }
 
+/**
+ * Everything in the configuration the supervisor would refuse at its start (FLOTILLA_HOME, the configuration file,
+ * the bots' risk settings), checked before pm2 is touched: a mistake is one message naming the file and key, here,
+ * and never a supervisor that pm2 starts only to see it stop.
+ */
+function preflight(): void {
+  checkHome(environment.home, process.env.FLOTILLA_HOME === undefined ? 'the default home' : 'FLOTILLA_HOME', 'write');
+  if (process.env.FLOTILLA_CONFIG !== undefined && !existsSync(environment.configPath)) {
+    throw new ConfigurationError(`FLOTILLA_CONFIG ${environment.configPath} does not exist; unset it to run on the built-in defaults`);
+  }
+  // The supervisor refuses a control token that group or others can read; that is said here too.
+  readControlToken(environment.home);
+  const config = loadFleetConfig(environment.configPath);
+  const bots = discoverBots(environment.botsRoot, new Set(catalog(config).map((instrument) => instrument.id)));
+  const loaded = bots.flatMap((bot) => (bot.status === 'LOADED' ? [bot] : []));
+  const folderOf = new Map(loaded.map((bot) => [bot.manifest.id, bot.path]));
+  orderManagerConfigFor(
+    config,
+    loaded.map((bot) => bot.manifest),
+    { manifestFile: (manifest) => relative(process.cwd(), join(folderOf.get(manifest.id) ?? environment.botsRoot, MANIFEST_FILE)) },
+  );
+}
+
+try {
+  preflight();
+} catch (error) {
+  if (!(error instanceof ConfigurationError)) throw error;
+  process.stderr.write(`npm start: ${error.message}\nnpm start: nothing was started or restarted; fix it and run npm start again\n`);
+  process.exit(2);
+}
+
 try {
   await warmCompileCache();
   await pm2.connect();
@@ -47,8 +83,14 @@ try {
   let waiting = 'the supervisor';
   for (;;) {
     const status = await fleetStatus();
-    const supervisorOnline = processInfo((await pm2.list()).find((description) => description.name === SUPERVISOR_APP)).status === 'online';
-    if (status !== null && supervisorOnline && status.supervisor.pid > 0) {
+    const supervisorStatus = processInfo((await pm2.list()).find((description) => description.name === SUPERVISOR_APP)).status;
+    // A supervisor that refuses its configuration stops its own app rather than crash-loop; say so now, not at the timeout.
+    if (supervisorStatus === 'stopped') {
+      process.stderr.write('npm start: the supervisor stopped during its start; its log says why: "npx pm2 logs flotilla-supervisor --lines 20"\n');
+      process.exitCode = 1;
+      break;
+    }
+    if (status !== null && supervisorStatus === 'online' && status.supervisor.pid > 0) {
       const lagging = status.bots.filter((bot) => bot.process.status !== 'online' || !bot.connected).map((bot) => bot.botId);
       if (lagging.length === 0) break;
       waiting = `bots ${lagging.join(', ')}`;

@@ -10,7 +10,7 @@ export function renderDecisions(decisions: readonly DecisionInfo[], deniedOnly: 
   if (decisions.length === 0) return deniedOnly ? 'No denied intents.' : 'No decisions.';
   return table(
     [
-      { header: 'DECIDED' },
+      { header: 'DECIDED (MARKET TIME)' },
       { header: 'BOT' },
       { header: 'INTENT' },
       { header: 'INSTRUMENT' },

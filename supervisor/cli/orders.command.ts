@@ -10,7 +10,7 @@ export function renderOrders(orders: readonly OrderInfo[], openOnly: boolean): s
   if (orders.length === 0) return openOnly ? 'No open orders.' : 'No orders.';
   return table(
     [
-      { header: 'CREATED' },
+      { header: 'CREATED (MARKET TIME)' },
       { header: 'BOT' },
       { header: 'CLIENT ORDER ID' },
       { header: 'INSTRUMENT' },

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { ConfigurationError } from '../../core/errors.ts';
+import { checkHome } from '../config/home.ts';
 import { flotillaHome } from '../paths.ts';
 import type { CliCommand, CliIo, Invocation } from './command.ts';
 import { connectToSupervisor } from './control-client.ts';
 import type { ControlClient } from './control-client.ts';
 import { discoverCommand, discoverCommands } from './discover-commands.ts';
-import { CliFailure, EXIT_CODES, EXIT_CODES_HELP } from './exit-codes.ts';
+import { CliFailure, EXIT_CODES, EXIT_CODES_HELP, UsageError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 
 /**
@@ -52,6 +54,7 @@ function invocation(command: Command, io: CliIo): Invocation {
   const options: Readonly<Record<string, unknown>> = command.opts();
   const homeOption = options['home'];
   const home = typeof homeOption === 'string' ? resolve(io.cwd, homeOption) : flotillaHome({ ...io.env }, io.cwd);
+  const origin = typeof homeOption === 'string' ? '--home' : io.env['FLOTILLA_HOME'] === undefined ? 'the default home' : 'FLOTILLA_HOME';
   const args: readonly unknown[] = command.processedArgs;
   let client: ControlClient | undefined;
   return {
@@ -60,9 +63,20 @@ function invocation(command: Command, io: CliIo): Invocation {
     options,
     home,
     json: options['json'] === true,
-    supervisor: () => (client ??= connectToSupervisor(home)),
+    supervisor: () => (client ??= connectToSupervisor(usableHome(home, origin))),
     now: io.now ?? Date.now,
   };
+}
+
+/** A home that is a file or unreadable is a bad argument (exit code 2), said as such rather than as a raw ENOTDIR. */
+function usableHome(home: string, origin: string): string {
+  try {
+    checkHome(home, origin, 'read');
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new UsageError(error.message);
+    throw error;
+  }
+  return home;
 }
 
 /** Commander has already printed its own parse errors; everything else is printed here, once, on stderr. */

@@ -1,24 +1,48 @@
 import type { BotStatus, FleetStatus, ScopeStateInfo } from '../control/fleet-control.ts';
 import type { CliCommand } from './command.ts';
-import { age, duration, percentOfFraction, table } from './format.ts';
+import { age, duration, percentOfFraction, table, time } from './format.ts';
 import { emit } from './output.ts';
 
-/** `supervisor status`: the fleet's state and kill switch, then one row per bot. */
+/**
+ * `supervisor status`: the fleet's state and kill switch, then one row per bot. Two clocks meet here: state
+ * changes are recorded in market time (the paper clock runs faster than real time and resumes where it stood after a
+ * restart), heartbeats and uptime in wall time. Each age is taken against its own clock's now and says which.
+ */
 
-function describeState(state: ScopeStateInfo): string {
+/** Why a scope is restricted, in a few words for the STATE column. */
+const REASON_WORDS: Readonly<Record<string, string>> = {
+  KILL_SWITCH: 'kill switch',
+  DRAWDOWN_HALT: 'drawdown',
+  OPERATOR_HALT: 'operator halt',
+  HEARTBEAT_LOST: 'heartbeat lost',
+};
+
+function marketAge(at: number, status: FleetStatus): string {
+  return `${age(at, status.supervisor.marketTime)} in market time`;
+}
+
+function describeState(state: ScopeStateInfo, status: FleetStatus): string {
   const reason = state.reason === null ? '' : ` ${state.reason}`;
   const detail = state.detail === '' ? '' : `: ${state.detail}`;
   const flatten = state.flattenPending ? ' (flatten pending)' : '';
-  return `${state.state}${reason}${detail}${flatten}`;
+  const since = state.state === 'ACTIVE' ? '' : ` (${marketAge(state.changedAt, status)})`;
+  return `${state.state}${reason}${detail}${flatten}${since}`;
 }
 
-function botRow(bot: BotStatus, now: number): string[] {
-  // A bot held back by the fleet rather than by itself is marked, so the operator resumes the right scope.
-  const state = bot.effectiveState === bot.state.state ? bot.effectiveState : `${bot.effectiveState} (fleet)`;
+/** The bot's effective state and what holds it there: its own state, or the fleet's (marked "fleet"). */
+function stateCell(bot: BotStatus, fleet: ScopeStateInfo): string {
+  const own = bot.effectiveState === bot.state.state;
+  const reason = own ? bot.state.reason : fleet.reason;
+  const words = reason === null ? undefined : REASON_WORDS[reason];
+  if (own) return words === undefined ? bot.effectiveState : `${bot.effectiveState} (${words})`;
+  return `${bot.effectiveState} (fleet${words === undefined ? '' : ` ${words}`})`;
+}
+
+function botRow(bot: BotStatus, status: FleetStatus, now: number): string[] {
   return [
     bot.botId,
     bot.process.status,
-    state,
+    stateCell(bot, status.state),
     bot.equity,
     `${percentOfFraction(bot.drawdown.current)} / ${percentOfFraction(bot.drawdown.threshold)}`,
     bot.unprotectedPositions.length === 0 ? String(bot.openPositions.length) : `${bot.openPositions.length} (${bot.unprotectedPositions.length} UNPROTECTED)`,
@@ -27,14 +51,22 @@ function botRow(bot: BotStatus, now: number): string[] {
   ];
 }
 
+function killSwitch(status: FleetStatus): string {
+  const killed = status.bots.filter((bot) => bot.killSwitchEngaged).map((bot) => bot.botId);
+  const bots = killed.length === 0 ? '' : `; engaged for ${killed.length === 1 ? 'bot' : 'bots'} ${killed.join(', ')}`;
+  return status.killSwitchEngaged ? 'ENGAGED for the fleet' : `off${killed.length === 0 ? '' : ' for the fleet'}${bots}`;
+}
+
+/** `now` is wall time (the CLI's clock); market-time ages use the supervisor's market clock from the status. */
 export function renderStatus(status: FleetStatus, now: number): string {
+  const { supervisor } = status;
   const lines = [
-    `Fleet        ${status.mode}, ${describeState(status.state)}`,
-    `Kill switch  ${status.killSwitchEngaged ? 'ENGAGED' : 'off'}`,
+    `Fleet        ${status.mode}, ${describeState(status.state, status)}`,
+    `Kill switch  ${killSwitch(status)}`,
     `Equity       ${status.equity}, drawdown ${percentOfFraction(status.drawdown.current)} of ${percentOfFraction(status.drawdown.threshold)} ` +
       `(then ${status.drawdown.action}, ${duration(status.drawdown.windowMs)} window)`,
-    `Supervisor   pid ${status.supervisor.pid}, up ${duration(now - status.supervisor.startedAt)}` +
-      (status.supervisor.clockSpeed === 1 ? '' : `, clock x${status.supervisor.clockSpeed}`),
+    `Supervisor   pid ${supervisor.pid}, up ${duration(now - supervisor.startedAt)} (real time)`,
+    `Market time  ${time(supervisor.marketTime)}, clock x${supervisor.clockSpeed}; state changes are aged in market time, heartbeats in real time`,
     '',
   ];
   if (status.bots.length === 0) {
@@ -51,16 +83,16 @@ export function renderStatus(status: FleetStatus, now: number): string {
         { header: 'DRAWDOWN/LIMIT', align: 'right' },
         { header: 'POSITIONS', align: 'right' },
         { header: 'ORDERS', align: 'right' },
-        { header: 'HEARTBEAT' },
+        { header: 'HEARTBEAT (REAL TIME)' },
       ],
-      status.bots.map((bot) => botRow(bot, now)),
+      status.bots.map((bot) => botRow(bot, status, now)),
     ),
   );
   const unprotected = status.bots.flatMap((bot) => bot.unprotectedPositions.map((gap) => `${bot.botId}: UNPROTECTED ${gap.quantity} ${gap.instrumentId}, ${gap.uncovered} without a working stop (${gap.cause}); being repaired, see "supervisor decisions --bot ${bot.botId}"`));
   if (unprotected.length > 0) lines.push('', ...unprotected);
   const restricted = status.bots.filter((bot) => bot.state.state !== 'ACTIVE');
   if (restricted.length > 0) {
-    lines.push('', ...restricted.map((bot) => `${bot.botId}: ${describeState(bot.state)} (${age(bot.state.changedAt, now)})`));
+    lines.push('', ...restricted.map((bot) => `${bot.botId}: ${describeState(bot.state, status)}`));
   }
   return lines.join('\n');
 }

@@ -1,15 +1,38 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { z } from 'zod';
 import { Decimal } from '../../core/decimal.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
-import type { OrderManagerConfig, OrderManagerConfigInput } from '../order-manager/config.ts';
-import { orderManagerConfigSchema, parseOrderManagerConfig } from '../order-manager/config.ts';
+import type { ConfigLocator, OrderManagerConfig, OrderManagerConfigInput } from '../order-manager/config.ts';
+import { decimalString, describeConfigIssues, keyPath, nonNegativeDecimal, orderManagerConfigSchema, parseOrderManagerConfig, positiveDecimal } from '../order-manager/config.ts';
 
-const decimalText = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "0.0002"');
+function decimalOrNull(text: string): Decimal | null {
+  try {
+    return Decimal.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 /** An instrument of the fleet's catalog; `startPrice` seeds the synthetic market in paper mode. */
-const catalogInstrumentSchema = orderManagerConfigSchema.shape.instruments.element.extend({ startPrice: decimalText });
+const catalogInstrumentSchema = orderManagerConfigSchema.shape.instruments.element
+  .extend({ startPrice: positiveDecimal })
+  .superRefine((instrument, context) => {
+    // The synthetic market cannot quote a price below one tick. Runs even when a key above failed, hence the guard.
+    const startPrice = decimalOrNull(instrument.startPrice);
+    const tickSize = decimalOrNull(instrument.tickSize);
+    if (startPrice !== null && tickSize !== null && startPrice.isPositive() && startPrice.lt(tickSize)) {
+      context.addIssue({ code: 'custom', path: ['startPrice'], message: `${instrument.startPrice} is below one tick (tickSize ${instrument.tickSize})` });
+    }
+  });
+
+/** A fee rate: a fraction of notional; a negative maker rate is a rebate. */
+const feeRate = (lowest: 'rebate' | 'zero') =>
+  decimalString((value) => {
+    if (value.abs().gte(Decimal.ONE)) return 'must be a fraction of notional below 1 (0.0002 is 2 basis points)';
+    return lowest === 'zero' && value.isNegative() ? 'must not be negative' : null;
+  });
 
 export const fleetConfigSchema = z.strictObject({
   /** Only the built-in paper venue exists so far; live venues arrive with their adapters. */
@@ -34,7 +57,14 @@ export const fleetConfigSchema = z.strictObject({
       maxHistoryDays: z.number().int().positive().max(3_650).default(100),
     })
     .default({ seed: 20_261_121, historyCandles: 300, maxHistoryDays: 100 }),
-  instruments: z.array(catalogInstrumentSchema).min(1).optional(),
+  /**
+   * The built-in catalog (DEFAULT_INSTRUMENTS and DEFAULT_EXPOSURE_KEYS) is the base that `instruments` and
+   * `exposureKeys` extend; false makes them the whole catalog instead.
+   */
+  defaultCatalog: z.boolean().default(true),
+  /** Added to the catalog; one with the id of a built-in instrument replaces it. */
+  instruments: z.array(catalogInstrumentSchema).optional(),
+  /** Added to the catalog's keys; one with the name of a built-in key replaces its policy. */
   exposureKeys: orderManagerConfigSchema.shape.exposureKeys.optional(),
   fleetDrawdown: orderManagerConfigSchema.shape.fleetDrawdown.default({ threshold: '0.15', windowMs: 86_400_000, action: 'HALTED' }),
   inFlightLockTtlMs: z.number().int().positive().default(90_000),
@@ -45,14 +75,15 @@ export const fleetConfigSchema = z.strictObject({
   paper: z
     .strictObject({
       seed: z.number().int().default(7),
-      makerFeeRate: decimalText.default('0.0002'),
-      takerFeeRate: decimalText.default('0.00055'),
-      slippageBaseBps: decimalText.default('1'),
-      slippageJitterBps: decimalText.default('2'),
-      participation: decimalText.default('0.1'),
+      makerFeeRate: feeRate('rebate').default('0.0002'),
+      takerFeeRate: feeRate('zero').default('0.00055'),
+      slippageBaseBps: nonNegativeDecimal.default('1'),
+      slippageJitterBps: nonNegativeDecimal.default('2'),
+      /** The most of a candle's volume one resting order may fill: a fraction above 0, at most 1. */
+      participation: decimalString((value) => (value.isPositive() && value.lte(Decimal.ONE) ? null : 'must be a fraction above 0 and at most 1')).default('0.1'),
       /** Each bot's sub-account starts with this much quote currency. */
-      startingBalance: decimalText.default('100000'),
-      leverage: decimalText.default('5'),
+      startingBalance: nonNegativeDecimal.default('100000'),
+      leverage: positiveDecimal.default('5'),
     })
     .default({ seed: 7, makerFeeRate: '0.0002', takerFeeRate: '0.00055', slippageBaseBps: '1', slippageJitterBps: '2', participation: '0.1', startingBalance: '100000', leverage: '5' }),
   heartbeat: z
@@ -129,41 +160,119 @@ export const DEFAULT_EXPOSURE_KEYS: OrderManagerConfigInput['exposureKeys'] = {
   SOX: { policy: 'exclusive' },
 };
 
-function issues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+/** A configuration file as messages name it: relative to the working directory when it lies inside it. */
+function displayPath(path: string, cwd = process.cwd()): string {
+  const inside = relative(cwd, path);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
 }
 
-/** Reads the fleet configuration file if there is one; no file means the embedded paper defaults. */
+const BUILT_IN = 'the built-in catalog';
+
+/**
+ * Reads the fleet configuration file if there is one; no file means the embedded paper defaults. Every problem is
+ * refused here, at load, named by the file and the key (`flotilla.config.json: instruments.3.tickSize: ...`),
+ * including the catalog's cross-references (an instrument's exposure key without a policy, an instrument listed
+ * twice), so nothing in the file can fail later.
+ */
 export function loadFleetConfig(path: string | null): FleetConfig {
+  const file = path === null ? 'fleet configuration' : displayPath(path);
   let input: unknown = {};
   if (path !== null && existsSync(path)) {
+    let text: string;
     try {
-      input = JSON.parse(readFileSync(path, 'utf8'));
+      text = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new ConfigurationError(`${path}: not valid JSON: ${(error as Error).message}`);
+      throw new ConfigurationError(`${file}: cannot be read: ${(error as Error).message}`);
+    }
+    try {
+      input = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigurationError(`${file}: not valid JSON: ${(error as Error).message}`);
     }
   }
   const parsed = fleetConfigSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigurationError(`${path ?? 'fleet configuration'}: ${issues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigurationError(describeConfigIssues(parsed.error, (at) => `${file}: ${keyPath(at)}`));
+  orderManagerConfigFor(parsed.data, [], { configFile: file });
   return parsed.data;
 }
 
+interface CatalogEntry {
+  instrument: CatalogInstrument;
+  /** Its index in the configuration's `instruments`, or null for a built-in one. */
+  configuredAt: number | null;
+}
+
+/** The built-in catalog with the configured instruments added (a configured id replaces the built-in one). */
+function catalogEntries(config: FleetConfig, configFile: string): CatalogEntry[] {
+  const configured = config.instruments ?? [];
+  const firstAt = new Map<string, number>();
+  configured.forEach((instrument, index) => {
+    const earlier = firstAt.get(instrument.id);
+    if (earlier !== undefined) throw new ConfigurationError(`${configFile}: instruments.${index}.id: ${instrument.id} is listed twice (also instruments.${earlier})`);
+    firstAt.set(instrument.id, index);
+  });
+  const base = config.defaultCatalog ? DEFAULT_INSTRUMENTS : [];
+  if (base.length === 0 && configured.length === 0) {
+    throw new ConfigurationError(`${configFile}: instruments: must list at least one instrument when defaultCatalog is false`);
+  }
+  const entries: CatalogEntry[] = base.map((instrument) => {
+    const at = firstAt.get(instrument.id);
+    return at === undefined ? { instrument, configuredAt: null } : { instrument: configured[at] as CatalogInstrument, configuredAt: at };
+  });
+  const builtIn = new Set(base.map((instrument) => instrument.id));
+  configured.forEach((instrument, index) => {
+    if (!builtIn.has(instrument.id)) entries.push({ instrument, configuredAt: index });
+  });
+  return entries;
+}
+
+/** The fleet's instruments: the built-in catalog extended by the configured ones (see `defaultCatalog`). */
 export function catalog(config: FleetConfig): CatalogInstrument[] {
-  return config.instruments ?? DEFAULT_INSTRUMENTS;
+  return catalogEntries(config, 'fleet configuration').map((entry) => entry.instrument);
+}
+
+/** Where each manifest key of the order manager's per-bot input comes from. */
+const MANIFEST_KEYS: Readonly<Record<string, readonly string[]>> = { id: ['id'], subAccountId: ['subAccount'], instruments: ['instruments'] };
+
+export interface ConfigSources {
+  /** The configuration file as messages name it; default "fleet configuration". */
+  configFile?: string;
+  /** A bot's manifest as messages name it; default "manifest.json of bot <id>". */
+  manifestFile?: (manifest: BotManifest) => string;
 }
 
 /**
  * The order manager's configuration: the fleet's instruments, keys and limits, and each loaded bot's risk
- * settings from its manifest. Exposure keys no instrument uses are dropped only when they are the defaults.
+ * settings from its manifest. Built-in exposure keys that no instrument uses are dropped; a configured one is an
+ * error. Every error names the file a key came from: the configuration file, a bot's manifest, or the built-in
+ * catalog.
  */
-export function orderManagerConfigFor(config: FleetConfig, manifests: readonly BotManifest[]): OrderManagerConfig {
-  const instruments = catalog(config);
-  const usedKeys = new Set(instruments.map((instrument) => instrument.exposure.key));
-  const exposureKeys = config.exposureKeys ?? Object.fromEntries(Object.entries(DEFAULT_EXPOSURE_KEYS).filter(([key]) => usedKeys.has(key)));
+export function orderManagerConfigFor(config: FleetConfig, manifests: readonly BotManifest[], sources: ConfigSources = {}): OrderManagerConfig {
+  const configFile = sources.configFile ?? 'fleet configuration';
+  const manifestFile = sources.manifestFile ?? ((manifest: BotManifest) => `manifest.json of bot ${manifest.id}`);
+  const entries = catalogEntries(config, configFile);
+  const usedKeys = new Set(entries.map((entry) => entry.instrument.exposure.key));
+  const configuredKeys = config.exposureKeys ?? {};
+  const builtInKeys = config.defaultCatalog ? Object.entries(DEFAULT_EXPOSURE_KEYS).filter(([key]) => usedKeys.has(key) && !Object.hasOwn(configuredKeys, key)) : [];
+  const locate: ConfigLocator = ([section, at, ...rest]) => {
+    if (section === 'instruments' && typeof at === 'number') {
+      const entry = entries[at];
+      if (entry !== undefined && entry.configuredAt === null) return `${BUILT_IN}: ${entry.instrument.id}${rest.length === 0 ? '' : `.${keyPath(rest)}`}`;
+      return `${configFile}: ${keyPath(['instruments', entry?.configuredAt ?? at, ...rest])}`;
+    }
+    if (section === 'exposureKeys' && typeof at === 'string' && !Object.hasOwn(configuredKeys, at)) return `${BUILT_IN}: exposureKeys.${keyPath([at, ...rest])}`;
+    if (section === 'bots' && typeof at === 'number') {
+      const manifest = manifests[at];
+      const [key, ...deeper] = rest;
+      const manifestKey = MANIFEST_KEYS[String(key)] ?? ['risk', ...(key === undefined ? [] : [key])];
+      return `${manifest === undefined ? 'a bot manifest' : manifestFile(manifest)}: ${keyPath([...manifestKey, ...deeper])}`;
+    }
+    return `${configFile}: ${keyPath([section, at, ...rest].filter((part) => part !== undefined))}`;
+  };
   return parseOrderManagerConfig(
     {
-      instruments: instruments.map(({ startPrice: _startPrice, ...instrument }) => instrument),
-      exposureKeys,
+      instruments: entries.map(({ instrument: { startPrice: _startPrice, ...instrument } }) => instrument),
+      exposureKeys: { ...Object.fromEntries(builtInKeys), ...configuredKeys },
       bots: manifests.map((manifest) => ({
         id: manifest.id,
         subAccountId: manifest.subAccount,
@@ -178,6 +287,6 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
       slippageAllowanceBps: Decimal.parse(config.paper.slippageBaseBps).add(Decimal.parse(config.paper.slippageJitterBps)).toString(),
       protectionGraceMs: config.protectionGraceMs,
     },
-    'fleet configuration and bot manifests',
+    locate,
   );
 }

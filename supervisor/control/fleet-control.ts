@@ -1,6 +1,9 @@
 /**
  * What the operator can ask of a running fleet. The control API serves exactly this over HTTP on 127.0.0.1,
- * and the `supervisor` CLI is a client of it. Amounts are decimal strings; times are ms since the epoch.
+ * and the `supervisor` CLI is a client of it. Amounts are decimal strings; times are ms since the epoch, on one of
+ * two clocks: what the order manager records (state changes, decisions, orders) is in market time, which the paper
+ * clock runs `clockSpeed` times faster than real time and which resumes where it stood after a restart; process
+ * facts (the supervisor's start, heartbeats, uptimes) are in wall time. FleetStatus carries both clocks' now.
  */
 
 export type ProcessStatus = 'online' | 'launching' | 'stopping' | 'stopped' | 'errored' | 'not-started';
@@ -28,6 +31,7 @@ export interface ScopeStateInfo {
   state: TradingStateName;
   reason: string | null;
   detail: string;
+  /** Market time. */
   changedAt: number;
   flattenPending: boolean;
 }
@@ -71,8 +75,11 @@ export interface BotStatus {
   drawdown: DrawdownInfo;
   openPositions: PositionInfo[];
   openOrders: number;
+  /** Wall time. */
   lastHeartbeatAt: number | null;
   connected: boolean;
+  /** This bot's own kill switch (`kill --bot`): HALTED by it until resumed. The fleet's is FleetStatus.killSwitchEngaged. */
+  killSwitchEngaged: boolean;
   /**
    * The latest value of each note the bot's strategy made, e.g. { "SIGNAL_MODEL": "FALLBACK", "REGIME/BTCUSDT.BYBIT":
    * "HIGH_VOLATILITY" } (a note about one instrument is keyed by it); after a reconnect or a supervisor restart the
@@ -99,7 +106,8 @@ export interface UnprotectedPositionInfo {
 
 export interface FleetStatus {
   mode: 'paper' | 'live';
-  supervisor: { pid: number; startedAt: number; clockSpeed: number };
+  /** startedAt is wall time; marketTime is the market clock's now, against which market-time ages are measured. */
+  supervisor: { pid: number; startedAt: number; clockSpeed: number; marketTime: number };
   state: ScopeStateInfo;
   killSwitchEngaged: boolean;
   equity: string;
@@ -119,6 +127,11 @@ export interface BotListing {
   venue: string | null;
   instruments: string[];
   timeframes: string[];
+}
+
+/** A resume also starts the scope's drawdown afresh: its peak is reset to the current equity (drawdown.peak). */
+export interface ResumeResult extends ScopeStateInfo {
+  drawdown: DrawdownInfo;
 }
 
 export interface KillResult {
@@ -174,7 +187,7 @@ export interface FleetControl {
   restartBot(botId: string): Promise<ProcessInfo>;
   kill(options: { botId?: string; flatten: boolean }): Promise<KillResult>;
   halt(options: { botId?: string; reason: string }): Promise<ScopeStateInfo>;
-  resume(options: { botId?: string }): Promise<ScopeStateInfo>;
+  resume(options: { botId?: string }): Promise<ResumeResult>;
   drawdown(options: { botId?: string }): Promise<Array<{ scope: string } & DrawdownInfo>>;
   /** threshold is a percent string, e.g. "7.5". */
   setDrawdown(options: { botId?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo>;

@@ -16,6 +16,7 @@ import type {
   PnlInfo,
   PositionInfo,
   ProcessInfo,
+  ResumeResult,
   ScopeStateInfo,
 } from '../control/fleet-control.ts';
 import { ControlError } from '../control/fleet-control.ts';
@@ -32,6 +33,11 @@ const HUNDRED = Decimal.fromInteger(100);
 
 function stateInfo(state: ScopeState): ScopeStateInfo {
   return { state: state.state, reason: state.reason, detail: state.detail, changedAt: state.changedAt, flattenPending: state.flattenPending };
+}
+
+/** HALTED by the kill switch, until a resume; a flatten's completion keeps the reason. */
+function isKilled(state: ScopeState): boolean {
+  return state.state === 'HALTED' && state.reason === 'KILL_SWITCH';
 }
 
 function decisionInfo(decision: Decision): DecisionInfo {
@@ -119,6 +125,7 @@ export class FleetControlService implements FleetControl {
         openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).length,
         lastHeartbeatAt: fleet.sessions.lastHeardAt(botId),
         connected,
+        killSwitchEngaged: isKilled(fleet.om.scopeState(botScope(botId))),
         notes: fleet.sessions.notes(botId),
         botCodeErrors: fleet.sessions.botCodeErrors(botId),
         unprotectedPositions: fleet.om.unprotectedPositions(botId).map((gap) => ({
@@ -130,12 +137,11 @@ export class FleetControlService implements FleetControl {
       };
     });
     const fleetState = fleet.om.scopeState('fleet');
-    const killed = fleetState.reason === 'KILL_SWITCH' && fleetState.state === 'HALTED';
     return {
       mode: fleet.config.mode,
-      supervisor: { pid: process.pid, startedAt: fleet.startedAt, clockSpeed: fleet.clock.speed },
+      supervisor: { pid: process.pid, startedAt: fleet.startedAt, clockSpeed: fleet.clock.speed, marketTime: fleet.clock.now() },
       state: stateInfo(fleetState),
-      killSwitchEngaged: killed,
+      killSwitchEngaged: isKilled(fleetState),
       equity: fleet.om.fleetEquity().toString(),
       drawdown: this.#drawdown('fleet'),
       bots,
@@ -209,9 +215,11 @@ export class FleetControlService implements FleetControl {
     return stateInfo(this.#fleet.om.halt(botId === undefined ? 'fleet' : botScope(botId), 'HALTED', 'OPERATOR_HALT', options.reason));
   }
 
-  async resume(options: { botId?: string }): Promise<ScopeStateInfo> {
+  /** The order manager drops the scope's drawdown window on resume; the reply shows the peak it starts again from. */
+  async resume(options: { botId?: string }): Promise<ResumeResult> {
     const botId = this.#bot(options.botId);
-    return stateInfo(this.#fleet.om.resume(botId === undefined ? 'fleet' : botScope(botId)));
+    const scope: Scope = botId === undefined ? 'fleet' : botScope(botId);
+    return { ...stateInfo(this.#fleet.om.resume(scope)), drawdown: this.#drawdown(scope) };
   }
 
   async drawdown(options: { botId?: string }): Promise<Array<{ scope: string } & DrawdownInfo>> {
@@ -264,8 +272,7 @@ export class FleetControlService implements FleetControl {
 
   async decisions(options: { botId?: string; deniedOnly: boolean; limit: number }): Promise<DecisionInfo[]> {
     const botId = this.#bot(options.botId);
-    // Filtering by bot after the fact needs a wider window; the store's index is by time.
-    const decisions = this.#fleet.om.recentDecisions(botId === undefined ? options.limit : options.limit * 10, options.deniedOnly);
-    return decisions.filter((decision) => botId === undefined || decision.botId === botId).slice(0, options.limit).map(decisionInfo);
+    // Straight from the store, which filters by bot before it limits (a busy bot no longer hides a quiet one's).
+    return this.#fleet.store.recentDecisions(options.limit, options.deniedOnly, botId).map(decisionInfo);
   }
 }

@@ -6,18 +6,36 @@ import { parseBotId, parseExposureKey, parseInstrumentId, parseSubAccountId } fr
 import type { Instrument } from '../../core/instrument.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 
-const decimalText = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "0.005"');
-const positiveDecimal = decimalText.refine((text) => Decimal.parse(text).isPositive(), 'must be greater than zero');
-const fraction = positiveDecimal.refine((text) => Decimal.parse(text).lte(Decimal.ONE), 'must be a fraction between 0 and 1 (0.005 is 0.5%)');
+/**
+ * A decimal string that core/decimal.ts accepts and `rule` passes (it returns the problem, or null). Parsed here,
+ * at validation, so a bad value (too many places, an exponent, a float) is refused at load, named by its key.
+ */
+export function decimalString(rule?: (value: Decimal) => string | null) {
+  return z.string({ error: 'must be a decimal string in quotes, such as "0.005"' }).superRefine((text, context) => {
+    let value: Decimal;
+    try {
+      value = Decimal.parse(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return;
+    }
+    const problem = rule?.(value) ?? null;
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+export const positiveDecimal = decimalString((value) => (value.isPositive() ? null : 'must be greater than zero'));
+export const nonNegativeDecimal = decimalString((value) => (value.isNegative() ? 'must not be negative' : null));
+const fraction = decimalString((value) => (value.isPositive() && value.lte(Decimal.ONE) ? null : 'must be a fraction between 0 and 1 (0.005 is 0.5%)'));
 
 const instrumentSchema = z.strictObject({
   id: z.string(),
   kind: z.enum(['PERPETUAL', 'SPOT', 'EQUITY']),
   tickSize: positiveDecimal,
   lotStep: positiveDecimal,
-  minQuantity: decimalText,
-  minNotional: decimalText,
-  exposure: z.strictObject({ key: z.string(), beta: decimalText.refine((text) => !Decimal.parse(text).isZero(), 'must not be zero') }),
+  minQuantity: nonNegativeDecimal,
+  minNotional: nonNegativeDecimal,
+  exposure: z.strictObject({ key: z.string(), beta: decimalString((value) => (value.isZero() ? 'must not be zero' : null)) }),
 });
 
 const keyPolicySchema = z.discriminatedUnion('policy', [
@@ -43,7 +61,7 @@ const botSchema = z.strictObject({
   /** After an entry on a key, how long (ms) before the bot may add to it; the in-flight lock's TTL when absent. */
   entryCooldownMs: z.number().int().min(0).optional(),
   /** How far (a fraction of its price) the market must move from the last entry, in its favour, before an add. */
-  minAddDistance: decimalText.refine((text) => !Decimal.parse(text).isNegative() && Decimal.parse(text).lt(Decimal.ONE), 'must be a fraction from 0 up to 1 (0.002 is 0.2%)').default('0.002'),
+  minAddDistance: decimalString((value) => (!value.isNegative() && value.lt(Decimal.ONE) ? null : 'must be a fraction from 0 up to 1 (0.002 is 0.2%)')).default('0.002'),
   /** The instruments the bot may trade (its manifest's); every instrument when absent. */
   instruments: z.array(z.string()).optional(),
 });
@@ -59,7 +77,7 @@ export const orderManagerConfigSchema = z.strictObject({
   /** How many recent decisions are kept for `supervisor decisions`; older ones are pruned. */
   decisionRetention: z.number().int().positive().default(1_000_000),
   /** Worst taker slippage expected, in basis points: entries are sized so that the risk at the stop holds with it. */
-  slippageAllowanceBps: decimalText.refine((text) => !Decimal.parse(text).isNegative(), 'must not be negative').default('0'),
+  slippageAllowanceBps: nonNegativeDecimal.default('0'),
   /** How long (ms of market time) a position may wait for its stop's acceptance before it counts as unprotected. */
   protectionGraceMs: z.number().int().positive().default(10_000),
 });
@@ -102,8 +120,24 @@ export interface OrderManagerConfig {
   protectionGraceMs: number;
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+/**
+ * Names where a key of the order manager's input lives, for error messages: given the key's path in that input,
+ * returns e.g. `flotilla.config.json: instruments.3.tickSize`. The fleet maps each path to the file it came from.
+ */
+export type ConfigLocator = (path: readonly PropertyKey[]) => string;
+
+export function keyPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(root)' : path.map(String).join('.');
+}
+
+/** Every key in one source, e.g. `order manager configuration: bots.0.id`. */
+export function locateIn(source: string): ConfigLocator {
+  return (path) => `${source}: ${keyPath(path)}`;
+}
+
+/** One line naming each problem with its file and key. */
+export function describeConfigIssues(error: z.ZodError, locate: ConfigLocator): string {
+  return error.issues.map((issue) => `${locate(issue.path)}: ${issue.message}`).join('; ');
 }
 
 function drawdownPolicy(input: z.output<typeof drawdownSchema>): DrawdownPolicy {
@@ -111,33 +145,35 @@ function drawdownPolicy(input: z.output<typeof drawdownSchema>): DrawdownPolicy 
 }
 
 /** Validates order-manager configuration: unknown keys, bad values and dangling references are all refused. */
-export function parseOrderManagerConfig(input: unknown, source = 'order manager configuration'): OrderManagerConfig {
+export function parseOrderManagerConfig(input: unknown, source: string | ConfigLocator = 'order manager configuration'): OrderManagerConfig {
+  const locate = typeof source === 'string' ? locateIn(source) : source;
   const parsed = orderManagerConfigSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigurationError(`${source}: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigurationError(describeConfigIssues(parsed.error, locate));
   const raw = parsed.data;
-  const wrap = <T>(path: string, make: () => T): T => {
+  const refuse = (path: readonly PropertyKey[], problem: string): ConfigurationError => new ConfigurationError(`${locate(path)}: ${problem}`);
+  const wrap = <T>(path: readonly PropertyKey[], make: () => T): T => {
     try {
       return make();
     } catch (error) {
-      throw new ConfigurationError(`${source}: ${path}: ${(error as Error).message}`);
+      throw refuse(path, (error as Error).message);
     }
   };
 
   const keyPolicies = new Map<ExposureKey, KeyPolicy>();
   for (const [keyText, policy] of Object.entries(raw.exposureKeys)) {
-    const key = wrap(`exposureKeys.${keyText}`, () => parseExposureKey(keyText));
+    const key = wrap(['exposureKeys', keyText], () => parseExposureKey(keyText));
     keyPolicies.set(key, policy.policy === 'capped' ? { policy: 'capped', maxNotional: Decimal.parse(policy.maxNotional) } : { policy: 'exclusive' });
   }
 
   const instruments = new Map<InstrumentId, Instrument>();
   const usedKeys = new Set<ExposureKey>();
   raw.instruments.forEach((entry, index) => {
-    const path = `instruments.${index}`;
-    const id = wrap(`${path}.id`, () => parseInstrumentId(entry.id));
-    if (instruments.has(id)) throw new ConfigurationError(`${source}: ${path}.id: ${id} is listed twice`);
-    const exposureKey = wrap(`${path}.exposure.key`, () => parseExposureKey(entry.exposure.key));
+    const path = ['instruments', index];
+    const id = wrap([...path, 'id'], () => parseInstrumentId(entry.id));
+    if (instruments.has(id)) throw refuse([...path, 'id'], `${id} is listed twice`);
+    const exposureKey = wrap([...path, 'exposure', 'key'], () => parseExposureKey(entry.exposure.key));
     if (!keyPolicies.has(exposureKey)) {
-      throw new ConfigurationError(`${source}: ${path}.exposure.key: ${exposureKey} has no entry in exposureKeys (give it a policy: exclusive or capped)`);
+      throw refuse([...path, 'exposure', 'key'], `${exposureKey} has no entry in exposureKeys (give it a policy: exclusive or capped)`);
     }
     usedKeys.add(exposureKey);
     instruments.set(id, {
@@ -152,24 +188,24 @@ export function parseOrderManagerConfig(input: unknown, source = 'order manager 
     });
   });
   for (const key of keyPolicies.keys()) {
-    if (!usedKeys.has(key)) throw new ConfigurationError(`${source}: exposureKeys.${key}: no instrument maps to this key (remove it or map an instrument to it)`);
+    if (!usedKeys.has(key)) throw refuse(['exposureKeys', key], 'no instrument maps to this key (remove it or map an instrument to it)');
   }
 
   const bots = new Map<BotId, BotRiskConfig>();
   const subAccounts = new Set<SubAccountId>();
   raw.bots.forEach((entry, index) => {
-    const path = `bots.${index}`;
-    const id = wrap(`${path}.id`, () => parseBotId(entry.id));
-    if (bots.has(id)) throw new ConfigurationError(`${source}: ${path}.id: bot ${id} is listed twice`);
-    const subAccountId = wrap(`${path}.subAccountId`, () => parseSubAccountId(entry.subAccountId));
+    const path = ['bots', index];
+    const id = wrap([...path, 'id'], () => parseBotId(entry.id));
+    if (bots.has(id)) throw refuse([...path, 'id'], `bot ${id} is listed twice`);
+    const subAccountId = wrap([...path, 'subAccountId'], () => parseSubAccountId(entry.subAccountId));
     if (subAccounts.has(subAccountId)) {
-      throw new ConfigurationError(`${source}: ${path}.subAccountId: ${subAccountId} is already another bot's; each bot trades its own sub-account`);
+      throw refuse([...path, 'subAccountId'], `${subAccountId} is already another bot's; each bot trades its own sub-account`);
     }
     subAccounts.add(subAccountId);
     const riskPerTrade = Decimal.parse(entry.riskPerTrade);
     const maxOpenRisk = Decimal.parse(entry.maxOpenRisk);
     if (riskPerTrade.gt(maxOpenRisk)) {
-      throw new ConfigurationError(`${source}: ${path}.riskPerTrade (${entry.riskPerTrade}) is larger than maxOpenRisk (${entry.maxOpenRisk}), so no trade could ever be taken at full size`);
+      throw refuse([...path, 'riskPerTrade'], `${entry.riskPerTrade} is larger than maxOpenRisk (${entry.maxOpenRisk}), so no trade could ever be taken at full size`);
     }
     bots.set(id, {
       id,
@@ -187,8 +223,8 @@ export function parseOrderManagerConfig(input: unknown, source = 'order manager 
           ? null
           : new Set(
               entry.instruments.map((text, at) => {
-                const instrumentId = wrap(`${path}.instruments.${at}`, () => parseInstrumentId(text));
-                if (!instruments.has(instrumentId)) throw new ConfigurationError(`${source}: ${path}.instruments.${at}: ${instrumentId} is not a configured instrument`);
+                const instrumentId = wrap([...path, 'instruments', at], () => parseInstrumentId(text));
+                if (!instruments.has(instrumentId)) throw refuse([...path, 'instruments', at], `${instrumentId} is not a configured instrument`);
                 return instrumentId;
               }),
             ),

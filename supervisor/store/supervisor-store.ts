@@ -94,6 +94,13 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // One bot's recent decisions without scanning everyone's: `supervisor decisions --bot <id>`.
+    version: 3,
+    statements: `
+      CREATE INDEX decisions_by_bot ON decisions (bot_id, id);
+    `,
+  },
 ];
 
 type DecisionRow = {
@@ -135,6 +142,8 @@ export class SupervisorStore {
   readonly #replaceDecision: StatementSync;
   readonly #recentDecisions: StatementSync;
   readonly #recentDenied: StatementSync;
+  readonly #recentOfBot: StatementSync;
+  readonly #recentDeniedOfBot: StatementSync;
   readonly #pruneDecisions: StatementSync;
   readonly #upsertState: StatementSync;
   readonly #insertStateChange: StatementSync;
@@ -166,6 +175,8 @@ export class SupervisorStore {
       WHERE bot_id = ? AND intent_id = ?`);
     this.#recentDecisions = db.prepare('SELECT * FROM decisions ORDER BY id DESC LIMIT ?');
     this.#recentDenied = db.prepare("SELECT * FROM decisions WHERE outcome = 'DENIED' ORDER BY id DESC LIMIT ?");
+    this.#recentOfBot = db.prepare('SELECT * FROM decisions WHERE bot_id = ? ORDER BY id DESC LIMIT ?');
+    this.#recentDeniedOfBot = db.prepare("SELECT * FROM decisions WHERE bot_id = ? AND outcome = 'DENIED' ORDER BY id DESC LIMIT ?");
     this.#pruneDecisions = db.prepare('DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - ?');
     this.#upsertState = db.prepare(`INSERT INTO scope_states (scope, state, reason, detail, changed_at, flatten_pending) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (scope) DO UPDATE SET state = excluded.state, reason = excluded.reason, detail = excluded.detail, changed_at = excluded.changed_at, flatten_pending = excluded.flatten_pending`);
@@ -226,8 +237,13 @@ export class SupervisorStore {
     return row === undefined ? null : decisionFromRow(row);
   }
 
-  recentDecisions(limit: number, deniedOnly = false): Decision[] {
-    const rows = (deniedOnly ? this.#recentDenied : this.#recentDecisions).all(limit) as DecisionRow[];
+  /** The newest decisions first, of every bot or of one; the bot filter applies before the limit. */
+  recentDecisions(limit: number, deniedOnly = false, botId?: BotId): Decision[] {
+    const rows = (
+      botId === undefined
+        ? (deniedOnly ? this.#recentDenied : this.#recentDecisions).all(limit)
+        : (deniedOnly ? this.#recentDeniedOfBot : this.#recentOfBot).all(botId, limit)
+    ) as DecisionRow[];
     return rows.map(decisionFromRow);
   }
 

@@ -133,6 +133,18 @@ describe('supervisor CLI exit codes', () => {
       const result = await run(['drawdown', '--set', '0'], { home: home() });
       expect(result.code).toBe(2);
     });
+
+    it('test_home_when_it_is_a_file_then_2_naming_the_option_or_variable_not_enotdir', async () => {
+      const file = join(home(), 'not-a-home');
+      writeFileSync(file, '');
+      const option = await run(['status', '--home', file], { env: {} });
+      expect(option.code).toBe(2);
+      expect(option.stderr).toBe(`supervisor: --home ${file} is a file, not a directory; it must be the Flotilla home directory (holding control.token, run/ and ledgers/; default ./var)\n`);
+      const variable = await run(['kill'], { env: { FLOTILLA_HOME: join(file, 'var') } });
+      expect(variable.code).toBe(2);
+      expect(variable.stderr).toContain(`FLOTILLA_HOME ${join(file, 'var')} is not a directory: ${file} is a file`);
+      expect(variable.stderr).not.toContain('ENOTDIR');
+    });
   });
 
   describe('3: supervisor not running or unreachable', () => {

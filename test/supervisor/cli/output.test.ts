@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BOTS, DECISIONS, KILL, ORDERS, PNL, POSITIONS, STATUS } from '../control/fake-fleet.ts';
+import { BOTS, DECISIONS, KILL, MARKET_NOW, ORDERS, PNL, POSITIONS, STATUS } from '../control/fake-fleet.ts';
 import { run, startFleet } from './harness.ts';
 import type { RunningFleet } from './harness.ts';
 
@@ -82,15 +82,17 @@ describe('the supervisor CLI against a running control API', () => {
       expect(out).toMatch(/Fleet\s+paper, ACTIVE/);
       expect(out).toMatch(/Kill switch\s+off/);
       expect(out).toContain('drawdown 1.20% of 10.00% (then HALTED, 24h 00m window)');
-      expect(out).toContain('pid 777, up 2h 05m');
+      expect(out).toContain('pid 777, up 2h 05m (real time)');
+      expect(out).toContain('Market time  2026-03-31 12:00:00Z, clock x300; state changes are aged in market time, heartbeats in real time');
       const lines = out.split('\n');
       const header = lines.find((line) => line.startsWith('BOT'));
-      expect(header).toMatch(/^BOT\s+PROCESS\s+STATE\s+EQUITY\s+DRAWDOWN\/LIMIT\s+POSITIONS\s+ORDERS\s+HEARTBEAT$/);
+      expect(header).toMatch(/^BOT\s+PROCESS\s+STATE\s+EQUITY\s+DRAWDOWN\/LIMIT\s+POSITIONS\s+ORDERS\s+HEARTBEAT \(REAL TIME\)$/);
       const trend = lines.find((line) => line.startsWith('trend '));
       expect(trend).toMatch(/^trend\s+online\s+ACTIVE\s+5020\.45\s+0\.34% \/ 8\.00%\s+1\s+2\s+4s ago$/);
       const grid = lines.find((line) => line.startsWith('grid '));
-      expect(grid).toMatch(/^grid\s+stopped\s+HALTED\s+4590\s+8\.10% \/ 8\.00%\s+0\s+0\s+never \(disconnected\)$/);
-      expect(out).toContain('grid: HALTED DRAWDOWN_HALT: drawdown 8.1% reached the 8% threshold (10m 00s ago)');
+      expect(grid).toMatch(/^grid\s+stopped\s+HALTED \(drawdown\)\s+4590\s+8\.10% \/ 8\.00%\s+0\s+0\s+never \(disconnected\)$/);
+      // The halt is 10 minutes old on the market clock, which runs 30 days ahead of the wall clock here.
+      expect(out).toContain('grid: HALTED DRAWDOWN_HALT: drawdown 8.1% reached the 8% threshold (10m 00s ago in market time)');
       // Columns line up: every row's HEARTBEAT starts where the header's does.
       const column = header?.indexOf('HEARTBEAT') ?? -1;
       expect(trend?.indexOf('4s ago')).toBe(column);
@@ -119,7 +121,39 @@ describe('the supervisor CLI against a running control API', () => {
       expect((await cli('start', 'grid')).stdout).toBe('grid: online (pid 5151, restarts 0)\n');
       expect((await cli('stop', 'grid')).stdout).toBe('grid: stopped (pid -, restarts 0)\n');
       expect((await cli('halt', '--bot', 'grid', '--reason', 'news')).stdout).toBe('grid: HALTED (OPERATOR_HALT): news\n');
-      expect((await cli('resume')).stdout).toBe('fleet: ACTIVE\n');
+      expect((await cli('resume')).stdout).toBe(
+        'fleet: ACTIVE (OPERATOR_RESUME): resumed by the operator\n' +
+          'Drawdown peak reset to the current equity 9610.45: drawdown is measured afresh from here (HALTED at 10.00% below it).\n',
+      );
+      expect((await cli('resume', '--bot', 'trend')).stdout).toContain('Drawdown peak reset to the current equity 5020.45');
+    });
+
+    it('test_status_when_one_bot_is_killed_then_its_row_and_the_kill_switch_line_say_so', async () => {
+      const killedTrend = { ...STATUS.bots[0]!, state: { state: 'HALTED' as const, reason: 'KILL_SWITCH', detail: 'kill switch', changedAt: MARKET_NOW - 7_200_000, flattenPending: false }, effectiveState: 'HALTED' as const, killSwitchEngaged: true };
+      const killed = await startFleet({ status: async () => ({ ...STATUS, bots: [killedTrend, STATUS.bots[1]!] }) });
+      try {
+        const out = (await run(['status'], { home: killed.home })).stdout;
+        expect(out).toMatch(/Kill switch\s+off for the fleet; engaged for bot trend/);
+        expect(out).toMatch(/^trend\s+online\s+HALTED \(kill switch\)\s+5020\.45/m);
+        expect(out).toContain('trend: HALTED KILL_SWITCH: kill switch (2h 00m ago in market time)');
+      } finally {
+        await killed.close();
+      }
+    });
+
+    it('test_status_when_the_fleet_is_halted_then_each_bot_row_names_the_fleet_as_the_cause', async () => {
+      const fleetKilled = { state: 'HALTED' as const, reason: 'KILL_SWITCH', detail: 'kill switch', changedAt: MARKET_NOW - 60_000, flattenPending: false };
+      const bots = STATUS.bots.map((bot) => (bot.botId === 'trend' ? { ...bot, effectiveState: 'HALTED' as const } : bot));
+      const halted = await startFleet({ status: async () => ({ ...STATUS, state: fleetKilled, killSwitchEngaged: true, bots }) });
+      try {
+        const out = (await run(['status'], { home: halted.home })).stdout;
+        expect(out).toMatch(/Fleet\s+paper, HALTED KILL_SWITCH: kill switch \(1m 00s ago in market time\)/);
+        expect(out).toMatch(/Kill switch\s+ENGAGED for the fleet/);
+        expect(out).toMatch(/^trend\s+online\s+HALTED \(fleet kill switch\)/m);
+        expect(out).toMatch(/^grid\s+stopped\s+HALTED \(drawdown\)/m);
+      } finally {
+        await halted.close();
+      }
     });
 
     it('test_tables_when_human_then_show_their_key_columns', async () => {
@@ -129,7 +163,7 @@ describe('the supervisor CLI against a running control API', () => {
       expect((await cli('drawdown', '--set', '7.5')).stdout).toMatch(/fleet\s+1\.20%\s+7\.50%/);
 
       const orders = (await cli('orders', '--open')).stdout;
-      expect(orders).toMatch(/^CREATED\s+BOT\s+CLIENT ORDER ID\s+INSTRUMENT\s+ROLE\s+SIDE\s+TYPE\s+QUANTITY\s+FILLED\s+LIMIT\s+TRIGGER\s+STATUS/);
+      expect(orders).toMatch(/^CREATED \(MARKET TIME\)\s+BOT\s+CLIENT ORDER ID\s+INSTRUMENT\s+ROLE\s+SIDE\s+TYPE\s+QUANTITY\s+FILLED\s+LIMIT\s+TRIGGER\s+STATUS/);
       expect(orders).toMatch(/2026-03-01 11:59:00Z\s+trend\s+trend_0abcdefg_S2\s+BTCUSDT\.BYBIT\s+STOP\s+SELL\s+STOP_MARKET\s+0\.02\s+0\s+-\s+49000\s+ACCEPTED/);
 
       const positions = (await cli('positions')).stdout;
@@ -141,7 +175,7 @@ describe('the supervisor CLI against a running control API', () => {
       expect(pnl).toMatch(/grid\s+5000\s+4590\s+4590\s+-405\s+0\s+5/);
 
       const decisions = (await cli('decisions', '--denied')).stdout;
-      expect(decisions).toMatch(/^DECIDED\s+BOT\s+INTENT\s+INSTRUMENT\s+OUTCOME\s+REASON/);
+      expect(decisions).toMatch(/^DECIDED \(MARKET TIME\)\s+BOT\s+INTENT\s+INSTRUMENT\s+OUTCOME\s+REASON/);
       expect(decisions).toMatch(/grid\s+grid-42\s+ETHUSDT\.BYBIT\s+DENIED\s+TRADING_HALTED\s+0\.5\s+-\s+-\s+85us\s+bot grid is HALTED/);
     });
 

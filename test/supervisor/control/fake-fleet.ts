@@ -20,10 +20,12 @@ import type {
  */
 
 export const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
+/** The market clock runs ahead of the wall clock (x300): ages of state changes must be taken from it, not from NOW. */
+export const MARKET_NOW = NOW + 30 * 86_400_000;
 export const KNOWN_BOTS = ['trend', 'grid'];
 
 const drawdown: DrawdownInfo = { current: '0.012', peak: '10400', threshold: '0.1', action: 'HALTED', windowMs: 86_400_000 };
-const active: ScopeStateInfo = { state: 'ACTIVE', reason: null, detail: '', changedAt: NOW - 3_600_000, flattenPending: false };
+const active: ScopeStateInfo = { state: 'ACTIVE', reason: null, detail: '', changedAt: MARKET_NOW - 3_600_000, flattenPending: false };
 
 export const POSITIONS: PositionInfo[] = [
   {
@@ -50,6 +52,7 @@ const trend: BotStatus = {
   openOrders: 2,
   lastHeartbeatAt: NOW - 4_000,
   connected: true,
+  killSwitchEngaged: false,
   notes: {},
   botCodeErrors: 0,
   unprotectedPositions: [],
@@ -59,7 +62,7 @@ const grid: BotStatus = {
   botId: 'grid',
   name: 'Grid trader',
   process: { status: 'stopped', pid: null, restarts: 0, memoryBytes: null, cpuPercent: null, uptimeMs: null },
-  state: { state: 'HALTED', reason: 'DRAWDOWN_HALT', detail: 'drawdown 8.1% reached the 8% threshold', changedAt: NOW - 600_000, flattenPending: false },
+  state: { state: 'HALTED', reason: 'DRAWDOWN_HALT', detail: 'drawdown 8.1% reached the 8% threshold', changedAt: MARKET_NOW - 600_000, flattenPending: false },
   effectiveState: 'HALTED',
   equity: '4590',
   drawdown: { ...drawdown, current: '0.081', threshold: '0.08', peak: '4995' },
@@ -67,6 +70,7 @@ const grid: BotStatus = {
   openOrders: 0,
   lastHeartbeatAt: null,
   connected: false,
+  killSwitchEngaged: false,
   notes: { SIGNAL_MODEL: 'FALLBACK' },
   botCodeErrors: 2,
   unprotectedPositions: [],
@@ -74,7 +78,7 @@ const grid: BotStatus = {
 
 export const STATUS: FleetStatus = {
   mode: 'paper',
-  supervisor: { pid: 777, startedAt: NOW - 7_500_000, clockSpeed: 1 },
+  supervisor: { pid: 777, startedAt: NOW - 7_500_000, clockSpeed: 300, marketTime: MARKET_NOW },
   state: active,
   killSwitchEngaged: false,
   equity: '9610.45',
@@ -173,11 +177,12 @@ export function createFakeFleet(overrides: Partial<FleetControl> = {}): FakeFlee
     },
     halt: async (options) => {
       known(options.botId);
-      return { state: 'HALTED', reason: 'OPERATOR_HALT', detail: options.reason, changedAt: NOW, flattenPending: false };
+      return { state: 'HALTED', reason: 'OPERATOR_HALT', detail: options.reason, changedAt: MARKET_NOW, flattenPending: false };
     },
     resume: async (options) => {
       known(options.botId);
-      return { ...active, changedAt: NOW };
+      const scope = options.botId === undefined ? drawdown : trend.drawdown;
+      return { ...active, reason: 'OPERATOR_RESUME', detail: 'resumed by the operator', changedAt: MARKET_NOW, drawdown: { ...scope, current: '0', peak: options.botId === undefined ? '9610.45' : '5020.45' } };
     },
     drawdown: async (options) => {
       known(options.botId);

@@ -40,11 +40,15 @@ describe('fleet control service', () => {
 
   it('test_status_when_one_bot_trades_then_fleet_and_bot_shapes_are_complete', async () => {
     // Act
+    const marketBefore = h.fleet.clock.now();
     const status = await h.fleet.control.status();
+    const marketAfter = h.fleet.clock.now();
     // Assert
+    expect(status.supervisor.marketTime).toBeGreaterThanOrEqual(marketBefore);
+    expect(status.supervisor.marketTime).toBeLessThanOrEqual(marketAfter);
     expect(status).toEqual({
       mode: 'paper',
-      supervisor: { pid: process.pid, startedAt: expect.any(Number), clockSpeed: 3000 },
+      supervisor: { pid: process.pid, startedAt: expect.any(Number), clockSpeed: 3000, marketTime: expect.any(Number) },
       state: stateShape('ACTIVE'),
       killSwitchEngaged: false,
       equity: decimal,
@@ -65,6 +69,7 @@ describe('fleet control service', () => {
       openOrders: 5,
       lastHeartbeatAt: expect.any(Number),
       connected: true,
+      killSwitchEngaged: false,
       notes: {},
       botCodeErrors: 0,
       unprotectedPositions: [],
@@ -133,6 +138,23 @@ describe('fleet control service', () => {
     expect(denied).toEqual([expect.objectContaining({ botId: 'bravo', reason: 'WOULD_HEDGE' })]);
   });
 
+  it('test_decisions_when_filtered_by_a_bot_a_busier_bot_outnumbers_then_the_filter_applies_before_the_limit', async () => {
+    // Arrange: bravo is denied once; then alpha decides 60 more times, far past ten times the limit asked for.
+    const bravo = await h.connectedBot('bravo');
+    await bravo.execute(entryCommand({ botId: 'bravo', intentId: 'bravo-hedge', instrumentId: BTC, side: 'SELL', quantity: '0.01', stopLoss: h.priceAt(BTC, '1.1') }));
+    const template = h.fleet.store.decisionFor(botIdOf('alpha'), 'alpha-btc' as never);
+    if (template === null) throw new Error('expected the alpha-btc decision');
+    for (let i = 0; i < 60; i++) h.fleet.store.recordDecision({ ...template, intentId: `alpha-filler-${i}` as never }, '{}');
+    // Act
+    const bravoOnly = await h.fleet.control.decisions({ botId: 'bravo', deniedOnly: false, limit: 5 });
+    const bravoDenied = await h.fleet.control.decisions({ botId: 'bravo', deniedOnly: true, limit: 5 });
+    const alphaOnly = await h.fleet.control.decisions({ botId: 'alpha', deniedOnly: false, limit: 5 });
+    // Assert
+    expect(bravoOnly.map((decision) => decision.intentId)).toEqual(['bravo-hedge']);
+    expect(bravoDenied.map((decision) => decision.reason)).toEqual(['WOULD_HEDGE']);
+    expect(alphaOnly.map((decision) => decision.intentId)).toEqual(['alpha-filler-59', 'alpha-filler-58', 'alpha-filler-57', 'alpha-filler-56', 'alpha-filler-55']);
+  });
+
   it('test_kill_when_fleet_wide_then_entries_canceled_stops_kept_and_status_shows_kill_switch_until_resume', async () => {
     // Act
     const report = await h.fleet.control.kill({ flatten: false });
@@ -153,7 +175,8 @@ describe('fleet control service', () => {
     expect(status.state).toMatchObject({ state: 'HALTED', reason: 'KILL_SWITCH' });
     expect(status.bots.map((bot) => bot.effectiveState)).toEqual(['HALTED', 'HALTED']);
     expect(afterKill).toMatchObject({ kind: 'decision', decision: { outcome: 'DENIED', reason: 'TRADING_HALTED' } });
-    expect(resumed).toEqual(stateShape('ACTIVE', 'OPERATOR_RESUME'));
+    // The resume starts the fleet's drawdown afresh, from the equity it has now.
+    expect(resumed).toEqual({ ...stateShape('ACTIVE', 'OPERATOR_RESUME'), drawdown: { ...drawdownShape, current: '0' } });
     expect(afterResume.killSwitchEngaged).toBe(false);
     expect(afterResume.bots.map((bot) => bot.effectiveState)).toEqual(['ACTIVE', 'ACTIVE']);
   });
@@ -165,9 +188,9 @@ describe('fleet control service', () => {
     // Assert
     expect(report).toMatchObject({ scope: 'bot:alpha', canceled: [ethEntry] });
     expect(status.killSwitchEngaged).toBe(false);
-    expect(status.bots.map((bot) => [bot.botId, bot.effectiveState, bot.state.reason])).toEqual([
-      ['alpha', 'HALTED', 'KILL_SWITCH'],
-      ['bravo', 'ACTIVE', null],
+    expect(status.bots.map((bot) => [bot.botId, bot.effectiveState, bot.state.reason, bot.killSwitchEngaged])).toEqual([
+      ['alpha', 'HALTED', 'KILL_SWITCH', true],
+      ['bravo', 'ACTIVE', null, false],
     ]);
   });
 

@@ -125,6 +125,7 @@ export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): Bo
     openOrders: 2,
     lastHeartbeatAt: NOW - 1_500,
     connected: true,
+    killSwitchEngaged: false,
     notes: {},
     botCodeErrors: 0,
     unprotectedPositions: [],
@@ -135,7 +136,7 @@ export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): Bo
 export function fleetStatus(bots: BotStatus[], overrides: Partial<FleetStatus> = {}): FleetStatus {
   return {
     mode: 'paper',
-    supervisor: { pid: 4000, startedAt: NOW - 3_600_000, clockSpeed: 1 },
+    supervisor: { pid: 4000, startedAt: NOW - 3_600_000, clockSpeed: 1, marketTime: NOW },
     state: { state: 'ACTIVE', reason: null, detail: '', changedAt: 0, flattenPending: false },
     killSwitchEngaged: false,
     equity: '200500',

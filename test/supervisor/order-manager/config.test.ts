@@ -35,6 +35,15 @@ describe('order manager configuration', () => {
     expect(refusal(input)).toMatch(/bots\.0\.riskPerTrade/);
   });
 
+  it('refuses a decimal core/decimal.ts cannot hold, naming its key, instead of failing later', () => {
+    const input = configInput();
+    input.instruments[0]!.tickSize = '0.0000000000000000001';
+    expect(refusal(input)).toBe('order manager configuration: instruments.0.tickSize: decimal "0.0000000000000000001" has more than 18 decimal places');
+    const negative = configInput();
+    negative.instruments[0]!.minNotional = '-5';
+    expect(refusal(negative)).toBe('order manager configuration: instruments.0.minNotional: must not be negative');
+  });
+
   it('refuses an instrument whose exposure key has no policy, and a policy no instrument uses', () => {
     const input = configInput();
     input.instruments[0]!.exposure.key = 'NOPE';
