@@ -279,7 +279,9 @@ export class PaperMatchingEngine {
     const known = this.#knownParent(order);
     if (!known.ok) return known;
     const { account, book, parent } = known;
-    const problem = orderProblem(order, book.instrument, book.lastPrice);
+    const held = account.positionQuantity(order.instrumentId);
+    const closesPosition = order.reduceOnly && held.sign() === (order.side === 'BUY' ? -1 : 1) && order.quantity.gte(held.abs());
+    const problem = orderProblem(order, book.instrument, book.lastPrice, closesPosition);
     if (problem !== null) return { ok: false, reason: 'INVALID_ORDER', detail: problem };
     if (parent !== null) {
       const problemWithParent = parentProblem(order, parent);

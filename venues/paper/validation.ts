@@ -10,8 +10,12 @@ function priceProblem(instrument: Instrument, what: string, price: Decimal): str
   return null;
 }
 
-/** What is wrong with an order's own fields for this instrument, or null; the venue rejects it as INVALID_ORDER. */
-export function orderProblem(order: SubmitOrder, instrument: Instrument, lastPrice: Decimal | null): string | null {
+/**
+ * What is wrong with an order's own fields for this instrument, or null; the venue rejects it as INVALID_ORDER.
+ * `closesPosition`: a reduce-only order for the whole position, which may be below the minimum notional (as on
+ * venues, so that a small remainder can always be closed); the minimum quantity still applies.
+ */
+export function orderProblem(order: SubmitOrder, instrument: Instrument, lastPrice: Decimal | null, closesPosition = false): string | null {
   const { quantity, limitPrice, triggerPrice, type } = order;
   if (!quantity.isPositive()) return `quantity must be positive, got ${quantity.toString()}`;
   if (!quantity.isMultipleOf(instrument.lotStep)) return `quantity ${quantity.toString()} is not a multiple of the lot step ${instrument.lotStep.toString()}`;
@@ -26,9 +30,9 @@ export function orderProblem(order: SubmitOrder, instrument: Instrument, lastPri
     if (problem !== null) return problem;
   }
   const reference = price ?? lastPrice;
-  const minimums = reference === null ? null : checkMinimums(instrument, quantity, reference);
+  const minimums = reference === null || closesPosition ? null : checkMinimums(instrument, quantity, reference);
   if (minimums !== null && !minimums.ok) return minimums.problem;
-  if (reference === null && quantity.lt(instrument.minQuantity)) {
+  if (minimums === null && quantity.lt(instrument.minQuantity)) {
     return `quantity ${quantity.toString()} is below the minimum ${instrument.minQuantity.toString()} for ${instrument.id}`;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
-import { ALPHA, candle, events, fills, makeEngine, order, orderId, price, rejection } from './fixtures.ts';
+import { ALPHA, btc, candle, events, fills, makeEngine, order, orderId, price, rejection } from './fixtures.ts';
 
 function longTwo() {
   const setup = makeEngine();
@@ -128,6 +128,20 @@ describe('reduce-only orders', () => {
       [takeProfit, '3'],
       [stop, '3'],
     ]);
+  });
+
+  it('accepts a reduce-only close of the whole position below the minimum notional, and refuses a partial one', () => {
+    const minimum = { ...btc, minNotional: dec('100') };
+    const { engine } = makeEngine({ instruments: [minimum] });
+    engine.restoreAccount(ALPHA, dec('10000'), [{ instrumentId: minimum.id, quantity: dec('0.5'), averagePrice: dec('100') }]);
+    engine.onCandle(price('100', minimum));
+
+    // 0.3 at 100 is 30, below 100, and would leave 0.2 open: refused like any order below the minimum.
+    expect(rejection(engine.submit(order({ id: orderId('CLOSE', 1), side: 'SELL', type: 'MARKET', quantity: '0.3', reduceOnly: true, instrument: minimum })))).toBe('INVALID_ORDER');
+    // The whole 0.5, worth 50: a venue lets a position be closed, however small.
+    const close = orderId('CLOSE', 2);
+    expect(fills(engine.submit(order({ id: close, side: 'SELL', type: 'MARKET', quantity: '0.5', reduceOnly: true, instrument: minimum })))).toMatchObject([{ id: close, quantity: '0.5' }]);
+    expect(engine.positions(ALPHA)).toEqual([]);
   });
 
   it('accepts a reduce-only bracket child before its parent has filled', () => {
