@@ -55,6 +55,8 @@ function deferred(venue: PaperVenue): Venue {
     name: venue.name,
     submitOrder: (order: SubmitOrder) => Promise.resolve().then(() => venue.submitOrder(order)),
     cancelOrder: (subAccountId, instrumentId, clientOrderId) => Promise.resolve().then(() => venue.cancelOrder(subAccountId, instrumentId, clientOrderId)),
+    amendOrder: (subAccountId, instrumentId, clientOrderId, changes) => Promise.resolve().then(() => venue.amendOrder(subAccountId, instrumentId, clientOrderId, changes)),
+    capabilities: venue.capabilities,
     onExecutionReport: (listener) => venue.onExecutionReport(listener),
     openOrders: (subAccountId) => venue.openOrders(subAccountId),
     positions: (subAccountId) => venue.positions(subAccountId),

@@ -67,4 +67,20 @@ export type ExecutionReport =
   | { type: 'ORDER_CANCELED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; detail: string; at: number }
   | { type: 'ORDER_EXPIRED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; detail: string; at: number }
   | { type: 'ORDER_FILLED'; subAccountId: SubAccountId; fill: Fill; cumulativeQuantity: Decimal; leavesQuantity: Decimal }
-  | { type: 'CANCEL_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number };
+  | { type: 'CANCEL_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number }
+  /**
+   * The venue changed a working order: on request (Venue.amendOrder) or on its own, e.g. a reduce-only order cut
+   * to the position it protects once that position shrank. `quantity` is the new total, the filled part included.
+   */
+  | {
+      type: 'ORDER_AMENDED';
+      subAccountId: SubAccountId;
+      clientOrderId: ClientOrderId;
+      quantity: Decimal;
+      limitPrice: Decimal | null;
+      triggerPrice: Decimal | null;
+      detail: string;
+      at: number;
+    }
+  /** An amend request the venue refused; the order stands as it was. */
+  | { type: 'AMEND_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number };

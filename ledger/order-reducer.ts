@@ -11,6 +11,13 @@ export interface OrderState {
   filledNotional: Decimal;
 }
 
+/** What an ORDER_AMENDED report says the order now is: its total quantity, the filled part included, and its prices. */
+export interface Amendment {
+  quantity: Decimal;
+  limitPrice: Decimal | null;
+  triggerPrice: Decimal | null;
+}
+
 /** A report as the order reducer sees it; live reports and recovery replay go through the same reducer. */
 export interface OrderEvent {
   type: ExecutionReport['type'];
@@ -18,7 +25,11 @@ export interface OrderEvent {
   detail: string;
   at: number;
   fill: { quantity: Decimal; price: Decimal; leavesQuantity: Decimal } | null;
+  /** Only for ORDER_AMENDED. */
+  amendment?: Amendment | null;
 }
+
+const samePrice = (a: Decimal | null, b: Decimal | null): boolean => (a === null || b === null ? a === b : a.eq(b));
 
 /** next is null when the event changes nothing and is not recorded. */
 export interface Reduced {
@@ -46,7 +57,18 @@ export function reduceOrder(state: OrderState, event: OrderEvent): Reduced {
       return { next: withRecord({ status, detail: event.detail }), duplicate: false };
     }
     case 'CANCEL_REJECTED':
+    case 'AMEND_REJECTED':
       return { next: withRecord({ detail: event.detail }), duplicate: false };
+    case 'ORDER_AMENDED': {
+      const amendment = event.amendment ?? null;
+      if (amendment === null) throw new InvariantViolation(`amendment of ${record.clientOrderId} says nothing about the order`);
+      // An order that has ended stays as it ended; an amendment that changes nothing was already applied.
+      if (!open) return { next: null, duplicate: true };
+      const unchanged = amendment.quantity.eq(record.quantity) && samePrice(amendment.limitPrice, record.limitPrice) && samePrice(amendment.triggerPrice, record.triggerPrice);
+      if (unchanged) return { next: null, duplicate: true };
+      const { quantity, limitPrice, triggerPrice } = amendment;
+      return { next: withRecord({ quantity, limitPrice, triggerPrice, detail: event.detail }), duplicate: false };
+    }
     case 'ORDER_FILLED': {
       if (event.fill === null) throw new InvariantViolation(`fill event for ${record.clientOrderId} has no fill`);
       const filledQuantity = record.filledQuantity.add(event.fill.quantity);
@@ -70,9 +92,11 @@ export function reportDetail(report: Exclude<ExecutionReport, { type: 'ORDER_FIL
       return '';
     case 'ORDER_REJECTED':
     case 'CANCEL_REJECTED':
+    case 'AMEND_REJECTED':
       return report.detail === '' ? report.reason : `${report.reason}: ${report.detail}`;
     case 'ORDER_CANCELED':
     case 'ORDER_EXPIRED':
+    case 'ORDER_AMENDED':
       return report.detail;
   }
 }

@@ -2,6 +2,7 @@ import { Decimal } from '../core/decimal.ts';
 import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId } from '../core/ids.ts';
 import type { OrderType, Side } from '../core/intent.ts';
 import type { ExecutionReport, Fill, TimeInForce } from '../core/order.ts';
+import type { Amendment } from './order-reducer.ts';
 import type { OrderRecord, PositionRecord } from './types.ts';
 
 /** The ledger's rows as node:sqlite returns them, and their conversions to and from the domain records. */
@@ -35,6 +36,16 @@ export interface EventRow {
   venue_order_id: string | null;
   detail: string;
   at: number;
+  /** ORDER_AMENDED only (schema version 2): what the order became. */
+  quantity: string | null;
+  limit_price: string | null;
+  trigger_price: string | null;
+}
+
+/** The amendment an ORDER_AMENDED row records; null for every other event. */
+export function amendmentFromRow(row: EventRow): Amendment | null {
+  if (row.type !== 'ORDER_AMENDED' || row.quantity === null) return null;
+  return { quantity: Decimal.parse(row.quantity), limitPrice: parseOrNull(row.limit_price), triggerPrice: parseOrNull(row.trigger_price) };
 }
 
 export interface FillRow {

@@ -102,7 +102,32 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Version 2 is the amended-order columns of order_events.
+    // Venues amend orders (a reduce-only order cut to its shrunken position, or an amend on request): the event
+    // carries what the order became. SQLite cannot widen a CHECK in place, so the table is rebuilt, rows kept.
+    version: 2,
+    statements: `
+      CREATE TABLE order_events_v2 (
+        id INTEGER PRIMARY KEY,
+        client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+        type TEXT NOT NULL CHECK (type IN ('ORDER_ACCEPTED', 'ORDER_REJECTED', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'CANCEL_REJECTED', 'ORDER_AMENDED', 'AMEND_REJECTED')),
+        venue_order_id TEXT,
+        detail TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        -- For ORDER_AMENDED only: the order's new total quantity (filled part included), limit and trigger.
+        quantity TEXT,
+        limit_price TEXT,
+        trigger_price TEXT,
+        CHECK ((type = 'ORDER_AMENDED') = (quantity IS NOT NULL))
+      ) STRICT;
+      INSERT INTO order_events_v2 (id, client_order_id, type, venue_order_id, detail, at)
+        SELECT id, client_order_id, type, venue_order_id, detail, at FROM order_events;
+      DROP TABLE order_events;
+      ALTER TABLE order_events_v2 RENAME TO order_events;
+      ${appendOnly('order_events')}
+    `,
+  },
+  {
+    // Approvals beside their orders, and stop replacements until the venue accepts them.
     version: 3,
     statements: `
       -- An approval's decision, committed in the same transaction as its orders: a crash can never leave an order

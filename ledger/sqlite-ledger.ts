@@ -11,7 +11,7 @@ import type { Durability, OpenedDatabase } from '../core/sqlite.ts';
 import { applyFill, unrealizedPnl } from './position.ts';
 import { fillEvent, reduceOrder, reportDetail } from './order-reducer.ts';
 import type { OrderEvent, OrderState } from './order-reducer.ts';
-import { decimalOrNull, fillFromRow, orderFromRow, parseOrNull, positionRow, samePositionRow } from './rows.ts';
+import { amendmentFromRow, decimalOrNull, fillFromRow, orderFromRow, parseOrNull, positionRow, samePositionRow } from './rows.ts';
 import type { EventRow, FillRow, OrderRow, PositionRow } from './rows.ts';
 import { LEDGER_MIGRATIONS } from './schema.ts';
 import type { Decision, DecisionOutcome, DecisionReason } from '../core/decision.ts';
@@ -103,7 +103,9 @@ class SqliteLedger implements Ledger {
          trigger_price, time_in_force, reduce_only, parent_client_order_id, activates_on_parent_fill, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#insertEvent = db.prepare('INSERT INTO order_events (client_order_id, type, venue_order_id, detail, at) VALUES (?, ?, ?, ?, ?)');
+    this.#insertEvent = db.prepare(
+      'INSERT INTO order_events (client_order_id, type, venue_order_id, detail, at, quantity, limit_price, trigger_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#insertFill = db.prepare(
       `INSERT INTO fills (trade_id, sequence, client_order_id, instrument, side, quantity, price, fee, liquidity, leaves_quantity, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trade_id) DO NOTHING`,
@@ -158,7 +160,7 @@ class SqliteLedger implements Ledger {
     }
     for (const row of db.prepare('SELECT * FROM order_events ORDER BY id').iterate() as Iterable<EventRow>) {
       const state = this.#recordedOrder(row.client_order_id, 'an event');
-      const event: OrderEvent = { type: row.type, venueOrderId: row.venue_order_id as VenueOrderId | null, detail: row.detail, at: row.at, fill: null };
+      const event: OrderEvent = { type: row.type, venueOrderId: row.venue_order_id as VenueOrderId | null, detail: row.detail, at: row.at, fill: null, amendment: amendmentFromRow(row) };
       const { next } = reduceOrder(state, event);
       if (next !== null) this.#orders.set(state.record.clientOrderId, next);
     }
@@ -363,11 +365,15 @@ class SqliteLedger implements Ledger {
     const state = this.#orders.get(report.clientOrderId);
     if (state === undefined) return { order: null, duplicate: false, position: null, fill: null };
     const venueOrderId = report.type === 'ORDER_ACCEPTED' ? report.venueOrderId : null;
-    const event: OrderEvent = { type: report.type, venueOrderId, detail: reportDetail(report), at: report.at, fill: null };
+    const amendment = report.type === 'ORDER_AMENDED' ? { quantity: report.quantity, limitPrice: report.limitPrice, triggerPrice: report.triggerPrice } : null;
+    const event: OrderEvent = { type: report.type, venueOrderId, detail: reportDetail(report), at: report.at, fill: null, amendment };
     const { next, duplicate } = reduceOrder(state, event);
     if (next !== null) {
       this.#batch.write(() => {
-        this.#insertEvent.run(report.clientOrderId, report.type, venueOrderId, event.detail, report.at);
+        this.#insertEvent.run(
+          report.clientOrderId, report.type, venueOrderId, event.detail, report.at,
+          amendment?.quantity.toString() ?? null, decimalOrNull(amendment?.limitPrice ?? null), decimalOrNull(amendment?.triggerPrice ?? null),
+        );
         this.#setOrder(next);
       });
     }

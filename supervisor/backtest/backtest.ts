@@ -1,13 +1,12 @@
-import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { BotId, InstrumentId } from '../../core/ids.ts';
-import { parseInstrumentId } from '../../core/ids.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
 import { catalog } from '../config/fleet-config.ts';
 import { discoverBots, loadStrategy } from '../discovery/discover.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
+import { syntheticInstrumentOf } from '../market-data/synthetic.ts';
 import type { SyntheticInstrument } from '../market-data/synthetic.ts';
 import type { CandleFeed } from './candle-feed.ts';
 import { lowestTimeframe } from './candle-feed.ts';
@@ -22,11 +21,6 @@ const DAY_MS = TIMEFRAME_MS['1d'];
 /** Where a synthetic backtest starts unless --from says otherwise: fixed, so a seed alone pins the run. */
 export const DEFAULT_SYNTHETIC_START_MS = Date.UTC(2025, 0, 1);
 export const DEFAULT_SYNTHETIC_DAYS = 30;
-/**
- * Quote-currency turnover of an ordinary synthetic 1m candle, the same for every instrument, so the paper
- * venue's participation cap binds alike on a 60,000 coin and a 0.15 one.
- */
-export const SYNTHETIC_MINUTE_TURNOVER = Decimal.fromInteger(1_000_000);
 
 /** The bot named on the command line is not in the bots folder; the CLI's exit code 4. */
 export class UnknownBotError extends InvalidInputError {
@@ -82,17 +76,13 @@ export async function loadBot(botsDir: string, botId: BotId, fleetConfig: FleetC
   }
 }
 
-/** The synthetic market's instruments as the catalog describes them, with volume in a fixed quote turnover. */
+/** The synthetic market's instruments as the catalog describes them, volume from each one's quote turnover. */
 export function syntheticInstruments(fleetConfig: FleetConfig, ids: readonly InstrumentId[]): SyntheticInstrument[] {
   const entries = new Map(catalog(fleetConfig).map((entry) => [entry.id, entry]));
   return ids.map((id) => {
     const entry = entries.get(id);
     if (entry === undefined) throw new InvalidInputError(`${id} is not in the fleet's instrument catalog`);
-    const tickSize = Decimal.parse(entry.tickSize);
-    const lotStep = Decimal.parse(entry.lotStep);
-    const startPrice = Decimal.parse(entry.startPrice);
-    const baseVolume = Decimal.max(lotStep, SYNTHETIC_MINUTE_TURNOVER.div(startPrice).quantize(lotStep, 'floor'));
-    return { id: parseInstrumentId(id), tickSize, lotStep, startPrice, baseVolume };
+    return syntheticInstrumentOf(entry);
   });
 }
 

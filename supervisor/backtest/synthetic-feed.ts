@@ -8,8 +8,6 @@ import type { SyntheticInstrument, TickCandle } from '../market-data/synthetic.t
 import type { CandleFeed } from './candle-feed.ts';
 
 const DAY_MS = TIMEFRAME_MS['1d'];
-/** SyntheticMarket's default volume step, when an instrument gives none. */
-const DEFAULT_LOT_STEP = Decimal.parse('0.001');
 /** Generated a day at a time, so a year of 1m candles never sits in memory at once. */
 const CHUNK_MS = DAY_MS;
 
@@ -30,7 +28,8 @@ export class SyntheticFeed implements CandleFeed {
   readonly total: number;
   readonly #market: SyntheticMarket;
   readonly #endMs: number;
-  readonly #units = new Map<InstrumentId, { tick: bigint; lot: bigint; lastCloseTicks: number; lastClose: Decimal | null }>();
+  /** Per instrument: the tick and the volume step in Decimal units, and the last close, reused as the next open. */
+  readonly #units = new Map<InstrumentId, { tick: bigint; volume: bigint; lastCloseTicks: number; lastClose: Decimal | null }>();
   #buffer: TickCandle[] = [];
   #prepared: TimeframeCandle[] | null = null;
   #preparedIndex = 0;
@@ -42,7 +41,7 @@ export class SyntheticFeed implements CandleFeed {
     this.#market = new SyntheticMarket({ seed: options.seed, instruments: options.instruments, startMs: options.startMs, timeframes: options.timeframes });
     this.#endMs = options.endMs;
     for (const instrument of options.instruments) {
-      this.#units.set(instrument.id, { tick: instrument.tickSize.units, lot: (instrument.lotStep ?? DEFAULT_LOT_STEP).units, lastCloseTicks: -1, lastClose: null });
+      this.#units.set(instrument.id, { tick: instrument.tickSize.units, volume: this.#market.volumeStep(instrument.id).units, lastCloseTicks: -1, lastClose: null });
     }
     this.#generatedTo = options.startMs;
     const start = Math.ceil(options.startMs / TIMEFRAME_MS['1m']) * TIMEFRAME_MS['1m'];
@@ -97,7 +96,7 @@ export class SyntheticFeed implements CandleFeed {
       high: candle.high === candle.open ? open : candle.high === candle.close ? close : Decimal.fromUnits(BigInt(candle.high) * tick),
       low: candle.low === candle.open ? open : candle.low === candle.close ? close : Decimal.fromUnits(BigInt(candle.low) * tick),
       close,
-      volume: Decimal.fromUnits(BigInt(candle.volume) * units.lot),
+      volume: Decimal.fromUnits(BigInt(candle.volume) * units.volume),
     };
   }
 

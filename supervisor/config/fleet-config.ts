@@ -15,9 +15,12 @@ function decimalOrNull(text: string): Decimal | null {
   }
 }
 
-/** An instrument of the fleet's catalog; `startPrice` seeds the synthetic market in paper mode. */
+/**
+ * An instrument of the fleet's catalog; `startPrice` seeds the synthetic market in paper mode, and
+ * `turnoverPerMinute` (quote currency) sets its volume: an ordinary 1m candle trades turnover / price.
+ */
 const catalogInstrumentSchema = orderManagerConfigSchema.shape.instruments.element
-  .extend({ startPrice: positiveDecimal })
+  .extend({ startPrice: positiveDecimal, turnoverPerMinute: positiveDecimal.optional() })
   .superRefine((instrument, context) => {
     // The synthetic market cannot quote a price below one tick. Runs even when a key above failed, hence the guard.
     const startPrice = decimalOrNull(instrument.startPrice);
@@ -107,7 +110,7 @@ export const fleetConfigSchema = z.strictObject({
 export type FleetConfig = z.output<typeof fleetConfigSchema>;
 export type CatalogInstrument = z.output<typeof catalogInstrumentSchema>;
 
-const perpetual = (symbol: string, key: string, tickSize: string, lotStep: string, startPrice: string): CatalogInstrument => ({
+const perpetual = (symbol: string, key: string, tickSize: string, lotStep: string, startPrice: string, turnoverPerMinute: string): CatalogInstrument => ({
   id: `${symbol}.BYBIT`,
   kind: 'PERPETUAL',
   tickSize,
@@ -116,9 +119,10 @@ const perpetual = (symbol: string, key: string, tickSize: string, lotStep: strin
   minNotional: '5',
   exposure: { key, beta: '1' },
   startPrice,
+  turnoverPerMinute,
 });
 
-const equity = (symbol: string, key: string, beta: string, startPrice: string): CatalogInstrument => ({
+const equity = (symbol: string, key: string, beta: string, startPrice: string, turnoverPerMinute: string): CatalogInstrument => ({
   id: `${symbol}.ALPACA`,
   kind: 'EQUITY',
   tickSize: '0.01',
@@ -127,24 +131,29 @@ const equity = (symbol: string, key: string, beta: string, startPrice: string): 
   minNotional: '1',
   exposure: { key, beta },
   startPrice,
+  turnoverPerMinute,
 });
 
-/** The embedded catalog: Bybit perpetuals for the scalper's seven coins, and Alpaca ETFs with their inverses. */
+/**
+ * The embedded catalog: Bybit perpetuals for the scalper's seven coins, and Alpaca ETFs with their inverses. The
+ * turnovers are round figures of the order of each market's real per-minute turnover (a day's volume / 1440 for
+ * the coins; the ETFs' session volume spread over the synthetic market's 24 hours).
+ */
 export const DEFAULT_INSTRUMENTS: CatalogInstrument[] = [
-  perpetual('BTCUSDT', 'BTC', '0.1', '0.001', '60000'),
-  perpetual('ETHUSDT', 'ETH', '0.01', '0.01', '3000'),
-  perpetual('SOLUSDT', 'SOL', '0.01', '0.1', '150'),
-  perpetual('XRPUSDT', 'XRP', '0.0001', '1', '0.6'),
-  perpetual('DOGEUSDT', 'DOGE', '0.00001', '1', '0.15'),
-  perpetual('ADAUSDT', 'ADA', '0.0001', '1', '0.45'),
-  perpetual('LINKUSDT', 'LINK', '0.001', '0.1', '15'),
-  equity('QQQ', 'NDX', '1', '480'),
-  equity('TQQQ', 'NDX', '3', '60'),
-  equity('SQQQ', 'NDX', '-3', '9'),
-  equity('SPY', 'SPX', '1', '560'),
-  equity('SPXS', 'SPX', '-3', '7'),
-  equity('SOXL', 'SOX', '3', '30'),
-  equity('SOXS', 'SOX', '-3', '20'),
+  perpetual('BTCUSDT', 'BTC', '0.1', '0.001', '60000', '5000000'),
+  perpetual('ETHUSDT', 'ETH', '0.01', '0.01', '3000', '2500000'),
+  perpetual('SOLUSDT', 'SOL', '0.01', '0.1', '150', '1000000'),
+  perpetual('XRPUSDT', 'XRP', '0.0001', '1', '0.6', '500000'),
+  perpetual('DOGEUSDT', 'DOGE', '0.00001', '1', '0.15', '400000'),
+  perpetual('ADAUSDT', 'ADA', '0.0001', '1', '0.45', '150000'),
+  perpetual('LINKUSDT', 'LINK', '0.001', '0.1', '15', '100000'),
+  equity('QQQ', 'NDX', '1', '480', '2000000'),
+  equity('TQQQ', 'NDX', '3', '60', '1000000'),
+  equity('SQQQ', 'NDX', '-3', '9', '300000'),
+  equity('SPY', 'SPX', '1', '560', '3000000'),
+  equity('SPXS', 'SPX', '-3', '7', '50000'),
+  equity('SOXL', 'SOX', '3', '30', '500000'),
+  equity('SOXS', 'SOX', '-3', '20', '150000'),
 ];
 
 export const DEFAULT_EXPOSURE_KEYS: OrderManagerConfigInput['exposureKeys'] = {
@@ -271,7 +280,7 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
   };
   return parseOrderManagerConfig(
     {
-      instruments: entries.map(({ instrument: { startPrice: _startPrice, ...instrument } }) => instrument),
+      instruments: entries.map(({ instrument: { startPrice: _startPrice, turnoverPerMinute: _turnover, ...instrument } }) => instrument),
       exposureKeys: { ...Object.fromEntries(builtInKeys), ...configuredKeys },
       bots: manifests.map((manifest) => ({
         id: manifest.id,

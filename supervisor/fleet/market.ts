@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AcceleratedClock } from '../../core/clock.ts';
-import { Decimal } from '../../core/decimal.ts';
-import { parseInstrumentId } from '../../core/ids.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import type { CatalogInstrument, FleetConfig } from '../config/fleet-config.ts';
 import { SyntheticCandleSource } from '../market-data/synthetic-source.ts';
+import { syntheticInstrumentOf } from '../market-data/synthetic.ts';
 
 /**
  * What pins the synthetic market: where its path starts and its seed. A restart regenerates the same path from
@@ -63,12 +62,7 @@ export function syntheticMarket(config: FleetConfig, instruments: readonly Catal
     seed,
     startMs: originMs,
     historyLimit: Math.max(config.marketData.historyCandles + 10, 100),
-    instruments: instruments.map((instrument) => ({
-      id: parseInstrumentId(instrument.id),
-      tickSize: Decimal.parse(instrument.tickSize),
-      lotStep: Decimal.parse(instrument.lotStep),
-      startPrice: Decimal.parse(instrument.startPrice),
-    })),
+    instruments: instruments.map(syntheticInstrumentOf),
   });
   source.advanceTo(liveFromMs);
   const clock = new AcceleratedClock({ startMs: resumeMs, speed: config.clock.speed });

@@ -1,6 +1,6 @@
 import { Decimal, dec } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
-import type { InstrumentId } from '../../core/ids.ts';
+import { parseInstrumentId, type InstrumentId } from '../../core/ids.ts';
 import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe, type TimeframeCandle } from '../../core/strategy.ts';
 import { SeededRandom } from './random.ts';
 import {
@@ -17,9 +17,15 @@ import {
 
 const MINUTE_MS = TIMEFRAME_MS['1m'];
 const DEFAULT_LOT_STEP = dec('0.001');
-const DEFAULT_BASE_VOLUME = dec('100');
-/** Keeps a day's volume, summed as an integer count of lot steps, far inside 2^53. */
-const MAX_BASE_VOLUME_STEPS = 1e9;
+/** Quote-currency turnover of an ordinary 1m candle when an instrument names none. */
+export const DEFAULT_TURNOVER_PER_MINUTE = dec('1000000');
+/**
+ * Volume is counted in whole volume units: the lot step, or a power of ten times it when an ordinary minute at the
+ * start price would be more than this many lot steps (a coin at 0.00001 with a lot of 1). A day's volume, summed
+ * as an integer count of units, then stays far inside 2^53 even after the price has fallen a hundredfold.
+ */
+const MAX_BASE_VOLUME_UNITS = 1e8;
+const TEN = dec('10');
 /** Standard deviation of the log-normal noise on volume. */
 const VOLUME_NOISE = 0.4;
 
@@ -28,10 +34,47 @@ export interface SyntheticInstrument {
   id: InstrumentId;
   tickSize: Decimal;
   startPrice: Decimal;
-  /** Volume is a whole number of these; 0.001 unless given. */
+  /** Volume is a whole number of these (or of a power of ten times it, for very cheap coins); 0.001 unless given. */
   lotStep?: Decimal;
-  /** Typical volume of a 1m candle in an ordinary market; 100 unless given. */
-  baseVolume?: Decimal;
+  /**
+   * Quote-currency turnover of a 1m candle in an ordinary market; 1,000,000 unless given. The base volume of each
+   * minute is this divided by the price, so the participation cap binds alike on a 60,000 coin and a 0.00001 one.
+   */
+  turnoverPerMinute?: Decimal;
+}
+
+/** A catalog entry as configuration spells it, decimals as text. */
+export interface CatalogSyntheticInstrument {
+  id: string;
+  tickSize: string;
+  lotStep: string;
+  startPrice: string;
+  turnoverPerMinute?: string | undefined;
+}
+
+/** The synthetic market's view of a catalog instrument: its steps, start price and turnover. */
+export function syntheticInstrumentOf(entry: CatalogSyntheticInstrument): SyntheticInstrument {
+  const instrument: SyntheticInstrument = {
+    id: parseInstrumentId(entry.id),
+    tickSize: Decimal.parse(entry.tickSize, `${entry.id} tickSize`),
+    lotStep: Decimal.parse(entry.lotStep, `${entry.id} lotStep`),
+    startPrice: Decimal.parse(entry.startPrice, `${entry.id} startPrice`),
+  };
+  if (entry.turnoverPerMinute !== undefined) instrument.turnoverPerMinute = Decimal.parse(entry.turnoverPerMinute, `${entry.id} turnoverPerMinute`);
+  return instrument;
+}
+
+/**
+ * The step volume is counted in: the lot step times the smallest power of ten that keeps an ordinary minute at the
+ * start price within MAX_BASE_VOLUME_UNITS of them. Every volume is therefore still a multiple of the lot step.
+ */
+function volumeStepOf(instrument: SyntheticInstrument): Decimal {
+  const lotStep = instrument.lotStep ?? DEFAULT_LOT_STEP;
+  const baseVolume = (instrument.turnoverPerMinute ?? DEFAULT_TURNOVER_PER_MINUTE).div(instrument.startPrice);
+  const limit = Decimal.fromInteger(MAX_BASE_VOLUME_UNITS);
+  let step = lotStep;
+  while (baseVolume.div(step).gt(limit)) step = step.mul(TEN);
+  return step;
 }
 
 export interface SyntheticMarketOptions {
@@ -64,9 +107,11 @@ type Building = { -readonly [K in keyof TickCandle]: TickCandle[K] };
 class InstrumentPath {
   readonly id: InstrumentId;
   readonly tickUnits: bigint;
-  readonly lotUnits: bigint;
+  /** The volume step in Decimal units: volume is a whole number of these. */
+  readonly volumeUnits: bigint;
   readonly #tick: number;
-  readonly #baseVolumeSteps: number;
+  /** Turnover per minute in volume steps × ticks: divided by the close in ticks, it is an ordinary minute's volume. */
+  readonly #turnoverStepTicks: number;
   readonly #random: SeededRandom;
   #parameters: RegimeParameters;
   #dwellLeft: number;
@@ -84,10 +129,11 @@ class InstrumentPath {
   constructor(seed: number, instrument: SyntheticInstrument, frameCount: number) {
     this.id = instrument.id;
     this.tickUnits = instrument.tickSize.units;
-    const lotStep = instrument.lotStep ?? DEFAULT_LOT_STEP;
-    this.lotUnits = lotStep.units;
+    const volumeStep = volumeStepOf(instrument);
+    this.volumeUnits = volumeStep.units;
     this.#tick = instrument.tickSize.toNumber();
-    this.#baseVolumeSteps = (instrument.baseVolume ?? DEFAULT_BASE_VOLUME).toNumber() / lotStep.toNumber();
+    const turnover = instrument.turnoverPerMinute ?? DEFAULT_TURNOVER_PER_MINUTE;
+    this.#turnoverStepTicks = turnover.div(volumeStep).div(instrument.tickSize).toNumber();
     this.#random = new SeededRandom(`${seed}|${instrument.id}|${instrument.startPrice.toString()}`);
     this.#parameters = REGIMES[drawFirstRegime(this.#random)];
     this.#dwellLeft = drawDwellMinutes(this.#parameters, this.#random);
@@ -127,7 +173,8 @@ class InstrumentPath {
     this.#closeTicks = close;
     const activity = 0.3 + (0.7 * Math.abs(logReturn)) / REFERENCE_VOLATILITY_PER_MINUTE;
     const noise = Math.exp(VOLUME_NOISE * random.normal() - (VOLUME_NOISE * VOLUME_NOISE) / 2);
-    const volume = Math.round(this.#baseVolumeSteps * parameters.volumeFactor * activity * noise);
+    // Turnover is set in quote currency, so the base volume follows the price: turnover / close, in volume steps.
+    const volume = Math.round((this.#turnoverStepTicks / close) * parameters.volumeFactor * activity * noise);
 
     const minute: TickCandle = { instrumentId: this.id, timeframe: '1m', openTime, open, high, low, close, volume };
     for (let index = 0; index < frames.length; index++) {
@@ -175,12 +222,9 @@ function checkInstrument(instrument: SyntheticInstrument): void {
     throw new InvalidInputError(`${what}: start price ${instrument.startPrice.toString()} must be at least one tick (${instrument.tickSize.toString()})`);
   }
   const lotStep = instrument.lotStep ?? DEFAULT_LOT_STEP;
-  const baseVolume = instrument.baseVolume ?? DEFAULT_BASE_VOLUME;
+  const turnover = instrument.turnoverPerMinute ?? DEFAULT_TURNOVER_PER_MINUTE;
   if (!lotStep.isPositive()) throw new InvalidInputError(`${what}: lot step must be positive, got ${lotStep.toString()}`);
-  if (!baseVolume.isPositive()) throw new InvalidInputError(`${what}: base volume must be positive, got ${baseVolume.toString()}`);
-  if (baseVolume.div(lotStep).gt(Decimal.fromInteger(MAX_BASE_VOLUME_STEPS))) {
-    throw new InvalidInputError(`${what}: base volume ${baseVolume.toString()} is more than ${MAX_BASE_VOLUME_STEPS} lot steps of ${lotStep.toString()}`);
-  }
+  if (!turnover.isPositive()) throw new InvalidInputError(`${what}: turnover per minute must be positive, got ${turnover.toString()}`);
 }
 
 /**
@@ -257,8 +301,13 @@ export class SyntheticMarket {
       high: Decimal.fromUnits(BigInt(candle.high) * tick),
       low: Decimal.fromUnits(BigInt(candle.low) * tick),
       close: Decimal.fromUnits(BigInt(candle.close) * tick),
-      volume: Decimal.fromUnits(BigInt(candle.volume) * path.lotUnits),
+      volume: Decimal.fromUnits(BigInt(candle.volume) * path.volumeUnits),
     };
+  }
+
+  /** The step an instrument's volume is a whole number of: its lot step, or a power of ten times it. */
+  volumeStep(instrumentId: InstrumentId): Decimal {
+    return Decimal.fromUnits(this.#path(instrumentId).volumeUnits);
   }
 
   /** The regime that produced the instrument's latest 1m candle. */

@@ -16,7 +16,7 @@ export const OTHER = 'other';
 
 export const DECISION_OUTCOMES: readonly DecisionOutcome[] = ['APPROVED', 'RESIZED', 'DENIED'];
 export const LIQUIDITIES = ['MAKER', 'TAKER'] as const;
-export const VENUE_REQUEST_KINDS = ['SUBMIT', 'CANCEL'] as const;
+export const VENUE_REQUEST_KINDS = ['SUBMIT', 'CANCEL', 'AMEND'] as const;
 export type VenueRequestKind = (typeof VENUE_REQUEST_KINDS)[number];
 
 /** How a venue request failed, named by what the operator should look at. */

@@ -26,7 +26,7 @@ export function classifyVenueError(error: unknown): VenueErrorKind {
 type RequestRecorder = Pick<FleetMetrics, 'recordVenueRequest' | 'recordOrderSubmitted'>;
 
 /**
- * Times every submit and cancel of one venue adapter and classifies its failures; all else passes through.
+ * Times every submit, cancel and amend of one venue adapter and classifies its failures; all else passes through.
  * Wrap each adapter once even when it serves several venue names (paper mode): two wrappers would subscribe
  * the order manager to its reports twice. The venue label comes from each request's instrument id.
  */
@@ -49,6 +49,9 @@ export function measuredVenue(venue: Venue, metrics: RequestRecorder, clock: Clo
       return timed(instrumentVenue(order.instrumentId), 'SUBMIT', () => venue.submitOrder(order));
     },
     cancelOrder: (subAccountId, instrumentId, clientOrderId) => timed(instrumentVenue(instrumentId), 'CANCEL', () => venue.cancelOrder(subAccountId, instrumentId, clientOrderId)),
+    amendOrder: (subAccountId, instrumentId, clientOrderId, changes) =>
+      timed(instrumentVenue(instrumentId), 'AMEND', () => venue.amendOrder(subAccountId, instrumentId, clientOrderId, changes)),
+    capabilities: venue.capabilities,
     onExecutionReport: (listener) => venue.onExecutionReport(listener),
     openOrders: (subAccountId) => venue.openOrders(subAccountId),
     positions: (subAccountId) => venue.positions(subAccountId),

@@ -131,13 +131,15 @@ export class FleetMetrics {
         return;
       }
       case 'ORDER_REJECTED':
-      case 'CANCEL_REJECTED': {
+      case 'CANCEL_REJECTED':
+      case 'AMEND_REJECTED': {
         const bot = this.#guard.id(N.venueRejections, 'bot', botId);
         if (bot !== null) {
           const reason = this.#guard.closed(N.venueRejections, 'reason', REJECTION_REASONS, report.reason);
-          this.#metrics.venueRejections.inc({ bot, request: report.type === 'ORDER_REJECTED' ? 'SUBMIT' : 'CANCEL', reason });
+          const request = report.type === 'ORDER_REJECTED' ? 'SUBMIT' : report.type === 'CANCEL_REJECTED' ? 'CANCEL' : 'AMEND';
+          this.#metrics.venueRejections.inc({ bot, request, reason });
         }
-        // A refused cancel leaves the order as it was.
+        // A refused cancel or amend leaves the order as it was.
         if (report.type === 'ORDER_REJECTED') this.#orderEntered(botId, order.status);
         return;
       }
@@ -145,6 +147,9 @@ export class FleetMetrics {
       case 'ORDER_CANCELED':
       case 'ORDER_EXPIRED':
         this.#orderEntered(botId, order.status);
+        return;
+      case 'ORDER_AMENDED':
+        // An amended order keeps its status: no transition.
         return;
     }
   }

@@ -67,7 +67,9 @@ describe('the fleet after the supervisor is SIGKILLed', () => {
       const gaps = fleet.ledgerSnapshot(id, (rows) => {
         const positions = rows<{ instrument: string; quantity: string }>("SELECT instrument, quantity FROM positions WHERE quantity NOT IN ('0', '-0')");
         const stops = rows<{ instrument: string; quantity: string; filled: string | null }>(`
-          SELECT o.instrument, o.quantity, (SELECT group_concat(f.quantity, ' ') FROM fills f WHERE f.client_order_id = o.client_order_id) AS filled
+          SELECT o.instrument,
+            COALESCE((SELECT e.quantity FROM order_events e WHERE e.client_order_id = o.client_order_id AND e.type = 'ORDER_AMENDED' ORDER BY e.id DESC LIMIT 1), o.quantity) AS quantity,
+            (SELECT group_concat(f.quantity, ' ') FROM fills f WHERE f.client_order_id = o.client_order_id) AS filled
           FROM orders o
           WHERE o.role = 'STOP'
             AND EXISTS (SELECT 1 FROM order_events e WHERE e.client_order_id = o.client_order_id AND e.type = 'ORDER_ACCEPTED')

@@ -72,6 +72,25 @@ describe('reduceOrder', () => {
     expect(next?.record).toMatchObject({ status: 'CANCELED', filledQuantity: dec('1') });
   });
 
+  it('takes an amendment\'s quantity and prices on an open order and keeps its status and fills', () => {
+    const amendment = { quantity: dec('1.5'), limitPrice: dec('98'), triggerPrice: null };
+    const { next, duplicate } = reduceOrder(state('PARTIALLY_FILLED', { venueOrderId: 'v-1', filled: '1' }), { ...event('ORDER_AMENDED', { at: 7 }), detail: 'reduce-only: cut', amendment });
+    expect(duplicate).toBe(false);
+    expect(next?.record).toMatchObject({ status: 'PARTIALLY_FILLED', filledQuantity: dec('1'), quantity: dec('1.5'), limitPrice: dec('98'), triggerPrice: null, detail: 'reduce-only: cut', updatedAt: 7 });
+  });
+
+  it('ignores an amendment that changes nothing, or that reaches an order that has ended', () => {
+    const same = { quantity: dec('2'), limitPrice: dec('100'), triggerPrice: null };
+    expect(reduceOrder(state('ACCEPTED', { venueOrderId: 'v-1' }), { ...event('ORDER_AMENDED'), amendment: same })).toEqual({ next: null, duplicate: true });
+    const smaller = { ...same, quantity: dec('1') };
+    expect(reduceOrder(state('CANCELED', { venueOrderId: 'v-1' }), { ...event('ORDER_AMENDED'), amendment: smaller })).toEqual({ next: null, duplicate: true });
+  });
+
+  it('keeps an order as it was when an amend is rejected, noting why', () => {
+    const { next } = reduceOrder(state('ACCEPTED', { venueOrderId: 'v-1' }), { ...event('AMEND_REJECTED'), detail: 'INVALID_ORDER: off tick' });
+    expect(next?.record).toMatchObject({ status: 'ACCEPTED', quantity: dec('2'), limitPrice: dec('100'), detail: 'INVALID_ORDER: off tick' });
+  });
+
   it('never moves updatedAt backwards for an event stamped earlier', () => {
     const { next } = reduceOrder(state('PENDING_SUBMIT'), event('ORDER_ACCEPTED', { venueOrderId: 'v-1', at: 0 }));
     expect(next?.record.updatedAt).toBe(1);

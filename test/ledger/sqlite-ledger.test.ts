@@ -309,6 +309,83 @@ describe('applying execution reports', () => {
     expect(reopen(ledger).order(order.clientOrderId)).toEqual(refused.order);
   });
 
+  it('applies a venue\'s amendment to a working order and has the amended order after reopen', () => {
+    const ledger = open();
+    const stop = record(ledger, { role: 'STOP', side: 'SELL', quantity: '3' });
+    ledger.applyReport(accepted(stop.clientOrderId));
+    const amended = ledger.applyReport({
+      type: 'ORDER_AMENDED', subAccountId: SUB, clientOrderId: stop.clientOrderId, quantity: dec('2'), limitPrice: null, triggerPrice: dec('49000'), detail: 'reduce-only: cut', at: 9,
+    });
+    expect(amended).toMatchObject({ duplicate: false, order: { status: 'ACCEPTED', quantity: dec('2'), triggerPrice: dec('49000'), detail: 'reduce-only: cut', updatedAt: 9 } });
+    const again = ledger.applyReport({
+      type: 'ORDER_AMENDED', subAccountId: SUB, clientOrderId: stop.clientOrderId, quantity: dec('2'), limitPrice: null, triggerPrice: dec('49000'), detail: 'reduce-only: cut', at: 9,
+    });
+    expect(again.duplicate).toBe(true);
+    const refused = ledger.applyReport({ type: 'AMEND_REJECTED', subAccountId: SUB, clientOrderId: stop.clientOrderId, reason: 'INVALID_ORDER', detail: 'off tick', at: 10 });
+    expect(refused.order).toMatchObject({ quantity: dec('2'), detail: 'INVALID_ORDER: off tick' });
+    ledger.applyReport(filled(stop, 't1', '2', '49000', '0'));
+    const reopened = reopen(ledger);
+    expect(reopened.order(stop.clientOrderId)).toEqual(ledger.order(stop.clientOrderId) ?? undefined);
+    expect(reopened.order(stop.clientOrderId)).toMatchObject({ status: 'FILLED', quantity: dec('2'), triggerPrice: dec('49000'), filledQuantity: dec('2') });
+  });
+
+  it('migrates a version 1 file to version 2 with every order event kept', () => {
+    const path = ledgerPath();
+    const first = open({ path });
+    const order = record(first);
+    first.applyReport(accepted(order.clientOrderId, 'venue-1'));
+    first.applyReport(canceled(order.clientOrderId));
+    const before = first.order(order.clientOrderId);
+    first.close();
+    // Back to what a version 1 build wrote: the old order_events table, user_version 1.
+    const db = new DatabaseSync(path);
+    db.exec(`
+      DROP TABLE order_events;
+      CREATE TABLE order_events (
+        id INTEGER PRIMARY KEY,
+        client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+        type TEXT NOT NULL CHECK (type IN ('ORDER_ACCEPTED', 'ORDER_REJECTED', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'CANCEL_REJECTED')),
+        venue_order_id TEXT,
+        detail TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO order_events (client_order_id, type, venue_order_id, detail, at) VALUES ('${order.clientOrderId}', 'ORDER_ACCEPTED', 'venue-1', '', 5);
+      INSERT INTO order_events (client_order_id, type, venue_order_id, detail, at) VALUES ('${order.clientOrderId}', 'ORDER_CANCELED', NULL, 'canceled by user', 20);
+      DROP TABLE replacements;
+      DROP TABLE decisions;
+      PRAGMA user_version = 1;
+    `);
+    db.close();
+
+    const migrated = open({ path });
+
+    expect(migrated.order(order.clientOrderId)).toEqual(before);
+    const check = openDatabaseReadOnly(path);
+    try {
+      // At least 2: later migrations may follow this one.
+      expect((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBeGreaterThanOrEqual(2);
+    } finally {
+      check.close();
+    }
+    const stop = record(migrated, { role: 'STOP', side: 'SELL', quantity: '2' });
+    migrated.applyReport({ type: 'ORDER_AMENDED', subAccountId: SUB, clientOrderId: stop.clientOrderId, quantity: dec('1'), limitPrice: null, triggerPrice: dec('50000'), detail: 'cut', at: 30 });
+    expect(reopen(migrated).order(stop.clientOrderId)?.quantity).toEqual(dec('1'));
+  });
+
+  it('refuses an UPDATE or DELETE of order_events after the migration, as before it', () => {
+    const ledger = open();
+    const order = record(ledger);
+    ledger.applyReport(accepted(order.clientOrderId));
+    ledger.close();
+    const db = new DatabaseSync(ledger.path);
+    try {
+      expect(() => db.prepare('DELETE FROM order_events').run()).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE order_events SET detail = 'x'").run()).toThrow(/append-only/);
+    } finally {
+      db.close();
+    }
+  });
+
   it('returns order null and records nothing for an unknown client order id', () => {
     const ledger = open();
     const stranger = submitOrder(ledger, { clientOrderId: makeClientOrderId(BOT, ledger.epoch, 'ENTRY', 500) });

@@ -2,9 +2,9 @@ import type { Candle } from '../../core/candle.ts';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
-import { parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../core/ids.ts';
+import { parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId, type VenueOrderId } from '../../core/ids.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
-import type { VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
+import type { OrderChanges, VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
 import { CandlePath } from './candle-path.ts';
 import { validatePaperVenueConfig, type PaperFeeConfig, type PaperVenueConfig } from './config.ts';
 import {
@@ -14,13 +14,22 @@ import {
   isMarketableAt,
   isOpen,
   leavesQuantity,
+  levelOf,
   type InstrumentBook,
   type PaperOrder,
 } from './paper-order.ts';
 import { feeFor, TakerSlippage } from './pricing.ts';
-import { cancelRejected, orderAccepted, orderCanceled, orderFilled, orderRejected } from './reports.ts';
+import { amendRejected, cancelRejected, orderAccepted, orderAmended, orderCanceled, orderFilled, orderRejected } from './reports.ts';
 import { SubAccount, type MarkPrice } from './sub-account.ts';
-import { orderProblem, parentProblem } from './validation.ts';
+import { amendProblem, orderProblem, parentProblem } from './validation.ts';
+
+/** An order as the books of record (a bot's ledger) last knew it, to be put back on a restarted venue. */
+export interface RestoredOrder {
+  order: SubmitOrder;
+  filledQuantity: Decimal;
+  /** The ID the venue gave it before; a new one (and an ORDER_ACCEPTED) when null. */
+  venueOrderId: VenueOrderId | null;
+}
 
 interface Queued {
   readonly order: PaperOrder;
@@ -39,9 +48,9 @@ interface CandleRun {
   distance: bigint;
 }
 
-type Admission =
-  | { ok: false; reason: RejectionReason; detail: string }
-  | { ok: true; account: SubAccount; book: InstrumentBook; parent: PaperOrder | null; waits: boolean };
+type Refusal = { ok: false; reason: RejectionReason; detail: string };
+type Known = Refusal | { ok: true; account: SubAccount; book: InstrumentBook; parent: PaperOrder | null };
+type Admission = Refusal | { ok: true; account: SubAccount; book: InstrumentBook; parent: PaperOrder | null; waits: boolean };
 
 function byPathThenArrival(a: Queued, b: Queued): number {
   if (a.distance !== b.distance) return a.distance < b.distance ? -1 : 1;
@@ -107,6 +116,40 @@ export class PaperMatchingEngine {
     const reports: ExecutionReport[] = [];
     // A child waiting for its parent's fill is held silently; it is accepted when it activates.
     if (!waits) this.#activate(paper, null, reports);
+    if (order.reduceOnly && paper.state === 'WORKING') this.#fitReduceOnly(account, order.instrumentId, reports);
+    return reports;
+  }
+
+  /**
+   * Changes one open order in place, named by its client order ID within one sub-account. The amended order then
+   * meets the last price as a new order would: a limit made marketable, or a stop whose new trigger the last price
+   * has already crossed, fills at once as taker. A reduce-only order amended above its position is cut to fit.
+   */
+  amend(subAccountId: SubAccountId, clientOrderId: ClientOrderId, changes: OrderChanges, instrumentId?: InstrumentId): ExecutionReport[] {
+    this.#at = this.#clock.now();
+    const order = this.#accounts.get(subAccountId)?.orders.get(clientOrderId);
+    if (order === undefined || (instrumentId !== undefined && order.request.instrumentId !== instrumentId)) {
+      return [amendRejected(subAccountId, clientOrderId, 'UNKNOWN_ORDER', 'no such order in this sub-account', this.#at)];
+    }
+    if (!isOpen(order)) return [amendRejected(subAccountId, clientOrderId, 'UNKNOWN_ORDER', `order is already ${order.state}`, this.#at)];
+    const problem = amendProblem(order, changes);
+    if (problem !== null) return [amendRejected(subAccountId, clientOrderId, 'INVALID_ORDER', problem, this.#at)];
+    const request = order.request;
+    const amended: SubmitOrder = {
+      ...request,
+      quantity: changes.quantity ?? request.quantity,
+      limitPrice: changes.limitPrice ?? request.limitPrice,
+      triggerPrice: changes.triggerPrice ?? request.triggerPrice,
+    };
+    const marginProblem = this.#amendMarginProblem(order, amended);
+    if (marginProblem !== null) return [amendRejected(subAccountId, clientOrderId, 'INSUFFICIENT_BALANCE', marginProblem, this.#at)];
+    order.request = amended;
+    order.level = levelOf(amended);
+    const reports: ExecutionReport[] = [orderAmended(order, 'amended on request', this.#at)];
+    if (order.state === 'WORKING') {
+      this.#fillOnArrival(order, reports);
+      if (amended.reduceOnly && isOpen(order)) this.#fitReduceOnly(order.account, amended.instrumentId, reports);
+    }
     return reports;
   }
 
@@ -142,6 +185,54 @@ export class PaperMatchingEngine {
     this.#account(subAccountId).restore(cash, positions);
   }
 
+  /**
+   * Puts an open order back as it stood, after restoreAccount: working with its filled quantity, matched by the
+   * next candles along their path and never filled on arrival (the price it meets now is not news to it). A child
+   * whose parent (restored before it) has not filled waits again. Only an order the venue had never acknowledged
+   * (no venue order ID) gets an ORDER_ACCEPTED. A reduce-only order with no position left to reduce is canceled,
+   * and one larger than its position is cut to fit (ORDER_AMENDED), as at any other time.
+   */
+  restoreOrder(restored: RestoredOrder): ExecutionReport[] {
+    this.#at = this.#clock.now();
+    const request = restored.order;
+    const known = this.#knownParent(request);
+    if (!known.ok) return [orderRejected(request, known.reason, known.detail, this.#at)];
+    const { account, book, parent } = known;
+    if (!restored.filledQuantity.lt(request.quantity)) {
+      return [orderRejected(request, 'INVALID_ORDER', `restored with ${restored.filledQuantity.toString()} of ${request.quantity.toString()} filled: nothing left to work`, this.#at)];
+    }
+    const paper = createPaperOrder(request, ++this.#arrivals, account, book, parent);
+    paper.filled = restored.filledQuantity;
+    paper.triggered = request.type === 'STOP_MARKET' && paper.filled.isPositive();
+    account.orders.set(request.clientOrderId, paper);
+    account.open.add(paper);
+    parent?.children.push(paper);
+    const reports: ExecutionReport[] = [];
+    if (parent !== null && request.activatesOnParentFill && parent.filled.isZero()) return reports;
+    paper.state = 'WORKING';
+    paper.venueOrderId = restored.venueOrderId ?? parseVenueOrderId(`${this.name}-${this.#session}-O${++this.#venueOrders}`);
+    if (restored.venueOrderId === null) reports.push(orderAccepted(paper, this.#at));
+    book.resting.add(paper);
+    if (request.reduceOnly) this.#fitReduceOnly(account, request.instrumentId, reports);
+    return reports;
+  }
+
+  /**
+   * Makes an order that has ended known again after a restart, without working it: its client order ID stays
+   * used, and an order naming it as parent (a replacement stop for a filled entry) finds it. Returns why it could
+   * not (no such sub-account or instrument, ID already used), or null.
+   */
+  restoreEndedOrder(order: SubmitOrder, filledQuantity: Decimal): string | null {
+    // Whatever it was linked to no longer matters: it works no more, it only has to be found.
+    const known = this.#knownParent({ ...order, parentClientOrderId: null });
+    if (!known.ok) return known.detail;
+    const paper = createPaperOrder(order, ++this.#arrivals, known.account, known.book, null);
+    paper.filled = filledQuantity;
+    paper.state = filledQuantity.gte(order.quantity) ? 'FILLED' : 'CANCELED';
+    known.account.orders.set(order.clientOrderId, paper);
+    return null;
+  }
+
   openOrders(subAccountId: SubAccountId): VenueOpenOrder[] {
     return [...this.#account(subAccountId).open].map((order) => ({
       clientOrderId: order.request.clientOrderId,
@@ -169,7 +260,8 @@ export class PaperMatchingEngine {
     return account;
   }
 
-  #admit(order: SubmitOrder): Admission {
+  /** The sub-account, book and parent an order names, each checked to exist; shared by submit and restore. */
+  #knownParent(order: SubmitOrder): Known {
     const account = this.#accounts.get(order.subAccountId);
     if (account === undefined) return { ok: false, reason: 'INVALID_ORDER', detail: `unknown sub-account ${order.subAccountId}` };
     if (account.orders.has(order.clientOrderId)) {
@@ -177,13 +269,21 @@ export class PaperMatchingEngine {
     }
     const book = this.#books.get(order.instrumentId);
     if (book === undefined) return { ok: false, reason: 'UNKNOWN_INSTRUMENT', detail: `paper venue ${this.name} does not list ${order.instrumentId}` };
-    const problem = orderProblem(order, book.instrument, book.lastPrice);
-    if (problem !== null) return { ok: false, reason: 'INVALID_ORDER', detail: problem };
+    if (order.parentClientOrderId === null) return { ok: true, account, book, parent: null };
+    const parent = account.orders.get(order.parentClientOrderId) ?? null;
+    if (parent === null) return { ok: false, reason: 'UNKNOWN_ORDER', detail: `parent ${order.parentClientOrderId} is not an order of this sub-account` };
+    return { ok: true, account, book, parent };
+  }
 
-    let parent: PaperOrder | null = null;
-    if (order.parentClientOrderId !== null) {
-      parent = account.orders.get(order.parentClientOrderId) ?? null;
-      if (parent === null) return { ok: false, reason: 'UNKNOWN_ORDER', detail: `parent ${order.parentClientOrderId} is not an order of this sub-account` };
+  #admit(order: SubmitOrder): Admission {
+    const known = this.#knownParent(order);
+    if (!known.ok) return known;
+    const { account, book, parent } = known;
+    const held = account.positionQuantity(order.instrumentId);
+    const closesPosition = order.reduceOnly && held.sign() === (order.side === 'BUY' ? -1 : 1) && order.quantity.gte(held.abs());
+    const problem = orderProblem(order, book.instrument, book.lastPrice, closesPosition);
+    if (problem !== null) return { ok: false, reason: 'INVALID_ORDER', detail: problem };
+    if (parent !== null) {
       const problemWithParent = parentProblem(order, parent);
       if (problemWithParent !== null) return { ok: false, reason: 'INVALID_ORDER', detail: problemWithParent };
     }
@@ -207,6 +307,50 @@ export class PaperMatchingEngine {
     const free = account.freeMargin(this.#markOf);
     if (required.lte(free)) return null;
     return `margin ${required.toString()} (${opening.toString()} at ${price.toString()} / leverage ${account.leverage.toString()}) exceeds the free margin ${free.toString()}`;
+  }
+
+  /** An amended order's margin must fit in the free margin with its own current reservation given back. */
+  #amendMarginProblem(order: PaperOrder, amended: SubmitOrder): string | null {
+    const request = order.request;
+    if (request.reduceOnly || order.parent !== null) return null;
+    const account = order.account;
+    const priceOf = (r: SubmitOrder): Decimal | null => r.limitPrice ?? r.triggerPrice ?? order.book.lastPrice;
+    const newPrice = priceOf(amended);
+    if (newPrice === null) return null;
+    const newLeaves = amended.quantity.sub(order.filled);
+    const opening = account.openingQuantity(request.instrumentId, request.side, newLeaves);
+    if (opening.isZero()) return null;
+    const oldPrice = priceOf(request);
+    const held = oldPrice === null ? Decimal.ZERO : account.openingQuantity(request.instrumentId, request.side, leavesQuantity(order)).mul(oldPrice).div(account.leverage);
+    const required = opening.mul(newPrice).div(account.leverage);
+    const free = account.freeMargin(this.#markOf).add(held);
+    if (required.lte(free)) return null;
+    return `margin ${required.toString()} (${opening.toString()} at ${newPrice.toString()} / leverage ${account.leverage.toString()}) exceeds the free margin ${free.toString()}`;
+  }
+
+  /**
+   * No working reduce-only order is larger than the position it protects. After the position on an instrument has
+   * changed, each one whose remaining quantity exceeds what is left to reduce is cut to fit (ORDER_AMENDED), or
+   * canceled when nothing is left. A bracket child following an entry still working also covers the rest of that
+   * entry; a child still waiting for its entry protects a position yet to come and is left alone.
+   */
+  #fitReduceOnly(account: SubAccount, instrumentId: InstrumentId, reports: ExecutionReport[]): void {
+    const held = account.positionQuantity(instrumentId);
+    for (const order of account.open) {
+      const request = order.request;
+      if (order.state !== 'WORKING' || !request.reduceOnly || request.instrumentId !== instrumentId) continue;
+      const opposite = held.sign() === (order.isBuy ? -1 : 1);
+      const parent = order.parent;
+      const toCome = followsParent(order) && parent !== null && isOpen(parent) ? leavesQuantity(parent) : Decimal.ZERO;
+      const room = (opposite ? held.abs() : Decimal.ZERO).add(toCome);
+      if (room.isZero()) {
+        this.#cancel(order, 'reduce-only: no opposite position left to reduce', reports);
+        continue;
+      }
+      if (leavesQuantity(order).lte(room)) continue;
+      order.request = { ...request, quantity: order.filled.add(room) };
+      reports.push(orderAmended(order, `reduce-only: cut to the ${room.toString()} it can still reduce`, this.#at));
+    }
   }
 
   #activate(order: PaperOrder, run: CandleRun | null, reports: ExecutionReport[]): void {
@@ -304,20 +448,32 @@ export class PaperMatchingEngine {
       else this.#fill(order, quantity, price, 'TAKER', run, reports);
       return;
     }
-    if (request.type === 'STOP_MARKET') order.triggered = true;
-    const used = order.budgetRun === run.sequence ? order.budgetUsed : Decimal.ZERO;
-    const quantity = Decimal.min(fillableQuantity(order), run.capacity.sub(used));
-    if (!quantity.isPositive()) return;
-    let filled: Decimal;
-    if (request.type === 'LIMIT' && request.limitPrice !== null) {
-      const limit = request.limitPrice;
-      const price = order.isBuy ? Decimal.min(limit, pathPrice) : Decimal.max(limit, pathPrice);
-      filled = this.#fill(order, quantity, price, 'MAKER', run, reports);
-    } else {
-      filled = this.#fill(order, quantity, this.#slippage.takerPrice(instrument, pathPrice, request.side), 'TAKER', run, reports);
+    if (request.type === 'STOP_MARKET') {
+      // A triggered stop is a market order, as at a venue: it takes all it may fill at once, with no participation cap.
+      order.triggered = true;
+      const quantity = fillableQuantity(order);
+      if (quantity.isPositive()) this.#fill(order, quantity, this.#slippage.takerPrice(instrument, pathPrice, request.side), 'TAKER', run, reports);
+      return;
     }
+    if (request.limitPrice === null) return;
+    const limit = request.limitPrice;
+    const price = order.isBuy ? Decimal.min(limit, pathPrice) : Decimal.max(limit, pathPrice);
+    const used = order.budgetRun === run.sequence ? order.budgetUsed : Decimal.ZERO;
+    const fillable = fillableQuantity(order);
+    const quantity = Decimal.min(fillable, run.capacity.sub(used));
+    if (!quantity.isPositive()) return;
+    // A venue never makes a fill below its minimum notional; a capped one waits for a candle with more volume.
+    if (quantity.lt(fillable) && this.#belowMinimumNotional(order, quantity, price)) return;
+    const filled = this.#fill(order, quantity, price, 'MAKER', run, reports);
     order.budgetRun = run.sequence;
     order.budgetUsed = used.add(filled);
+  }
+
+  /** Below the minimum notional, unless it closes the whole position (a reduce-only order's last fill may be small). */
+  #belowMinimumNotional(order: PaperOrder, quantity: Decimal, price: Decimal): boolean {
+    const instrument = order.book.instrument;
+    if (!quantity.mul(price).lt(instrument.minNotional)) return false;
+    return !(order.request.reduceOnly && quantity.gte(order.account.positionQuantity(instrument.id).abs()));
   }
 
   /** Fills up to `wanted`, then lets the fill ripple: children activate or grow, OCO groups close. Returns what filled. */
@@ -348,6 +504,7 @@ export class PaperMatchingEngine {
     else if (request.reduceOnly && isOpen(order) && account.positionQuantity(request.instrumentId).isZero()) {
       this.#cancel(order, 'reduce-only: the position is closed', reports);
     }
+    this.#fitReduceOnly(account, request.instrumentId, reports);
     return quantity;
   }
 

@@ -21,14 +21,15 @@ export interface InstrumentBook {
 }
 
 export interface PaperOrder {
-  readonly request: SubmitOrder;
+  /** The order as it stands: the request as sent, with any amendment (quantity, limit, trigger) applied. */
+  request: SubmitOrder;
   /** Engine-wide arrival sequence; breaks ties between orders reached at the same point of a candle's path. */
   readonly arrival: number;
   readonly account: SubAccount;
   readonly book: InstrumentBook;
   readonly isBuy: boolean;
   /** The limit or trigger price in Decimal units; unused for MARKET. */
-  readonly level: bigint;
+  level: bigint;
   /** Limit buys and stop sells become marketable at or below their level; limit sells and stop buys at or above. */
   readonly atOrBelow: boolean;
   readonly parent: PaperOrder | null;
@@ -46,16 +47,21 @@ export interface PaperOrder {
   budgetUsed: Decimal;
 }
 
+/** The limit or trigger price an order becomes marketable at, in Decimal units; 0 for MARKET. */
+export function levelOf(request: SubmitOrder): bigint {
+  const price = request.type === 'LIMIT' ? request.limitPrice : request.type === 'STOP_MARKET' ? request.triggerPrice : null;
+  return price?.units ?? 0n;
+}
+
 export function createPaperOrder(request: SubmitOrder, arrival: number, account: SubAccount, book: InstrumentBook, parent: PaperOrder | null): PaperOrder {
   const isBuy = request.side === 'BUY';
-  const price = request.type === 'LIMIT' ? request.limitPrice : request.type === 'STOP_MARKET' ? request.triggerPrice : null;
   return {
     request,
     arrival,
     account,
     book,
     isBuy,
-    level: price?.units ?? 0n,
+    level: levelOf(request),
     atOrBelow: request.type === 'LIMIT' ? isBuy : !isBuy,
     parent,
     children: [],

@@ -4,9 +4,9 @@ import type { Decimal } from '../../core/decimal.ts';
 import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
-import type { Venue, VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
+import type { OrderChanges, Venue, VenueCapabilities, VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
 import type { PaperVenueConfig } from './config.ts';
-import { PaperMatchingEngine } from './matching-engine.ts';
+import { PaperMatchingEngine, type RestoredOrder } from './matching-engine.ts';
 
 export type ExecutionReportListener = (report: ExecutionReport) => void;
 
@@ -26,6 +26,7 @@ export interface PaperVenueOptions {
  */
 export class PaperVenue implements Venue {
   readonly name: string;
+  readonly capabilities: VenueCapabilities = { amend: true };
   readonly engine: PaperMatchingEngine;
   readonly #listeners: ExecutionReportListener[] = [];
   readonly #logger: Logger;
@@ -44,6 +45,16 @@ export class PaperVenue implements Venue {
 
   async cancelOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<void> {
     this.#deliver(this.engine.cancel(subAccountId, clientOrderId, instrumentId));
+  }
+
+  async amendOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {
+    this.#deliver(this.engine.amend(subAccountId, clientOrderId, changes, instrumentId));
+  }
+
+  /** Puts an order back as it stood before a restart (see PaperMatchingEngine.restoreOrder) and delivers what that caused. */
+  restoreOrder(restored: RestoredOrder): void {
+    const reports = this.engine.restoreOrder(restored);
+    if (reports.length > 0) this.#deliver(reports);
   }
 
   onExecutionReport(listener: ExecutionReportListener): () => void {

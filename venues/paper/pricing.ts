@@ -8,9 +8,19 @@ const BASIS_POINTS_PER_UNIT = Decimal.fromInteger(10_000);
 
 /** Fees are rounded to 8 places, the precision venues report them in. */
 export const FEE_PLACES = 8;
+/** The smallest fee that can be charged at FEE_PLACES: 0.00000001. */
+const SMALLEST_FEE = Decimal.fromUnits(10n ** 10n);
 
+/**
+ * Notional × rate, rounded half-even to 8 places. A fill with a positive notional at a non-zero rate never gets a
+ * fee of 0: where rounding would give 0, it is one unit of the 8th place (a rebate: minus one unit) instead, so a
+ * fee is only ever 0 when the rate is.
+ */
 export function feeFor(quantity: Decimal, price: Decimal, rate: Decimal): Decimal {
-  return quantity.mul(price).mul(rate).round(FEE_PLACES);
+  const notional = quantity.mul(price);
+  const fee = notional.mul(rate).round(FEE_PLACES);
+  if (!fee.isZero() || rate.isZero() || !notional.isPositive()) return fee;
+  return rate.isPositive() ? SMALLEST_FEE : SMALLEST_FEE.neg();
 }
 
 /** Seeded taker slippage: each taker fill moves against the taker by base plus a uniform [0, jitter) bps. */

@@ -20,6 +20,25 @@ export function cancelRejected(subAccountId: SubAccountId, clientOrderId: Client
   return { type: 'CANCEL_REJECTED', subAccountId, clientOrderId, reason: 'UNKNOWN_ORDER', detail, at };
 }
 
+export function amendRejected(subAccountId: SubAccountId, clientOrderId: ClientOrderId, reason: RejectionReason, detail: string, at: number): ExecutionReport {
+  return { type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason, detail, at };
+}
+
+/** The order as it stands after an amendment: total quantity (filled part included), limit and trigger. */
+export function orderAmended(order: PaperOrder, detail: string, at: number): ExecutionReport {
+  const request = order.request;
+  return {
+    type: 'ORDER_AMENDED',
+    subAccountId: request.subAccountId,
+    clientOrderId: request.clientOrderId,
+    quantity: request.quantity,
+    limitPrice: request.limitPrice,
+    triggerPrice: request.triggerPrice,
+    detail,
+    at,
+  };
+}
+
 export interface FillFacts {
   tradeId: TradeId;
   quantity: Decimal;

@@ -10,8 +10,8 @@ import type { SyntheticInstrument } from '../../../supervisor/market-data/synthe
 const BTC = parseInstrumentId('BTCUSDT.BYBIT');
 const ETH = parseInstrumentId('ETHUSDT.BYBIT');
 const instruments: SyntheticInstrument[] = [
-  { id: BTC, tickSize: dec('0.1'), lotStep: dec('0.001'), startPrice: dec('60000'), baseVolume: dec('16') },
-  { id: ETH, tickSize: dec('0.01'), lotStep: dec('0.01'), startPrice: dec('3000'), baseVolume: dec('333') },
+  { id: BTC, tickSize: dec('0.1'), lotStep: dec('0.001'), startPrice: dec('60000'), turnoverPerMinute: dec('1000000') },
+  { id: ETH, tickSize: dec('0.01'), lotStep: dec('0.01'), startPrice: dec('3000'), turnoverPerMinute: dec('1000000') },
 ];
 const START = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;

@@ -8,9 +8,9 @@ export const BTC = parseInstrumentId('BTCUSDT.PAPER');
 export const ETH = parseInstrumentId('ETHUSDT.PAPER');
 export const QQQ = parseInstrumentId('QQQ.PAPER');
 
-export const btc: SyntheticInstrument = { id: BTC, tickSize: dec('0.1'), lotStep: dec('0.001'), startPrice: dec('60000'), baseVolume: dec('20') };
-export const eth: SyntheticInstrument = { id: ETH, tickSize: dec('0.01'), lotStep: dec('0.01'), startPrice: dec('3000'), baseVolume: dec('300') };
-export const qqq: SyntheticInstrument = { id: QQQ, tickSize: dec('0.01'), lotStep: dec('1'), startPrice: dec('500'), baseVolume: dec('5000') };
+export const btc: SyntheticInstrument = { id: BTC, tickSize: dec('0.1'), lotStep: dec('0.001'), startPrice: dec('60000'), turnoverPerMinute: dec('1200000') };
+export const eth: SyntheticInstrument = { id: ETH, tickSize: dec('0.01'), lotStep: dec('0.01'), startPrice: dec('3000'), turnoverPerMinute: dec('900000') };
+export const qqq: SyntheticInstrument = { id: QQQ, tickSize: dec('0.01'), lotStep: dec('1'), startPrice: dec('500'), turnoverPerMinute: dec('2500000') };
 
 /** Midnight UTC, so every timeframe's first bucket starts with the market. */
 export const START = Date.UTC(2026, 0, 1);

@@ -216,6 +216,42 @@ describe('the synthetic market', () => {
     expect(correlation(absoluteReturns, volumes)).toBeGreaterThan(0.4);
   });
 
+  it('sets volume in quote currency: an ordinary minute turns over about the instrument\'s turnover, at 60,000 as at 0.00001', () => {
+    const shib: SyntheticInstrument = { id: parseInstrumentId('SHIBUSDT.PAPER'), tickSize: dec('0.00000001'), lotStep: dec('1'), startPrice: dec('0.00001'), turnoverPerMinute: dec('1200000') };
+    const candles = generate({ seed: 9, instruments: [btc, shib], startMs: START, timeframes: ['1m'] }, START + 5 * DAY);
+    const meanTurnover = (id: string): number => mean(candles.filter((c) => c.instrumentId === id).map((c) => c.volume.mul(c.close).toNumber()));
+    for (const id of [BTC, shib.id]) {
+      expect(meanTurnover(id)).toBeGreaterThan(0.3 * 1_200_000);
+      expect(meanTurnover(id)).toBeLessThan(5 * 1_200_000);
+    }
+    expect(meanTurnover(shib.id) / meanTurnover(BTC)).toBeGreaterThan(0.5);
+    expect(meanTurnover(shib.id) / meanTurnover(BTC)).toBeLessThan(2);
+  });
+
+  it('keeps every volume a whole number of lot steps, counting a very cheap coin\'s volume in a power of ten of them', () => {
+    const shib: SyntheticInstrument = { id: parseInstrumentId('SHIBUSDT.PAPER'), tickSize: dec('0.00000001'), lotStep: dec('1'), startPrice: dec('0.00001') };
+    const market = new SyntheticMarket({ seed: 9, instruments: [btc, shib], startMs: START });
+    const candles: TimeframeCandle[] = [];
+    market.advanceTo(START + 2 * DAY, (tickCandle) => candles.push(market.toCandle(tickCandle)));
+
+    expect(market.volumeStep(BTC)).toEqual(dec('0.001'));
+    // 1,000,000 a minute at 0.00001 is 10^11 coins: counted in thousands, 10^8 of them.
+    expect(market.volumeStep(shib.id)).toEqual(dec('1000'));
+    expect(candles.every((c) => c.volume.isMultipleOf(c.instrumentId === BTC ? dec('0.001') : dec('1000')))).toBe(true);
+    const daily = candles.filter((c) => c.instrumentId === shib.id && c.timeframe === '1d');
+    expect(daily).toHaveLength(2);
+    expect(daily.every((c) => c.volume.isPositive())).toBe(true);
+  });
+
+  it('scales volume with the turnover and leaves prices untouched', () => {
+    const tenfold = { ...btc, turnoverPerMinute: btc.turnoverPerMinute!.mul(dec('10')) };
+    const base = generate({ seed: 4, instruments: [btc], startMs: START, timeframes: ['1m'] }, START + DAY);
+    const more = generate({ seed: 4, instruments: [tenfold], startMs: START, timeframes: ['1m'] }, START + DAY);
+    expect(more.map((c) => c.close.toString())).toEqual(base.map((c) => c.close.toString()));
+    const ratio = mean(more.map((c) => c.volume.toNumber())) / mean(base.map((c) => c.volume.toNumber()));
+    expect(ratio).toBeCloseTo(10, 2);
+  });
+
   it('trends in the trending regimes: the mean 1m return follows the regime', () => {
     const market = new SyntheticMarket({ seed: 6, instruments: [btc], startMs: START, timeframes: ['1m'] });
     const returns = new Map<MarketRegime, number[]>(MARKET_REGIMES.map((regime) => [regime, []]));
@@ -230,7 +266,7 @@ describe('the synthetic market', () => {
     expect(() => make({ instruments: [btc, btc] })).toThrow(/listed twice/);
     expect(() => make({ instruments: [{ ...btc, tickSize: dec('0') }] })).toThrow(/tick size/);
     expect(() => make({ instruments: [{ ...btc, startPrice: dec('0.01') }] })).toThrow(/at least one tick/);
-    expect(() => make({ instruments: [{ ...btc, baseVolume: dec('1000000000'), lotStep: dec('0.001') }] })).toThrow(/lot steps/);
+    expect(() => make({ instruments: [{ ...btc, turnoverPerMinute: dec('0') }] })).toThrow(/turnover per minute must be positive/);
     expect(() => make({ timeframes: [] })).toThrow(/timeframe/);
     expect(() => make({ seed: 1.5 })).toThrow(/seed/);
     expect(() => make({}).regime(ETH)).toThrow(/no instrument/);

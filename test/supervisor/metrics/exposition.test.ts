@@ -1,5 +1,6 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { dec } from '../../../core/decimal.ts';
 import { parseSubAccountId } from '../../../core/ids.ts';
 import { METRIC_NAMES } from '../../../supervisor/metrics/definitions.ts';
 import { ALPHA, BRAVO, BTC, accepted, decision, documentedMetrics, family, feedEverything, filled, makeMetrics, order, orderId, samples, valueOf } from './fixture.ts';
@@ -86,6 +87,21 @@ describe('the exposition', () => {
     );
     const all = await samples(metrics);
     expect(valueOf(all, 'flotilla_venue_rejections_total', { bot: 'alpha', request: 'CANCEL', reason: 'UNKNOWN_ORDER' })).toBe(1);
+    expect(all.filter((sample) => sample.name === 'flotilla_order_transitions_total')).toEqual([]);
+  });
+
+  it('counts a refused amend as an AMEND rejection, and an amended order as no transition', async () => {
+    const { metrics } = makeMetrics();
+    const id = orderId();
+    const sub = parseSubAccountId('alpha-sub');
+    metrics.recordReport(ALPHA, { type: 'AMEND_REJECTED', subAccountId: sub, clientOrderId: id, reason: 'INVALID_ORDER', detail: 'off tick', at: 0 }, order(ALPHA, id, 'ACCEPTED'));
+    metrics.recordReport(
+      ALPHA,
+      { type: 'ORDER_AMENDED', subAccountId: sub, clientOrderId: id, quantity: dec('1'), limitPrice: null, triggerPrice: dec('400'), detail: 'reduce-only: cut', at: 0 },
+      order(ALPHA, id, 'ACCEPTED'),
+    );
+    const all = await samples(metrics);
+    expect(valueOf(all, 'flotilla_venue_rejections_total', { bot: 'alpha', request: 'AMEND', reason: 'INVALID_ORDER' })).toBe(1);
     expect(all.filter((sample) => sample.name === 'flotilla_order_transitions_total')).toEqual([]);
   });
 

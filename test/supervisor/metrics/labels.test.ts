@@ -94,9 +94,9 @@ describe('label values', () => {
       { type: 'ORDER_REJECTED', subAccountId: order(ALPHA, id, 'REJECTED').subAccountId, clientOrderId: id, reason: 'retCode 10001: params error' as RejectionReason, detail: '', at: NOW },
       order(ALPHA, id, 'REJECTED'),
     );
-    metrics.recordVenueRequest('BYBIT', 'AMEND' as VenueRequestKind, 0.1, 'ECONNRESET at 10.0.0.1' as VenueErrorKind);
+    metrics.recordVenueRequest('BYBIT', 'REPLACE' as VenueRequestKind, 0.1, 'ECONNRESET at 10.0.0.1' as VenueErrorKind);
     const text = await metrics.metricsText();
-    expect(text).not.toMatch(/retCode|AMEND|ECONNRESET|10\.0\.0\.1/);
+    expect(text).not.toMatch(/retCode|REPLACE|ECONNRESET|10\.0\.0\.1/);
     const all = await samples(metrics);
     expect(valueOf(all, 'flotilla_venue_rejections_total', { bot: 'alpha', request: 'SUBMIT', reason: 'other' })).toBe(1);
     expect(valueOf(all, 'flotilla_venue_request_errors_total', { venue: 'BYBIT', request: 'other', error: 'other' })).toBe(1);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
+import { dec } from '../../../core/decimal.ts';
 import { InvalidInputError, TemporaryVenueError, VenueReplyError } from '../../../core/errors.ts';
 import { parseSubAccountId } from '../../../core/ids.ts';
 import type { Venue } from '../../../core/venue.ts';
 import { classifyVenueError, measuredVenue } from '../../../supervisor/metrics/measured-venue.ts';
 import { ALPHA, QQQ, makeMetrics, order, orderId, samples, valueOf } from './fixture.ts';
 
-function fakeVenue(clock: ManualClock, behaviour: { submit?: () => void; cancel?: () => void }): Venue & { listeners: number } {
+function fakeVenue(clock: ManualClock, behaviour: { submit?: () => void; cancel?: () => void; amend?: () => void }): Venue & { listeners: number } {
   const venue = {
     name: 'PAPER',
     listeners: 0,
@@ -18,6 +19,11 @@ function fakeVenue(clock: ManualClock, behaviour: { submit?: () => void; cancel?
       clock.advance(2_000);
       behaviour.cancel?.();
     },
+    amendOrder: async () => {
+      clock.advance(300);
+      behaviour.amend?.();
+    },
+    capabilities: { amend: true },
     onExecutionReport: () => {
       venue.listeners += 1;
       return () => {
@@ -45,6 +51,20 @@ describe('the measured venue', () => {
     expect(valueOf(all, 'flotilla_venue_request_latency_seconds_sum', { venue: 'ALPACA', request: 'CANCEL' })).toBeCloseTo(2, 9);
     expect(valueOf(all, 'flotilla_order_transitions_total', { bot: 'alpha', status: 'PENDING_SUBMIT' })).toBe(1);
     expect(all.filter((sample) => sample.name === 'flotilla_venue_request_errors_total')).toEqual([]);
+  });
+
+  it('times an amend like a submit or cancel, and passes the venue\'s capabilities through', async () => {
+    const { metrics, clock } = makeMetrics();
+    const failure = new TemporaryVenueError('HTTP 503 from api.bybit.com');
+    let fail = false;
+    const venue = measuredVenue(fakeVenue(clock, { amend: () => { if (fail) throw failure; } }), metrics, clock);
+    await venue.amendOrder(parseSubAccountId('alpha-sub'), QQQ, orderId(), { quantity: dec('2') });
+    fail = true;
+    await expect(venue.amendOrder(parseSubAccountId('alpha-sub'), QQQ, orderId(), { quantity: dec('2') })).rejects.toBe(failure);
+    const all = await samples(metrics);
+    expect(valueOf(all, 'flotilla_venue_request_latency_seconds_sum', { venue: 'ALPACA', request: 'AMEND' })).toBeCloseTo(0.6, 9);
+    expect(valueOf(all, 'flotilla_venue_request_errors_total', { venue: 'ALPACA', request: 'AMEND', error: 'TEMPORARY' })).toBe(1);
+    expect(venue.capabilities).toEqual({ amend: true });
   });
 
   it('when a request fails, then the error is counted by kind and rethrown unchanged', async () => {

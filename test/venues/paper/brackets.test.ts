@@ -122,17 +122,24 @@ describe('bracket children', () => {
     expect(engine.openOrders(ALPHA)).toEqual([]);
   });
 
-  it('keeps the other child working while a child has only partly closed the position', () => {
+  it('keeps the stop working, cut to the position left, while the take-profit has only partly closed it', () => {
     const { engine } = bracketed('4', '0.1');
     engine.onCandle(candle('100', '100', '98', '99', '40'));
 
-    const partly = engine.onCandle(candle('99.5', '99.5', '94', '96', '20'));
-    expect(events(partly)).toEqual([`ORDER_FILLED ${stop}`]);
-    expect(engine.openOrders(ALPHA).map((open) => open.clientOrderId)).toEqual([takeProfit, stop]);
+    // 10% of 20 = 2 of the take-profit fills; the stop may no longer be larger than the 2 left.
+    const partly = engine.onCandle(candle('100', '106', '100', '105', '20'));
+    expect(events(partly)).toEqual([`ORDER_FILLED ${takeProfit}`, `ORDER_AMENDED ${stop}`]);
+    expect(partly[1]).toMatchObject({ type: 'ORDER_AMENDED', quantity: dec('2'), triggerPrice: dec('95'), limitPrice: null });
+    expect(engine.openOrders(ALPHA).map((open) => [open.clientOrderId, open.leavesQuantity.toString()])).toEqual([
+      [takeProfit, '2'],
+      [stop, '2'],
+    ]);
 
-    const rest = engine.onCandle(candle('96', '97', '95.5', '96.5', '20'));
-    expect(fills(rest)).toMatchObject([{ id: stop, quantity: '2', price: '96', leaves: '0' }]);
+    // A stop is a market order once triggered: the whole position goes in this candle, however thin it is.
+    const rest = engine.onCandle(candle('100', '100', '94', '96', '1'));
+    expect(fills(rest)).toMatchObject([{ id: stop, quantity: '2', price: '95', leaves: '0' }]);
     expect(events(rest)).toEqual([`ORDER_FILLED ${stop}`, `ORDER_CANCELED ${takeProfit}`]);
+    expect(engine.positions(ALPHA)).toEqual([]);
   });
 
   it('lets a replacement stop (activatesOnParentFill=false) work at once and join the OCO group', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
-import { ALPHA, candle, eth, events, fills, makeEngine, order, orderId, price } from './fixtures.ts';
+import { parseInstrumentId } from '../../../core/ids.ts';
+import { ALPHA, btc, candle, eth, events, fills, makeEngine, order, orderId, price } from './fixtures.ts';
 
 describe('paper engine fills', () => {
   it('fills a market order at once, in full, at the last close as taker', () => {
@@ -149,6 +150,27 @@ describe('paper engine fills', () => {
     expect(engine.balance(ALPHA).toString()).toBe(
       dec('10000').add(pnl).sub(dec('0.01665166')).add(dec('0.00372801')).toString(),
     );
+  });
+
+  it('never charges a fee of 0 on a fill with a notional at a non-zero rate: the smallest fee is one unit of the 8th place', () => {
+    // A coin at 0.00001 with no minimum notional: 1 unit is worth 0.00001, and 0.00001 × 0.0002 rounds to 0 at 8 places.
+    const penny = { ...btc, id: parseInstrumentId('PENNY.PAPER'), tickSize: dec('0.00000001'), lotStep: dec('1'), minQuantity: dec('1'), minNotional: dec('0') };
+    const { engine } = makeEngine({ instruments: [penny], fees: { makerRate: dec('-0.0002'), takerRate: dec('0.0002') } });
+    engine.onCandle(price('0.00001', penny));
+
+    const taker = engine.submit(order({ id: orderId('ENTRY', 1), side: 'BUY', type: 'MARKET', quantity: '1', instrument: penny }));
+    engine.submit(order({ id: orderId('ENTRY', 2), side: 'SELL', type: 'LIMIT', quantity: '1', limit: '0.00002', instrument: penny }));
+    const maker = engine.onCandle(candle('0.00001', '0.00002', '0.00001', '0.00002', '1000', penny));
+
+    expect(fills(taker)).toMatchObject([{ fee: '0.00000001', liquidity: 'TAKER' }]);
+    expect(fills(maker)).toMatchObject([{ fee: '-0.00000001', liquidity: 'MAKER' }]);
+  });
+
+  it('charges a fee of exactly 0 when the rate is 0, however large the fill', () => {
+    const { engine } = makeEngine();
+    engine.onCandle(price('100'));
+
+    expect(fills(engine.submit(order({ id: orderId('ENTRY', 1), side: 'BUY', type: 'MARKET', quantity: '10' })))).toMatchObject([{ fee: '0' }]);
   });
 
   it('cancels an IOC limit that is not marketable on arrival', () => {

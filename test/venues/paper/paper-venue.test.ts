@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
+import { dec } from '../../../core/decimal.ts';
 import type { Logger } from '../../../core/logger.ts';
 import type { ExecutionReport } from '../../../core/order.ts';
 import type { Venue } from '../../../core/venue.ts';
@@ -111,6 +112,30 @@ describe('PaperVenue', () => {
 
     expect(seen.slice(1).map((report) => report.type)).toEqual(['CANCEL_REJECTED', 'ORDER_CANCELED']);
     expect(await venue.openOrders(ALPHA)).toEqual([]);
+  });
+
+  it('amends by sub-account, instrument and client order ID, says it can, and delivers the outcome', async () => {
+    const { venue, seen } = makeVenue();
+    venue.pushCandle(price('100'));
+    const id = orderId('ENTRY', 1);
+    await venue.submitOrder(order({ id, side: 'BUY', type: 'LIMIT', quantity: '1', limit: '90' }));
+
+    expect(venue.capabilities.amend).toBe(true);
+    await venue.amendOrder(ALPHA, ETH, id, { limitPrice: dec('91') });
+    await venue.amendOrder(ALPHA, BTC, id, { limitPrice: dec('91'), quantity: dec('2') });
+
+    expect(seen.slice(1).map((report) => report.type)).toEqual(['AMEND_REJECTED', 'ORDER_AMENDED']);
+    expect(await venue.openOrders(ALPHA)).toMatchObject([{ clientOrderId: id, leavesQuantity: dec('2') }]);
+  });
+
+  it('delivers what restoring an order causes', () => {
+    const { venue, seen } = makeVenue();
+    venue.pushCandle(price('100'));
+    const id = orderId('ENTRY', 1);
+
+    venue.restoreOrder({ order: order({ id, side: 'BUY', type: 'LIMIT', quantity: '1', limit: '90' }), filledQuantity: dec('0'), venueOrderId: null });
+
+    expect(events(seen)).toEqual([`ORDER_ACCEPTED ${id}`]);
   });
 
   it('has no cancel-everything operation anywhere in the paper venue source', () => {

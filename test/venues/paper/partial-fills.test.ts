@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
-import { ALPHA, candle, events, fills, makeEngine, order, orderId, price } from './fixtures.ts';
+import { ALPHA, btc, candle, events, fills, makeEngine, order, orderId, price } from './fixtures.ts';
 
 const tenPercent = { partialFills: { participation: dec('0.1') } };
 
@@ -42,14 +42,30 @@ describe('partial fills by participation', () => {
     expect(fills(engine.onCandle(candle('100', '100', '97', '99', '20')))).toMatchObject([{ quantity: '2' }, { quantity: '2' }]);
   });
 
-  it('fills the rest of a triggered stop at the next candle open, wherever the price has gone', () => {
+  it('fills a triggered stop in full in the candle it triggered, whatever the candle volume (no participation cap)', () => {
     const { engine } = makeEngine(tenPercent);
     engine.onCandle(price('100'));
     const id = orderId('ENTRY', 1);
     engine.submit(order({ id, side: 'SELL', type: 'STOP_MARKET', quantity: '3', trigger: '97' }));
 
-    expect(fills(engine.onCandle(candle('100', '100', '96', '99', '10')))).toMatchObject([{ quantity: '1', price: '97', leaves: '2' }]);
-    expect(fills(engine.onCandle(candle('101', '103', '100', '102', '30')))).toMatchObject([{ quantity: '2', price: '101', leaves: '0', liquidity: 'TAKER' }]);
+    // 10% of 10 would be 1: a venue's market order does not wait for volume, and neither does a triggered stop.
+    expect(fills(engine.onCandle(candle('100', '100', '96', '99', '10')))).toMatchObject([{ quantity: '3', price: '97', leaves: '0', liquidity: 'TAKER' }]);
+    expect(engine.openOrders(ALPHA)).toEqual([]);
+  });
+
+  it('makes no capped fill below the minimum notional: the order waits for a candle with the volume for one', () => {
+    const minimum = { ...btc, minNotional: dec('100') };
+    const { engine } = makeEngine({ ...tenPercent, instruments: [minimum] });
+    engine.onCandle(price('100'));
+    const id = orderId('ENTRY', 1);
+    engine.submit(order({ id, side: 'BUY', type: 'LIMIT', quantity: '2.5', limit: '99', instrument: minimum }));
+
+    // 10% of 5 = 0.5, worth 49.5: below 100, so no fill at all, as on a venue.
+    expect(engine.onCandle(candle('100', '100', '98', '99.5', '5'))).toEqual([]);
+    // 10% of 20 = 2, worth 198.
+    expect(fills(engine.onCandle(candle('100', '100', '98', '99.5', '20')))).toMatchObject([{ quantity: '2', leaves: '0.5' }]);
+    // The last 0.5 of the order is worth 49.5, but it is all that is left of it: it fills.
+    expect(fills(engine.onCandle(candle('100', '100', '98', '99.5', '20')))).toMatchObject([{ quantity: '0.5', price: '99', leaves: '0' }]);
   });
 
   it('never caps a market order', () => {
