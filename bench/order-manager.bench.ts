@@ -56,11 +56,19 @@ function deferred(venue: PaperVenue): Venue {
     submitOrder: (order: SubmitOrder) => Promise.resolve().then(() => venue.submitOrder(order)),
     cancelOrder: (subAccountId, instrumentId, clientOrderId) => Promise.resolve().then(() => venue.cancelOrder(subAccountId, instrumentId, clientOrderId)),
     amendOrder: (subAccountId, instrumentId, clientOrderId, changes) => Promise.resolve().then(() => venue.amendOrder(subAccountId, instrumentId, clientOrderId, changes)),
+    cancelOrders: (subAccountId, instrumentId, clientOrderIds) => Promise.resolve().then(() => venue.cancelOrders(subAccountId, instrumentId, clientOrderIds)),
     capabilities: venue.capabilities,
-    onExecutionReport: (listener) => venue.onExecutionReport(listener),
+    start: () => venue.start(),
+    stop: () => venue.stop(),
+    queryOrder: (subAccountId, instrumentId, clientOrderId) => venue.queryOrder(subAccountId, instrumentId, clientOrderId),
     openOrders: (subAccountId) => venue.openOrders(subAccountId),
+    fillsSince: (subAccountId, cursor, limit) => venue.fillsSince(subAccountId, cursor, limit),
     positions: (subAccountId) => venue.positions(subAccountId),
     balance: (subAccountId) => venue.balance(subAccountId),
+    equity: (subAccountId) => venue.equity(subAccountId),
+    instruments: () => venue.instruments(),
+    onExecutionReport: (listener) => venue.onExecutionReport(listener),
+    onConnectionEvent: (listener) => venue.onConnectionEvent(listener),
   };
 }
 

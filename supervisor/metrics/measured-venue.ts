@@ -51,10 +51,18 @@ export function measuredVenue(venue: Venue, metrics: RequestRecorder, clock: Clo
     cancelOrder: (subAccountId, instrumentId, clientOrderId) => timed(instrumentVenue(instrumentId), 'CANCEL', () => venue.cancelOrder(subAccountId, instrumentId, clientOrderId)),
     amendOrder: (subAccountId, instrumentId, clientOrderId, changes) =>
       timed(instrumentVenue(instrumentId), 'AMEND', () => venue.amendOrder(subAccountId, instrumentId, clientOrderId, changes)),
+    cancelOrders: (subAccountId, instrumentId, clientOrderIds) => timed(instrumentVenue(instrumentId), 'CANCEL', () => venue.cancelOrders(subAccountId, instrumentId, clientOrderIds)),
     capabilities: venue.capabilities,
-    onExecutionReport: (listener) => venue.onExecutionReport(listener),
+    start: () => venue.start(),
+    stop: () => venue.stop(),
+    queryOrder: (subAccountId, instrumentId, clientOrderId) => venue.queryOrder(subAccountId, instrumentId, clientOrderId),
     openOrders: (subAccountId) => venue.openOrders(subAccountId),
+    fillsSince: (subAccountId, cursor, limit) => venue.fillsSince(subAccountId, cursor, limit),
     positions: (subAccountId) => venue.positions(subAccountId),
     balance: (subAccountId) => venue.balance(subAccountId),
+    equity: (subAccountId) => venue.equity(subAccountId),
+    instruments: () => venue.instruments(),
+    onExecutionReport: (listener) => venue.onExecutionReport(listener),
+    onConnectionEvent: (listener) => venue.onConnectionEvent(listener),
   };
 }

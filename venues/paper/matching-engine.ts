@@ -4,8 +4,9 @@ import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import { parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId, type VenueOrderId } from '../../core/ids.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
-import type { OrderChanges, VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
+import type { OrderChanges, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import { CandlePath } from './candle-path.ts';
+import { venueOrderOf } from './venue-order.ts';
 import { validatePaperVenueConfig, type PaperFeeConfig, type PaperVenueConfig } from './config.ts';
 import {
   createPaperOrder,
@@ -233,12 +234,19 @@ export class PaperMatchingEngine {
     return null;
   }
 
-  openOrders(subAccountId: SubAccountId): VenueOpenOrder[] {
-    return [...this.#account(subAccountId).open].map((order) => ({
-      clientOrderId: order.request.clientOrderId,
-      instrumentId: order.request.instrumentId,
-      leavesQuantity: leavesQuantity(order),
-    }));
+  openOrders(subAccountId: SubAccountId): VenueOrder[] {
+    return [...this.#account(subAccountId).open].map(venueOrderOf);
+  }
+
+  /** One order of the sub-account by its client order ID, open or ended; null when it was never admitted. */
+  order(subAccountId: SubAccountId, clientOrderId: ClientOrderId): VenueOrder | null {
+    const order = this.#accounts.get(subAccountId)?.orders.get(clientOrderId);
+    return order === undefined ? null : venueOrderOf(order);
+  }
+
+  /** Cash plus unrealized PnL at the last prices. */
+  equity(subAccountId: SubAccountId): Decimal {
+    return this.#account(subAccountId).equity(this.#markOf);
   }
 
   positions(subAccountId: SubAccountId): VenuePosition[] {

@@ -4,7 +4,7 @@ import type { Decimal } from '../../core/decimal.ts';
 import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
-import type { OrderChanges, Venue, VenueCapabilities, VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
+import type { FillCursor, FillPage, OrderChanges, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { PaperVenueConfig } from './config.ts';
 import { PaperMatchingEngine, type RestoredOrder } from './matching-engine.ts';
 
@@ -26,25 +26,93 @@ export interface PaperVenueOptions {
  */
 export class PaperVenue implements Venue {
   readonly name: string;
-  readonly capabilities: VenueCapabilities = { amend: true };
+  /** In memory, every cancel is its own call; a batch is simply each of its IDs in turn. */
+  readonly capabilities: VenueCapabilities = { amend: true, maxBatchCancel: 100 };
   readonly engine: PaperMatchingEngine;
   readonly #listeners: ExecutionReportListener[] = [];
+  readonly #connectionListeners: Array<(event: VenueConnectionEvent) => void> = [];
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #session: string;
+  readonly #instruments: VenueInstrument[];
+  /** Every fill of this session, per sub-account, in the order made: what fillsSince pages through. */
+  readonly #fills = new Map<SubAccountId, VenueFill[]>();
+  #started = false;
   #pending: ExecutionReport[] = [];
   #delivering = false;
 
   constructor(config: PaperVenueConfig, clock: Clock, options: PaperVenueOptions = {}) {
     this.engine = new PaperMatchingEngine(config, clock);
     this.name = this.engine.name;
+    this.#clock = clock;
+    this.#session = config.session;
+    this.#instruments = config.instruments.map(({ id, tickSize, lotStep, minQuantity, minNotional }) => ({ instrumentId: id, tickSize, lotStep, minQuantity, minNotional }));
     this.#logger = (options.logger ?? createLogger({ name: 'paper-venue' })).child({ venue: this.name });
   }
 
+  /** In process, the stream never drops: it is connected from the start until stop. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    for (const listener of [...this.#connectionListeners]) listener({ type: 'CONNECTED', subAccountId: null, at: this.#clock.now() });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    for (const listener of [...this.#connectionListeners]) listener({ type: 'DISCONNECTED', subAccountId: null, at: this.#clock.now(), detail: 'stopped' });
+  }
+
+  /** Idempotent by client order ID: an order the venue already holds is not placed again; its state is reported. */
   async submitOrder(order: SubmitOrder): Promise<void> {
+    const known = this.engine.order(order.subAccountId, order.clientOrderId);
+    if (known !== null) {
+      if (known.venueOrderId !== null) this.#deliver([{ type: 'ORDER_ACCEPTED', subAccountId: order.subAccountId, clientOrderId: order.clientOrderId, venueOrderId: known.venueOrderId, at: this.#clock.now() }]);
+      return;
+    }
     this.#deliver(this.engine.submit(order));
   }
 
   async cancelOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<void> {
     this.#deliver(this.engine.cancel(subAccountId, clientOrderId, instrumentId));
+  }
+
+  async cancelOrders(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void> {
+    for (const clientOrderId of clientOrderIds) this.#deliver(this.engine.cancel(subAccountId, clientOrderId, instrumentId));
+  }
+
+  async queryOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<VenueOrder | null> {
+    const order = this.engine.order(subAccountId, clientOrderId);
+    return order === null || order.instrumentId !== instrumentId ? null : order;
+  }
+
+  /**
+   * Cursors are `<session>:<count>`. The paper venue keeps nothing across restarts (it is rebuilt from the ledgers,
+   * which hold every earlier fill), so a cursor from another session means: everything of this one.
+   */
+  async fillsSince(subAccountId: SubAccountId, cursor: FillCursor | null, limit = 1_000): Promise<FillPage> {
+    const fills = this.#fills.get(subAccountId) ?? [];
+    const [session, count] = cursor === null ? [null, '0'] : cursor.split(':');
+    const from = session === this.#session ? Math.min(Number.parseInt(count ?? '0', 10) || 0, fills.length) : 0;
+    const page = fills.slice(from, from + Math.max(1, limit));
+    const next = from + page.length;
+    return { fills: page, cursor: `${this.#session}:${next}`, complete: next >= fills.length };
+  }
+
+  async equity(subAccountId: SubAccountId): Promise<Decimal> {
+    return this.engine.equity(subAccountId);
+  }
+
+  async instruments(): Promise<VenueInstrument[]> {
+    return this.#instruments.map((instrument) => ({ ...instrument }));
+  }
+
+  onConnectionEvent(listener: (event: VenueConnectionEvent) => void): () => void {
+    this.#connectionListeners.push(listener);
+    return () => {
+      const index = this.#connectionListeners.indexOf(listener);
+      if (index >= 0) this.#connectionListeners.splice(index, 1);
+    };
   }
 
   async amendOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {
@@ -65,7 +133,7 @@ export class PaperVenue implements Venue {
     };
   }
 
-  async openOrders(subAccountId: SubAccountId): Promise<VenueOpenOrder[]> {
+  async openOrders(subAccountId: SubAccountId): Promise<VenueOrder[]> {
     return this.engine.openOrders(subAccountId);
   }
 
@@ -84,6 +152,7 @@ export class PaperVenue implements Venue {
   }
 
   #deliver(reports: ExecutionReport[]): void {
+    for (const report of reports) if (report.type === 'ORDER_FILLED') this.#recordFill(report);
     if (this.#delivering) {
       this.#pending.push(...reports);
       return;
@@ -112,5 +181,14 @@ export class PaperVenue implements Venue {
         'an execution report listener threw; the other listeners and later reports are still delivered',
       );
     }
+  }
+
+  #recordFill(report: Extract<ExecutionReport, { type: 'ORDER_FILLED' }>): void {
+    let fills = this.#fills.get(report.subAccountId);
+    if (fills === undefined) {
+      fills = [];
+      this.#fills.set(report.subAccountId, fills);
+    }
+    fills.push({ ...report.fill });
   }
 }

@@ -88,12 +88,21 @@ export class SubAccount {
    * Equity (cash + unrealized PnL) less the margin held by positions and by parentless, non-reduce-only open
    * orders; each order's reservation is offset by the opposite position, as venues price order cost.
    */
-  freeMargin(markOf: MarkPrice): Decimal {
+  /** Cash plus unrealized PnL, each position at its mark (its average price while it has none). */
+  equity(markOf: MarkPrice): Decimal {
     let equity = this.cash;
-    let notional = Decimal.ZERO;
     for (const [instrumentId, position] of this.#positions) {
       const mark = markOf(instrumentId) ?? position.averagePrice;
       equity = equity.add(position.quantity.mul(mark.sub(position.averagePrice)));
+    }
+    return equity;
+  }
+
+  freeMargin(markOf: MarkPrice): Decimal {
+    const equity = this.equity(markOf);
+    let notional = Decimal.ZERO;
+    for (const [instrumentId, position] of this.#positions) {
+      const mark = markOf(instrumentId) ?? position.averagePrice;
       notional = notional.add(position.quantity.abs().mul(mark));
     }
     for (const order of this.open) {

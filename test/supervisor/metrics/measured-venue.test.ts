@@ -23,7 +23,7 @@ function fakeVenue(clock: ManualClock, behaviour: { submit?: () => void; cancel?
       clock.advance(300);
       behaviour.amend?.();
     },
-    capabilities: { amend: true },
+    capabilities: { amend: true, maxBatchCancel: 1 },
     onExecutionReport: () => {
       venue.listeners += 1;
       return () => {
@@ -35,6 +35,16 @@ function fakeVenue(clock: ManualClock, behaviour: { submit?: () => void; cancel?
     balance: async () => {
       throw new Error('not used');
     },
+    cancelOrders: async () => {},
+    start: async () => {},
+    stop: async () => {},
+    queryOrder: async () => null,
+    fillsSince: async () => ({ fills: [], cursor: null, complete: true }),
+    equity: async () => {
+      throw new Error('not used');
+    },
+    instruments: async () => [],
+    onConnectionEvent: () => () => {},
   };
   return venue;
 }
@@ -64,7 +74,7 @@ describe('the measured venue', () => {
     const all = await samples(metrics);
     expect(valueOf(all, 'flotilla_venue_request_latency_seconds_sum', { venue: 'ALPACA', request: 'AMEND' })).toBeCloseTo(0.6, 9);
     expect(valueOf(all, 'flotilla_venue_request_errors_total', { venue: 'ALPACA', request: 'AMEND', error: 'TEMPORARY' })).toBe(1);
-    expect(venue.capabilities).toEqual({ amend: true });
+    expect(venue.capabilities).toEqual({ amend: true, maxBatchCancel: 1 });
   });
 
   it('when a request fails, then the error is counted by kind and rethrown unchanged', async () => {
