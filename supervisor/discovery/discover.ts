@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { STRATEGY_INTERFACE_VERSION } from '../../core/strategy.ts';
 import type { StrategyModule } from '../../core/strategy.ts';
+import { parseBotRiskConfig } from '../order-manager/config.ts';
 import type { BotManifest } from './manifest.ts';
 import { parseManifest } from './manifest.ts';
 
@@ -20,9 +21,11 @@ function isCandidate(name: string, path: string): boolean {
 
 /**
  * Finds every bot folder under `botsRoot` and checks what can be checked without running code: the manifest
- * and the presence of the strategy module. A folder that fails is reported with its reason, never skipped;
- * two folders claiming one bot id are both refused, because there is no telling which one the owner meant.
- * Synchronous, so pm2's ecosystem file can call it.
+ * (its risk block by the order manager's own rules for one bot) and the presence of the strategy module. A folder
+ * that fails is reported with its reason, never skipped; two folders claiming one bot id or one sub-account are
+ * both refused, because there is no telling which one the owner meant. So whatever passes here, the order
+ * manager's configuration accepts: one bad folder never stops the fleet. Synchronous, so pm2's ecosystem file
+ * can call it.
  */
 export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<string>): DiscoveredBot[] {
   if (!existsSync(botsRoot)) return [];
@@ -41,6 +44,8 @@ export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<st
     let manifest: BotManifest;
     try {
       manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+      // The same entry the fleet's order-manager configuration is built from (fleet-config.ts), by the same rules.
+      parseBotRiskConfig({ id: manifest.id, subAccountId: manifest.subAccount, instruments: manifest.instruments, ...manifest.risk }, `${MANIFEST_FILE} risk`);
     } catch (error) {
       fail(`${MANIFEST_FILE}: ${(error as Error).message}`);
       continue;
@@ -82,7 +87,8 @@ function markDuplicates(found: DiscoveredBot[]): void {
     }
   };
   claims((manifest) => manifest.id, 'bot id');
-  claims((manifest) => `${manifest.venue}/${manifest.subAccount}`, 'sub-account');
+  // Unique across venues, as the order manager and the venues' sub-account books require.
+  claims((manifest) => manifest.subAccount, 'sub-account');
 }
 
 /** Imports a bot's strategy module and checks it against the contract and its manifest's parameters. */

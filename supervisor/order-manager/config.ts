@@ -97,6 +97,61 @@ function drawdownPolicy(input: z.output<typeof drawdownSchema>): DrawdownPolicy 
   return { threshold: Decimal.parse(input.threshold), windowMs: input.windowMs, action: input.action };
 }
 
+type BotEntry = z.output<typeof botSchema>;
+
+/**
+ * The rules one bot's entry meets on its own; parseOrderManagerConfig adds those that span bots (ids and
+ * sub-accounts unique). `prefix` is the entry's path in the document ("bots.0." or ""); `instruments` is the
+ * catalog its instruments must come from, or null to leave that to the caller.
+ */
+function botRiskConfig(entry: BotEntry, prefix: string, source: string, instruments: ReadonlyMap<InstrumentId, Instrument> | null): BotRiskConfig {
+  const wrap = <T>(path: string, make: () => T): T => {
+    try {
+      return make();
+    } catch (error) {
+      throw new ConfigurationError(`${source}: ${path}: ${(error as Error).message}`);
+    }
+  };
+  const id = wrap(`${prefix}id`, () => parseBotId(entry.id));
+  const subAccountId = wrap(`${prefix}subAccountId`, () => parseSubAccountId(entry.subAccountId));
+  const riskPerTrade = Decimal.parse(entry.riskPerTrade);
+  const maxOpenRisk = Decimal.parse(entry.maxOpenRisk);
+  if (riskPerTrade.gt(maxOpenRisk)) {
+    throw new ConfigurationError(`${source}: ${prefix}riskPerTrade (${entry.riskPerTrade}) is larger than maxOpenRisk (${entry.maxOpenRisk}), so no trade could ever be taken at full size`);
+  }
+  return {
+    id,
+    subAccountId,
+    riskPerTrade,
+    maxOpenRisk,
+    maxNotionalPerOrder: Decimal.parse(entry.maxNotionalPerOrder),
+    maxAdds: entry.maxAdds,
+    orderRateLimit: entry.orderRateLimit,
+    drawdown: drawdownPolicy(entry.drawdown),
+    instruments:
+      entry.instruments === undefined
+        ? null
+        : new Set(
+            entry.instruments.map((text, at) => {
+              const instrumentId = wrap(`${prefix}instruments.${at}`, () => parseInstrumentId(text));
+              if (instruments !== null && !instruments.has(instrumentId)) throw new ConfigurationError(`${source}: ${prefix}instruments.${at}: ${instrumentId} is not a configured instrument`);
+              return instrumentId;
+            }),
+          ),
+  };
+}
+
+/**
+ * One bot's risk settings, held to every rule the order manager's configuration holds a bot to except those
+ * spanning bots and the catalog: discovery checks each folder with it, so one bad manifest is refused alone
+ * instead of stopping the whole fleet's configuration.
+ */
+export function parseBotRiskConfig(input: unknown, source: string): BotRiskConfig {
+  const parsed = botSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigurationError(`${source}: ${formatIssues(parsed.error)}`);
+  return botRiskConfig(parsed.data, '', source, null);
+}
+
 /** Validates order-manager configuration: unknown keys, bad values and dangling references are all refused. */
 export function parseOrderManagerConfig(input: unknown, source = 'order manager configuration'): OrderManagerConfig {
   const parsed = orderManagerConfigSchema.safeParse(input);
@@ -146,38 +201,13 @@ export function parseOrderManagerConfig(input: unknown, source = 'order manager 
   const subAccounts = new Set<SubAccountId>();
   raw.bots.forEach((entry, index) => {
     const path = `bots.${index}`;
-    const id = wrap(`${path}.id`, () => parseBotId(entry.id));
-    if (bots.has(id)) throw new ConfigurationError(`${source}: ${path}.id: bot ${id} is listed twice`);
-    const subAccountId = wrap(`${path}.subAccountId`, () => parseSubAccountId(entry.subAccountId));
-    if (subAccounts.has(subAccountId)) {
-      throw new ConfigurationError(`${source}: ${path}.subAccountId: ${subAccountId} is already another bot's; each bot trades its own sub-account`);
+    const bot = botRiskConfig(entry, `${path}.`, source, instruments);
+    if (bots.has(bot.id)) throw new ConfigurationError(`${source}: ${path}.id: bot ${bot.id} is listed twice`);
+    if (subAccounts.has(bot.subAccountId)) {
+      throw new ConfigurationError(`${source}: ${path}.subAccountId: ${bot.subAccountId} is already another bot's; each bot trades its own sub-account`);
     }
-    subAccounts.add(subAccountId);
-    const riskPerTrade = Decimal.parse(entry.riskPerTrade);
-    const maxOpenRisk = Decimal.parse(entry.maxOpenRisk);
-    if (riskPerTrade.gt(maxOpenRisk)) {
-      throw new ConfigurationError(`${source}: ${path}.riskPerTrade (${entry.riskPerTrade}) is larger than maxOpenRisk (${entry.maxOpenRisk}), so no trade could ever be taken at full size`);
-    }
-    bots.set(id, {
-      id,
-      subAccountId,
-      riskPerTrade,
-      maxOpenRisk,
-      maxNotionalPerOrder: Decimal.parse(entry.maxNotionalPerOrder),
-      maxAdds: entry.maxAdds,
-      orderRateLimit: entry.orderRateLimit,
-      drawdown: drawdownPolicy(entry.drawdown),
-      instruments:
-        entry.instruments === undefined
-          ? null
-          : new Set(
-              entry.instruments.map((text, at) => {
-                const instrumentId = wrap(`${path}.instruments.${at}`, () => parseInstrumentId(text));
-                if (!instruments.has(instrumentId)) throw new ConfigurationError(`${source}: ${path}.instruments.${at}: ${instrumentId} is not a configured instrument`);
-                return instrumentId;
-              }),
-            ),
-    });
+    subAccounts.add(bot.subAccountId);
+    bots.set(bot.id, bot);
   });
 
   return {

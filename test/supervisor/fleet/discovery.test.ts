@@ -34,6 +34,12 @@ const FOLDERS: BotFolder[] = [
   { folder: 'twin-b', manifest: manifest('twin', { subAccount: 'twin-b' }) },
   { folder: 'shares-a', manifest: manifest('sharesa', { subAccount: 'shared' }) },
   { folder: 'shares-b', manifest: manifest('sharesb', { subAccount: 'shared' }) },
+  // The order manager wants a sub-account unique across venues; a pair that is not must not stop the fleet.
+  { folder: 'venue-bybit', manifest: manifest('venuebybit', { subAccount: 'twovenues' }) },
+  { folder: 'venue-alpaca', manifest: manifest('venuealpaca', { venue: 'ALPACA', subAccount: 'twovenues', instruments: ['QQQ.ALPACA'] }) },
+  { folder: 'risk-over-open', manifest: manifest('riskoveropen', { risk: { ...(manifest('x').risk as object), riskPerTrade: '0.05', maxOpenRisk: '0.02' } }) },
+  { folder: 'risk-not-fraction', manifest: manifest('risknotfrac', { risk: { ...(manifest('x').risk as object), riskPerTrade: '2', maxOpenRisk: '3' } }) },
+  { folder: 'zero-notional', manifest: manifest('zeronotional', { risk: { ...(manifest('x').risk as object), maxNotionalPerOrder: '0' } }) },
   { folder: '_helpers', manifest: manifest('helpers') },
   { folder: '.hidden', manifest: manifest('hidden') },
 ];
@@ -81,6 +87,9 @@ describe('bot discovery through Fleet.open', () => {
     ['no-default-export', /must default-export defineStrategy/],
     ['wrong-interface', /interfaceVersion 2/],
     ['unknown-instrument', /FOOUSDT\.BYBIT/],
+    ['risk-over-open', /manifest\.json: .*riskPerTrade \(0\.05\) is larger than maxOpenRisk \(0\.02\)/],
+    ['risk-not-fraction', /manifest\.json: .*riskPerTrade: must be a fraction/],
+    ['zero-notional', /manifest\.json: .*maxNotionalPerOrder: must be greater than zero/],
   ])('test_discover_when_folder_%s_is_broken_then_load_failed_with_a_reason_naming_the_problem', (folder, reason) => {
     expect(row(folder)).toMatchObject({ folder, status: 'LOAD_FAILED' });
     expect(row(folder).reason).toMatch(reason);
@@ -97,6 +106,13 @@ describe('bot discovery through Fleet.open', () => {
     expect(row('shares-a')).toMatchObject({ status: 'DUPLICATE' });
     expect(row('shares-b')).toMatchObject({ status: 'DUPLICATE' });
     expect(row('shares-a').reason).toContain('sub-account');
+  });
+
+  it('test_discover_when_two_bots_on_different_venues_share_a_sub_account_then_both_duplicate_and_the_fleet_starts', () => {
+    expect(row('venue-bybit')).toMatchObject({ status: 'DUPLICATE' });
+    expect(row('venue-alpaca')).toMatchObject({ status: 'DUPLICATE' });
+    expect(row('venue-bybit').reason).toMatch(/sub-account twovenues is also claimed by venue-alpaca/);
+    expect(h.fleet.omConfig.bots.size).toBe(1);
   });
 
   it('test_hello_when_bot_did_not_load_then_it_has_no_token_and_is_refused_unknown_bot', async () => {
