@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { STRATEGY_INTERFACE_VERSION } from '../../core/strategy.ts';
-import type { StrategyModule } from '../../core/strategy.ts';
+import type { BotId } from '../../core/ids.ts';
 import { parseBotRiskConfig } from '../order-manager/config.ts';
 import type { BotManifest } from './manifest.ts';
-import { parseManifest } from './manifest.ts';
+import { MANIFEST_FILE, parseManifest, STRATEGY_FILE } from './manifest.ts';
+import type { ProbeOptions, StrategyNotes } from './probe.ts';
+import { probeStrategies } from './probe.ts';
 
-export const MANIFEST_FILE = 'manifest.json';
-export const STRATEGY_FILE = 'strategy.ts';
+export { MANIFEST_FILE, STRATEGY_FILE };
 
 export type DiscoveredBot =
   | { folder: string; path: string; status: 'LOADED'; manifest: BotManifest; reason: null }
@@ -91,33 +91,26 @@ function markDuplicates(found: DiscoveredBot[]): void {
   claims((manifest) => manifest.subAccount, 'sub-account');
 }
 
-/** Imports a bot's strategy module and checks it against the contract and its manifest's parameters. */
-export async function loadStrategy(bot: { path: string; manifest: BotManifest }): Promise<{ module: StrategyModule; parameters: unknown }> {
-  const imported = (await import(pathToFileURL(join(bot.path, STRATEGY_FILE)).href)) as { default?: unknown };
-  const module = imported.default as Partial<StrategyModule> | undefined;
-  if (module === undefined || typeof module !== 'object' || typeof module.create !== 'function' || module.parameters === undefined) {
-    throw new Error(`${STRATEGY_FILE} must default-export defineStrategy({ interfaceVersion, parameters, create })`);
-  }
-  if (module.interfaceVersion !== STRATEGY_INTERFACE_VERSION) {
-    throw new Error(`${STRATEGY_FILE} implements interfaceVersion ${String(module.interfaceVersion)}, not ${STRATEGY_INTERFACE_VERSION}`);
-  }
-  const parsed = module.parameters.safeParse(bot.manifest.parameters);
-  if (!parsed.success) {
-    throw new Error(`parameters: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
-  }
-  return { module: module as StrategyModule, parameters: parsed.data };
-}
-
-/** Full discovery: manifests, then each strategy module imported and its parameters validated. */
-export async function discoverAndLoadBots(botsRoot: string, knownInstruments?: ReadonlySet<string>): Promise<DiscoveredBot[]> {
-  const found = discoverBots(botsRoot, knownInstruments);
-  for (const [index, bot] of found.entries()) {
-    if (bot.status !== 'LOADED') continue;
-    try {
-      await loadStrategy(bot);
-    } catch (error) {
-      found[index] = { folder: bot.folder, path: bot.path, status: 'LOAD_FAILED', manifest: bot.manifest, reason: (error as Error).message };
+/**
+ * Full discovery: the manifests, then each strategy loaded by a confined probe process (never in this process)
+ * and its parameters validated; the notes each loaded strategy declares come back with it.
+ */
+export async function discoverAndProbeBots(
+  botsRoot: string,
+  options: ProbeOptions & { knownInstruments?: ReadonlySet<string> },
+): Promise<{ bots: DiscoveredBot[]; notes: Map<BotId, StrategyNotes> }> {
+  const found = discoverBots(botsRoot, options.knownInstruments);
+  const loaded = found.filter((bot): bot is Extract<DiscoveredBot, { status: 'LOADED' }> => bot.status === 'LOADED');
+  const results = await probeStrategies(loaded.map((bot) => ({ path: bot.path, id: bot.manifest.id })), options);
+  const notes = new Map<BotId, StrategyNotes>();
+  const bots = found.map((bot): DiscoveredBot => {
+    if (bot.status !== 'LOADED') return bot;
+    const result = results.get(bot.manifest.id);
+    if (result?.ok === true) {
+      notes.set(bot.manifest.id, result.notes);
+      return bot;
     }
-  }
-  return found;
+    return { folder: bot.folder, path: bot.path, status: 'LOAD_FAILED', manifest: bot.manifest, reason: result?.reason ?? 'not probed' };
+  });
+  return { bots, notes };
 }

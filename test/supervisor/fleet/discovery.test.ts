@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotListing } from '../../../supervisor/control/fleet-control.ts';
 import { botTokenPath } from '../../../supervisor/paths.ts';
-import { FleetHarness, manifest, quietBot } from './fleet-harness.ts';
+import { FleetHarness, manifest, QUIET_STRATEGY, quietBot } from './fleet-harness.ts';
 import type { BotFolder } from './fleet-harness.ts';
 
 const PERIOD_STRATEGY = `import { z } from 'zod';
@@ -40,6 +40,10 @@ const FOLDERS: BotFolder[] = [
   { folder: 'risk-over-open', manifest: manifest('riskoveropen', { risk: { ...(manifest('x').risk as object), riskPerTrade: '0.05', maxOpenRisk: '0.02' } }) },
   { folder: 'risk-not-fraction', manifest: manifest('risknotfrac', { risk: { ...(manifest('x').risk as object), riskPerTrade: '2', maxOpenRisk: '3' } }) },
   { folder: 'zero-notional', manifest: manifest('zeronotional', { risk: { ...(manifest('x').risk as object), maxNotionalPerOrder: '0' } }) },
+  { folder: 'imports-net', manifest: manifest('importsnet'), strategy: `import 'node:net';\n${QUIET_STRATEGY}` },
+  { folder: 'imports-elsewhere', manifest: manifest('importselse'), strategy: `import '../../../supervisor/paths.ts';\n${QUIET_STRATEGY}` },
+  { folder: 'reads-home-at-import', manifest: manifest('readshome'), strategy: `import { readFileSync } from 'node:fs';\nreadFileSync(process.env.FLOTILLA_BOT_TOKEN_FILE ?? '/etc/hostname');\n${QUIET_STRATEGY}` },
+  { folder: 'spawns-at-import', manifest: manifest('spawns'), strategy: `process.binding('spawn_sync');\n${QUIET_STRATEGY}` },
   { folder: '_helpers', manifest: manifest('helpers') },
   { folder: '.hidden', manifest: manifest('hidden') },
 ];
@@ -51,7 +55,8 @@ describe('bot discovery through Fleet.open', () => {
   beforeAll(async () => {
     h = await FleetHarness.open({ bots: FOLDERS });
     listing = new Map((await h.fleet.control.bots()).map((bot) => [bot.folder, bot]));
-  });
+    // A dozen strategies, each loaded by its own probe process on a cold compile cache.
+  }, 60_000);
   afterAll(async () => {
     await h.dispose();
   });
@@ -90,6 +95,10 @@ describe('bot discovery through Fleet.open', () => {
     ['risk-over-open', /manifest\.json: .*riskPerTrade \(0\.05\) is larger than maxOpenRisk \(0\.02\)/],
     ['risk-not-fraction', /manifest\.json: .*riskPerTrade: must be a fraction/],
     ['zero-notional', /manifest\.json: .*maxNotionalPerOrder: must be greater than zero/],
+    ['imports-net', /may not import "node:net"/],
+    ['imports-elsewhere', /may not import "\.\.\/\.\.\/\.\.\/supervisor\/paths\.ts"/],
+    ['reads-home-at-import', /ERR_ACCESS_DENIED: Access to this API has been restricted/],
+    ['spawns-at-import', /ERR_ACCESS_DENIED: process\.binding/],
   ])('test_discover_when_folder_%s_is_broken_then_load_failed_with_a_reason_naming_the_problem', (folder, reason) => {
     expect(row(folder)).toMatchObject({ folder, status: 'LOAD_FAILED' });
     expect(row(folder).reason).toMatch(reason);
