@@ -29,7 +29,7 @@ import { startMetricsServer } from '../metrics/server.ts';
 import type { OrderManagerConfig } from '../order-manager/config.ts';
 import { OrderManager } from '../order-manager/order-manager.ts';
 import { botSocketPath, botTokenPath, ledgerPath, supervisorStorePath } from '../paths.ts';
-import { ensurePrivateDir } from '../private-files.ts';
+import { ensurePrivateDir, tightenHome } from '../private-files.ts';
 import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { SupervisorStore } from '../store/supervisor-store.ts';
 import { BotSessions } from './bot-sessions.ts';
@@ -156,7 +156,10 @@ export class Fleet {
     for (const bot of discovered) {
       if (bot.status !== 'LOADED') options.logger.error({ folder: bot.folder, status: bot.status, reason: bot.reason }, 'bot folder not loaded');
     }
-    return new Fleet(options, discovered, config, notes);
+    const fleet = new Fleet(options, discovered, config, notes);
+    // Whatever an older version, or Node at startup under a wider umask, left looser than the owner's alone.
+    tightenHome(options.home);
+    return fleet;
   }
 
   get home(): string {
