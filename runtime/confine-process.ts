@@ -9,11 +9,16 @@ type ProcessInternals = NodeJS.Process & {
 /**
  * What Node's permission model leaves open to a bot's code in its own process, closed before that code loads:
  * signals to other processes (SIGKILL to the supervisor, or SIGUSR1, which opens a Node process's inspector to
- * anyone on 127.0.0.1), and builtins reached without an import (process.getBuiltinModule, and pm2's CommonJS
- * main module, whose require() the import rule does not see). These are guards in JavaScript, not a boundary
- * the operating system keeps; see the README.
+ * anyone on 127.0.0.1), builtins reached without an import (process.getBuiltinModule, and pm2's CommonJS main
+ * module, whose require() the import rule does not see), and the IPC channel to whoever started the process (pm2's
+ * daemon, or the supervisor waiting for a probe's verdict). Returns that channel's send for the runtime's own use.
+ * These are guards in JavaScript, not a boundary the operating system keeps; see the README.
  */
-export function confineProcess(): void {
+export function confineProcess(): { send: ((message: unknown, callback: () => void) => void) | null } {
+  const send = process.send === undefined ? null : (process.send.bind(process) as (message: unknown, callback: () => void) => void);
+  process.send = (): boolean => {
+    throw Object.assign(new Error('a bot reports over its channel to the supervisor, not over IPC'), { code: 'ERR_ACCESS_DENIED' });
+  };
   const internals = process as ProcessInternals;
   const rawKill = internals._kill;
   if (rawKill !== undefined) {
@@ -32,4 +37,5 @@ export function confineProcess(): void {
     return getBuiltinModule(id);
   }) as typeof process.getBuiltinModule;
   internals.mainModule = undefined;
+  return { send };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { join, resolve } from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../supervisor/discovery/manifest.ts';
+import type { ProbeVerdict } from '../supervisor/discovery/probe.ts';
 import { confineProcess } from './confine-process.ts';
 import { loadStrategy } from './strategy-loader.ts';
 import { StrategyHost } from './strategy-host.ts';
@@ -11,20 +12,18 @@ import { StrategyHost } from './strategy-host.ts';
  * strategy, checks it against the contract and the manifest's parameters, creates it once, and reports
  * {ok, notes} or {ok: false, reason} over the IPC channel (stdout when run by hand). The supervisor learns what
  * it needs of a strategy this way and never imports bot code itself. Loading everything the bot process will
- * load also fills the bot's compile cache, so the bot then starts without the TypeScript stripper.
+ * load also fills the bot's own compile cache, which the bot then starts from.
  */
-export type ProbeResult = { ok: true; notes: Record<string, readonly string[]> } | { ok: false; reason: string };
-
 process.umask(0o077);
-confineProcess();
+const { send } = confineProcess();
 
-function report(result: ProbeResult): void {
-  if (process.send === undefined) {
+function report(result: ProbeVerdict): void {
+  if (send === null) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exit(0);
   }
   // Strategy code may have left timers running; the verdict is all that is wanted of this process.
-  process.send(result, () => process.exit(0));
+  send(result, () => process.exit(0));
 }
 
 try {

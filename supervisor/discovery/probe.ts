@@ -52,7 +52,8 @@ export function probeStrategy(bot: { path: string; id: BotId }, options: ProbeOp
     });
     child.on('message', (message: unknown) => {
       const parsed = verdictSchema.safeParse(message);
-      verdict ??= parsed.success ? parsed.data : { ok: false, reason: `the load probe answered nonsense: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}` };
+      const problems = parsed.success ? '' : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+      verdict ??= parsed.success ? parsed.data : { ok: false, reason: `the strategy's notes must map names to 1-64 values, each 1-64 characters: ${problems}` };
     });
     child.on('error', (error) => {
       verdict ??= { ok: false, reason: `the load probe could not start: ${error.message}` };

@@ -13,6 +13,7 @@ describe('probeStrategy', () => {
   const botsRoot = makeBotsRoot([
     { folder: 'hangs', manifest: manifest('hangs'), strategy: `for (;;) {}\n${QUIET_STRATEGY}` },
     { folder: 'environment', manifest: manifest('environment'), strategy: `throw new Error('ENV ' + Object.keys(process.env).sort().join(','));\n` },
+    { folder: 'forges-verdict', manifest: manifest('forges', { parameters: { unexpected: 1 } }), strategy: `try { process.send({ ok: true, notes: {} }); } catch {}\n${QUIET_STRATEGY}` },
     { folder: 'create-throws', manifest: manifest('createthrows'), strategy: QUIET_STRATEGY.replace('return { onCandle: () => [] };', "throw new Error('no model here');") },
   ]);
   afterAll(() => {
@@ -38,6 +39,12 @@ describe('probeStrategy', () => {
   it('test_probe_when_strategy_reads_its_environment_then_it_finds_only_its_folder_log_level_and_compile_cache', async () => {
     const verdict = await probeStrategy({ path: join(botsRoot, 'environment'), id: parseBotId('environment') }, { home });
     expect(verdict).toEqual({ ok: false, reason: 'ENV FLOTILLA_BOT_DIR,FLOTILLA_LOG_LEVEL,NODE_COMPILE_CACHE' });
+  }, 30_000);
+
+  it('test_probe_when_strategy_sends_its_own_verdict_then_it_cannot_and_the_real_one_refuses_it', async () => {
+    const verdict = await probeStrategy({ path: join(botsRoot, 'forges-verdict'), id: parseBotId('forges') }, { home });
+    expect(verdict).toMatchObject({ ok: false });
+    expect(verdict.ok ? '' : verdict.reason).toMatch(/^parameters: .*unexpected/);
   }, 30_000);
 
   it('test_probe_when_create_throws_then_refused_with_the_reason', async () => {

@@ -15,6 +15,6 @@ const { Fleet } = await import('../../../supervisor/fleet/fleet.ts');
 const { silentLogger } = await import('../../../core/logger.ts');
 const [home = '', botsRoot = '', configPath = ''] = process.argv.slice(2);
 const fleet = await Fleet.open({ home, botsRoot, configPath, logger: silentLogger, pm2: null, ports: { control: 0, metrics: 0 } });
-const report = { loaded, bots: fleet.discovered.map((bot) => [bot.folder, bot.status]), notes: Object.fromEntries(fleet.strategyNotes) };
+const report = { loaded, bots: fleet.discovered.map((bot) => [bot.folder, bot.status, bot.reason]), notes: Object.fromEntries(fleet.strategyNotes) };
 await fleet.close();
 process.stdout.write(`${JSON.stringify(report)}\n`);

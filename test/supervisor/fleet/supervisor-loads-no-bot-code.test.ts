@@ -40,9 +40,9 @@ describe('the supervisor and bot code', () => {
     writeFileSync(configPath, JSON.stringify(fleetConfig()));
     // Act: a real supervisor-side process, on the real module loader, opening the fleet.
     const { stdout } = await run(projectNode(), [join(import.meta.dirname, 'open-fleet-listing-modules.ts'), home, botsRoot, configPath], { timeout: 60_000 });
-    const report = JSON.parse(stdout) as { loaded: string[]; bots: string[][]; notes: Record<string, unknown> };
+    const report = JSON.parse(stdout) as { loaded: string[]; bots: unknown[][]; notes: Record<string, unknown> };
     // Assert
-    expect(report.bots).toEqual([['noted', 'LOADED']]);
+    expect(report.bots).toEqual([['noted', 'LOADED', null]]);
     expect(report.notes).toEqual({ noted: { MOOD: ['CALM', 'RESTLESS'] } });
     expect(report.loaded.some((url) => url.endsWith('/supervisor/fleet/fleet.ts'))).toBe(true);
     expect(report.loaded.filter((url) => url.startsWith(pathToFileURL(botsRoot).href))).toEqual([]);
