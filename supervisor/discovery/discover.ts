@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { STRATEGY_INTERFACE_VERSION } from '../../core/strategy.ts';
 import type { BotId } from '../../core/ids.ts';
 import { parseBotRiskConfig } from '../order-manager/config.ts';
@@ -17,6 +17,23 @@ export type DiscoveredBot =
 /** Folders that are not bots: hidden ones and those starting with "_" (shared helpers, scratch). */
 function isCandidate(name: string, path: string): boolean {
   return !name.startsWith('.') && !name.startsWith('_') && statSync(path).isDirectory();
+}
+
+/**
+ * The first symbolic link inside a bot folder, or null. Node's permission model follows links wherever they lead,
+ * so a link shipped in a folder (to FLOTILLA_HOME, say) would let its bot read past the folder it is confined to.
+ */
+function firstSymbolicLink(folder: string): string | null {
+  for (const name of readdirSync(folder)) {
+    const path = join(folder, name);
+    const entry = lstatSync(path);
+    if (entry.isSymbolicLink()) return path;
+    if (entry.isDirectory()) {
+      const inner = firstSymbolicLink(path);
+      if (inner !== null) return inner;
+    }
+  }
+  return null;
 }
 
 /**
@@ -56,6 +73,11 @@ export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<st
     }
     if (!existsSync(join(path, STRATEGY_FILE))) {
       fail(`no ${STRATEGY_FILE}`, manifest);
+      continue;
+    }
+    const link = firstSymbolicLink(path);
+    if (link !== null) {
+      fail(`${relative(path, link)} is a symbolic link; a bot folder holds its own files only, since its bot may read whatever a link inside it leads to`, manifest);
       continue;
     }
     const unknown = knownInstruments === undefined ? [] : manifest.instruments.filter((id) => !knownInstruments.has(id));

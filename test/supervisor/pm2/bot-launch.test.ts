@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,8 @@ await check('readOwnToken', () => fs.readFileSync(process.env.FLOTILLA_BOT_TOKEN
 await check('readOtherToken', () => fs.readFileSync(otherToken));
 await check('readProjectBeyondTheRuntime', () => fs.readFileSync(outside));
 await check('readOtherBotFolder', () => fs.readFileSync(otherBot));
+// Node follows links wherever they lead: the reason discovery refuses a bot folder that holds one.
+await check('readThroughALinkInItsFolder', () => fs.readFileSync(join(here, 'link-to-other-token')));
 await check('writeOwnFolder', () => fs.writeFileSync(join(here, 'x.txt'), 'x'));
 await check('writeTmp', () => fs.writeFileSync('/tmp/flotilla-bot-wrote-this', 'x'));
 await check('writeOwnCompileCache', () => fs.writeFileSync(join(process.env.NODE_COMPILE_CACHE, 'x'), 'x'));
@@ -55,6 +57,7 @@ describe('a bot process under Node permission model', () => {
   let server: Server;
   beforeAll(async () => {
     writeFileSync(join(botsRoot, 'plain', 'checks.mjs'), CHECKS);
+    symlinkSync(botTokenPath(home, 'other'), join(botsRoot, 'plain', 'link-to-other-token'));
     mkdirSync(join(home, 'tokens'), { recursive: true, mode: 0o700 });
     writeFileSync(botTokenPath(home, 'plain'), 'mine', { mode: 0o600 });
     writeFileSync(botTokenPath(home, 'other'), 'theirs', { mode: 0o600 });
@@ -81,6 +84,7 @@ describe('a bot process under Node permission model', () => {
       readOtherToken: 'DENIED',
       readProjectBeyondTheRuntime: 'DENIED',
       readOtherBotFolder: 'DENIED',
+      readThroughALinkInItsFolder: 'ALLOWED',
       writeOwnFolder: 'DENIED',
       writeTmp: 'DENIED',
       writeOwnCompileCache: 'ALLOWED',
