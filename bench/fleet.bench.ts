@@ -9,7 +9,8 @@ import { parseIntentId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { DEFAULT_INSTRUMENTS } from '../supervisor/config/fleet-config.ts';
 import { Fleet } from '../supervisor/fleet/fleet.ts';
-import { BOT_NODE_ARGS, compileCacheDir, PROJECT_ROOT, projectNode } from '../supervisor/pm2/apps.ts';
+import { PROJECT_ROOT, projectNode } from '../supervisor/pm2/apps.ts';
+import { botLaunch } from '../supervisor/pm2/bot-launch.ts';
 import type { Benchmark, Figure } from './harness.ts';
 import { quantile, round } from './harness.ts';
 
@@ -129,10 +130,9 @@ async function botMemory(): Promise<Figure[]> {
   const scratch = new Scratch({ ...QUIET, clock: { speed: 300 }, marketData: { historyCandles: 300 } });
   scratch.addBot('memory');
   const fleet = await scratch.open();
-  // Started as pm2 starts it after `npm start`: with its node arguments and a warmed compile cache.
-  const cache = { NODE_COMPILE_CACHE: compileCacheDir({ home: scratch.home }) };
-  await run(projectNode(), [join(PROJECT_ROOT, 'runtime', 'warm-compile-cache.ts')], { env: scratch.env(cache) });
-  const bot = spawn(projectNode(), [...BOT_NODE_ARGS, join(PROJECT_ROOT, 'runtime', 'bot-main.ts')], { env: scratch.env({ ...cache, FLOTILLA_BOT_DIR: join(scratch.botsRoot, 'memory') }), stdio: 'ignore' });
+  // Started as pm2 starts it: confined, with its node arguments and the compile cache its load probe filled.
+  const launch = botLaunch({ home: scratch.home, logLevel: 'error' }, { path: join(scratch.botsRoot, 'memory'), id: 'memory' as BotId }, 'bot');
+  const bot = spawn(launch.node, [...launch.nodeArgs, launch.script], { cwd: launch.env.FLOTILLA_BOT_DIR, env: launch.env, stdio: 'ignore' });
   try {
     let peak = 0;
     let firstMinute = 0;

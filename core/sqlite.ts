@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -64,9 +64,19 @@ function acquireWriterLock(path: string): () => void {
   throw new StoreLockedError(`could not take the writer lock on ${path}`);
 }
 
+/**
+ * Creates the file, if it is new, readable and writable by the owner alone. SQLite gives the -wal and -shm files it
+ * makes beside a database the database file's own permissions, so they follow.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+}
+
 /** Opens (creating if needed) a SQLite file in WAL mode as its only writer, and migrates it. */
 export function openDatabase(path: string, migrations: readonly Migration[], durability: Durability = 'NORMAL'): OpenedDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivately(path);
   const release = path === ':memory:' ? () => {} : acquireWriterLock(path);
   let db: DatabaseSync;
   try {

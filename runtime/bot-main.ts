@@ -8,24 +8,33 @@ import { createLogger } from '../core/logger.ts';
 import type { SupervisorMessage, WireBotState, WireCommand } from '../core/protocol.ts';
 import { candleFromWire, ordersFromWire, positionsFromWire } from '../core/protocol.ts';
 import type { BotStateView } from '../core/strategy.ts';
-import { loadStrategy } from '../supervisor/discovery/discover.ts';
-import { parseManifest } from '../supervisor/discovery/manifest.ts';
-import { botSocketPath, botTokenPath, flotillaHome } from '../supervisor/paths.ts';
+import { MANIFEST_FILE, parseManifest } from '../supervisor/discovery/manifest.ts';
 import { ChannelClient } from './channel-client.ts';
+import { confineProcess } from './confine-process.ts';
+import { loadStrategy } from './strategy-loader.ts';
 import { StrategyHost } from './strategy-host.ts';
 
 /**
  * One bot process: its strategy in a guard, connected to the supervisor. It holds no venue key and no venue
- * client; everything it wants goes out as a command, and everything it knows came in over the channel.
+ * client; everything it wants goes out as a command, and everything it knows came in over the channel. It runs
+ * under Node's permission model (see supervisor/pm2/bot-launch.ts) and knows only its folder, the socket, and the
+ * file holding its own token: nothing of FLOTILLA_HOME or of other bots.
  */
-const botDir = resolve(process.env.FLOTILLA_BOT_DIR ?? process.argv[2] ?? '');
-const home = flotillaHome();
-const manifest = parseManifest(JSON.parse(readFileSync(join(botDir, 'manifest.json'), 'utf8')));
+process.umask(0o077);
+confineProcess();
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set; a bot process is started by the supervisor`);
+  return value;
+}
+const botDir = resolve(required('FLOTILLA_BOT_DIR'));
+const socketPath = required('FLOTILLA_BOT_SOCKET');
+const token = readFileSync(required('FLOTILLA_BOT_TOKEN_FILE'), 'utf8').trim();
+const manifest = parseManifest(JSON.parse(readFileSync(join(botDir, MANIFEST_FILE), 'utf8')));
 const logger = createLogger({ name: `bot:${manifest.id}`, level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' });
 const { module, parameters } = await loadStrategy({ path: botDir, manifest });
 // Everything this process needs is compiled now; a restart by pm2 then starts from the cache.
 flushCompileCache();
-const token = readFileSync(botTokenPath(home, manifest.id), 'utf8').trim();
 
 let client: ChannelClient | null = null;
 const reportBotCodeError = (error: BotCodeError): void => {
@@ -112,7 +121,7 @@ function onMessage(message: SupervisorMessage): void {
 }
 
 client = new ChannelClient({
-  socketPath: botSocketPath(home),
+  socketPath,
   botId: manifest.id,
   token,
   logger,

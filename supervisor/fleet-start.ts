@@ -5,10 +5,9 @@ import { checkHome } from './config/home.ts';
 import { readControlEndpoint, readControlToken } from './control/endpoint.ts';
 import type { FleetStatus } from './control/fleet-control.ts';
 import { runCli } from './cli/run-cli.ts';
-import { spawn } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { discoverBots, MANIFEST_FILE } from './discovery/discover.ts';
-import { compileCacheDir, fleetEnvironment, PROJECT_ROOT, projectNode, supervisorApp } from './pm2/apps.ts';
+import { fleetEnvironment, supervisorApp } from './pm2/apps.ts';
 import { Pm2Client, SUPERVISOR_APP, processInfo } from './pm2/pm2-client.ts';
 
 /**
@@ -33,14 +32,7 @@ async function fleetStatus(): Promise<FleetStatus | null> {
   }
 }
 
-/** Compiles the bots' code into the compile cache the pm2 apps use, so no bot ever loads the TypeScript stripper. */
-async function warmCompileCache(): Promise<void> {
-  const env = { ...process.env, NODE_COMPILE_CACHE: compileCacheDir(environment) };
-  await new Promise<void>((resolve) => {
-    const child = spawn(projectNode(), [join(PROJECT_ROOT, 'runtime', 'warm-compile-cache.ts')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', () => resolve());
-  });
-}
+// Bots' compile caches are filled by their load probes when the supervisor discovers them, confined as the bots are.
 
 /**
  * Everything in the configuration the supervisor would refuse at its start (FLOTILLA_HOME, the configuration file,
@@ -74,7 +66,6 @@ try {
 }
 
 try {
-  await warmCompileCache();
   await pm2.connect();
   const supervisor = (await pm2.list()).find((description) => description.name === SUPERVISOR_APP);
   if (supervisor === undefined) await pm2.start(supervisorApp(environment));

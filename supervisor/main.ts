@@ -10,6 +10,8 @@ import { Pm2Client, SUPERVISOR_APP } from './pm2/pm2-client.ts';
  * The supervisor process. Startup is recovery: everything is rebuilt from FLOTILLA_HOME, so a crash and a
  * restart by pm2 is a normal start. A changed set of bot folders is adopted the same way: by a restart.
  */
+// Everything this process creates under FLOTILLA_HOME is the owner's alone, whatever umask pm2 passed on.
+process.umask(0o077);
 const environment = fleetEnvironment();
 const logger = createLogger({ name: 'supervisor', level: environment.logLevel });
 

@@ -63,6 +63,7 @@ export function renderStatus(status: FleetStatus, now: number): string {
   const lines = [
     `Fleet        ${status.mode}, ${describeState(status.state, status)}`,
     `Kill switch  ${killSwitch(status)}`,
+    ...(status.metricsExposedOn === undefined ? [] : [`Metrics      EXPOSED beyond loopback on ${status.metricsExposedOn}`]),
     `Equity       ${status.equity}, drawdown ${percentOfFraction(status.drawdown.current)} of ${percentOfFraction(status.drawdown.threshold)} ` +
       `(then ${status.drawdown.action}, ${duration(status.drawdown.windowMs)} window)`,
     `Supervisor   pid ${supervisor.pid}, up ${duration(now - supervisor.startedAt)} (real time)`,

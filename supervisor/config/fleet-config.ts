@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { isAbsolute, relative } from 'node:path';
 import { z } from 'zod';
 import { Decimal } from '../../core/decimal.ts';
@@ -36,6 +37,17 @@ const feeRate = (lowest: 'rebate' | 'zero') =>
     if (value.abs().gte(Decimal.ONE)) return 'must be a fraction of notional below 1 (0.0002 is 2 basis points)';
     return lowest === 'zero' && value.isNegative() ? 'must not be negative' : null;
   });
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8, ::1 (however written, IPv4-mapped included) and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
 
 export const fleetConfigSchema = z.strictObject({
   /** Only the built-in paper venue exists so far; live venues arrive with their adapters. */
@@ -104,7 +116,19 @@ export const fleetConfigSchema = z.strictObject({
     })
     .default({ rescanMs: 2_000 }),
   control: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(0) }).default({ host: '127.0.0.1', port: 0 }),
-  metrics: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
+  metrics: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(9464),
+      /** The operator's explicit yes to serving /metrics on a host other than loopback; status then says so. */
+      exposeBeyondLoopback: z.boolean().default(false),
+    })
+    // The metrics name every bot, its equity, positions and decisions: not for the network unless asked for.
+    .refine((metrics) => metrics.exposeBeyondLoopback || isLoopbackHost(metrics.host), {
+      path: ['host'],
+      message: 'must be a loopback address (127.0.0.1, ::1 or localhost); to serve metrics beyond this machine, also set metrics.exposeBeyondLoopback to true',
+    })
+    .default({ host: '127.0.0.1', port: 9464, exposeBeyondLoopback: false }),
 });
 
 export type FleetConfig = z.output<typeof fleetConfigSchema>;

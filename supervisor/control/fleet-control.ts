@@ -110,6 +110,8 @@ export interface FleetStatus {
   supervisor: { pid: number; startedAt: number; clockSpeed: number; marketTime: number };
   state: ScopeStateInfo;
   killSwitchEngaged: boolean;
+  /** "host:port" when the operator opted in to serving /metrics beyond loopback (metrics.exposeBeyondLoopback); absent otherwise. */
+  metricsExposedOn?: string;
   equity: string;
   drawdown: DrawdownInfo;
   bots: BotStatus[];

@@ -1,13 +1,14 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { STRATEGY_INTERFACE_VERSION } from '../../core/strategy.ts';
-import type { StrategyModule } from '../../core/strategy.ts';
+import type { BotId } from '../../core/ids.ts';
+import { parseBotRiskConfig } from '../order-manager/config.ts';
 import type { BotManifest } from './manifest.ts';
-import { parseManifest } from './manifest.ts';
+import { MANIFEST_FILE, parseManifest, STRATEGY_FILE } from './manifest.ts';
+import type { ProbeOptions, StrategyNotes } from './probe.ts';
+import { probeStrategies } from './probe.ts';
 
-export const MANIFEST_FILE = 'manifest.json';
-export const STRATEGY_FILE = 'strategy.ts';
+export { MANIFEST_FILE, STRATEGY_FILE };
 
 export type DiscoveredBot =
   | { folder: string; path: string; status: 'LOADED'; manifest: BotManifest; reason: null }
@@ -19,10 +20,29 @@ function isCandidate(name: string, path: string): boolean {
 }
 
 /**
+ * The first symbolic link inside a bot folder, or null. Node's permission model follows links wherever they lead,
+ * so a link shipped in a folder (to FLOTILLA_HOME, say) would let its bot read past the folder it is confined to.
+ */
+function firstSymbolicLink(folder: string): string | null {
+  for (const name of readdirSync(folder)) {
+    const path = join(folder, name);
+    const entry = lstatSync(path);
+    if (entry.isSymbolicLink()) return path;
+    if (entry.isDirectory()) {
+      const inner = firstSymbolicLink(path);
+      if (inner !== null) return inner;
+    }
+  }
+  return null;
+}
+
+/**
  * Finds every bot folder under `botsRoot` and checks what can be checked without running code: the manifest
- * and the presence of the strategy module. A folder that fails is reported with its reason, never skipped;
- * two folders claiming one bot id are both refused, because there is no telling which one the owner meant.
- * Synchronous, so pm2's ecosystem file can call it.
+ * (its risk block by the order manager's own rules for one bot) and the presence of the strategy module. A folder
+ * that fails is reported with its reason, never skipped; two folders claiming one bot id or one sub-account are
+ * both refused, because there is no telling which one the owner meant. So whatever passes here, the order
+ * manager's configuration accepts: one bad folder never stops the fleet. Synchronous, so pm2's ecosystem file
+ * can call it.
  */
 export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<string>): DiscoveredBot[] {
   if (!existsSync(botsRoot)) return [];
@@ -41,6 +61,8 @@ export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<st
     let manifest: BotManifest;
     try {
       manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+      // The same entry the fleet's order-manager configuration is built from (fleet-config.ts), by the same rules.
+      parseBotRiskConfig({ id: manifest.id, subAccountId: manifest.subAccount, instruments: manifest.instruments, ...manifest.risk }, `${MANIFEST_FILE} risk`);
     } catch (error) {
       fail(`${MANIFEST_FILE}: ${(error as Error).message}`);
       continue;
@@ -51,6 +73,11 @@ export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<st
     }
     if (!existsSync(join(path, STRATEGY_FILE))) {
       fail(`no ${STRATEGY_FILE}`, manifest);
+      continue;
+    }
+    const link = firstSymbolicLink(path);
+    if (link !== null) {
+      fail(`${relative(path, link)} is a symbolic link; a bot folder holds its own files only, since its bot may read whatever a link inside it leads to`, manifest);
       continue;
     }
     const unknown = knownInstruments === undefined ? [] : manifest.instruments.filter((id) => !knownInstruments.has(id));
@@ -82,36 +109,30 @@ function markDuplicates(found: DiscoveredBot[]): void {
     }
   };
   claims((manifest) => manifest.id, 'bot id');
-  claims((manifest) => `${manifest.venue}/${manifest.subAccount}`, 'sub-account');
+  // Unique across venues, as the order manager and the venues' sub-account books require.
+  claims((manifest) => manifest.subAccount, 'sub-account');
 }
 
-/** Imports a bot's strategy module and checks it against the contract and its manifest's parameters. */
-export async function loadStrategy(bot: { path: string; manifest: BotManifest }): Promise<{ module: StrategyModule; parameters: unknown }> {
-  const imported = (await import(pathToFileURL(join(bot.path, STRATEGY_FILE)).href)) as { default?: unknown };
-  const module = imported.default as Partial<StrategyModule> | undefined;
-  if (module === undefined || typeof module !== 'object' || typeof module.create !== 'function' || module.parameters === undefined) {
-    throw new Error(`${STRATEGY_FILE} must default-export defineStrategy({ interfaceVersion, parameters, create })`);
-  }
-  if (module.interfaceVersion !== STRATEGY_INTERFACE_VERSION) {
-    throw new Error(`${STRATEGY_FILE} implements interfaceVersion ${String(module.interfaceVersion)}, not ${STRATEGY_INTERFACE_VERSION}`);
-  }
-  const parsed = module.parameters.safeParse(bot.manifest.parameters);
-  if (!parsed.success) {
-    throw new Error(`parameters: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
-  }
-  return { module: module as StrategyModule, parameters: parsed.data };
-}
-
-/** Full discovery: manifests, then each strategy module imported and its parameters validated. */
-export async function discoverAndLoadBots(botsRoot: string, knownInstruments?: ReadonlySet<string>): Promise<DiscoveredBot[]> {
-  const found = discoverBots(botsRoot, knownInstruments);
-  for (const [index, bot] of found.entries()) {
-    if (bot.status !== 'LOADED') continue;
-    try {
-      await loadStrategy(bot);
-    } catch (error) {
-      found[index] = { folder: bot.folder, path: bot.path, status: 'LOAD_FAILED', manifest: bot.manifest, reason: (error as Error).message };
+/**
+ * Full discovery: the manifests, then each strategy loaded by a confined probe process (never in this process)
+ * and its parameters validated; the notes each loaded strategy declares come back with it.
+ */
+export async function discoverAndProbeBots(
+  botsRoot: string,
+  options: ProbeOptions & { knownInstruments?: ReadonlySet<string> },
+): Promise<{ bots: DiscoveredBot[]; notes: Map<BotId, StrategyNotes> }> {
+  const found = discoverBots(botsRoot, options.knownInstruments);
+  const loaded = found.filter((bot): bot is Extract<DiscoveredBot, { status: 'LOADED' }> => bot.status === 'LOADED');
+  const results = await probeStrategies(loaded.map((bot) => ({ path: bot.path, id: bot.manifest.id })), options);
+  const notes = new Map<BotId, StrategyNotes>();
+  const bots = found.map((bot): DiscoveredBot => {
+    if (bot.status !== 'LOADED') return bot;
+    const result = results.get(bot.manifest.id);
+    if (result?.ok === true) {
+      notes.set(bot.manifest.id, result.notes);
+      return bot;
     }
-  }
-  return found;
+    return { folder: bot.folder, path: bot.path, status: 'LOAD_FAILED', manifest: bot.manifest, reason: result?.reason ?? 'not probed' };
+  });
+  return { bots, notes };
 }

@@ -4,6 +4,9 @@ import { instrumentVenue, parseBotId, parseInstrumentId, parseSubAccountId } fro
 import { TIMEFRAMES } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 
+export const MANIFEST_FILE = 'manifest.json';
+export const STRATEGY_FILE = 'strategy.ts';
+
 const decimalText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "0.005"');
 
 /**

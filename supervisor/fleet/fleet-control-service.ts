@@ -142,6 +142,7 @@ export class FleetControlService implements FleetControl {
       supervisor: { pid: process.pid, startedAt: fleet.startedAt, clockSpeed: fleet.clock.speed, marketTime: fleet.clock.now() },
       state: stateInfo(fleetState),
       killSwitchEngaged: isKilled(fleetState),
+      ...(fleet.config.metrics.exposeBeyondLoopback ? { metricsExposedOn: `${fleet.config.metrics.host}:${fleet.metricsPort ?? fleet.config.metrics.port}` } : {}),
       equity: fleet.om.fleetEquity().toString(),
       drawdown: this.#drawdown('fleet'),
       bots,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
@@ -17,7 +17,7 @@ import type { ControlServer } from '../control/server.ts';
 import { startControlServer } from '../control/server.ts';
 import { ensureControlToken, removeControlEndpoint, writeControlEndpoint } from '../control/endpoint.ts';
 import type { DiscoveredBot } from '../discovery/discover.ts';
-import { discoverAndLoadBots, loadStrategy } from '../discovery/discover.ts';
+import { discoverAndProbeBots } from '../discovery/discover.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import { MarketDataHub } from '../market-data/hub.ts';
 import { runSyntheticFeed } from '../market-data/feed.ts';
@@ -29,6 +29,7 @@ import { startMetricsServer } from '../metrics/server.ts';
 import type { OrderManagerConfig } from '../order-manager/config.ts';
 import { OrderManager } from '../order-manager/order-manager.ts';
 import { botSocketPath, botTokenPath, ledgerPath, supervisorStorePath } from '../paths.ts';
+import { ensurePrivateDir, tightenHome } from '../private-files.ts';
 import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { SupervisorStore } from '../store/supervisor-store.ts';
 import { BotSessions } from './bot-sessions.ts';
@@ -144,17 +145,21 @@ export class Fleet {
     this.control = new FleetControlService(this, options.pm2);
   }
 
-  /** Discovers bots, reads configuration and rebuilds state; refuses to start on any configuration error. */
+  /**
+   * Discovers bots, reads configuration and rebuilds state; refuses to start on any configuration error. Bot code
+   * is never loaded here: each strategy is loaded by a confined probe process, which also reports its notes.
+   */
   static async open(options: FleetOptions): Promise<Fleet> {
     const config = loadFleetConfig(options.configPath);
-    const discovered = await discoverAndLoadBots(options.botsRoot, new Set(catalog(config).map((instrument) => instrument.id)));
-    const notes = new Map<BotId, Readonly<Record<string, readonly string[]>>>();
+    ensurePrivateDir(options.home);
+    const { bots: discovered, notes } = await discoverAndProbeBots(options.botsRoot, { home: options.home, knownInstruments: new Set(catalog(config).map((instrument) => instrument.id)) });
     for (const bot of discovered) {
       if (bot.status !== 'LOADED') options.logger.error({ folder: bot.folder, status: bot.status, reason: bot.reason }, 'bot folder not loaded');
-      // Imported once already by discovery, so this comes from the module cache.
-      else notes.set(bot.manifest.id, (await loadStrategy(bot)).module.notes ?? {});
     }
-    return new Fleet(options, discovered, config, notes);
+    const fleet = new Fleet(options, discovered, config, notes);
+    // Whatever an older version, or Node at startup under a wider umask, left looser than the owner's alone.
+    tightenHome(options.home);
+    return fleet;
   }
 
   get home(): string {
@@ -169,7 +174,7 @@ export class Fleet {
       if (/^[0-9a-f]{64}$/.test(existing) && (statSync(path).mode & 0o077) === 0) return existing;
     }
     const token = randomBytes(32).toString('hex');
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateDir(dirname(path));
     writeFileSync(path, token, { mode: 0o600 });
     // The mode option only applies to a new file; an old one with loose permissions is tightened.
     chmodSync(path, 0o600);

@@ -32,7 +32,7 @@ function readMarketState(home: string): MarketState | null {
 /** Written to a temporary file and renamed, so a crash mid-write never leaves half a file. */
 export function saveMarketState(home: string, state: MarketState): void {
   const path = marketStatePath(home);
-  writeFileSync(`${path}.tmp`, JSON.stringify(state));
+  writeFileSync(`${path}.tmp`, JSON.stringify(state), { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
 }
 

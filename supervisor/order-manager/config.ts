@@ -144,6 +144,65 @@ function drawdownPolicy(input: z.output<typeof drawdownSchema>): DrawdownPolicy 
   return { threshold: Decimal.parse(input.threshold), windowMs: input.windowMs, action: input.action };
 }
 
+type BotEntry = z.output<typeof botSchema>;
+
+/**
+ * The rules one bot's entry meets on its own; parseOrderManagerConfig adds those that span bots (ids and
+ * sub-accounts unique). `path` is the entry's path in the document (["bots", 0] or []); `instruments` is the
+ * catalog its instruments must come from, or null to leave that to the caller; an absent cooldown is `lockTtlMs`.
+ */
+function botRiskConfig(entry: BotEntry, path: readonly PropertyKey[], locate: ConfigLocator, instruments: ReadonlyMap<InstrumentId, Instrument> | null, lockTtlMs: number): BotRiskConfig {
+  const refuse = (at: readonly PropertyKey[], problem: string): ConfigurationError => new ConfigurationError(`${locate([...path, ...at])}: ${problem}`);
+  const wrap = <T>(at: readonly PropertyKey[], make: () => T): T => {
+    try {
+      return make();
+    } catch (error) {
+      throw refuse(at, (error as Error).message);
+    }
+  };
+  const id = wrap(['id'], () => parseBotId(entry.id));
+  const subAccountId = wrap(['subAccountId'], () => parseSubAccountId(entry.subAccountId));
+  const riskPerTrade = Decimal.parse(entry.riskPerTrade);
+  const maxOpenRisk = Decimal.parse(entry.maxOpenRisk);
+  if (riskPerTrade.gt(maxOpenRisk)) {
+    throw refuse(['riskPerTrade'], `${entry.riskPerTrade} is larger than maxOpenRisk (${entry.maxOpenRisk}), so no trade could ever be taken at full size`);
+  }
+  return {
+    id,
+    subAccountId,
+    riskPerTrade,
+    maxOpenRisk,
+    maxNotionalPerOrder: Decimal.parse(entry.maxNotionalPerOrder),
+    maxAdds: entry.maxAdds,
+    orderRateLimit: entry.orderRateLimit,
+    drawdown: drawdownPolicy(entry.drawdown),
+    entryCooldownMs: entry.entryCooldownMs ?? lockTtlMs,
+    minAddDistance: Decimal.parse(entry.minAddDistance),
+    instruments:
+      entry.instruments === undefined
+        ? null
+        : new Set(
+            entry.instruments.map((text, at) => {
+              const instrumentId = wrap(['instruments', at], () => parseInstrumentId(text));
+              if (instruments !== null && !instruments.has(instrumentId)) throw refuse(['instruments', at], `${instrumentId} is not a configured instrument`);
+              return instrumentId;
+            }),
+          ),
+  };
+}
+
+/**
+ * One bot's risk settings, held to every rule the order manager's configuration holds a bot to except those
+ * spanning bots and the catalog: discovery checks each folder with it, so one bad manifest is refused alone
+ * instead of stopping the whole fleet's configuration.
+ */
+export function parseBotRiskConfig(input: unknown, source: string, lockTtlMs = 90_000): BotRiskConfig {
+  const locate = locateIn(source);
+  const parsed = botSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigurationError(describeConfigIssues(parsed.error, locate));
+  return botRiskConfig(parsed.data, [], locate, null, lockTtlMs);
+}
+
 /** Validates order-manager configuration: unknown keys, bad values and dangling references are all refused. */
 export function parseOrderManagerConfig(input: unknown, source: string | ConfigLocator = 'order manager configuration'): OrderManagerConfig {
   const locate = typeof source === 'string' ? locateIn(source) : source;
@@ -195,40 +254,13 @@ export function parseOrderManagerConfig(input: unknown, source: string | ConfigL
   const subAccounts = new Set<SubAccountId>();
   raw.bots.forEach((entry, index) => {
     const path = ['bots', index];
-    const id = wrap([...path, 'id'], () => parseBotId(entry.id));
-    if (bots.has(id)) throw refuse([...path, 'id'], `bot ${id} is listed twice`);
-    const subAccountId = wrap([...path, 'subAccountId'], () => parseSubAccountId(entry.subAccountId));
-    if (subAccounts.has(subAccountId)) {
-      throw refuse([...path, 'subAccountId'], `${subAccountId} is already another bot's; each bot trades its own sub-account`);
+    const bot = botRiskConfig(entry, path, locate, instruments, raw.inFlightLockTtlMs);
+    if (bots.has(bot.id)) throw refuse([...path, 'id'], `bot ${bot.id} is listed twice`);
+    if (subAccounts.has(bot.subAccountId)) {
+      throw refuse([...path, 'subAccountId'], `${bot.subAccountId} is already another bot's; each bot trades its own sub-account`);
     }
-    subAccounts.add(subAccountId);
-    const riskPerTrade = Decimal.parse(entry.riskPerTrade);
-    const maxOpenRisk = Decimal.parse(entry.maxOpenRisk);
-    if (riskPerTrade.gt(maxOpenRisk)) {
-      throw refuse([...path, 'riskPerTrade'], `${entry.riskPerTrade} is larger than maxOpenRisk (${entry.maxOpenRisk}), so no trade could ever be taken at full size`);
-    }
-    bots.set(id, {
-      id,
-      subAccountId,
-      riskPerTrade,
-      maxOpenRisk,
-      maxNotionalPerOrder: Decimal.parse(entry.maxNotionalPerOrder),
-      maxAdds: entry.maxAdds,
-      orderRateLimit: entry.orderRateLimit,
-      drawdown: drawdownPolicy(entry.drawdown),
-      entryCooldownMs: entry.entryCooldownMs ?? raw.inFlightLockTtlMs,
-      minAddDistance: Decimal.parse(entry.minAddDistance),
-      instruments:
-        entry.instruments === undefined
-          ? null
-          : new Set(
-              entry.instruments.map((text, at) => {
-                const instrumentId = wrap([...path, 'instruments', at], () => parseInstrumentId(text));
-                if (!instruments.has(instrumentId)) throw refuse([...path, 'instruments', at], `${instrumentId} is not a configured instrument`);
-                return instrumentId;
-              }),
-            ),
-    });
+    subAccounts.add(bot.subAccountId);
+    bots.set(bot.id, bot);
   });
 
   return {

@@ -1,17 +1,11 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { StartOptions } from 'pm2';
 import type { DiscoveredBot } from '../discovery/discover.ts';
+import { PROJECT_ROOT, projectNode } from '../paths.ts';
+import { botLaunch } from './bot-launch.ts';
 import { botAppName, SUPERVISOR_APP } from './pm2-client.ts';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The Node 24 that npm installed for this project, so pm2 never runs Flotilla on an older system Node. */
-export function projectNode(root = PROJECT_ROOT): string {
-  const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
-  return existsSync(pinned) ? pinned : process.execPath;
-}
+export { PROJECT_ROOT, projectNode };
 
 export interface FleetEnvironment {
   home: string;
@@ -52,6 +46,8 @@ export function supervisorApp(fleet: FleetEnvironment): StartOptions {
     name: SUPERVISOR_APP,
     script: join(PROJECT_ROOT, 'supervisor', 'main.ts'),
     interpreter: projectNode(),
+    // SIGUSR1 would open the supervisor's inspector to anything on 127.0.0.1; nothing needs it.
+    node_args: ['--disable-sigusr1'],
     cwd: PROJECT_ROOT,
     env: sharedEnv(fleet),
     autorestart: true,
@@ -61,25 +57,27 @@ export function supervisorApp(fleet: FleetEnvironment): StartOptions {
   };
 }
 
-/**
- * A bot allocates little and briefly (a candle, a handful of actions), so V8's default young generation, sized for
- * servers, mostly holds garbage; a small one keeps each bot's resident memory down.
- */
-export const BOT_NODE_ARGS = ['--max-semi-space-size=2'];
-
 export function botApp(fleet: FleetEnvironment, bot: DiscoveredBot): StartOptions {
   if (bot.status !== 'LOADED') throw new Error(`bot folder ${bot.folder} did not load: ${bot.reason}`);
-  return {
+  const launch = botLaunch(fleet, { path: bot.path, id: bot.manifest.id }, 'bot');
+  // `pmx` is a pm2 option its type declarations leave out.
+  const options: StartOptions & { pmx: boolean } = {
     name: botAppName(bot.manifest.id),
-    script: join(PROJECT_ROOT, 'runtime', 'bot-main.ts'),
-    interpreter: projectNode(),
-    node_args: BOT_NODE_ARGS,
-    cwd: PROJECT_ROOT,
-    env: { ...sharedEnv(fleet), FLOTILLA_BOT_DIR: bot.path },
+    script: launch.script,
+    interpreter: launch.node,
+    node_args: launch.nodeArgs,
+    cwd: bot.path,
+    env: launch.env,
+    // pm2 would add the environment of whoever calls it (the supervisor's, with FLOTILLA_HOME and PM2_HOME);
+    // its filter drops every variable whose name contains one of these strings, and every name contains ''.
+    filter_env: [''],
+    // pm2's in-process agent (@pm2/io) needs the inspector, which the permission model denies; bots report over the channel.
+    pmx: false,
     autorestart: true,
     restart_delay: 200,
     kill_timeout: 3_000,
     // A bot holds no state worth a graceful stop: its ledger lives in the supervisor.
     max_memory_restart: '300M',
   };
+  return options;
 }

@@ -46,4 +46,10 @@ describe('source rules', () => {
   it('never parses money with parseFloat', () => {
     expect(offending(new RegExp(['parse', 'Float\\('].join('')))).toEqual([]);
   });
+
+  it('loads bot code only in bot processes and the operator\'s own commands, never in the supervisor', () => {
+    // The supervisor learns about strategies through the confined load probe (supervisor/discovery/probe.ts).
+    const importers = offending(/from '[^']*runtime\/strategy-loader\.ts'|import\([^)]*strategy-loader/).map((line) => line.slice(0, line.indexOf(':')));
+    expect(new Set(importers)).toEqual(new Set(['supervisor/backtest/backtest.ts', 'supervisor/cli/new-bot.command.ts']));
+  });
 });

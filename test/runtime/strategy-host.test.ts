@@ -12,7 +12,7 @@ import { candleFromWire } from '../../core/protocol.ts';
 import { defineStrategy } from '../../core/strategy.ts';
 import type { BotStateView, StrategyAction, StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../../core/strategy.ts';
 import { StrategyHost } from '../../runtime/strategy-host.ts';
-import { loadStrategy } from '../../supervisor/discovery/discover.ts';
+import { loadStrategy } from '../../runtime/strategy-loader.ts';
 import { parseManifest } from '../../supervisor/discovery/manifest.ts';
 import { SyntheticCandleSource } from '../../supervisor/market-data/synthetic-source.ts';
 import { BTC, ETH, FleetHarness, PROJECT_ROOT, quietBot } from '../supervisor/fleet/fleet-harness.ts';

@@ -1,10 +1,13 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseExposition, valueOf } from '../../supervisor/metrics/fixture.ts';
-import { BTC, FleetHarness, botIdOf, manifest, until } from '../../supervisor/fleet/fleet-harness.ts';
+import { BTC, FleetHarness, PROJECT_ROOT, botIdOf, manifest, until } from '../../supervisor/fleet/fleet-harness.ts';
 import { MANIFEST } from './fixtures.ts';
 
-/** The shipped strategy, re-exported from a test bot folder three levels under the project root. */
-const ADAPTIVE_STRATEGY = `export { default } from '../../../bots/adaptive/strategy.ts';\n`;
+/** The shipped strategy's modules, copied into the test bot's folder: a bot reads nothing outside its own folder. */
+const ADAPTIVE_FOLDER = join(PROJECT_ROOT, 'bots', 'adaptive');
+const ADAPTIVE_FILES = Object.fromEntries(readdirSync(ADAPTIVE_FOLDER).filter((name) => name.endsWith('.ts')).map((name) => [name, readFileSync(join(ADAPTIVE_FOLDER, name), 'utf8')]));
 
 /**
  * signal-model.test.ts shows the strategy falling back and trading on; this shows the fallback reaching the
@@ -29,7 +32,7 @@ describe('signal model fallback in the fleet', () => {
   it('test_fallback_when_the_model_file_is_missing_then_status_and_gauge_show_it_and_again_after_a_supervisor_restart', async () => {
     // Arrange
     const parameters = { ...MANIFEST.parameters, signalModel: { ...MANIFEST.parameters.signalModel, enabled: true, path: 'no-such-model.json' } };
-    h = await FleetHarness.open({ bots: [{ folder: 'adaptive', manifest: manifest('adaptive', { instruments: [BTC], timeframes: ['15m'], parameters }), strategy: ADAPTIVE_STRATEGY }] });
+    h = await FleetHarness.open({ bots: [{ folder: 'adaptive', manifest: manifest('adaptive', { instruments: [BTC], timeframes: ['15m'], parameters }), strategy: null, files: ADAPTIVE_FILES }] });
     const adaptive = botIdOf('adaptive');
     const fallbackShown = (): boolean => h.fleet.sessions.notes(adaptive)['SIGNAL_MODEL'] === 'FALLBACK';
     // Act: the strategy notes its status once, on its first live candle.

@@ -6,7 +6,7 @@ import type { ClientOrderId } from '../../../core/ids.ts';
 import type { BotStateView, OrderView, Strategy, StrategyAction, StrategyModule, StrategyNote, TimeframeCandle } from '../../../core/strategy.ts';
 import { StrategyHost } from '../../../runtime/strategy-host.ts';
 import { DEFAULT_INSTRUMENTS } from '../../../supervisor/config/fleet-config.ts';
-import { loadStrategy } from '../../../supervisor/discovery/discover.ts';
+import { loadStrategy } from '../../../runtime/strategy-loader.ts';
 import { parseManifest } from '../../../supervisor/discovery/manifest.ts';
 import { SyntheticCandleSource } from '../../../supervisor/market-data/synthetic-source.ts';
 import type { Bar } from '../../../bots/adaptive/layers.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import strategyModule from '../../../bots/trend-following/strategy.ts';
 import { STRATEGY_INTERFACE_VERSION } from '../../../core/strategy.ts';
 import { DEFAULT_INSTRUMENTS } from '../../../supervisor/config/fleet-config.ts';
-import { loadStrategy } from '../../../supervisor/discovery/discover.ts';
+import { loadStrategy } from '../../../runtime/strategy-loader.ts';
 import { parseManifest } from '../../../supervisor/discovery/manifest.ts';
 import { BOT, BOT_FOLDER, DEFAULTS, MANIFEST_JSON, QQQ, SPY } from './harness.ts';
 

@@ -7,7 +7,8 @@ import type { InstrumentId } from '../../../core/ids.ts';
 import type { BotStateView, StrategyAction, StrategyModule, TimeframeCandle } from '../../../core/strategy.ts';
 import { discoverCommands } from '../../../supervisor/cli/discover-commands.ts';
 import { findProjectRoot, renderBotFile, templatePath } from '../../../supervisor/cli/new-bot.command.ts';
-import { discoverBots, loadStrategy } from '../../../supervisor/discovery/discover.ts';
+import { loadStrategy } from '../../../runtime/strategy-loader.ts';
+import { discoverBots } from '../../../supervisor/discovery/discover.ts';
 import { run } from './harness.ts';
 
 /** Bot folders must live inside the project so 'flotilla/strategy' and the strategy's packages resolve, hence not the OS temp dir. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotListing } from '../../../supervisor/control/fleet-control.ts';
 import { botTokenPath } from '../../../supervisor/paths.ts';
-import { FleetHarness, manifest, quietBot } from './fleet-harness.ts';
+import { FleetHarness, manifest, QUIET_STRATEGY, quietBot } from './fleet-harness.ts';
 import type { BotFolder } from './fleet-harness.ts';
 
 const PERIOD_STRATEGY = `import { z } from 'zod';
@@ -34,6 +34,16 @@ const FOLDERS: BotFolder[] = [
   { folder: 'twin-b', manifest: manifest('twin', { subAccount: 'twin-b' }) },
   { folder: 'shares-a', manifest: manifest('sharesa', { subAccount: 'shared' }) },
   { folder: 'shares-b', manifest: manifest('sharesb', { subAccount: 'shared' }) },
+  // The order manager wants a sub-account unique across venues; a pair that is not must not stop the fleet.
+  { folder: 'venue-bybit', manifest: manifest('venuebybit', { subAccount: 'twovenues' }) },
+  { folder: 'venue-alpaca', manifest: manifest('venuealpaca', { venue: 'ALPACA', subAccount: 'twovenues', instruments: ['QQQ.ALPACA'] }) },
+  { folder: 'risk-over-open', manifest: manifest('riskoveropen', { risk: { ...(manifest('x').risk as object), riskPerTrade: '0.05', maxOpenRisk: '0.02' } }) },
+  { folder: 'risk-not-fraction', manifest: manifest('risknotfrac', { risk: { ...(manifest('x').risk as object), riskPerTrade: '2', maxOpenRisk: '3' } }) },
+  { folder: 'zero-notional', manifest: manifest('zeronotional', { risk: { ...(manifest('x').risk as object), maxNotionalPerOrder: '0' } }) },
+  { folder: 'imports-net', manifest: manifest('importsnet'), strategy: `import 'node:net';\n${QUIET_STRATEGY}` },
+  { folder: 'imports-elsewhere', manifest: manifest('importselse'), strategy: `import '../../../supervisor/paths.ts';\n${QUIET_STRATEGY}` },
+  { folder: 'reads-home-at-import', manifest: manifest('readshome'), strategy: `import { readFileSync } from 'node:fs';\nreadFileSync(process.env.FLOTILLA_BOT_TOKEN_FILE ?? '/etc/hostname');\n${QUIET_STRATEGY}` },
+  { folder: 'spawns-at-import', manifest: manifest('spawns'), strategy: `process.binding('spawn_sync');\n${QUIET_STRATEGY}` },
   { folder: '_helpers', manifest: manifest('helpers') },
   { folder: '.hidden', manifest: manifest('hidden') },
 ];
@@ -45,7 +55,8 @@ describe('bot discovery through Fleet.open', () => {
   beforeAll(async () => {
     h = await FleetHarness.open({ bots: FOLDERS });
     listing = new Map((await h.fleet.control.bots()).map((bot) => [bot.folder, bot]));
-  });
+    // A dozen strategies, each loaded by its own probe process on a cold compile cache.
+  }, 60_000);
   afterAll(async () => {
     await h.dispose();
   });
@@ -81,6 +92,13 @@ describe('bot discovery through Fleet.open', () => {
     ['no-default-export', /must default-export defineStrategy/],
     ['wrong-interface', /interfaceVersion 2/],
     ['unknown-instrument', /FOOUSDT\.BYBIT/],
+    ['risk-over-open', /manifest\.json: .*riskPerTrade: 0\.05 is larger than maxOpenRisk \(0\.02\)/],
+    ['risk-not-fraction', /manifest\.json: .*riskPerTrade: must be a fraction/],
+    ['zero-notional', /manifest\.json: .*maxNotionalPerOrder: must be greater than zero/],
+    ['imports-net', /may not import "node:net"/],
+    ['imports-elsewhere', /may not import "\.\.\/\.\.\/\.\.\/supervisor\/paths\.ts"/],
+    ['reads-home-at-import', /ERR_ACCESS_DENIED: Access to this API has been restricted/],
+    ['spawns-at-import', /ERR_ACCESS_DENIED: process\.binding/],
   ])('test_discover_when_folder_%s_is_broken_then_load_failed_with_a_reason_naming_the_problem', (folder, reason) => {
     expect(row(folder)).toMatchObject({ folder, status: 'LOAD_FAILED' });
     expect(row(folder).reason).toMatch(reason);
@@ -97,6 +115,13 @@ describe('bot discovery through Fleet.open', () => {
     expect(row('shares-a')).toMatchObject({ status: 'DUPLICATE' });
     expect(row('shares-b')).toMatchObject({ status: 'DUPLICATE' });
     expect(row('shares-a').reason).toContain('sub-account');
+  });
+
+  it('test_discover_when_two_bots_on_different_venues_share_a_sub_account_then_both_duplicate_and_the_fleet_starts', () => {
+    expect(row('venue-bybit')).toMatchObject({ status: 'DUPLICATE' });
+    expect(row('venue-alpaca')).toMatchObject({ status: 'DUPLICATE' });
+    expect(row('venue-bybit').reason).toMatch(/sub-account twovenues is also claimed by venue-alpaca/);
+    expect(h.fleet.omConfig.bots.size).toBe(1);
   });
 
   it('test_hello_when_bot_did_not_load_then_it_has_no_token_and_is_refused_unknown_bot', async () => {

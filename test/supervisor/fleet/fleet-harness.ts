@@ -14,7 +14,7 @@ import type { CommandResultWire, SupervisorMessage, WireCommand } from '../../..
 import { LineSplitter, PROTOCOL_VERSION } from '../../../core/protocol.ts';
 import { ChannelClient } from '../../../runtime/channel-client.ts';
 import { Fleet } from '../../../supervisor/fleet/fleet.ts';
-import { projectNode } from '../../../supervisor/pm2/apps.ts';
+import { botLaunch } from '../../../supervisor/pm2/bot-launch.ts';
 import type { OrderManagerEvent } from '../../../supervisor/order-manager/order-manager.ts';
 import { botSocketPath, botTokenPath } from '../../../supervisor/paths.ts';
 
@@ -148,6 +148,8 @@ export interface BotFolder {
   manifest?: Record<string, unknown> | string;
   /** Omitted: QUIET_STRATEGY. Null: no strategy.ts. */
   strategy?: string | null;
+  /** More files in the folder, by name (a strategy's own modules). */
+  files?: Record<string, string>;
 }
 
 export function quietBot(id: string, overrides: ManifestOverrides = {}): BotFolder {
@@ -175,6 +177,7 @@ export function writeBotFolder(root: string, bot: BotFolder): void {
   mkdirSync(path, { recursive: true });
   if (bot.manifest !== undefined) writeFileSync(join(path, 'manifest.json'), typeof bot.manifest === 'string' ? bot.manifest : JSON.stringify(bot.manifest, null, 2));
   if (bot.strategy !== null) writeFileSync(join(path, 'strategy.ts'), bot.strategy ?? QUIET_STRATEGY);
+  for (const [name, text] of Object.entries(bot.files ?? {})) writeFileSync(join(path, name), text);
 }
 
 export function removeBotsRoot(root: string): void {
@@ -580,11 +583,11 @@ export class BotProcess {
   readonly #watchers = new Set<Watcher>();
 
   constructor(h: FleetHarness, folder: string) {
-    this.child = spawn(projectNode(), [join(PROJECT_ROOT, 'runtime', 'bot-main.ts')], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, FLOTILLA_HOME: h.home, FLOTILLA_BOT_DIR: join(h.botsRoot, folder), FLOTILLA_LOG_LEVEL: 'debug' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Exactly the command line, environment and folder pm2 is given for the bot's app (supervisor/pm2/apps.ts).
+    const path = join(h.botsRoot, folder);
+    const { id } = JSON.parse(readFileSync(join(path, 'manifest.json'), 'utf8')) as { id: string };
+    const launch = botLaunch({ home: h.home, logLevel: 'debug' }, { path, id: parseBotId(id) }, 'bot');
+    this.child = spawn(launch.node, [...launch.nodeArgs, launch.script], { cwd: path, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = new LineSplitter();
     this.child.stdout?.on('data', (chunk: Buffer) => {
       for (const line of lines.push(chunk)) {
