@@ -155,4 +155,15 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ${appendOnly('replacements')}
     `,
   },
+  {
+    // Where the ledger stands in each venue's listing of fills: reconciliation asks for what came after it.
+    version: 4,
+    statements: `
+      CREATE TABLE venue_cursors (
+        venue TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

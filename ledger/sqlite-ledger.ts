@@ -70,6 +70,7 @@ class SqliteLedger implements Ledger {
   #capital = Decimal.ZERO;
   #closed = false;
   readonly #ordersDurableBeforeSend: boolean;
+  readonly #clock: Clock;
 
   readonly #insertOrder: StatementSync;
   readonly #insertEvent: StatementSync;
@@ -91,6 +92,7 @@ class SqliteLedger implements Ledger {
     this.path = options.path;
     this.botId = options.botId;
     this.#ordersDurableBeforeSend = options.ordersDurableBeforeSend ?? true;
+    this.#clock = options.clock;
     this.epoch = this.#claim(options);
     const db = this.#db;
     this.#batch = new GroupCommit(
@@ -289,6 +291,20 @@ class SqliteLedger implements Ledger {
         latencyNs: row.latency_ns,
       },
     }));
+  }
+
+  fillCursor(venue: string): string | null {
+    this.#assertOpen();
+    const row = this.#db.prepare('SELECT cursor FROM venue_cursors WHERE venue = ?').get(venue) as { cursor: string } | undefined;
+    return row?.cursor ?? null;
+  }
+
+  setFillCursor(venue: string, cursor: string): void {
+    this.#assertOpen();
+    // In the group commit with the fills it follows: both land, or neither.
+    this.#batch.write(() =>
+      this.#db.prepare('INSERT INTO venue_cursors (venue, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (venue) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at').run(venue, cursor, this.#clock.now()),
+    );
   }
 
   openReplacements(): Map<ClientOrderId, ClientOrderId> {

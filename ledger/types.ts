@@ -86,6 +86,10 @@ export interface Ledger {
   recentDecisions(limit: number): Array<{ decision: Decision; intentJson: string }>;
   /** replacement → replaced, for every replacement recorded while the stop it replaces is still open. */
   openReplacements(): Map<ClientOrderId, ClientOrderId>;
+  /** Where the ledger stands in a venue's listing of fills (an opaque cursor the venue's adapter made); null at first. */
+  fillCursor(venue: string): string | null;
+  /** Committed with whatever is pending, so a crash never leaves the cursor ahead of the fills it passed. */
+  setFillCursor(venue: string, cursor: string): void;
   /** Appends a venue event; fills are idempotent on trade ID and update the position in the same transaction. */
   applyReport(report: ExecutionReport): ReportApplied;
 

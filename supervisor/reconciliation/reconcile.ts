@@ -1,0 +1,183 @@
+import { Decimal } from '../../core/decimal.ts';
+import type { BotId, ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
+import { parseClientOrderId, parseTradeId } from '../../core/ids.ts';
+import type { ExecutionReport } from '../../core/order.ts';
+import type { FillCursor, Venue, VenueOrder } from '../../core/venue.ts';
+import type { Ledger, OrderRecord } from '../../ledger/types.ts';
+
+/**
+ * Reconciliation of one sub-account against its venue, the same at every start and after every reconnect: fills
+ * since the ledger's cursor, then every order the ledger has open, then the positions. Everything the venue says
+ * goes through the one report path (the order manager's applyReport: ledger, indexes, listeners); nothing is ever
+ * "fixed" by trading, and orders Flotilla did not make are reported and never touched.
+ */
+
+export interface ReconcileTarget {
+  botId: BotId;
+  subAccountId: SubAccountId;
+  venue: Venue;
+  ledger: Ledger;
+}
+
+export interface ReconcilePort {
+  /** The one report path. */
+  apply(report: ExecutionReport): void;
+  now(): number;
+  /**
+   * How long after an order was written a venue that does not know it can be taken never to have received it: the
+   * venue's receive window plus the request timeout, after which a request in flight can no longer arrive.
+   */
+  receiveWindowMs: number;
+}
+
+export interface PositionMismatch {
+  instrumentId: InstrumentId;
+  ledger: Decimal;
+  venue: Decimal;
+}
+
+export interface ReconcileFindings {
+  botId: BotId;
+  subAccountId: SubAccountId;
+  /** Fills the venue listed that the ledger did not have, now applied. */
+  fillsApplied: number;
+  /** Fills the venue listed for orders that are not Flotilla's (or not this bot's): never booked. */
+  foreignFills: number;
+  /** Orders the ledger had PENDING_SUBMIT that the venue has: their outcome is known now. */
+  adopted: ClientOrderId[];
+  /** Orders the ledger had PENDING_SUBMIT that the venue never received, past its receive window. */
+  neverReceived: ClientOrderId[];
+  /** PENDING_SUBMIT orders the venue does not know yet, still inside the receive window: asked again later. */
+  unsettled: ClientOrderId[];
+  /** Orders open in the ledger that the venue says ended (or changed): brought up to date. */
+  settled: ClientOrderId[];
+  /** Open orders on the sub-account that Flotilla did not make. */
+  foreignOrders: Array<{ clientOrderId: string; instrumentId: InstrumentId }>;
+  positionMismatches: PositionMismatch[];
+  ledgerBalance: Decimal;
+  venueBalance: Decimal;
+  /** Where the ledger now stands in the venue's fill listing. */
+  cursor: FillCursor | null;
+}
+
+/** Client order IDs this bot made; anything else on its sub-account is foreign. */
+function ownedBy(botId: BotId, clientOrderId: string): ClientOrderId | null {
+  try {
+    const parts = parseClientOrderId(clientOrderId);
+    return parts.bot === botId ? (clientOrderId as ClientOrderId) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The reports that bring a ledger order up to what the venue says of it, fills excepted (they come from the fill listing). */
+function reportsFor(order: OrderRecord, venue: VenueOrder, subAccountId: SubAccountId, at: number): ExecutionReport[] {
+  const reports: ExecutionReport[] = [];
+  const clientOrderId = order.clientOrderId;
+  if (order.status === 'PENDING_SUBMIT' && venue.venueOrderId !== null) reports.push({ type: 'ORDER_ACCEPTED', subAccountId, clientOrderId, venueOrderId: venue.venueOrderId, at });
+  const changed = !venue.quantity.eq(order.quantity) || !sameOrNull(venue.triggerPrice, order.triggerPrice) || !sameOrNull(venue.limitPrice, order.limitPrice);
+  if (changed && (venue.status === 'ACCEPTED' || venue.status === 'PARTIALLY_FILLED')) {
+    reports.push({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity: venue.quantity, limitPrice: venue.limitPrice, triggerPrice: venue.triggerPrice, detail: 'as the venue holds it at reconciliation', at });
+  }
+  const detail = venue.detail === '' ? 'ended at the venue; learned at reconciliation' : venue.detail;
+  if (venue.status === 'CANCELED') reports.push({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail, at });
+  else if (venue.status === 'EXPIRED') reports.push({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId, detail, at });
+  else if (venue.status === 'REJECTED') reports.push({ type: 'ORDER_REJECTED', subAccountId, clientOrderId, reason: 'VENUE_ERROR', detail, at });
+  return reports;
+}
+
+function sameOrNull(a: Decimal | null, b: Decimal | null): boolean {
+  return a === null || b === null ? a === b : a.eq(b);
+}
+
+/**
+ * Brings one sub-account's ledger up to its venue. Throws (and leaves the ledger as far as it got, which is always
+ * consistent: every step is one report through the normal path) when the venue cannot be read; the caller keeps
+ * the bot from trading until a later run completes.
+ */
+export async function reconcile(target: ReconcileTarget, port: ReconcilePort): Promise<ReconcileFindings> {
+  const { botId, subAccountId, venue, ledger } = target;
+  const findings: ReconcileFindings = {
+    botId,
+    subAccountId,
+    fillsApplied: 0,
+    foreignFills: 0,
+    adopted: [],
+    neverReceived: [],
+    unsettled: [],
+    settled: [],
+    foreignOrders: [],
+    positionMismatches: [],
+    ledgerBalance: Decimal.ZERO,
+    venueBalance: Decimal.ZERO,
+    cursor: ledger.fillCursor(venue.name),
+  };
+
+  // 1. Fills first: they are idempotent by trade ID, and an order's final state only makes sense after them.
+  for (let page = await venue.fillsSince(subAccountId, findings.cursor); ; page = await venue.fillsSince(subAccountId, findings.cursor)) {
+    for (const fill of page.fills) {
+      const clientOrderId = ownedBy(botId, fill.clientOrderId);
+      const order = clientOrderId === null ? null : ledger.order(clientOrderId);
+      if (clientOrderId === null || order === null) {
+        findings.foreignFills++;
+        continue;
+      }
+      const before = ledger.fills().length;
+      const cumulative = order.filledQuantity.add(fill.quantity);
+      const leaves = Decimal.max(order.quantity.sub(cumulative), Decimal.ZERO);
+      port.apply({
+        type: 'ORDER_FILLED',
+        subAccountId,
+        fill: { ...fill, tradeId: parseTradeId(fill.tradeId), clientOrderId },
+        cumulativeQuantity: cumulative,
+        leavesQuantity: leaves,
+      });
+      if (ledger.fills().length > before) findings.fillsApplied++;
+    }
+    findings.cursor = page.cursor;
+    if (page.cursor !== null) ledger.setFillCursor(venue.name, page.cursor);
+    if (page.complete || page.fills.length === 0) break;
+  }
+
+  // 2. Every order the ledger has open, asked by its client order ID.
+  const now = port.now();
+  for (const order of ledger.openOrders()) {
+    const atVenue = await venue.queryOrder(subAccountId, order.instrumentId, order.clientOrderId);
+    if (atVenue === null) {
+      if (order.status !== 'PENDING_SUBMIT') {
+        // The venue no longer knows an order it had accepted: the ledger cannot know more, and the positions decide.
+        port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'unknown to the venue at reconciliation', at: now });
+        findings.settled.push(order.clientOrderId);
+      } else if (now - order.createdAt > port.receiveWindowMs) {
+        port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'never reached the venue: not found by its client order ID after the receive window', at: now });
+        findings.neverReceived.push(order.clientOrderId);
+      } else {
+        findings.unsettled.push(order.clientOrderId);
+      }
+      continue;
+    }
+    const reports = reportsFor(order, atVenue, subAccountId, now);
+    for (const report of reports) port.apply(report);
+    if (order.status === 'PENDING_SUBMIT') findings.adopted.push(order.clientOrderId);
+    else if (reports.length > 0) findings.settled.push(order.clientOrderId);
+  }
+
+  // 3. What is open on the sub-account and not Flotilla's.
+  for (const open of await venue.openOrders(subAccountId)) {
+    if (ownedBy(botId, open.clientOrderId) === null || ledger.order(open.clientOrderId as ClientOrderId) === null) {
+      findings.foreignOrders.push({ clientOrderId: open.clientOrderId, instrumentId: open.instrumentId });
+    }
+  }
+
+  // 4. Positions and cash, after everything above has been applied.
+  const venuePositions = new Map((await venue.positions(subAccountId)).map((position) => [position.instrumentId, position.quantity]));
+  const instruments = new Set<InstrumentId>([...venuePositions.keys(), ...ledger.openPositions().map((position) => position.instrumentId)]);
+  for (const instrumentId of instruments) {
+    const held = ledger.position(instrumentId)?.quantity ?? Decimal.ZERO;
+    const there = venuePositions.get(instrumentId) ?? Decimal.ZERO;
+    if (!held.eq(there)) findings.positionMismatches.push({ instrumentId, ledger: held, venue: there });
+  }
+  findings.ledgerBalance = ledger.balance();
+  findings.venueBalance = await venue.balance(subAccountId);
+  return findings;
+}
