@@ -353,6 +353,7 @@ describe('applying execution reports', () => {
       INSERT INTO order_events (client_order_id, type, venue_order_id, detail, at) VALUES ('${order.clientOrderId}', 'ORDER_CANCELED', NULL, 'canceled by user', 20);
       DROP TABLE replacements;
       DROP TABLE decisions;
+      DROP TABLE venue_cursors;
       PRAGMA user_version = 1;
     `);
     db.close();
