@@ -35,10 +35,16 @@ export const fleetConfigSchema = z.strictObject({
     .default({ seed: 20_261_121, historyCandles: 300, maxHistoryDays: 100 }),
   instruments: z.array(catalogInstrumentSchema).min(1).optional(),
   exposureKeys: orderManagerConfigSchema.shape.exposureKeys.optional(),
-  fleetDrawdown: orderManagerConfigSchema.shape.fleetDrawdown.default({ threshold: '0.15', windowMs: 86_400_000, action: 'HALTED' }),
+  /** A fast fall and a slow bleed of all sub-accounts together: 15% within a day, 20% within 30 days or 25% within 90 halts. */
+  fleetDrawdown: orderManagerConfigSchema.shape.fleetDrawdown.default([
+    { threshold: '0.15', windowMs: 86_400_000, action: 'HALTED' },
+    { threshold: '0.2', windowMs: 30 * 86_400_000, action: 'HALTED' },
+    { threshold: '0.25', windowMs: 90 * 86_400_000, action: 'HALTED' },
+  ]),
   inFlightLockTtlMs: z.number().int().positive().default(90_000),
   equitySampleIntervalMs: z.number().int().positive().default(1_000),
   decisionRetention: z.number().int().positive().default(1_000_000),
+  decisionRetentionMs: orderManagerConfigSchema.shape.decisionRetentionMs,
   paper: z
     .strictObject({
       seed: z.number().int().default(7),
@@ -171,6 +177,7 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
       fleetDrawdown: config.fleetDrawdown,
       equitySampleIntervalMs: config.equitySampleIntervalMs,
       decisionRetention: config.decisionRetention,
+      decisionRetentionMs: config.decisionRetentionMs,
     },
     'fleet configuration and bot manifests',
   );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { BotId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { instrumentVenue, parseBotId, parseInstrumentId, parseSubAccountId } from '../../core/ids.ts';
 import { TIMEFRAMES } from '../../core/strategy.ts';
+import { drawdownSchema } from '../order-manager/config.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 
 const decimalText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "0.005"');
@@ -16,11 +17,8 @@ export const manifestRiskSchema = z.strictObject({
   maxNotionalPerOrder: decimalText,
   maxAdds: z.number().int().min(0).optional(),
   orderRateLimit: z.strictObject({ maxRequests: z.number().int().positive(), windowMs: z.number().int().positive() }),
-  drawdown: z.strictObject({
-    threshold: decimalText,
-    windowMs: z.number().int().positive(),
-    action: z.enum(['REDUCING', 'HALTED']),
-  }),
+  /** One window `{ threshold, windowMs, action }` or a list of them (see the order manager's drawdownSchema). */
+  drawdown: drawdownSchema,
 });
 
 export const manifestSchema = z.strictObject({
