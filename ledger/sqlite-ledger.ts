@@ -426,6 +426,20 @@ class SqliteLedger implements Ledger {
     this.#closed = true;
     this.#opened.close();
   }
+
+  latestRecordedAt(): number | null {
+    this.#assertOpen();
+    const row = this.#db
+      .prepare(
+        `SELECT MAX(
+           COALESCE((SELECT MAX(created_at) FROM orders), -1),
+           COALESCE((SELECT MAX(at) FROM order_events), -1),
+           COALESCE((SELECT MAX(at) FROM fills), -1),
+           COALESCE((SELECT MAX(at) FROM equity_snapshots), -1)) AS latest`,
+      )
+      .get() as { latest: number };
+    return row.latest < 0 ? null : row.latest;
+  }
 }
 
 /** Opens (creating if needed) one bot's ledger as its only writer; opening is crash recovery. */
