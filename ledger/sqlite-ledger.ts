@@ -8,6 +8,7 @@ import { isOpenStatus } from '../core/order.ts';
 import type { ExecutionReport, Fill, SubmitOrder } from '../core/order.ts';
 import { GroupCommit, openDatabase, transaction } from '../core/sqlite.ts';
 import type { Durability, OpenedDatabase } from '../core/sqlite.ts';
+import { EquityRetention } from './equity-retention.ts';
 import { applyFill, unrealizedPnl } from './position.ts';
 import { fillEvent, reduceOrder, reportDetail } from './order-reducer.ts';
 import type { OrderEvent, OrderState } from './order-reducer.ts';
@@ -61,6 +62,7 @@ class SqliteLedger implements Ledger {
   readonly #insertSnapshot: StatementSync;
   readonly #selectFills: StatementSync;
   readonly #selectSnapshots: StatementSync;
+  readonly #equityRetention: EquityRetention;
 
   constructor(opened: OpenedDatabase, options: OpenLedgerOptions) {
     this.#opened = opened;
@@ -94,6 +96,7 @@ class SqliteLedger implements Ledger {
     this.#insertSnapshot = db.prepare('INSERT INTO equity_snapshots (at, balance, unrealized_pnl, equity) VALUES (?, ?, ?, ?)');
     this.#selectFills = db.prepare('SELECT * FROM fills ORDER BY sequence');
     this.#selectSnapshots = db.prepare('SELECT at, balance, unrealized_pnl, equity FROM equity_snapshots WHERE at >= ? ORDER BY at, id');
+    this.#equityRetention = new EquityRetention(db);
     this.#recover();
   }
 
@@ -403,9 +406,11 @@ class SqliteLedger implements Ledger {
 
   recordEquitySnapshot(snapshot: EquitySnapshot): void {
     this.#assertOpen();
-    this.#batch.write(() =>
-      this.#insertSnapshot.run(snapshot.at, snapshot.balance.toString(), snapshot.unrealizedPnl.toString(), snapshot.equity.toString()),
-    );
+    this.#batch.write(() => {
+      this.#insertSnapshot.run(snapshot.at, snapshot.balance.toString(), snapshot.unrealizedPnl.toString(), snapshot.equity.toString());
+      // Older parts of the curve are thinned as they age (equity-retention.ts), so the table stays small.
+      this.#equityRetention.afterSnapshot(snapshot.at);
+    });
   }
 
   equitySnapshots(sinceMs: number): EquitySnapshot[] {
