@@ -57,7 +57,10 @@ export interface BotStateView {
   openOrders: readonly OrderView[];
   /** Entry intents sent and not yet answered, by instrument: a strategy must not enter twice while one is pending. */
   pendingEntries: ReadonlySet<InstrumentId>;
-  /** The bot's current peak-to-trough drawdown and the threshold that halts it, as fractions (0.03 is 3%). */
+  /**
+   * The bot's current peak-to-trough drawdown and the threshold that halts it, as fractions (0.03 is 3%), in the
+   * binding window of its drawdown policy: a breached window, else the one with the largest drawdown / threshold.
+   */
   drawdown: Decimal;
   drawdownThreshold: Decimal;
   /**

@@ -8,6 +8,7 @@ import { isOpenStatus } from '../core/order.ts';
 import type { ExecutionReport, Fill, SubmitOrder } from '../core/order.ts';
 import { GroupCommit, openDatabase, transaction } from '../core/sqlite.ts';
 import type { Durability, OpenedDatabase } from '../core/sqlite.ts';
+import { EquityRetention } from './equity-retention.ts';
 import { applyFill, unrealizedPnl } from './position.ts';
 import { fillEvent, reduceOrder, reportDetail } from './order-reducer.ts';
 import type { OrderEvent, OrderState } from './order-reducer.ts';
@@ -85,6 +86,7 @@ class SqliteLedger implements Ledger {
   readonly #recentDecisions: StatementSync;
   readonly #insertReplacement: StatementSync;
   #decisionsSincePrune = 0;
+  readonly #equityRetention: EquityRetention;
 
   constructor(opened: OpenedDatabase, options: OpenLedgerOptions) {
     this.#opened = opened;
@@ -128,6 +130,7 @@ class SqliteLedger implements Ledger {
     this.#pruneDecisions = db.prepare('DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - ?');
     this.#recentDecisions = db.prepare('SELECT * FROM decisions ORDER BY id DESC LIMIT ?');
     this.#insertReplacement = db.prepare('INSERT INTO replacements (replacement, replaced) VALUES (?, ?)');
+    this.#equityRetention = new EquityRetention(db);
     this.#recover();
   }
 
@@ -504,9 +507,11 @@ class SqliteLedger implements Ledger {
 
   recordEquitySnapshot(snapshot: EquitySnapshot): void {
     this.#assertOpen();
-    this.#batch.write(() =>
-      this.#insertSnapshot.run(snapshot.at, snapshot.balance.toString(), snapshot.unrealizedPnl.toString(), snapshot.equity.toString()),
-    );
+    this.#batch.write(() => {
+      this.#insertSnapshot.run(snapshot.at, snapshot.balance.toString(), snapshot.unrealizedPnl.toString(), snapshot.equity.toString());
+      // Older parts of the curve are thinned as they age (equity-retention.ts), so the table stays small.
+      this.#equityRetention.afterSnapshot(snapshot.at);
+    });
   }
 
   equitySnapshots(sinceMs: number): EquitySnapshot[] {
@@ -526,6 +531,20 @@ class SqliteLedger implements Ledger {
     this.#batch.commit();
     this.#closed = true;
     this.#opened.close();
+  }
+
+  latestRecordedAt(): number | null {
+    this.#assertOpen();
+    const row = this.#db
+      .prepare(
+        `SELECT MAX(
+           COALESCE((SELECT MAX(created_at) FROM orders), -1),
+           COALESCE((SELECT MAX(at) FROM order_events), -1),
+           COALESCE((SELECT MAX(at) FROM fills), -1),
+           COALESCE((SELECT MAX(at) FROM equity_snapshots), -1)) AS latest`,
+      )
+      .get() as { latest: number };
+    return row.latest < 0 ? null : row.latest;
   }
 }
 

@@ -119,4 +119,10 @@ export interface Ledger {
   equitySnapshots(sinceMs: number): EquitySnapshot[];
 
   close(): void;
+
+  /**
+   * The latest time recorded here: of orders, their events, fills and equity snapshots, ms; null when there is none.
+   * A restarted market clock never resumes before it.
+   */
+  latestRecordedAt(): number | null;
 }

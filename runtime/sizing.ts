@@ -4,7 +4,9 @@ import type { BotStateView } from '../core/strategy.ts';
 
 /**
  * How much of its normal risk a bot takes in drawdown: 1 at no drawdown, falling linearly to `floor` at the
- * halt threshold (and staying there). Cutting size as losses mount slows the slide towards the halt.
+ * halt threshold (and staying there). Cutting size as losses mount slows the slide towards the halt. With several
+ * drawdown windows the state carries the binding one (the window with the largest share of its threshold used, or a
+ * breached one), so the scale follows whichever window is nearest its action.
  */
 export function drawdownScale(state: Pick<BotStateView, 'drawdown' | 'drawdownThreshold'>, floor: number): number {
   if (!(floor >= 0 && floor <= 1)) throw new RangeError(`floor must be between 0 and 1, got ${floor}`);

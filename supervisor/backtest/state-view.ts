@@ -3,6 +3,7 @@ import type { BotId, InstrumentId } from '../../core/ids.ts';
 import type { BotStateView, OrderView, PositionView } from '../../core/strategy.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { Ledger, PositionRecord } from '../../ledger/types.ts';
+import { strategyDrawdown } from '../order-manager/drawdown-monitor.ts';
 import type { OrderManager } from '../order-manager/order-manager.ts';
 import { botScope } from '../store/supervisor-store.ts';
 import type { Scope } from '../store/supervisor-store.ts';
@@ -27,7 +28,6 @@ export class StateViews {
   #orders: readonly OrderView[] = Object.freeze([]);
   #ordersStale = true;
   #tradingState: TradingState | null = null;
-  #threshold: Decimal | null = null;
 
   constructor(botId: BotId, om: OrderManager, ledger: Ledger) {
     this.#botId = botId;
@@ -50,7 +50,6 @@ export class StateViews {
   /** A trading state or a drawdown threshold changed. */
   stateChanged(): void {
     this.#tradingState = null;
-    this.#threshold = null;
   }
 
   /** A new mark changes the unrealized PnL of a held instrument, and nothing else. */
@@ -79,9 +78,14 @@ export class StateViews {
       positions: this.#positions,
       openOrders: this.#orders,
       pendingEntries: NO_PENDING_ENTRIES,
-      drawdown: om.drawdown(this.#scope)?.drawdown ?? Decimal.ZERO,
-      drawdownThreshold: (this.#threshold ??= om.drawdownPolicy(this.#scope).threshold),
+      ...this.#drawdown(),
     };
+  }
+
+  /** The binding window's drawdown and threshold, as the live runtime shows them (strategyDrawdown). */
+  #drawdown(): { drawdown: Decimal; drawdownThreshold: Decimal } {
+    const { drawdown, threshold } = strategyDrawdown(this.#om.drawdown(this.#scope), this.#om.drawdownPolicy(this.#scope));
+    return { drawdown, drawdownThreshold: threshold };
   }
 
   #positionView(position: PositionRecord): PositionView {

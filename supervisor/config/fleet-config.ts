@@ -81,12 +81,18 @@ export const fleetConfigSchema = z.strictObject({
   instruments: z.array(catalogInstrumentSchema).optional(),
   /** Added to the catalog's keys; one with the name of a built-in key replaces its policy. */
   exposureKeys: orderManagerConfigSchema.shape.exposureKeys.optional(),
-  fleetDrawdown: orderManagerConfigSchema.shape.fleetDrawdown.default({ threshold: '0.15', windowMs: 86_400_000, action: 'HALTED' }),
+  /** A fast fall and a slow bleed of all sub-accounts together: 15% within a day, 20% within 30 days or 25% within 90 halts. */
+  fleetDrawdown: orderManagerConfigSchema.shape.fleetDrawdown.default([
+    { threshold: '0.15', windowMs: 86_400_000, action: 'HALTED' },
+    { threshold: '0.2', windowMs: 30 * 86_400_000, action: 'HALTED' },
+    { threshold: '0.25', windowMs: 90 * 86_400_000, action: 'HALTED' },
+  ]),
   inFlightLockTtlMs: z.number().int().positive().default(90_000),
   equitySampleIntervalMs: z.number().int().positive().default(1_000),
   decisionRetention: z.number().int().positive().default(1_000_000),
   /** How long (ms of market time) a position may wait for its stop's acceptance before it is an incident and repaired. */
   protectionGraceMs: z.number().int().positive().default(10_000),
+  decisionRetentionMs: orderManagerConfigSchema.shape.decisionRetentionMs,
   paper: z
     .strictObject({
       seed: z.number().int().default(7),
@@ -319,6 +325,7 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
       // On paper, the worst taker slippage is known exactly: the base plus the whole jitter range.
       slippageAllowanceBps: Decimal.parse(config.paper.slippageBaseBps).add(Decimal.parse(config.paper.slippageJitterBps)).toString(),
       protectionGraceMs: config.protectionGraceMs,
+      decisionRetentionMs: config.decisionRetentionMs,
     },
     locate,
   );

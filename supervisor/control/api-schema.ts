@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Decimal } from '../../core/decimal.ts';
 import { BOT_ID_PATTERN } from '../../core/ids.ts';
+import { parseWindowLength, WINDOW_LENGTH_RULE } from '../order-manager/drawdown-window.ts';
 import { CONTROL_ERROR_CODES } from './fleet-control.ts';
 
 /**
@@ -38,7 +39,8 @@ export const EmptyBody = z.strictObject({});
 export const KillBody = z.strictObject({ botId: botIdSchema.optional(), flatten: z.boolean() });
 export const HaltBody = z.strictObject({ botId: botIdSchema.optional(), reason: reasonSchema });
 export const ResumeBody = z.strictObject({ botId: botIdSchema.optional() });
-export const SetDrawdownBody = z.strictObject({ botId: botIdSchema.optional(), thresholdPercent: thresholdPercentSchema });
+export const windowLengthSchema = z.string().refine((text) => parseWindowLength(text) !== null, WINDOW_LENGTH_RULE);
+export const SetDrawdownBody = z.strictObject({ botId: botIdSchema.optional(), window: windowLengthSchema.optional(), thresholdPercent: thresholdPercentSchema });
 
 const flagSchema = z.enum(['0', '1']).transform((value) => value === '1');
 const limitSchema = z

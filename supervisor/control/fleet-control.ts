@@ -18,13 +18,24 @@ export interface ProcessInfo {
   uptimeMs: number | null;
 }
 
-export interface DrawdownInfo {
+/** One window of a drawdown policy and its reading. */
+export interface DrawdownWindowInfo {
+  /** The window's length as `--window` names it, e.g. "30d". */
+  window: string;
+  windowMs: number;
   /** Fraction, e.g. "0.034" for 3.4%. */
   current: string;
   peak: string;
   threshold: string;
   action: 'REDUCING' | 'HALTED';
-  windowMs: number;
+}
+
+/**
+ * A scope's drawdown: the top-level fields are the binding window's (a breached one, else the one with the most of
+ * its threshold used), and `windows` lists every window in configured order.
+ */
+export interface DrawdownInfo extends DrawdownWindowInfo {
+  windows: DrawdownWindowInfo[];
 }
 
 export interface ScopeStateInfo {
@@ -191,8 +202,11 @@ export interface FleetControl {
   halt(options: { botId?: string; reason: string }): Promise<ScopeStateInfo>;
   resume(options: { botId?: string }): Promise<ResumeResult>;
   drawdown(options: { botId?: string }): Promise<Array<{ scope: string } & DrawdownInfo>>;
-  /** threshold is a percent string, e.g. "7.5". */
-  setDrawdown(options: { botId?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo>;
+  /**
+   * threshold is a percent string, e.g. "7.5"; window names one of the scope's windows by its length ("30d"), and
+   * may be left out only when the scope has a single window.
+   */
+  setDrawdown(options: { botId?: string; window?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo>;
   orders(options: { botId?: string; openOnly: boolean; limit: number }): Promise<OrderInfo[]>;
   positions(options: { botId?: string }): Promise<PositionInfo[]>;
   pnl(options: { botId?: string }): Promise<PnlInfo[]>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { BotId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { instrumentVenue, parseBotId, parseInstrumentId, parseSubAccountId } from '../../core/ids.ts';
 import { TIMEFRAMES } from '../../core/strategy.ts';
+import { drawdownSchema } from '../order-manager/config.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -19,11 +20,8 @@ export const manifestRiskSchema = z.strictObject({
   maxNotionalPerOrder: decimalText,
   maxAdds: z.number().int().min(0).optional(),
   orderRateLimit: z.strictObject({ maxRequests: z.number().int().positive(), windowMs: z.number().int().positive() }),
-  drawdown: z.strictObject({
-    threshold: decimalText,
-    windowMs: z.number().int().positive(),
-    action: z.enum(['REDUCING', 'HALTED']),
-  }),
+  /** One window `{ threshold, windowMs, action }` or a list of them (see the order manager's drawdownSchema). */
+  drawdown: drawdownSchema,
   /** After an entry on an exposure key, how long (ms) before this bot may add to it; the in-flight lock TTL by default. */
   entryCooldownMs: z.number().int().min(0).optional(),
   /** How far (fraction of price) the market must move from the last entry, in its favour, before an add; 0.002 by default. */

@@ -1,10 +1,10 @@
-import { Decimal } from '../../core/decimal.ts';
 import type { BotId, InstrumentId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BotMessage, CommandResultWire, SupervisorMessage, WireBotState } from '../../core/protocol.ts';
 import { candleToWire, commandFromWire } from '../../core/protocol.ts';
 import { isOpenStatus } from '../../core/order.ts';
 import type { BotChannel, BotChannelHandlers } from '../channel/bot-channel.ts';
+import { strategyDrawdown } from '../order-manager/drawdown-monitor.ts';
 import type { Fleet } from './fleet.ts';
 import { orderInfo, positionInfo } from './views.ts';
 
@@ -76,10 +76,11 @@ export class BotSessions implements BotChannelHandlers {
     const { om } = this.#options.fleet;
     const ledger = om.ledger(botId);
     const scope = `bot:${botId}` as const;
+    const drawdown = strategyDrawdown(om.drawdown(scope), om.drawdownPolicy(scope));
     return {
       equity: om.equity(botId).toString(),
-      drawdown: (om.drawdown(scope)?.drawdown ?? Decimal.ZERO).toString(),
-      drawdownThreshold: om.drawdownPolicy(scope).threshold.toString(),
+      drawdown: drawdown.drawdown.toString(),
+      drawdownThreshold: drawdown.threshold.toString(),
       tradingState: om.effectiveState(botId),
       positions: ledger.openPositions().map((position) => positionInfo(botId, position, om.mark(position.instrumentId))),
       openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).map(orderInfo),

@@ -9,6 +9,7 @@ import type {
   BotStatus,
   DecisionInfo,
   DrawdownInfo,
+  DrawdownWindowInfo,
   FleetControl,
   FleetStatus,
   KillResult,
@@ -20,6 +21,7 @@ import type {
   ScopeStateInfo,
 } from '../control/fleet-control.ts';
 import { ControlError } from '../control/fleet-control.ts';
+import { formatWindowLength, parseWindowLength, WINDOW_LENGTH_RULE } from '../order-manager/drawdown-window.ts';
 import type { ScopeState } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
 import type { Scope } from '../store/supervisor-store.ts';
@@ -84,15 +86,19 @@ export class FleetControlService implements FleetControl {
   }
 
   #drawdown(scope: Scope): DrawdownInfo {
-    const policy = this.#fleet.om.drawdownPolicy(scope);
-    const reading = this.#fleet.om.drawdown(scope);
-    return {
+    const om = this.#fleet.om;
+    const equity = (): string => (scope === 'fleet' ? om.fleetEquity() : om.equity(scope.slice(4) as BotId)).toString();
+    const windows = om.drawdownWindows(scope).map(({ window, reading }) => ({
+      window: formatWindowLength(window.windowMs),
+      windowMs: window.windowMs,
       current: reading?.drawdown.toFixed(6) ?? '0',
-      peak: reading?.peak.toString() ?? (scope === 'fleet' ? this.#fleet.om.fleetEquity() : this.#fleet.om.equity(scope.slice(4) as BotId)).toString(),
-      threshold: policy.threshold.toString(),
-      action: policy.action,
-      windowMs: policy.windowMs,
-    };
+      peak: reading?.peak.toString() ?? equity(),
+      threshold: window.threshold.toString(),
+      action: window.action,
+    }));
+    const bindingMs = om.drawdown(scope)?.window.windowMs;
+    const binding = windows.find((window) => window.windowMs === bindingMs) ?? (windows[0] as DrawdownWindowInfo);
+    return { ...binding, windows };
   }
 
   #position(botId: BotId, position: PositionRecord): PositionInfo {
@@ -228,9 +234,21 @@ export class FleetControlService implements FleetControl {
     return scopes.map((scope) => ({ scope, ...this.#drawdown(scope) }));
   }
 
-  async setDrawdown(options: { botId?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo> {
+  async setDrawdown(options: { botId?: string; window?: string; thresholdPercent: string }): Promise<{ scope: string } & DrawdownInfo> {
     const botId = this.#bot(options.botId);
     const scope: Scope = botId === undefined ? 'fleet' : botScope(botId);
+    const windows = this.#fleet.om.drawdownPolicy(scope).map((window) => window.windowMs);
+    const named = windows.map(formatWindowLength).join(', ');
+    let windowMs: number;
+    if (options.window === undefined) {
+      if (windows.length > 1) throw new ControlError('BAD_REQUEST', `${scope} has ${windows.length} drawdown windows (${named}); say which to change, e.g. --window ${formatWindowLength(windows[windows.length - 1] as number)}`);
+      windowMs = windows[0] as number;
+    } else {
+      const asked = parseWindowLength(options.window);
+      if (asked === null) throw new ControlError('BAD_REQUEST', `window ${WINDOW_LENGTH_RULE}; got ${JSON.stringify(options.window)}`);
+      if (!windows.includes(asked)) throw new ControlError('BAD_REQUEST', `${scope} has no ${formatWindowLength(asked)} drawdown window; its windows are ${named}`);
+      windowMs = asked;
+    }
     let fraction: Decimal;
     try {
       fraction = Decimal.parse(options.thresholdPercent, 'threshold percent').div(HUNDRED);
@@ -238,7 +256,7 @@ export class FleetControlService implements FleetControl {
       throw new ControlError('BAD_REQUEST', (error as Error).message);
     }
     if (!fraction.isPositive() || fraction.gt(Decimal.ONE)) throw new ControlError('BAD_REQUEST', `threshold must be above 0 and at most 100 percent, got ${options.thresholdPercent}`);
-    this.#fleet.om.setDrawdownThreshold(scope, fraction);
+    this.#fleet.om.setDrawdownThreshold(scope, windowMs, fraction);
     return { scope, ...this.#drawdown(scope) };
   }
 

@@ -34,7 +34,7 @@ import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { SupervisorStore } from '../store/supervisor-store.ts';
 import { BotSessions } from './bot-sessions.ts';
 import { FleetControlService } from './fleet-control-service.ts';
-import { saveMarketState, syntheticMarket } from './market.ts';
+import { latestRecordedAt, saveMarketState, syntheticMarket } from './market.ts';
 import { restorePaperVenue } from './paper-restore.ts';
 
 export interface FleetOptions {
@@ -99,10 +99,13 @@ export class Fleet {
     this.store = new SupervisorStore(supervisorStorePath(options.home));
     this.ledgers = new Map();
     for (const manifest of this.manifests.values()) {
-      const ledger = openLedger({ path: ledgerPath(options.home, manifest.id), botId: manifest.id, clock: this.clock });
+      this.ledgers.set(manifest.id, openLedger({ path: ledgerPath(options.home, manifest.id), botId: manifest.id, clock: this.clock }));
+    }
+    // Market time never runs backwards: after a crash it resumes at or after the latest time anything recorded.
+    market.resumeNoEarlierThan(latestRecordedAt(this.store, this.ledgers.values()));
+    for (const ledger of this.ledgers.values()) {
       // A paper sub-account is funded once, when its ledger is new.
       if (ledger.capital().isZero()) ledger.recordCapital(Decimal.parse(config.paper.startingBalance), this.clock.now(), 'paper deposit');
-      this.ledgers.set(manifest.id, ledger);
     }
 
     const paper = config.paper;
@@ -216,7 +219,8 @@ export class Fleet {
     this.#timers.push(setInterval(() => void this.#observe(), 1_000));
     // Reports trigger the protection check too; the timer catches a stop that never got its answer in time.
     this.#timers.push(setInterval(() => this.om.checkProtection(), 1_000));
-    this.#timers.push(setInterval(() => this.#saveMarket(), 5_000));
+    // Recovery resumes after the latest time any store recorded, so this only narrows what an idle market replays.
+    this.#timers.push(setInterval(() => this.#saveMarket(), 1_000));
     await this.control.ensureBotsRunning();
     logger.info({ bots: [...this.manifests.keys()], control: this.#controlServer.port, metrics: this.#metricsServer.port, speed: this.clock.speed }, 'fleet started');
   }

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AcceleratedClock } from '../../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import type { CatalogInstrument, FleetConfig } from '../config/fleet-config.ts';
+import type { Ledger } from '../../ledger/types.ts';
 import { SyntheticCandleSource } from '../market-data/synthetic-source.ts';
 import { syntheticInstrumentOf } from '../market-data/synthetic.ts';
+import type { SupervisorStore } from '../store/supervisor-store.ts';
 
 /**
  * What pins the synthetic market: where its path starts and its seed. A restart regenerates the same path from
@@ -36,11 +39,55 @@ export function saveMarketState(home: string, state: MarketState): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/**
+ * The paper market's clock: accelerated market time that may be moved forward, never back, before the market runs
+ * (see SyntheticMarketSetup.resumeNoEarlierThan).
+ */
+export class MarketClock implements Clock {
+  readonly speed: number;
+  #inner: AcceleratedClock;
+
+  constructor(startMs: number, speed: number) {
+    this.speed = speed;
+    this.#inner = new AcceleratedClock({ startMs, speed });
+  }
+
+  now(): number {
+    return this.#inner.now();
+  }
+
+  monotonicNs(): bigint {
+    return this.#inner.monotonicNs();
+  }
+
+  /** Market time from `ms` on, if that is later than now; an earlier `ms` changes nothing. */
+  moveForwardTo(ms: number): void {
+    if (ms > this.now()) this.#inner = new AcceleratedClock({ startMs: ms, speed: this.speed });
+  }
+}
+
 export interface SyntheticMarketSetup {
-  clock: AcceleratedClock;
+  clock: MarketClock;
   source: SyntheticCandleSource;
   originMs: number;
   seed: number;
+  /**
+   * Moves the market to `recordedMs` when that is later than where market.json left it: market.json is saved every
+   * few seconds of real time (minutes of market time), so after a crash the ledgers and the store may hold later
+   * times. The clock then resumes there, and the candles up to it become history that the venue never matches
+   * again. Call it before the market runs (before the hub subscribes); null changes nothing.
+   */
+  resumeNoEarlierThan(recordedMs: number | null): void;
+}
+
+/** The latest time the store or any ledger recorded, or null when nothing is recorded yet. */
+export function latestRecordedAt(store: SupervisorStore, ledgers: Iterable<Ledger>): number | null {
+  let latest = store.latestRecordedAt();
+  for (const ledger of ledgers) {
+    const at = ledger.latestRecordedAt();
+    if (at !== null && (latest === null || at > latest)) latest = at;
+  }
+  return latest;
 }
 
 /**
@@ -65,6 +112,11 @@ export function syntheticMarket(config: FleetConfig, instruments: readonly Catal
     instruments: instruments.map(syntheticInstrumentOf),
   });
   source.advanceTo(liveFromMs);
-  const clock = new AcceleratedClock({ startMs: resumeMs, speed: config.clock.speed });
-  return { clock, source, originMs, seed };
+  const clock = new MarketClock(resumeMs, config.clock.speed);
+  const resumeNoEarlierThan = (recordedMs: number | null): void => {
+    if (recordedMs === null || recordedMs <= clock.now()) return;
+    clock.moveForwardTo(recordedMs);
+    source.advanceTo(Math.floor(recordedMs / 60_000) * 60_000);
+  };
+  return { clock, source, originMs, seed, resumeNoEarlierThan };
 }

@@ -84,11 +84,11 @@ export function defineMetrics(registry: Registry) {
 
     // Money, positions and exposure
     botEquity: gauge(N.botEquity, 'Bot equity (balance plus unrealized PnL) in the quote currency.', ['bot']),
-    botDrawdown: gauge(N.botDrawdown, 'Bot drawdown from its peak within the drawdown window, as a fraction.', ['bot']),
-    botDrawdownThreshold: gauge(N.botDrawdownThreshold, 'Bot drawdown at which its drawdown action is taken, as a fraction.', ['bot']),
+    botDrawdown: gauge(N.botDrawdown, 'Bot drawdown from its peak within each window of its drawdown policy, as a fraction.', ['bot', 'window']),
+    botDrawdownThreshold: gauge(N.botDrawdownThreshold, 'Bot drawdown at which the window\'s drawdown action is taken, as a fraction.', ['bot', 'window']),
     fleetEquity: gauge(N.fleetEquity, 'Fleet equity (sum over bots) in the quote currency.', []),
-    fleetDrawdown: gauge(N.fleetDrawdown, 'Fleet drawdown from its peak within the drawdown window, as a fraction.', []),
-    fleetDrawdownThreshold: gauge(N.fleetDrawdownThreshold, 'Fleet drawdown at which the fleet drawdown action is taken, as a fraction.', []),
+    fleetDrawdown: gauge(N.fleetDrawdown, 'Fleet drawdown from its peak within each window of the fleet drawdown policy, as a fraction.', ['window']),
+    fleetDrawdownThreshold: gauge(N.fleetDrawdownThreshold, 'Fleet drawdown at which the window\'s fleet drawdown action is taken, as a fraction.', ['window']),
     realizedPnl: gauge(N.realizedPnl, 'Bot realized PnL over its ledger\'s life, before fees, in the quote currency.', ['bot']),
     unrealizedPnl: gauge(N.unrealizedPnl, 'Bot unrealized PnL at the latest marks, in the quote currency.', ['bot']),
     fees: gauge(N.fees, 'Fees the bot paid over its ledger\'s life (negative for net rebates), in the quote currency.', ['bot']),

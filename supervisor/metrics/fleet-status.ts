@@ -4,6 +4,7 @@ import { Decimal } from '../../core/decimal.ts';
 import type { ExposureKey } from '../../core/ids.ts';
 import { TRADING_STATES } from '../../core/trading-state.ts';
 import type { BotStatus, FleetStatus, PnlInfo, PositionInfo } from '../control/fleet-control.ts';
+import { formatWindowLength } from '../order-manager/drawdown-window.ts';
 import type { FlotillaMetricSet } from './definitions.ts';
 import { METRIC_NAMES as N } from './definitions.ts';
 import { FLEET_MODES } from './labels.ts';
@@ -61,8 +62,12 @@ export class FleetStatusObserver {
     setEnum(m.fleetState, {}, 'state', TRADING_STATES, fleetState);
     m.fleetKillSwitch.set(status.killSwitchEngaged ? 1 : 0);
     m.fleetEquity.set(gaugeValue(status.equity));
-    m.fleetDrawdown.set(gaugeValue(status.drawdown.current));
-    m.fleetDrawdownThreshold.set(gaugeValue(status.drawdown.threshold));
+    for (const window of status.drawdown.windows) {
+      // The label is made here from the configured length, never taken as text from the status.
+      const labels = { window: formatWindowLength(window.windowMs) };
+      m.fleetDrawdown.set(labels, gaugeValue(window.current));
+      m.fleetDrawdownThreshold.set(labels, gaugeValue(window.threshold));
+    }
     for (const bot of status.bots) this.#observeBot(bot);
     for (const pnl of extras.pnl) this.#observePnl(pnl);
     this.observeLocks(extras.lockedKeys);
@@ -99,8 +104,11 @@ export class FleetStatusObserver {
     m.botKillSwitch.set(labels, status.state.state === 'HALTED' && status.state.reason === 'KILL_SWITCH' ? 1 : 0);
 
     m.botEquity.set(labels, gaugeValue(status.equity));
-    m.botDrawdown.set(labels, gaugeValue(status.drawdown.current));
-    m.botDrawdownThreshold.set(labels, gaugeValue(status.drawdown.threshold));
+    for (const window of status.drawdown.windows) {
+      const windowLabels = { bot, window: formatWindowLength(window.windowMs) };
+      m.botDrawdown.set(windowLabels, gaugeValue(window.current));
+      m.botDrawdownThreshold.set(windowLabels, gaugeValue(window.threshold));
+    }
     m.openOrders.set(labels, status.openOrders);
     this.#observePositions(bot, status.openPositions);
   }

@@ -6,6 +6,11 @@ import { parseBotId, parseExposureKey, parseInstrumentId, parseSubAccountId } fr
 import type { Instrument } from '../../core/instrument.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 
+/** More windows than this is a configuration mistake, not a policy. */
+export const MAX_DRAWDOWN_WINDOWS = 8;
+/** 90 days of decisions: a quarter's audit trail, after which the ledgers still hold every order and fill. */
+export const DEFAULT_DECISION_RETENTION_MS = 90 * 86_400_000;
+
 /**
  * A decimal string that core/decimal.ts accepts and `rule` passes (it returns the problem, or null). Parsed here,
  * at validation, so a bad value (too many places, an exponent, a float) is refused at load, named by its key.
@@ -43,11 +48,25 @@ const keyPolicySchema = z.discriminatedUnion('policy', [
   z.strictObject({ policy: z.literal('capped'), maxNotional: positiveDecimal }),
 ]);
 
-const drawdownSchema = z.strictObject({
+export const drawdownWindowSchema = z.strictObject({
   threshold: fraction,
   windowMs: z.number().int().positive(),
   action: z.enum(['REDUCING', 'HALTED']),
 });
+
+/**
+ * A drawdown policy: one or more windows, each with its own threshold and action, so that a fast fall and a slow
+ * bleed are both caught (e.g. 8% over a day and 20% over 30 days). A single window object is accepted as a list
+ * of one. Windows are keyed by their length (an operator's override names it), so no two may share one.
+ */
+export const drawdownSchema = z.preprocess(
+  (input) => (input !== null && typeof input === 'object' && !Array.isArray(input) ? [input] : input),
+  z
+    .array(drawdownWindowSchema)
+    .min(1, 'must list at least one window')
+    .max(MAX_DRAWDOWN_WINDOWS, `must list at most ${MAX_DRAWDOWN_WINDOWS} windows`)
+    .refine((windows) => new Set(windows.map((window) => window.windowMs)).size === windows.length, 'two windows have the same windowMs; give each window its own length'),
+);
 
 const botSchema = z.strictObject({
   id: z.string(),
@@ -80,17 +99,23 @@ export const orderManagerConfigSchema = z.strictObject({
   slippageAllowanceBps: nonNegativeDecimal.default('0'),
   /** How long (ms of market time) a position may wait for its stop's acceptance before it counts as unprotected. */
   protectionGraceMs: z.number().int().positive().default(10_000),
+  /** How long (market time) a decision is kept; older ones are pruned whatever their number. */
+  decisionRetentionMs: z.number().int().positive().default(DEFAULT_DECISION_RETENTION_MS),
 });
 
 export type OrderManagerConfigInput = z.input<typeof orderManagerConfigSchema>;
 
 export type KeyPolicy = { policy: 'exclusive' } | { policy: 'capped'; maxNotional: Decimal };
 
-export interface DrawdownPolicy {
+/** One window of a drawdown policy: the fall from the peak within `windowMs` that triggers `action`. */
+export interface DrawdownWindow {
   threshold: Decimal;
   windowMs: number;
   action: Extract<TradingState, 'REDUCING' | 'HALTED'>;
 }
+
+/** Every window of a scope's drawdown policy, in configured order; never empty. */
+export type DrawdownPolicy = readonly DrawdownWindow[];
 
 export interface BotRiskConfig {
   id: BotId;
@@ -118,6 +143,7 @@ export interface OrderManagerConfig {
   /** A fraction: slippageAllowanceBps / 10,000. */
   slippageAllowance: Decimal;
   protectionGraceMs: number;
+  decisionRetentionMs: number;
 }
 
 /**
@@ -141,7 +167,7 @@ export function describeConfigIssues(error: z.ZodError, locate: ConfigLocator): 
 }
 
 function drawdownPolicy(input: z.output<typeof drawdownSchema>): DrawdownPolicy {
-  return { threshold: Decimal.parse(input.threshold), windowMs: input.windowMs, action: input.action };
+  return input.map((window) => ({ threshold: Decimal.parse(window.threshold), windowMs: window.windowMs, action: window.action }));
 }
 
 type BotEntry = z.output<typeof botSchema>;
@@ -273,5 +299,6 @@ export function parseOrderManagerConfig(input: unknown, source: string | ConfigL
     decisionRetention: raw.decisionRetention,
     slippageAllowance: Decimal.parse(raw.slippageAllowanceBps).div(Decimal.fromInteger(10_000)),
     protectionGraceMs: raw.protectionGraceMs,
+    decisionRetentionMs: raw.decisionRetentionMs,
   };
 }

@@ -21,7 +21,7 @@ import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } fro
 import type { DecisionContext, LastEntry, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
 import { DrawdownMonitor } from './drawdown-monitor.ts';
-import type { DrawdownReading } from './drawdown.ts';
+import type { BindingReading, WindowReading } from './drawdown-monitor.ts';
 import { continueFlatten, pullKillSwitch } from './kill-switch.ts';
 import type { KillReport, KillSwitchPort } from './kill-switch.ts';
 import { OrderBook } from './order-book.ts';
@@ -103,6 +103,7 @@ export class OrderManager {
   readonly #repairs = new Map<string, { attempts: number; at: number }>();
   /** The latest entry each bot made on each exposure key: what cooldowns and add distances are measured from. */
   readonly #lastEntries = new Map<BotId, Map<ExposureKey, LastEntry>>();
+  #lastPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(dependencies: OrderManagerDependencies) {
     this.#config = dependencies.config;
@@ -232,8 +233,14 @@ export class OrderManager {
     return total;
   }
 
-  drawdown(scope: Scope): DrawdownReading | null {
+  /** The binding window's drawdown: a breached window, else the one nearest its threshold (drawdown-monitor.ts). */
+  drawdown(scope: Scope): BindingReading | null {
     return this.#drawdowns.reading(scope);
+  }
+
+  /** Every window of the scope's drawdown policy with its reading. */
+  drawdownWindows(scope: Scope): WindowReading[] {
+    return this.#drawdowns.windows(scope);
   }
 
   drawdownPolicy(scope: Scope): DrawdownPolicy {
@@ -428,11 +435,14 @@ export class OrderManager {
   }
 
   #maybePruneDecisions(): void {
-    // Pruning every so often keeps the table bounded without a DELETE on every decision.
+    // Pruning every so often keeps the table bounded without a DELETE on every decision; a quiet fleet still
+    // prunes by age once a market day.
     this.#decisionsSincePrune++;
-    if (this.#decisionsSincePrune >= 10_000) {
+    const now = this.#clock.now();
+    if (this.#decisionsSincePrune >= 10_000 || now - this.#lastPruneAt >= 86_400_000) {
       this.#decisionsSincePrune = 0;
-      this.#store.pruneDecisions(this.#config.decisionRetention);
+      this.#lastPruneAt = now;
+      this.#store.pruneDecisions(this.#config.decisionRetention, now - this.#config.decisionRetentionMs);
     }
   }
 
@@ -797,11 +807,11 @@ export class OrderManager {
     this.#states.heartbeatRestored(botId);
   }
 
-  /** Changes a drawdown threshold at run time; persisted, so it outlives a restart. */
-  setDrawdownThreshold(scope: Scope, threshold: Decimal): DrawdownPolicy {
+  /** Changes the threshold of one window (named by its length) at run time; persisted, so it outlives a restart. */
+  setDrawdownThreshold(scope: Scope, windowMs: number, threshold: Decimal): DrawdownPolicy {
     this.#checkScope(scope);
     if (!threshold.isPositive() || threshold.gt(Decimal.ONE)) throw new InvariantViolation(`drawdown threshold must be a fraction in (0, 1], got ${threshold.toString()}`);
-    return this.#drawdowns.setThreshold(scope, threshold);
+    return this.#drawdowns.setThreshold(scope, windowMs, threshold);
   }
 
   #checkScope(scope: Scope): void {

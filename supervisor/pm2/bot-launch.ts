@@ -25,7 +25,8 @@ export interface BotLaunch {
 export const BOT_MEMORY_ARGS = ['--max-semi-space-size=2'];
 
 /** Project code a bot process loads; the rest of the project (other bots, a FLOTILLA_HOME under it) stays unread. */
-export const BOT_RUNTIME_PATHS = ['package.json', 'core', 'runtime', join('supervisor', 'discovery', 'manifest.ts'), 'node_modules'];
+// The manifest parser and the risk schema it shares with the order manager (drawdown windows) are read to parse the bot's own manifest.
+export const BOT_RUNTIME_PATHS = ['package.json', 'core', 'runtime', join('supervisor', 'discovery', 'manifest.ts'), join('supervisor', 'order-manager', 'config.ts'), 'node_modules'];
 
 /** The path and, when it differs, where its symlinks lead: Node checks module files by their real path. */
 function withRealPath(path: string): string[] {

@@ -101,6 +101,21 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX decisions_by_bot ON decisions (bot_id, id);
     `,
   },
+  {
+    // Drawdown policies have several windows; an operator's threshold belongs to one of them, named by its length.
+    // A threshold set before (window_ms 0) is moved to the scope's first window by the drawdown monitor at start.
+    version: 4,
+    statements: `
+      CREATE TABLE drawdown_window_thresholds (
+        scope TEXT NOT NULL,
+        window_ms INTEGER NOT NULL,
+        threshold TEXT NOT NULL,
+        PRIMARY KEY (scope, window_ms)
+      );
+      INSERT INTO drawdown_window_thresholds (scope, window_ms, threshold) SELECT scope, 0, threshold FROM drawdown_thresholds;
+      DROP TABLE drawdown_thresholds;
+    `,
+  },
 ];
 
 type DecisionRow = {
@@ -153,7 +168,18 @@ export class SupervisorStore {
   readonly #pruneSamples: StatementSync;
   readonly #clearSamples: StatementSync;
   readonly #saveThreshold: StatementSync;
+  readonly #deleteThreshold: StatementSync;
   readonly #loadThresholds: StatementSync;
+  readonly #pruneDecisionsByAge: StatementSync;
+  readonly #samplesOfScope: StatementSync;
+  readonly #deleteSamplesAfter: StatementSync;
+  readonly #deleteSamplesBetween: StatementSync;
+  /**
+   * Per scope, the persisted samples that some future window can still need, oldest first: each higher than every
+   * later one. A sample at or below a later one is never a window's peak again, so it is deleted when that later
+   * one is recorded. Loaded from the table on a scope's first sample.
+   */
+  readonly #peaks = new Map<Scope, Array<{ at: number; equity: Decimal }>>();
   readonly #db;
   readonly #batch: GroupCommit;
 
@@ -186,8 +212,19 @@ export class SupervisorStore {
     this.#samplesSince = db.prepare('SELECT scope, at, equity FROM equity_samples WHERE at >= ? ORDER BY at');
     this.#pruneSamples = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at < ?');
     this.#clearSamples = db.prepare('DELETE FROM equity_samples WHERE scope = ?');
-    this.#saveThreshold = db.prepare('INSERT INTO drawdown_thresholds (scope, threshold) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET threshold = excluded.threshold');
-    this.#loadThresholds = db.prepare('SELECT scope, threshold FROM drawdown_thresholds');
+    this.#saveThreshold = db.prepare(
+      'INSERT INTO drawdown_window_thresholds (scope, window_ms, threshold) VALUES (?, ?, ?) ON CONFLICT (scope, window_ms) DO UPDATE SET threshold = excluded.threshold',
+    );
+    this.#deleteThreshold = db.prepare('DELETE FROM drawdown_window_thresholds WHERE scope = ? AND window_ms = ?');
+    this.#loadThresholds = db.prepare('SELECT scope, window_ms, threshold FROM drawdown_window_thresholds ORDER BY scope, window_ms DESC');
+    // Decisions are numbered in the order they are made, so everything before the first one young enough goes;
+    // the scan stops at that one instead of reading the whole table.
+    this.#pruneDecisionsByAge = db.prepare(
+      'DELETE FROM decisions WHERE id < COALESCE((SELECT id FROM decisions WHERE decided_at >= ? ORDER BY id LIMIT 1), (SELECT MAX(id) FROM decisions) + 1)',
+    );
+    this.#samplesOfScope = db.prepare('SELECT at, equity FROM equity_samples WHERE scope = ? ORDER BY at');
+    this.#deleteSamplesAfter = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at > ?');
+    this.#deleteSamplesBetween = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at > ? AND at < ?');
   }
 
   /**
@@ -247,8 +284,12 @@ export class SupervisorStore {
     return rows.map(decisionFromRow);
   }
 
-  pruneDecisions(keep: number): void {
-    this.#batch.write(() => this.#pruneDecisions.run(keep));
+  /** Keeps the newest `keep` decisions, and of those only the ones made at `notBefore` (ms) or later. */
+  pruneDecisions(keep: number, notBefore: number): void {
+    this.#batch.write(() => {
+      this.#pruneDecisions.run(keep);
+      this.#pruneDecisionsByAge.run(notBefore);
+    });
   }
 
   /** Saves a scope's state and appends the change to its history, atomically. */
@@ -273,25 +314,75 @@ export class SupervisorStore {
     }));
   }
 
+  /**
+   * Persists a sample and keeps only what a window of up to `windowMs` can still need: samples older than that are
+   * pruned, and so is every sample at or below this one (it can never again be a peak), which keeps the table to
+   * the falling staircase of peaks behind the latest equity: exact for every window, and small.
+   */
   recordEquitySample(sample: EquitySample, windowMs: number): void {
+    const peaks = this.#peaksOf(sample.scope);
+    while (peaks.length > 0) {
+      const last = peaks[peaks.length - 1] as { at: number; equity: Decimal };
+      if (last.equity.gt(sample.equity) && last.at < sample.at) break;
+      peaks.pop();
+    }
+    const kept = peaks[peaks.length - 1];
+    const cutoff = sample.at - windowMs;
+    let expired = 0;
+    while (expired < peaks.length && (peaks[expired] as { at: number }).at < cutoff) expired++;
+    if (expired > 0) peaks.splice(0, expired);
+    peaks.push({ at: sample.at, equity: sample.equity });
     this.#batch.write(() => {
+      this.#deleteSamplesAfter.run(sample.scope, kept?.at ?? Number.MIN_SAFE_INTEGER);
       this.#insertSample.run(sample.scope, sample.at, sample.equity.toString());
-      this.#pruneSamples.run(sample.scope, sample.at - windowMs);
+      this.#pruneSamples.run(sample.scope, cutoff);
     });
   }
 
-  saveThreshold(scope: Scope, threshold: Decimal): void {
-    this.#batch.write(() => this.#saveThreshold.run(scope, threshold.toString()));
+  /** A scope's staircase of peaks; the first time, read from the table, deleting what an older build kept beyond it. */
+  #peaksOf(scope: Scope): Array<{ at: number; equity: Decimal }> {
+    let peaks = this.#peaks.get(scope);
+    if (peaks !== undefined) return peaks;
+    peaks = [];
+    const rows = this.#samplesOfScope.all(scope) as Array<{ at: number; equity: string }>;
+    for (const row of rows) {
+      const equity = Decimal.parse(row.equity);
+      while (peaks.length > 0 && (peaks[peaks.length - 1] as { equity: Decimal }).equity.lte(equity)) peaks.pop();
+      peaks.push({ at: row.at, equity });
+    }
+    if (peaks.length < rows.length) {
+      const kept = peaks;
+      this.#batch.write(() => {
+        let previous = Number.MIN_SAFE_INTEGER;
+        for (const peak of kept) {
+          this.#deleteSamplesBetween.run(scope, previous, peak.at);
+          previous = peak.at;
+        }
+      });
+    }
+    this.#peaks.set(scope, peaks);
+    return peaks;
+  }
+
+  saveThreshold(scope: Scope, windowMs: number, threshold: Decimal): void {
+    this.#batch.write(() => this.#saveThreshold.run(scope, windowMs, threshold.toString()));
     this.#batch.commit();
   }
 
-  loadThresholds(): Map<Scope, Decimal> {
-    const rows = this.#loadThresholds.all() as Array<{ scope: string; threshold: string }>;
-    return new Map(rows.map((row) => [row.scope as Scope, Decimal.parse(row.threshold)]));
+  deleteThreshold(scope: Scope, windowMs: number): void {
+    this.#batch.write(() => this.#deleteThreshold.run(scope, windowMs));
+    this.#batch.commit();
+  }
+
+  /** Operators' thresholds per (scope, window length), longest window first within a scope. */
+  loadThresholds(): Array<{ scope: Scope; windowMs: number; threshold: Decimal }> {
+    const rows = this.#loadThresholds.all() as Array<{ scope: string; window_ms: number; threshold: string }>;
+    return rows.map((row) => ({ scope: row.scope as Scope, windowMs: row.window_ms, threshold: Decimal.parse(row.threshold) }));
   }
 
   /** Forgets a scope's equity history: after a resume, drawdown is measured afresh. */
   clearEquitySamples(scope: Scope): void {
+    this.#peaks.set(scope, []);
     this.#batch.write(() => this.#clearSamples.run(scope));
     this.#batch.commit();
   }
@@ -304,5 +395,21 @@ export class SupervisorStore {
   close(): void {
     this.#batch.commit();
     this.#close();
+  }
+
+  /**
+   * The latest time recorded here (decisions, state changes, equity samples), ms, or null for an empty store: the
+   * market clock never resumes before it, so nothing recorded after a restart is older than what was before.
+   */
+  latestRecordedAt(): number | null {
+    const row = this.#db
+      .prepare(
+        `SELECT MAX(
+           COALESCE((SELECT MAX(decided_at) FROM decisions), -1),
+           COALESCE((SELECT MAX(changed_at) FROM state_changes), -1),
+           COALESCE((SELECT MAX(at) FROM equity_samples), -1)) AS latest`,
+      )
+      .get() as { latest: number };
+    return row.latest < 0 ? null : row.latest;
   }
 }

@@ -61,6 +61,7 @@ describe('the supervisor CLI against a running control API', () => {
         [['halt', '--bot', 'grid', '--reason', '  news at 14:30  '], ['halt', { botId: 'grid', reason: 'news at 14:30' }]],
         [['resume'], ['resume', {}]],
         [['drawdown', '--set', '12.5%'], ['setDrawdown', { thresholdPercent: '12.5' }]],
+        [['drawdown', '--bot', 'trend', '--window', '30d', '--set', '12'], ['setDrawdown', { botId: 'trend', window: '30d', thresholdPercent: '12' }]],
         [['drawdown', '--bot', 'trend'], ['drawdown', { botId: 'trend' }]],
         [['stop', 'grid'], ['stopBot', 'grid']],
         [['restart', 'trend'], ['restartBot', 'trend']],
@@ -158,9 +159,9 @@ describe('the supervisor CLI against a running control API', () => {
 
     it('test_tables_when_human_then_show_their_key_columns', async () => {
       const drawdown = (await cli('drawdown')).stdout;
-      expect(drawdown).toMatch(/^SCOPE\s+CURRENT\s+THRESHOLD\s+PEAK EQUITY\s+ACTION\s+WINDOW/);
-      expect(drawdown).toMatch(/fleet\s+1\.20%\s+10\.00%\s+10400\s+HALTED\s+24h 00m/);
-      expect((await cli('drawdown', '--set', '7.5')).stdout).toMatch(/fleet\s+1\.20%\s+7\.50%/);
+      expect(drawdown).toMatch(/^SCOPE\s+WINDOW\s+CURRENT\s+THRESHOLD\s+PEAK EQUITY\s+ACTION/);
+      expect(drawdown).toMatch(/fleet\s+1d\s+1\.20%\s+10\.00%\s+10400\s+HALTED/);
+      expect((await cli('drawdown', '--set', '7.5')).stdout).toMatch(/fleet\s+1d\s+1\.20%\s+7\.50%/);
 
       const orders = (await cli('orders', '--open')).stdout;
       expect(orders).toMatch(/^CREATED \(MARKET TIME\)\s+BOT\s+CLIENT ORDER ID\s+INSTRUMENT\s+ROLE\s+SIDE\s+TYPE\s+QUANTITY\s+FILLED\s+LIMIT\s+TRIGGER\s+STATUS/);

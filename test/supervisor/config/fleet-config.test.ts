@@ -87,7 +87,8 @@ describe('fleet configuration', () => {
     expect(message).toContain('flotilla.config.json: paper.makerFeeRate: must be a decimal string in quotes');
     expect(message).toContain('flotilla.config.json: paper.participation: must be a fraction above 0 and at most 1');
     expect(message).toContain('flotilla.config.json: paper.leverage: must be greater than zero');
-    expect(message).toContain('flotilla.config.json: fleetDrawdown.threshold: decimal "0.15000000000000000001" has more than 18 decimal places');
+    // A single window is read as a list of one, so its keys are named as the first window's.
+    expect(message).toContain('flotilla.config.json: fleetDrawdown.0.threshold: decimal "0.15000000000000000001" has more than 18 decimal places');
   });
 
   it('test_load_when_a_key_is_unknown_or_the_file_is_not_json_or_not_a_file_then_the_file_is_named', () => {

@@ -24,7 +24,13 @@ export const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 export const MARKET_NOW = NOW + 30 * 86_400_000;
 export const KNOWN_BOTS = ['trend', 'grid'];
 
-const drawdown: DrawdownInfo = { current: '0.012', peak: '10400', threshold: '0.1', action: 'HALTED', windowMs: 86_400_000 };
+/** A scope with one window: the binding one is the only one. */
+function oneWindow(fields: { current: string; peak: string; threshold: string }): DrawdownInfo {
+  const window = { window: '1d', windowMs: 86_400_000, action: 'HALTED' as const, ...fields };
+  return { ...window, windows: [window] };
+}
+
+const drawdown: DrawdownInfo = oneWindow({ current: '0.012', peak: '10400', threshold: '0.1' });
 const active: ScopeStateInfo = { state: 'ACTIVE', reason: null, detail: '', changedAt: MARKET_NOW - 3_600_000, flattenPending: false };
 
 export const POSITIONS: PositionInfo[] = [
@@ -47,7 +53,7 @@ const trend: BotStatus = {
   state: active,
   effectiveState: 'ACTIVE',
   equity: '5020.45',
-  drawdown: { ...drawdown, current: '0.0034', threshold: '0.08', peak: '5037.5' },
+  drawdown: oneWindow({ current: '0.0034', threshold: '0.08', peak: '5037.5' }),
   openPositions: POSITIONS,
   openOrders: 2,
   lastHeartbeatAt: NOW - 4_000,
@@ -65,7 +71,7 @@ const grid: BotStatus = {
   state: { state: 'HALTED', reason: 'DRAWDOWN_HALT', detail: 'drawdown 8.1% reached the 8% threshold', changedAt: MARKET_NOW - 600_000, flattenPending: false },
   effectiveState: 'HALTED',
   equity: '4590',
-  drawdown: { ...drawdown, current: '0.081', threshold: '0.08', peak: '4995' },
+  drawdown: oneWindow({ current: '0.081', threshold: '0.08', peak: '4995' }),
   openPositions: [],
   openOrders: 0,
   lastHeartbeatAt: null,
@@ -190,7 +196,7 @@ export function createFakeFleet(overrides: Partial<FleetControl> = {}): FakeFlee
     },
     setDrawdown: async (options) => {
       known(options.botId);
-      return { scope: options.botId ?? 'fleet', ...drawdown, threshold: (Number(options.thresholdPercent) / 100).toString() };
+      return { scope: options.botId ?? 'fleet', ...oneWindow({ current: drawdown.current, peak: drawdown.peak, threshold: (Number(options.thresholdPercent) / 100).toString() }) };
     },
     orders: async (options) => {
       known(options.botId);

@@ -189,6 +189,7 @@ describe('the control API server', () => {
         ['GET', '/v1/drawdown?bot=trend', undefined, ['drawdown', { botId: 'trend' }]],
         ['POST', '/v1/drawdown', { thresholdPercent: '7.5' }, ['setDrawdown', { thresholdPercent: '7.5' }]],
         ['POST', '/v1/drawdown', { botId: 'trend', thresholdPercent: '100' }, ['setDrawdown', { botId: 'trend', thresholdPercent: '100' }]],
+        ['POST', '/v1/drawdown', { botId: 'trend', window: '30d', thresholdPercent: '12' }, ['setDrawdown', { botId: 'trend', window: '30d', thresholdPercent: '12' }]],
         ['GET', '/v1/orders', undefined, ['orders', { openOnly: false, limit: 50 }]],
         ['GET', '/v1/orders?bot=trend&open=1&limit=5', undefined, ['orders', { botId: 'trend', openOnly: true, limit: 5 }]],
         ['GET', '/v1/positions?bot=grid', undefined, ['positions', { botId: 'grid' }]],
@@ -245,7 +246,7 @@ describe('the control API server', () => {
       await expectBadRequest(port, 'POST', '/v1/halt', { reason: 'r', bot: 'trend' }, '"bot"');
       await expectBadRequest(port, 'POST', '/v1/resume', { everything: true }, '"everything"');
       await expectBadRequest(port, 'POST', '/v1/bots/grid/start', { now: true }, '"now"');
-      await expectBadRequest(port, 'POST', '/v1/drawdown', { thresholdPercent: '5', window: 1 }, '"window"');
+      await expectBadRequest(port, 'POST', '/v1/drawdown', { thresholdPercent: '5', windowMs: 86_400_000 }, '"windowMs"');
       expect(fleet.calls).toEqual([]);
     });
 
@@ -261,6 +262,7 @@ describe('the control API server', () => {
         await expectBadRequest(port, 'POST', '/v1/drawdown', { thresholdPercent }, 'thresholdPercent');
       }
       await expectBadRequest(port, 'POST', '/v1/drawdown', { thresholdPercent: 5 }, 'thresholdPercent');
+      for (const window of [1, '30 days', '0d', '1w', '-1d', '']) await expectBadRequest(port, 'POST', '/v1/drawdown', { thresholdPercent: '5', window }, 'window');
       await expectBadRequest(port, 'POST', '/v1/kill', [true], 'body');
       await expectBadRequest(port, 'POST', '/v1/bots/NOT_A_BOT/start', undefined, 'bot id');
       expect(fleet.calls).toEqual([]);

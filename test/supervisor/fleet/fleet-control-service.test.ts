@@ -5,7 +5,8 @@ import { BTC, ETH, FleetHarness, botIdOf, entryCommand, marketLong, quietBot, re
 import type { TestBot } from './fleet-harness.ts';
 
 const decimal = expect.stringMatching(/^-?\d+(\.\d+)?$/);
-const drawdownShape = { current: decimal, peak: decimal, threshold: decimal, action: expect.stringMatching(/^(REDUCING|HALTED)$/), windowMs: expect.any(Number) };
+const windowShape = { window: expect.stringMatching(/^\d+(d|h|m|s|ms)$/), windowMs: expect.any(Number), current: decimal, peak: decimal, threshold: decimal, action: expect.stringMatching(/^(REDUCING|HALTED)$/) };
+const drawdownShape = { ...windowShape, windows: expect.arrayContaining([windowShape]) };
 const stateShape = (state: string, reason: string | null = null) => ({ state, reason, detail: expect.any(String), changedAt: expect.any(Number), flattenPending: false });
 
 async function expectControlError(call: Promise<unknown>, code: string): Promise<void> {
@@ -214,19 +215,24 @@ describe('fleet control service', () => {
   it('test_set_drawdown_when_fleet_restarts_on_the_same_home_then_the_threshold_survives', async () => {
     // Arrange
     const set = await h.fleet.control.setDrawdown({ botId: 'alpha', thresholdPercent: '7.5' });
-    const fleetSet = await h.fleet.control.setDrawdown({ thresholdPercent: '12' });
+    const fleetSet = await h.fleet.control.setDrawdown({ window: '30d', thresholdPercent: '12' });
     // Act
     alpha.close();
     await h.closeFleet();
     await h.reopen();
     const after = await h.fleet.control.drawdown({});
     // Assert
-    expect(set).toEqual({ scope: 'bot:alpha', current: decimal, peak: decimal, threshold: '0.075', action: 'HALTED', windowMs: 86_400_000 });
-    expect(fleetSet).toMatchObject({ scope: 'fleet', threshold: '0.12' });
-    expect(after.map((entry) => [entry.scope, entry.threshold])).toEqual([
-      ['fleet', '0.12'],
-      ['bot:alpha', '0.075'],
-      ['bot:bravo', '0.5'],
+    const alphaWindow = { window: '1d', current: decimal, peak: decimal, threshold: '0.075', action: 'HALTED', windowMs: 86_400_000 };
+    expect(set).toEqual({ scope: 'bot:alpha', ...alphaWindow, windows: [alphaWindow] });
+    expect(fleetSet.windows.map((window) => [window.window, window.threshold])).toEqual([
+      ['1d', '0.15'],
+      ['30d', '0.12'],
+      ['90d', '0.25'],
+    ]);
+    expect(after.map((entry) => [entry.scope, entry.windows.map((window) => `${window.window} ${window.threshold}`)])).toEqual([
+      ['fleet', ['1d 0.15', '30d 0.12', '90d 0.25']],
+      ['bot:alpha', ['1d 0.075']],
+      ['bot:bravo', ['1d 0.5']],
     ]);
   });
 
@@ -234,6 +240,17 @@ describe('fleet control service', () => {
     await expectControlError(h.fleet.control.setDrawdown({ botId: 'alpha', thresholdPercent: '0' }), 'BAD_REQUEST');
     await expectControlError(h.fleet.control.setDrawdown({ botId: 'alpha', thresholdPercent: '101' }), 'BAD_REQUEST');
     await expectControlError(h.fleet.control.setDrawdown({ botId: 'alpha', thresholdPercent: 'ten' }), 'BAD_REQUEST');
+  });
+
+  it('test_set_drawdown_when_the_window_is_missing_or_not_the_scopes_then_bad_request_naming_its_windows', async () => {
+    const control = h.fleet.control;
+    await expect(control.setDrawdown({ thresholdPercent: '12' })).rejects.toThrow('fleet has 3 drawdown windows (1d, 30d, 90d); say which to change, e.g. --window 90d');
+    await expect(control.setDrawdown({ window: '7d', thresholdPercent: '12' })).rejects.toThrow('fleet has no 7d drawdown window; its windows are 1d, 30d, 90d');
+    await expect(control.setDrawdown({ window: 'a week', thresholdPercent: '12' })).rejects.toThrow(/window must be a whole number followed by d, h, m, s or ms/);
+    await expectControlError(control.setDrawdown({ window: '7d', thresholdPercent: '12' }), 'BAD_REQUEST');
+    // A bot with one window needs no --window, and may name it.
+    expect((await control.setDrawdown({ botId: 'alpha', window: '24h', thresholdPercent: '9' })).threshold).toBe('0.09');
+    expect((await control.drawdown({})).map((entry) => entry.threshold)).toEqual(['0.15', '0.09', '0.5']);
   });
 
   it('test_any_call_when_bot_is_unknown_then_unknown_bot_and_nothing_changes', async () => {

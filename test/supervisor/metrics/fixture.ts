@@ -110,7 +110,11 @@ export function position(botId: string, instrumentId: string, quantity: string, 
   return { botId, instrumentId, quantity, averageEntryPrice, markPrice, unrealizedPnl: '0', realizedPnl: '0', fees: '0' };
 }
 
-const drawdown = (current: string, threshold: string) => ({ current, peak: '100000', threshold, action: 'HALTED' as const, windowMs: 86_400_000 });
+/** A one-day window (the binding one, with the given reading) and a 30-day window at a quarter of its 20% threshold. */
+const drawdown = (current: string, threshold: string) => {
+  const day = { window: '1d', windowMs: 86_400_000, current, peak: '100000', threshold, action: 'HALTED' as const };
+  return { ...day, windows: [day, { window: '30d', windowMs: 30 * 86_400_000, current: '0.05', peak: '105000', threshold: '0.2', action: 'HALTED' as const }] };
+};
 
 export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): BotStatus {
   return {

@@ -65,15 +65,18 @@ describe('the fleet status gauges', () => {
     expect(valueOf(all, 'flotilla_trading_state_changes_total', { scope: 'bot:bravo', state: 'REDUCING', reason: 'HEARTBEAT_LOST' })).toBe(1);
   });
 
-  it('exports equity, drawdown against its threshold, PnL and fees as numbers', async () => {
+  it('exports equity, drawdown against its threshold in every window, PnL and fees as numbers', async () => {
     const { metrics } = makeMetrics();
     metrics.observeFleet(fleetStatus([botStatus(ALPHA)]), { lockedKeys: [], pnl: [pnl(ALPHA, '250.5', '-40', '-1.5')] });
     const all = await samples(metrics);
     expect(valueOf(all, 'flotilla_bot_equity_quote', { bot: 'alpha' })).toBe(100_250.5);
-    expect(valueOf(all, 'flotilla_bot_drawdown_fraction', { bot: 'alpha' })).toBe(0.012);
-    expect(valueOf(all, 'flotilla_bot_drawdown_threshold_fraction', { bot: 'alpha' })).toBe(0.1);
+    expect(valueOf(all, 'flotilla_bot_drawdown_fraction', { bot: 'alpha', window: '1d' })).toBe(0.012);
+    expect(valueOf(all, 'flotilla_bot_drawdown_threshold_fraction', { bot: 'alpha', window: '1d' })).toBe(0.1);
+    expect(valueOf(all, 'flotilla_bot_drawdown_fraction', { bot: 'alpha', window: '30d' })).toBe(0.05);
+    expect(valueOf(all, 'flotilla_bot_drawdown_threshold_fraction', { bot: 'alpha', window: '30d' })).toBe(0.2);
     expect(valueOf(all, 'flotilla_fleet_equity_quote')).toBe(200_500);
-    expect(valueOf(all, 'flotilla_fleet_drawdown_threshold_fraction')).toBe(0.15);
+    expect(valueOf(all, 'flotilla_fleet_drawdown_threshold_fraction', { window: '1d' })).toBe(0.15);
+    expect(valueOf(all, 'flotilla_fleet_drawdown_threshold_fraction', { window: '30d' })).toBe(0.2);
     expect(valueOf(all, 'flotilla_bot_realized_pnl_quote', { bot: 'alpha' })).toBe(250.5);
     expect(valueOf(all, 'flotilla_bot_unrealized_pnl_quote', { bot: 'alpha' })).toBe(-40);
     expect(valueOf(all, 'flotilla_bot_fees_quote', { bot: 'alpha' })).toBe(-1.5);

@@ -27,6 +27,7 @@ function allowedValues(): Record<string, ReadonlySet<string>> {
     key: new Set(INSTRUMENTS.map((instrument) => instrument.exposureKey)),
     venue: new Set(['BYBIT', 'ALPACA']),
     timeframe: new Set(TIMEFRAMES),
+    window: new Set(['1d', '30d']),
     outcome: new Set(['APPROVED', 'RESIZED', 'DENIED', OTHER]),
     reason: new Set([...DECISION_REASONS, ...REJECTION_REASONS, ...STATE_CHANGE_REASONS, NO_REASON, OTHER]),
     status: new Set([...ORDER_STATUSES, OTHER]),

@@ -72,4 +72,28 @@ describe('order manager configuration', () => {
     malformed.instruments[0]!.id = 'btcusdt';
     expect(refusal(malformed)).toMatch(/instruments\.0\.id/);
   });
+
+  describe('drawdown policies', () => {
+    const DAY = 86_400_000;
+    const window = (threshold: string, windowMs: number, action = 'HALTED') => ({ threshold, windowMs, action });
+
+    it('test_drawdown_when_a_single_window_or_a_list_then_both_become_a_list_in_order', () => {
+      const config = parseOrderManagerConfig(configInput({ fleetDrawdown: window('0.15', DAY) }, { alpha: { drawdown: [window('0.08', DAY), window('0.2', 30 * DAY, 'REDUCING')] } }));
+      expect(config.fleetDrawdown.map((entry) => [entry.threshold.toString(), entry.windowMs, entry.action])).toEqual([['0.15', DAY, 'HALTED']]);
+      expect([...config.bots.values()][0]!.drawdown.map((entry) => [entry.threshold.toString(), entry.windowMs, entry.action])).toEqual([
+        ['0.08', DAY, 'HALTED'],
+        ['0.2', 30 * DAY, 'REDUCING'],
+      ]);
+      expect(config.decisionRetentionMs).toBe(90 * DAY);
+    });
+
+    it('test_drawdown_when_windows_are_empty_repeated_too_many_or_carry_an_unknown_key_then_refused_naming_where', () => {
+      expect(refusal(configInput({ fleetDrawdown: [] }))).toMatch(/fleetDrawdown: must list at least one window/);
+      expect(refusal(configInput({}, { alpha: { drawdown: [window('0.08', DAY), window('0.1', DAY)] } }))).toMatch(/bots\.0\.drawdown: two windows have the same windowMs/);
+      expect(refusal(configInput({ fleetDrawdown: Array.from({ length: 9 }, (_, index) => window('0.1', (index + 1) * DAY)) }))).toMatch(/fleetDrawdown: must list at most 8 windows/);
+      expect(refusal(configInput({}, { alpha: { drawdown: [window('0.08', DAY), { ...window('0.1', 7 * DAY), window: '7d' }] } }))).toMatch(/bots\.0\.drawdown\.1.*window/);
+      expect(refusal(configInput({}, { alpha: { drawdown: [window('1.5', DAY)] } }))).toMatch(/bots\.0\.drawdown\.0\.threshold: must be a fraction/);
+      expect(refusal(configInput({ decisionRetentionMs: 0 }))).toMatch(/decisionRetentionMs/);
+    });
+  });
 });

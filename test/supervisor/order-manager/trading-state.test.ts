@@ -84,10 +84,10 @@ describe('heartbeats and thresholds', () => {
 
   it('keeps a drawdown threshold set at run time across a restart', () => {
     h = makeHarness();
-    h.om.setDrawdownThreshold(botScope(ALPHA), d('0.05'));
+    h.om.setDrawdownThreshold(botScope(ALPHA), 86_400_000, d('0.05'));
     h.restart();
-    expect(h.om.drawdownPolicy(botScope(ALPHA)).threshold.toString()).toBe('0.05');
-    expect(h.om.drawdownPolicy(botScope(BRAVO)).threshold.toString()).toBe('0.1');
+    expect(h.om.drawdownPolicy(botScope(ALPHA))[0]?.threshold.toString()).toBe('0.05');
+    expect(h.om.drawdownPolicy(botScope(BRAVO))[0]?.threshold.toString()).toBe('0.1');
   });
 });
 
