@@ -1,24 +1,18 @@
 import { ConfigurationError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { checkHome } from './config/home.ts';
-import { discoverBots } from './discovery/discover.ts';
 import { Fleet } from './fleet/fleet.ts';
 import { fleetEnvironment } from './pm2/apps.ts';
 import { Pm2Client, SUPERVISOR_APP } from './pm2/pm2-client.ts';
 
 /**
  * The supervisor process. Startup is recovery: everything is rebuilt from FLOTILLA_HOME, so a crash and a
- * restart by pm2 is a normal start. A changed set of bot folders is adopted the same way: by a restart.
+ * restart by pm2 is a normal start. Bot folders that appear, change or go are adopted while it runs (Fleet.rescan).
  */
 // Everything this process creates under FLOTILLA_HOME is the owner's alone, whatever umask pm2 passed on.
 process.umask(0o077);
 const environment = fleetEnvironment();
 const logger = createLogger({ name: 'supervisor', level: environment.logLevel });
-
-const signature = (): string =>
-  discoverBots(environment.botsRoot)
-    .map((bot) => `${bot.folder}:${bot.status}:${bot.manifest?.id ?? ''}`)
-    .join('|');
 
 process.on('uncaughtException', (error) => {
   logger.error({ error: error.message, stack: error.stack }, 'supervisor crashed; pm2 restarts it and startup recovers');
@@ -65,16 +59,10 @@ async function stop(code: number, why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ why }, 'supervisor stopping');
-  clearInterval(rescan);
   await fleet.close();
   pm2?.disconnect();
   process.exit(code);
 }
-
-const startedWith = signature();
-const rescan = setInterval(() => {
-  if (signature() !== startedWith) void stop(0, 'the bots folder changed; restarting to adopt it');
-}, fleet.config.discovery.rescanMs);
 
 process.on('SIGINT', () => void stop(0, 'SIGINT'));
 process.on('SIGTERM', () => void stop(0, 'SIGTERM'));

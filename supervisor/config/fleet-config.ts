@@ -117,7 +117,7 @@ export const fleetConfigSchema = z.strictObject({
     .default({ intervalMs: 1_000, timeoutMs: 5_000 }),
   discovery: z
     .strictObject({
-      /** Real-time ms between looks at the bots folder; a changed set of bots restarts the supervisor to adopt it. */
+      /** Real-time ms between looks at the bots folder; what changed there is adopted without a restart (Fleet.rescan). */
       rescanMs: z.number().int().positive().default(2_000),
     })
     .default({ rescanMs: 2_000 }),

@@ -53,6 +53,19 @@ export class BotSessions implements BotChannelHandlers {
     });
   }
 
+  /** A bot adopted while the supervisor runs gets the full heartbeat timeout to connect, from now. */
+  track(botId: BotId): void {
+    if (!this.#silentSince.has(botId)) this.#silentSince.set(botId, Date.now());
+  }
+
+  /** A bot that left the fleet is no longer watched for heartbeats, and what was kept of it is dropped. */
+  forget(botId: BotId): void {
+    this.#silentSince.delete(botId);
+    this.#lastHeard.delete(botId);
+    this.#notes.delete(botId);
+    this.#botCodeErrors.delete(botId);
+  }
+
   attach(channel: BotChannel): void {
     this.#channel = channel;
   }

@@ -187,6 +187,20 @@ export class FleetControlService implements FleetControl {
     }
   }
 
+  /** Starts a changed bot's pm2 app afresh, so it runs the folder's new code with its launch settings of now. */
+  async replaceBotApp(botId: BotId): Promise<void> {
+    if (this.#pm2 === null) return;
+    const bot = this.#fleet.discovered.find((candidate) => candidate.manifest?.id === botId && candidate.status === 'LOADED');
+    if ((await this.#processes()).has(botAppName(botId))) await this.#pm2.delete(botAppName(botId));
+    if (bot !== undefined && bot.status === 'LOADED') await this.#pm2.start(botApp(fleetEnvironment(), bot));
+  }
+
+  /** Removes the pm2 app of a bot whose folder is gone. */
+  async removeBotApp(botId: BotId): Promise<void> {
+    if (this.#pm2 === null) return;
+    if ((await this.#processes()).has(botAppName(botId))) await this.#pm2.delete(botAppName(botId));
+  }
+
   async startBot(botId: string): Promise<ProcessInfo> {
     const id = this.#bot(botId) as BotId;
     const pm2 = this.#needPm2();

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
+import { InvariantViolation } from '../../core/errors.ts';
 import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TimeframeCandle } from '../../core/strategy.ts';
@@ -18,6 +19,7 @@ import { startControlServer } from '../control/server.ts';
 import { ensureControlToken, removeControlEndpoint, writeControlEndpoint } from '../control/endpoint.ts';
 import type { DiscoveredBot } from '../discovery/discover.ts';
 import { discoverAndProbeBots } from '../discovery/discover.ts';
+import type { StrategyNotes } from '../discovery/probe.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import { MarketDataHub } from '../market-data/hub.ts';
 import { runSyntheticFeed } from '../market-data/feed.ts';
@@ -26,16 +28,18 @@ import { measuredVenue } from '../metrics/measured-venue.ts';
 import { FleetMetrics } from '../metrics/metrics.ts';
 import type { MetricsServer } from '../metrics/server.ts';
 import { startMetricsServer } from '../metrics/server.ts';
-import type { OrderManagerConfig } from '../order-manager/config.ts';
+import type { BotRiskConfig, OrderManagerConfig } from '../order-manager/config.ts';
 import { OrderManager } from '../order-manager/order-manager.ts';
 import { botSocketPath, botTokenPath, ledgerPath, supervisorStorePath } from '../paths.ts';
 import { ensurePrivateDir, tightenHome } from '../private-files.ts';
 import type { Pm2Client } from '../pm2/pm2-client.ts';
-import { SupervisorStore } from '../store/supervisor-store.ts';
+import { botScope, SupervisorStore } from '../store/supervisor-store.ts';
 import { BotSessions } from './bot-sessions.ts';
 import { FleetControlService } from './fleet-control-service.ts';
 import { latestRecordedAt, saveMarketState, syntheticMarket } from './market.ts';
 import { restorePaperVenue } from './paper-restore.ts';
+import type { LoadedBot, RunningBot } from './roster.ts';
+import { folderFingerprint, planRoster, retiredBots, rootFingerprint } from './roster.ts';
 
 export interface FleetOptions {
   home: string;
@@ -55,7 +59,6 @@ export interface FleetOptions {
  */
 export class Fleet {
   readonly config: FleetConfig;
-  readonly discovered: DiscoveredBot[];
   readonly manifests: Map<BotId, BotManifest>;
   /** The notes each bot's strategy module declares: the only note names and values accepted from it. */
   readonly strategyNotes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
@@ -79,14 +82,28 @@ export class Fleet {
   #metricsServer: MetricsServer | null = null;
   #timers: NodeJS.Timeout[] = [];
   #feed: Promise<void> | null = null;
+  #discovered: DiscoveredBot[];
+  /** Bots that trade, with the folder and fingerprint their process runs on. */
+  readonly #running = new Map<BotId, RunningBot>();
+  /** Bots whose folder is gone while they still hold something: halted, protected, kept until flat. */
+  readonly #retired = new Set<BotId>();
+  readonly #tokens = new Map<BotId, string>();
+  #rootFingerprint = '';
+  #rescan: Promise<void> | null = null;
 
-  private constructor(options: FleetOptions, discovered: DiscoveredBot[], config: FleetConfig, strategyNotes: Map<BotId, Readonly<Record<string, readonly string[]>>>) {
+  private constructor(options: FleetOptions, discovered: DiscoveredBot[], config: FleetConfig, strategyNotes: Map<BotId, Readonly<Record<string, readonly string[]>>>, retired: readonly BotManifest[]) {
     this.#options = options;
     this.strategyNotes = strategyNotes;
     this.config = config;
-    this.discovered = discovered;
+    this.#discovered = discovered;
+    this.#rootFingerprint = rootFingerprint(options.botsRoot);
     const loaded = discovered.filter((bot): bot is Extract<DiscoveredBot, { status: 'LOADED' }> => bot.status === 'LOADED');
     this.manifests = new Map(loaded.map((bot) => [bot.manifest.id, bot.manifest]));
+    for (const bot of loaded) this.#running.set(bot.manifest.id, { manifest: bot.manifest, folder: bot.path, fingerprint: folderFingerprint(bot.path) });
+    for (const manifest of retired) {
+      this.manifests.set(manifest.id, manifest);
+      this.#retired.add(manifest.id);
+    }
     this.omConfig = orderManagerConfigFor(config, [...this.manifests.values()]);
     const instruments = catalog(config);
     const timeframes = [...new Set([...this.manifests.values()].flatMap((manifest) => manifest.timeframes))];
@@ -140,10 +157,11 @@ export class Fleet {
     this.hub.onEveryCandle('paper-venue', (candle) => this.#onMarketCandle(candle));
     this.hub.subscribe('paper-venue', [...this.omConfig.instruments.keys()].map((instrumentId) => ({ instrumentId, timeframe: '1m' as const })), () => {});
 
-    const tokens = new Map<BotId, string>();
-    for (const botId of this.manifests.keys()) tokens.set(botId, this.#issueToken(botId));
+    for (const botId of this.#running.keys()) this.#tokens.set(botId, this.#issueToken(botId));
+    for (const bot of this.#running.values()) this.store.rememberBot(bot.manifest.id, JSON.stringify(bot.manifest), this.clock.now());
     this.sessions = new BotSessions({ fleet: this, heartbeat: config.heartbeat, logger });
-    this.#channel = new BotChannel({ socketPath: botSocketPath(options.home), tokens, handlers: this.sessions, logger });
+    // The channel reads this map at every hello, so bots adopted later are let in and bots that left are not.
+    this.#channel = new BotChannel({ socketPath: botSocketPath(options.home), tokens: this.#tokens, handlers: this.sessions, logger });
     this.sessions.attach(this.#channel);
     this.control = new FleetControlService(this, options.pm2);
   }
@@ -159,7 +177,8 @@ export class Fleet {
     for (const bot of discovered) {
       if (bot.status !== 'LOADED') options.logger.error({ folder: bot.folder, status: bot.status, reason: bot.reason }, 'bot folder not loaded');
     }
-    const fleet = new Fleet(options, discovered, config, notes);
+    const retired = retiredBots(options.home, discovered, options.logger);
+    const fleet = new Fleet(options, discovered, config, notes, retired);
     // Whatever an older version, or Node at startup under a wider umask, left looser than the owner's alone.
     tightenHome(options.home);
     return fleet;
@@ -167,6 +186,16 @@ export class Fleet {
 
   get home(): string {
     return this.#options.home;
+  }
+
+  /** The bot folders as last discovered, loaded or not. */
+  get discovered(): readonly DiscoveredBot[] {
+    return this.#discovered;
+  }
+
+  /** Whether a bot's folder is gone while it still holds positions or orders (it is halted until flat). */
+  isRetired(botId: BotId): boolean {
+    return this.#retired.has(botId);
   }
 
   /** A bot's token outlives supervisor restarts, so running bots reconnect without being restarted themselves. */
@@ -208,6 +237,7 @@ export class Fleet {
     // The venue stands as the ledgers say: finish stop moves it already answered and check every position's stop.
     await this.om.idle();
     this.om.afterVenuesRestored();
+    for (const botId of this.#retired) this.#haltRetired(botId);
     await this.#channel.listen();
     const token = ensureControlToken(this.#options.home);
     this.#controlServer = await startControlServer({ control: this.control, token, host: this.config.control.host, port: this.#options.ports?.control ?? this.config.control.port, logger });
@@ -222,6 +252,8 @@ export class Fleet {
     // Recovery resumes after the latest time any store recorded, so this only narrows what an idle market replays.
     this.#timers.push(setInterval(() => this.#saveMarket(), 1_000));
     await this.control.ensureBotsRunning();
+    // Bot folders that appear, change or go are adopted here, without a restart (no reconnects, no lost counters).
+    this.#timers.push(setInterval(() => void this.rescan(), this.config.discovery.rescanMs));
     logger.info({ bots: [...this.manifests.keys()], control: this.#controlServer.port, metrics: this.#metricsServer.port, speed: this.clock.speed }, 'fleet started');
   }
 
@@ -241,6 +273,136 @@ export class Fleet {
     } catch (error) {
       this.#options.logger.warn({ error: (error as Error).message }, 'could not refresh fleet metrics');
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // The roster: bot folders adopted while the supervisor runs
+
+  /**
+   * Looks at the bots folder again and adopts what changed: a new folder's bot starts trading, a changed folder's
+   * bot takes its new risk settings and its process restarts on its new code, and a bot whose folder is gone stops
+   * (retired, halted and protected while it still holds something). Resolves when it is done; never overlaps itself.
+   */
+  rescan(): Promise<void> {
+    if (this.#rescan !== null) return this.#rescan;
+    this.#rescan = this.#rescanOnce()
+      .catch((error: unknown) => this.#options.logger.error({ error: (error as Error).message }, 'rescan of the bots folder failed; the fleet runs on as it was'))
+      .finally(() => {
+        this.#rescan = null;
+      });
+    return this.#rescan;
+  }
+
+  async #rescanOnce(): Promise<void> {
+    for (const botId of [...this.#retired]) if (this.#isFlat(botId)) await this.#forget(botId, 'flat since its folder went');
+    const fingerprint = rootFingerprint(this.#options.botsRoot);
+    if (fingerprint === this.#rootFingerprint) return;
+    const { bots, notes } = await discoverAndProbeBots(this.#options.botsRoot, { home: this.#options.home, knownInstruments: new Set(this.omConfig.instruments.keys()) });
+    for (const bot of bots) {
+      if (bot.status !== 'LOADED') this.#options.logger.error({ folder: bot.folder, status: bot.status, reason: bot.reason }, 'bot folder not loaded');
+    }
+    this.#discovered = bots;
+    this.#rootFingerprint = fingerprint;
+    const plan = planRoster(this.#running, bots, folderFingerprint);
+    for (const botId of plan.gone) await this.#gone(botId);
+    for (const bot of plan.change) await this.#change(bot, notes.get(bot.manifest.id) ?? {});
+    for (const bot of plan.adopt) await this.#adopt(bot, notes.get(bot.manifest.id) ?? {});
+  }
+
+  #riskOf(manifest: BotManifest): BotRiskConfig {
+    const bot = orderManagerConfigFor(this.config, [manifest]).bots.get(manifest.id);
+    if (bot === undefined) throw new InvariantViolation(`no risk configuration for bot ${manifest.id}`);
+    return bot;
+  }
+
+  async #adopt(bot: LoadedBot, notes: StrategyNotes): Promise<void> {
+    const { manifest } = bot;
+    const botId = manifest.id;
+    if (this.#retired.has(botId)) {
+      // Its folder is back: it is an ordinary bot again, and a halt that only its absence made is lifted.
+      this.#retired.delete(botId);
+      if (this.om.scopeState(botScope(botId)).reason === 'BOT_RETIRED') this.om.resume(botScope(botId), 'its folder is back');
+      await this.#change(bot, notes);
+      return;
+    }
+    const clash = [...this.omConfig.bots.values()].find((other) => other.subAccountId === manifest.subAccount);
+    if (clash !== undefined) {
+      this.#options.logger.error({ folder: bot.folder, subAccount: manifest.subAccount, holder: clash.id }, 'bot folder not adopted: its sub-account is still held by a retired bot');
+      return;
+    }
+    const risk = this.#riskOf(manifest);
+    const ledger = openLedger({ path: ledgerPath(this.#options.home, botId), botId, clock: this.clock });
+    if (ledger.capital().isZero()) ledger.recordCapital(Decimal.parse(this.config.paper.startingBalance), this.clock.now(), 'paper deposit');
+    this.venue.openAccount({ subAccountId: risk.subAccountId, balance: Decimal.parse(this.config.paper.startingBalance), leverage: Decimal.parse(this.config.paper.leverage) });
+    restorePaperVenue(this.venue, new Map([[botId, ledger]]), { ...this.omConfig, bots: new Map([[botId, risk]]) }, this.#options.logger);
+    this.om.addBot(risk, ledger);
+    this.manifests.set(botId, manifest);
+    (this.strategyNotes as Map<BotId, StrategyNotes>).set(botId, notes);
+    this.metrics.addBot(botId, notes);
+    this.#tokens.set(botId, this.#issueToken(botId));
+    this.sessions.track(botId);
+    this.#running.set(botId, { manifest, folder: bot.path, fingerprint: folderFingerprint(bot.path) });
+    this.store.rememberBot(botId, JSON.stringify(manifest), this.clock.now());
+    await this.om.idle();
+    this.om.afterVenuesRestored();
+    await this.control.ensureBotsRunning();
+    this.#options.logger.info({ botId, folder: bot.folder }, 'bot adopted');
+  }
+
+  async #change(bot: LoadedBot, notes: StrategyNotes): Promise<void> {
+    const { manifest } = bot;
+    const botId = manifest.id;
+    const current = this.omConfig.bots.get(botId);
+    if (current !== undefined && current.subAccountId !== manifest.subAccount) {
+      this.#options.logger.error({ botId, from: current.subAccountId, to: manifest.subAccount }, 'bot folder change not adopted: a bot cannot move to another sub-account while it runs; stop the fleet to move it');
+      return;
+    }
+    this.om.updateBot(this.#riskOf(manifest));
+    this.manifests.set(botId, manifest);
+    (this.strategyNotes as Map<BotId, StrategyNotes>).set(botId, notes);
+    this.metrics.setNotes(botId, notes);
+    this.#tokens.set(botId, this.#issueToken(botId));
+    this.sessions.track(botId);
+    this.#running.set(botId, { manifest, folder: bot.path, fingerprint: folderFingerprint(bot.path) });
+    this.store.rememberBot(botId, JSON.stringify(manifest), this.clock.now());
+    await this.control.replaceBotApp(botId);
+    this.#options.logger.info({ botId, folder: bot.folder }, 'bot folder changed; its settings are taken and its process restarted');
+  }
+
+  async #gone(botId: BotId): Promise<void> {
+    this.#running.delete(botId);
+    await this.control.removeBotApp(botId);
+    if (this.#isFlat(botId)) {
+      await this.#forget(botId, 'its folder is gone');
+      return;
+    }
+    this.#retired.add(botId);
+    this.#haltRetired(botId);
+  }
+
+  #isFlat(botId: BotId): boolean {
+    const ledger = this.ledgers.get(botId);
+    return ledger === undefined || (ledger.openPositions().length === 0 && ledger.openOrders().length === 0);
+  }
+
+  /** A bot whose folder went while it held something: nothing new, its stops kept, the operator told why. */
+  #haltRetired(botId: BotId): void {
+    if (this.om.scopeState(botScope(botId)).state === 'HALTED') return;
+    this.om.halt(botScope(botId), 'HALTED', 'BOT_RETIRED', 'its folder is gone while it holds positions or orders; its stops stay and are protected until it is flat (kill --bot with --flatten closes it)');
+  }
+
+  async #forget(botId: BotId, why: string): Promise<void> {
+    await this.om.idle();
+    this.om.removeBot(botId);
+    this.ledgers.get(botId)?.close();
+    this.ledgers.delete(botId);
+    this.manifests.delete(botId);
+    (this.strategyNotes as Map<BotId, StrategyNotes>).delete(botId);
+    this.#tokens.delete(botId);
+    this.#retired.delete(botId);
+    this.sessions.forget(botId);
+    this.store.forgetBot(botId);
+    this.#options.logger.info({ botId, why }, 'bot left the fleet');
   }
 
   #saveMarket(): void {

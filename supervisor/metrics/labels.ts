@@ -56,6 +56,11 @@ export class LabelGuard {
     };
   }
 
+  /** Lets a bot adopted while the supervisor runs be a label, like those configured at start. */
+  allowBot(botId: string): void {
+    (this.#allowed.bot as Set<string>).add(parseBotId(botId));
+  }
+
   /** Configured values of one kind, sorted; for series that start at zero. */
   configured(label: ConfiguredLabel): string[] {
     return [...this.#allowed[label]].sort();

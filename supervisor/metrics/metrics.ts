@@ -48,17 +48,35 @@ export class FleetMetrics {
     this.#metrics = defineMetrics(this.registry);
     this.#guard = new LabelGuard(this.#metrics.refusedLabels, { bots: [...options.bots], instruments: [...options.instruments] });
     this.#fleet = new FleetStatusObserver(this.#metrics, this.#guard, options.clock ?? systemClock);
-    this.#notes = options.notes ?? new Map();
+    // A copy: adopting a bot later adds to it, never to the caller's map.
+    this.#notes = new Map(options.notes ?? []);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: SUPERVISOR_PROCESS_PREFIX });
-    // Counters an alert reads start at 0, so the first error is an increase rather than a new series.
-    for (const bot of this.#guard.configured('bot')) {
-      this.#metrics.botCodeErrors.inc({ bot }, 0);
-      this.#metrics.botRestarts.inc({ bot }, 0);
-      this.#metrics.warmUpActionsDropped.inc({ bot }, 0);
-      this.#metrics.stopMoveFailures.inc({ bot }, 0);
-      this.#metrics.unprotectedPositions.set({ bot }, 0);
-      for (const repair of PROTECTION_REPAIRS) this.#metrics.protectionRepairs.inc({ bot, repair }, 0);
-    }
+    for (const bot of this.#guard.configured('bot')) this.#startAtZero(bot);
+  }
+
+  /** Counters an alert reads start at 0, so the first error is an increase rather than a new series. */
+  #startAtZero(bot: string): void {
+    this.#metrics.botCodeErrors.inc({ bot }, 0);
+    this.#metrics.botRestarts.inc({ bot }, 0);
+    this.#metrics.warmUpActionsDropped.inc({ bot }, 0);
+    this.#metrics.stopMoveFailures.inc({ bot }, 0);
+    this.#metrics.unprotectedPositions.set({ bot }, 0);
+    for (const repair of PROTECTION_REPAIRS) this.#metrics.protectionRepairs.inc({ bot, repair }, 0);
+  }
+
+  /**
+   * A bot adopted while the supervisor runs: its id becomes a label like a configured one's, and its declared
+   * notes the only note labels it may export. Its series start at zero, so its first event shows as an increase.
+   */
+  addBot(botId: BotId, notes: Readonly<Record<string, readonly string[]>>): void {
+    this.#guard.allowBot(botId);
+    (this.#notes as Map<BotId, Readonly<Record<string, readonly string[]>>>).set(botId, notes);
+    this.#startAtZero(botId);
+  }
+
+  /** A bot whose code changed may declare other notes. */
+  setNotes(botId: BotId, notes: Readonly<Record<string, readonly string[]>>): void {
+    (this.#notes as Map<BotId, Readonly<Record<string, readonly string[]>>>).set(botId, notes);
   }
 
   /** An order-manager event, as delivered to OrderManager.onEvent listeners. */

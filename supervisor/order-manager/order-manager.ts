@@ -143,21 +143,67 @@ export class OrderManager {
   #recover(): void {
     this.#states.recover();
     this.#drawdowns.recover(this.#clock.now());
-    for (const [botId, ledger] of this.#ledgers) {
-      const open = ledger.openOrders();
-      const stopTriggers = new Map<ClientOrderId, Decimal>();
-      for (const order of open) {
-        if (order.role === 'STOP' && order.parentClientOrderId !== null && order.triggerPrice !== null) stopTriggers.set(order.parentClientOrderId, order.triggerPrice);
-      }
-      for (const order of open) this.#track(order, stopTriggers.get(order.clientOrderId) ?? null);
-      this.#equity.delete(botId);
-      this.#replacements.recover(botId, ledger);
-      this.#recoverLastEntries(botId, ledger);
-      // An approval commits in the ledger with its orders; the store's copy commits a moment later, so a crash in
-      // between leaves the store without it. The newest approvals of each ledger fill that gap.
-      for (const { decision, intentJson } of ledger.recentDecisions(RECOVERED_DECISIONS)) this.#store.recordDecision(decision, intentJson);
-    }
+    for (const [botId, ledger] of this.#ledgers) this.#recoverBot(botId, ledger);
     this.#store.commit();
+  }
+
+  /** One bot's share of recovery: its open orders indexed, its stop moves and last entries, its decisions. */
+  #recoverBot(botId: BotId, ledger: Ledger): void {
+    const open = ledger.openOrders();
+    const stopTriggers = new Map<ClientOrderId, Decimal>();
+    for (const order of open) {
+      if (order.role === 'STOP' && order.parentClientOrderId !== null && order.triggerPrice !== null) stopTriggers.set(order.parentClientOrderId, order.triggerPrice);
+    }
+    for (const order of open) this.#track(order, stopTriggers.get(order.clientOrderId) ?? null);
+    this.#equity.delete(botId);
+    this.#replacements.recover(botId, ledger);
+    this.#recoverLastEntries(botId, ledger);
+    // An approval commits in the ledger with its orders; the store's copy commits a moment later, so a crash in
+    // between leaves the store without it. The newest approvals of each ledger fill that gap.
+    for (const { decision, intentJson } of ledger.recentDecisions(RECOVERED_DECISIONS)) this.#store.recordDecision(decision, intentJson);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // The roster: bots adopted, changed and retired while the supervisor runs
+
+  /**
+   * Adopts a bot whose folder appeared: its risk settings and its ledger join the order manager, recovered exactly as
+   * at a start. The bot trades once the caller has made its venue account ready (afterVenuesRestored for it).
+   */
+  addBot(config: BotRiskConfig, ledger: Ledger): void {
+    if (this.#config.bots.has(config.id)) throw new InvariantViolation(`bot ${config.id} is already in the order manager`);
+    if (ledger.botId !== config.id) throw new InvariantViolation(`ledger of ${ledger.botId} given for bot ${config.id}`);
+    for (const other of this.#config.bots.values()) {
+      if (other.subAccountId === config.subAccountId) throw new InvariantViolation(`sub-account ${config.subAccountId} is already bot ${other.id}'s`);
+    }
+    (this.#config.bots as Map<BotId, BotRiskConfig>).set(config.id, config);
+    (this.#ledgers as Map<BotId, Ledger>).set(config.id, ledger);
+    this.#recoverBot(config.id, ledger);
+    this.#store.commit();
+  }
+
+  /** Takes a bot's changed risk settings (its manifest was edited); its orders and positions stay as they are. */
+  updateBot(config: BotRiskConfig): void {
+    const current = this.#config.bots.get(config.id);
+    if (current === undefined) throw new InvariantViolation(`bot ${config.id} is not in the order manager`);
+    if (current.subAccountId !== config.subAccountId) throw new InvariantViolation(`bot ${config.id} cannot move from sub-account ${current.subAccountId} to ${config.subAccountId} while it runs`);
+    (this.#config.bots as Map<BotId, BotRiskConfig>).set(config.id, config);
+  }
+
+  /**
+   * Lets go of a bot whose folder is gone. Only a bot with nothing open may go: one that still holds positions or
+   * orders stays (retired: halted, its stops kept and protected) until it is flat, and this refuses.
+   */
+  removeBot(botId: BotId): void {
+    const ledger = this.#ledger(botId);
+    if (ledger.openPositions().length > 0 || ledger.openOrders().length > 0) {
+      throw new InvariantViolation(`bot ${botId} still holds positions or orders; it is retired (halted), not removed`);
+    }
+    (this.#config.bots as Map<BotId, BotRiskConfig>).delete(botId);
+    (this.#ledgers as Map<BotId, Ledger>).delete(botId);
+    this.#equity.delete(botId);
+    this.#lastEntries.delete(botId);
+    this.#unprotected.delete(botId);
   }
 
   #recoverLastEntries(botId: BotId, ledger: Ledger): void {

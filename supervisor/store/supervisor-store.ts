@@ -22,7 +22,7 @@ export function botScope(botId: BotId): Scope {
 }
 
 /** Why a scope left ACTIVE; a closed set, reused as a metric label. */
-export const STATE_CHANGE_REASONS = ['KILL_SWITCH', 'DRAWDOWN_HALT', 'OPERATOR_HALT', 'OPERATOR_RESUME', 'HEARTBEAT_LOST', 'HEARTBEAT_RESTORED'] as const;
+export const STATE_CHANGE_REASONS = ['KILL_SWITCH', 'DRAWDOWN_HALT', 'OPERATOR_HALT', 'OPERATOR_RESUME', 'HEARTBEAT_LOST', 'HEARTBEAT_RESTORED', 'BOT_RETIRED', 'RECONCILIATION_MISMATCH', 'NOT_RECONCILED'] as const;
 export type StateChangeReason = (typeof STATE_CHANGE_REASONS)[number];
 
 export interface ScopeState {
@@ -114,6 +114,18 @@ const MIGRATIONS: Migration[] = [
       );
       INSERT INTO drawdown_window_thresholds (scope, window_ms, threshold) SELECT scope, 0, threshold FROM drawdown_thresholds;
       DROP TABLE drawdown_thresholds;
+    `,
+  },
+  {
+    // Every bot the supervisor has run, with the manifest it ran on: a bot whose folder is gone while it still holds
+    // positions or orders is loaded from here, retired, so its positions stay protected until they are flat.
+    version: 5,
+    statements: `
+      CREATE TABLE known_bots (
+        bot_id TEXT PRIMARY KEY,
+        manifest_json TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
     `,
   },
 ];
@@ -390,6 +402,27 @@ export class SupervisorStore {
   equitySamplesSince(sinceMs: number): EquitySample[] {
     const rows = this.#samplesSince.all(sinceMs) as Array<{ scope: string; at: number; equity: string }>;
     return rows.map((row) => ({ scope: row.scope as Scope, at: row.at, equity: Decimal.parse(row.equity) }));
+  }
+
+  /** Remembers the manifest a bot runs on (at every start and every change); committed at once. */
+  rememberBot(botId: BotId, manifestJson: string, at: number): void {
+    this.#batch.write(() =>
+      this.#db
+        .prepare('INSERT INTO known_bots (bot_id, manifest_json, updated_at) VALUES (?, ?, ?) ON CONFLICT (bot_id) DO UPDATE SET manifest_json = excluded.manifest_json, updated_at = excluded.updated_at')
+        .run(botId, manifestJson, at),
+    );
+    this.#batch.commit();
+  }
+
+  /** Forgets a bot that left with nothing open. */
+  forgetBot(botId: BotId): void {
+    this.#batch.write(() => this.#db.prepare('DELETE FROM known_bots WHERE bot_id = ?').run(botId));
+    this.#batch.commit();
+  }
+
+  knownBots(): Array<{ botId: BotId; manifestJson: string }> {
+    const rows = this.#db.prepare('SELECT bot_id, manifest_json FROM known_bots ORDER BY bot_id').all() as Array<{ bot_id: string; manifest_json: string }>;
+    return rows.map((row) => ({ botId: row.bot_id as BotId, manifestJson: row.manifest_json }));
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/o
 import type { OrderChanges, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import { CandlePath } from './candle-path.ts';
 import { venueOrderOf } from './venue-order.ts';
-import { validatePaperVenueConfig, type PaperFeeConfig, type PaperVenueConfig } from './config.ts';
+import { validatePaperVenueConfig, type PaperAccountConfig, type PaperFeeConfig, type PaperVenueConfig } from './config.ts';
 import {
   createPaperOrder,
   fillableQuantity,
@@ -176,6 +176,15 @@ export class PaperMatchingEngine {
     if (book.resting.size > 0) this.#match(book, candle, reports);
     book.lastPrice = candle.close;
     return reports;
+  }
+
+  /** Opens a sub-account for a bot adopted while the venue runs; one that exists already is left as it is. */
+  openAccount(account: PaperAccountConfig): void {
+    if (this.#accounts.has(account.subAccountId)) return;
+    if (account.balance.isNegative() || !account.leverage.isPositive()) {
+      throw new InvalidInputError(`paper venue ${this.name}: sub-account ${account.subAccountId} needs a balance of at least 0 and a positive leverage`);
+    }
+    this.#accounts.set(account.subAccountId, new SubAccount(account.subAccountId, account.balance, account.leverage));
   }
 
   /**

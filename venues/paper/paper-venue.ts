@@ -5,7 +5,7 @@ import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.t
 import { createLogger, type Logger } from '../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
 import type { FillCursor, FillPage, OrderChanges, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
-import type { PaperVenueConfig } from './config.ts';
+import type { PaperAccountConfig, PaperVenueConfig } from './config.ts';
 import { PaperMatchingEngine, type RestoredOrder } from './matching-engine.ts';
 
 export type ExecutionReportListener = (report: ExecutionReport) => void;
@@ -117,6 +117,11 @@ export class PaperVenue implements Venue {
 
   async amendOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {
     this.#deliver(this.engine.amend(subAccountId, clientOrderId, changes, instrumentId));
+  }
+
+  /** Opens a sub-account for a bot adopted while the venue runs (see PaperMatchingEngine.openAccount). */
+  openAccount(account: PaperAccountConfig): void {
+    this.engine.openAccount(account);
   }
 
   /** Puts an order back as it stood before a restart (see PaperMatchingEngine.restoreOrder) and delivers what that caused. */

@@ -100,6 +100,7 @@ describe('the supervisor store', () => {
     raw.exec(`DROP TABLE drawdown_window_thresholds;
       CREATE TABLE drawdown_thresholds (scope TEXT PRIMARY KEY, threshold TEXT NOT NULL);
       INSERT INTO drawdown_thresholds (scope, threshold) VALUES ('bot:alpha', '0.04');
+      DROP TABLE known_bots;
       PRAGMA user_version = 3;`);
     raw.close();
     // Act: the order manager starts on it, alpha now with two windows.
