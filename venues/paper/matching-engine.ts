@@ -6,7 +6,7 @@ import { parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId,
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
 import type { OrderChanges, VenueOpenOrder, VenuePosition } from '../../core/venue.ts';
 import { CandlePath } from './candle-path.ts';
-import { validatePaperVenueConfig, type PaperFeeConfig, type PaperVenueConfig } from './config.ts';
+import { validatePaperVenueConfig, type PaperAccountConfig, type PaperFeeConfig, type PaperVenueConfig } from './config.ts';
 import {
   createPaperOrder,
   fillableQuantity,
@@ -183,6 +183,37 @@ export class PaperMatchingEngine {
    */
   restoreAccount(subAccountId: SubAccountId, cash: Decimal, positions: readonly VenuePosition[]): void {
     this.#account(subAccountId).restore(cash, positions);
+  }
+
+  /**
+   * Opens a sub-account on a running venue, as an exchange does when a sub-member is created; its ID must be new.
+   * It starts with `balance` as cash and no positions or orders.
+   */
+  openAccount(account: PaperAccountConfig): void {
+    if (this.#accounts.has(account.subAccountId)) throw new InvalidInputError(`paper venue ${this.name} already has sub-account ${account.subAccountId}`);
+    if (account.balance.isNegative()) throw new InvalidInputError(`sub-account ${account.subAccountId} balance must not be negative, got ${account.balance.toString()}`);
+    if (!account.leverage.isPositive()) throw new InvalidInputError(`sub-account ${account.subAccountId} leverage must be positive, got ${account.leverage.toString()}`);
+    this.#accounts.set(account.subAccountId, new SubAccount(account.subAccountId, account.balance, account.leverage));
+  }
+
+  /**
+   * Moves capital into (positive) or out of (negative) a sub-account's cash, as an exchange's internal transfer
+   * does. Capital leaves only from the free margin, so a transfer never leaves positions or resting orders
+   * unbacked. Returns why it could not, or null when done.
+   */
+  transfer(subAccountId: SubAccountId, amount: Decimal): string | null {
+    const account = this.#account(subAccountId);
+    if (amount.isNegative()) {
+      const free = account.freeMargin(this.#markOf);
+      if (amount.abs().gt(free)) return `transfer of ${amount.abs().toString()} out of ${subAccountId} exceeds its free margin ${free.toString()}`;
+    }
+    account.cash = account.cash.add(amount);
+    return null;
+  }
+
+  /** Equity less the margin positions and resting orders hold: what a new order or a transfer out may use. */
+  freeMargin(subAccountId: SubAccountId): Decimal {
+    return this.#account(subAccountId).freeMargin(this.#markOf);
   }
 
   /**
