@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { RestClientV5 } from 'bybit-api';
+import { WebSocket } from 'ws';
 import { ManualClock } from '../../../../core/clock.ts';
 import { Decimal } from '../../../../core/decimal.ts';
 import { DEFAULT_INSTRUMENTS } from '../../../../supervisor/config/fleet-config.ts';
@@ -49,8 +50,8 @@ export interface Credentials {
   secret: string;
 }
 
-export function rest(standin: BybitStandin, credentials: { key: string; secret: string }): RestClientV5 {
-  return new RestClientV5({ key: credentials.key, secret: credentials.secret, baseUrl: standin.url, parseAPIRateLimits: true }, { timeout: 5_000 });
+export function rest(standin: BybitStandin, credentials: { key: string; secret: string }, timeoutMs = 5_000): RestClientV5 {
+  return new RestClientV5({ key: credentials.key, secret: credentials.secret, baseUrl: standin.url, parseAPIRateLimits: true }, { timeout: timeoutMs });
 }
 
 /**
@@ -116,4 +117,58 @@ export async function raw(standin: BybitStandin, request: RawRequest): Promise<R
     json = null;
   }
   return { status: response.status, headers: response.headers, text, json };
+}
+
+export interface StreamMessage {
+  topic?: string;
+  op?: string;
+  success?: boolean;
+  data?: Record<string, unknown>[];
+  [key: string]: unknown;
+}
+
+export interface RawStream {
+  socket: WebSocket;
+  /** Every message received so far, oldest first. */
+  readonly messages: StreamMessage[];
+  /** The first message (received or to come) that matches. */
+  next(match: (message: StreamMessage) => boolean): Promise<StreamMessage>;
+  /** Resolves when the server closes or drops the socket. */
+  readonly closed: Promise<void>;
+}
+
+/** A WebSocket client written from Bybit's protocol: opens, authenticates (when given a key) and subscribes. */
+export async function stream(standin: BybitStandin, topics: string[], credentials?: { key: string; secret: string }, path = '/v5/private'): Promise<RawStream> {
+  const socket = new WebSocket(`ws://127.0.0.1:${standin.port}${path}`);
+  const messages: StreamMessage[] = [];
+  const waiting: { match: (message: StreamMessage) => boolean; resolve: (message: StreamMessage) => void }[] = [];
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as StreamMessage;
+    messages.push(message);
+    for (const waiter of [...waiting]) {
+      if (!waiter.match(message)) continue;
+      waiting.splice(waiting.indexOf(waiter), 1);
+      waiter.resolve(message);
+    }
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const next = (match: (message: StreamMessage) => boolean): Promise<StreamMessage> => {
+    const found = messages.find(match);
+    return found !== undefined ? Promise.resolve(found) : new Promise((resolve) => waiting.push({ match, resolve }));
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  if (credentials !== undefined) {
+    const expires = realNow() + 5_000;
+    const signature = createHmac('sha256', credentials.secret).update(`GET/realtime${expires}`).digest('hex');
+    socket.send(JSON.stringify({ op: 'auth', args: [credentials.key, expires, signature] }));
+    const auth = await next((message) => message.op === 'auth');
+    if (auth.success !== true) throw new Error(`auth refused: ${String(auth['ret_msg'])}`);
+  }
+  socket.send(JSON.stringify({ op: 'subscribe', args: topics, req_id: 'subscribe' }));
+  const subscribed = await next((message) => message.op === 'subscribe');
+  if (subscribed.success !== true) throw new Error(`subscribe refused: ${String(subscribed['ret_msg'])}`);
+  return { socket, messages, next, closed };
 }
