@@ -256,8 +256,14 @@ export class ReportApplier {
       size = Decimal.min(signed.abs(), held.abs());
       pnl = size.mul(held.isPositive() ? price.sub(meta.averagePrice) : meta.averagePrice.sub(price));
       if (next.sign() !== held.sign() && !next.isZero()) {
+        // A flip opens a new position: its realized PnL starts with its share of this fill's fee.
         meta.averagePrice = price;
         meta.createdTime = at;
+        meta.quantity = next;
+        meta.currentRealized = fee.mulDiv(next.abs(), signed.abs()).neg();
+        meta.updatedTime = at;
+        meta.sequence = this.#options.book.nextSequence();
+        return { size, pnl };
       }
     }
     meta.quantity = next;

@@ -219,6 +219,11 @@ export class BybitStandin {
     return { uid: masterKey.uid, key: masterKey.apiKey, secret: masterKey.secret };
   }
 
+  /** Resolves when a replayed market has delivered its last candle, or when the stand-in stops. */
+  get marketFinished(): Promise<void> {
+    return this.#feedDone;
+  }
+
   /** The next 1m candle of a symbol, for a manual market: the engine matches it, then its klines are pushed. */
   pushCandle(symbol: string, prices: { open: string; high: string; low: string; close: string; volume?: string }): void {
     if (!this.#manual) throw new InvalidInputError('candles can be pushed only when the market is manual');
