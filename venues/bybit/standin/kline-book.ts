@@ -66,13 +66,22 @@ export class KlineBook {
     series.closed = candles.slice(-this.#limit).map(klineOf);
   }
 
-  /** Folds one closed 1m candle into every interval; returns the updates in interval order. */
-  addMinute(symbol: string, candle: Candle): KlineUpdate[] {
+  /** Refuses a candle the market cannot take, before anything (the engine included) has seen it. */
+  checkMinute(symbol: string, candle: Candle): void {
     if (candle.durationMs !== INTERVAL_MS['1'] || candle.openTime % INTERVAL_MS['1'] !== 0) {
       throw new InvalidInputError(`${symbol}: a market candle must be one whole minute, got ${candle.durationMs} ms at ${candle.openTime}`);
     }
     const last = this.#lastMinute.get(symbol);
     if (last !== undefined && candle.openTime <= last) throw new InvalidInputError(`${symbol}: candle at ${candle.openTime} is not after the last one at ${last}`);
+    const { open, high, low, close, volume } = candle;
+    if (!low.isPositive() || low.gt(open) || low.gt(close) || high.lt(open) || high.lt(close) || volume.isNegative()) {
+      throw new InvalidInputError(`${symbol}: candle at ${candle.openTime} is inconsistent: O ${open.toString()} H ${high.toString()} L ${low.toString()} C ${close.toString()} V ${volume.toString()}`);
+    }
+  }
+
+  /** Folds one closed 1m candle into every interval; returns the updates in interval order. */
+  addMinute(symbol: string, candle: Candle): KlineUpdate[] {
+    this.checkMinute(symbol, candle);
     this.#lastMinute.set(symbol, candle.openTime);
     const minute = klineOf(candle);
     const updates: KlineUpdate[] = [];

@@ -47,8 +47,10 @@ export class Market {
   deliver(candle: Candle): void {
     const symbol = this.#symbols.get(candle.instrumentId);
     if (symbol === undefined) throw new InvalidInputError(`the stand-in does not list ${candle.instrumentId}`);
-    const updates = this.klines.addMinute(symbol, candle);
+    // Checked first, so a bad candle changes neither the engine nor the klines.
+    this.klines.checkMinute(symbol, candle);
     this.#exchange.onMinute(candle);
+    const updates = this.klines.addMinute(symbol, candle);
     for (const listener of this.#listeners) listener(updates);
   }
 

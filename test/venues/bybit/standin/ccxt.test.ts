@@ -1,5 +1,5 @@
 import ccxt from 'ccxt';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provision, startStandin, trade, type Credentials, type Running } from './harness.ts';
 
 /**
@@ -33,65 +33,54 @@ function bybitClient(credentials: Credentials): InstanceType<typeof ccxt.pro.byb
   });
 }
 
-beforeEach(async () => {
+let exchange: InstanceType<typeof ccxt.pro.bybit>;
+
+// One stand-in and one client for the file: loadMarkets is ccxt's slow part, and each test uses its own orderLinkIds.
+beforeAll(async () => {
   running = await startStandin();
   trade(running, 'BTCUSDT', '60000');
   alice = await provision(running.standin, 'alice01');
+  exchange = bybitClient(alice);
+  await exchange.loadMarkets();
 });
 
-afterEach(async () => {
+afterAll(async () => {
+  await exchange.close();
   await running.standin.stop();
 });
 
 describe("ccxt's bybit against the stand-in", () => {
   it('places, queries and cancels an order by orderLinkId', async () => {
-    const exchange = bybitClient(alice);
-    try {
-      await exchange.loadMarkets();
-      const market = exchange.market('BTC/USDT:USDT');
-      expect(market).toMatchObject({ id: 'BTCUSDT', linear: true, swap: true, precision: { amount: 0.001, price: 0.1 }, limits: { amount: { min: 0.001 }, cost: { min: 5 } } });
+    const market = exchange.market('BTC/USDT:USDT');
+    expect(market).toMatchObject({ id: 'BTCUSDT', linear: true, swap: true, precision: { amount: 0.001, price: 0.1 }, limits: { amount: { min: 0.001 }, cost: { min: 5 } } });
 
-      const placed = await exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 55000, { clientOrderId: 'ccxt_e1' });
-      expect(placed.clientOrderId ?? placed.info['orderLinkId']).toBe('ccxt_e1');
+    const placed = await exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 55000, { clientOrderId: 'ccxt_e1' });
+    expect(placed.clientOrderId ?? placed.info['orderLinkId']).toBe('ccxt_e1');
 
-      const open = await exchange.fetchOpenOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'ccxt_e1' });
-      expect(open).toMatchObject({ clientOrderId: 'ccxt_e1', status: 'open', side: 'buy', type: 'limit', price: 55000, amount: 0.01, remaining: 0.01, id: placed.id });
+    const open = await exchange.fetchOpenOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'ccxt_e1' });
+    expect(open).toMatchObject({ clientOrderId: 'ccxt_e1', status: 'open', side: 'buy', type: 'limit', price: 55000, amount: 0.01, remaining: 0.01, id: placed.id });
 
-      const canceled = await exchange.cancelOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'ccxt_e1' });
-      expect(canceled.info['orderLinkId']).toBe('ccxt_e1');
-      const closed = await exchange.fetchOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'ccxt_e1', acknowledged: true });
-      expect(closed).toMatchObject({ clientOrderId: 'ccxt_e1', status: 'canceled', filled: 0 });
-    } finally {
-      await exchange.close();
-    }
+    const canceled = await exchange.cancelOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'ccxt_e1' });
+    expect(canceled.info['orderLinkId']).toBe('ccxt_e1');
+    const closed = await exchange.fetchOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'ccxt_e1', acknowledged: true });
+    expect(closed).toMatchObject({ clientOrderId: 'ccxt_e1', status: 'canceled', filled: 0 });
   });
 
   it('maps the stand-in’s refusals to the ccxt errors Bybit’s codes map to', async () => {
-    const exchange = bybitClient(alice);
-    try {
-      await exchange.loadMarkets();
-      await exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 55000, { clientOrderId: 'ccxt_e1' });
-      // 110072 arrives as InvalidOrder (not DuplicateOrderId): the retCode is what tells them apart.
-      await expect(exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 55000, { clientOrderId: 'ccxt_e1' })).rejects.toThrow(/110072/);
-      await expect(exchange.createOrder('BTC/USDT:USDT', 'market', 'buy', 100)).rejects.toBeInstanceOf(ccxt.InsufficientFunds);
-      await expect(exchange.cancelOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'never' })).rejects.toBeInstanceOf(ccxt.OrderNotFound);
-    } finally {
-      await exchange.close();
-    }
+    await exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 55000, { clientOrderId: 'ccxt_e2' });
+    // 110072 arrives as InvalidOrder (not DuplicateOrderId): the retCode is what tells them apart.
+    await expect(exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 55000, { clientOrderId: 'ccxt_e2' })).rejects.toThrow(/110072/);
+    await expect(exchange.createOrder('BTC/USDT:USDT', 'market', 'buy', 100)).rejects.toBeInstanceOf(ccxt.InsufficientFunds);
+    await expect(exchange.cancelOrder(undefined as unknown as string, 'BTC/USDT:USDT', { orderLinkId: 'never' })).rejects.toBeInstanceOf(ccxt.OrderNotFound);
   });
 
   it('fetches fills, the position and the balance of a filled order', async () => {
-    const exchange = bybitClient(alice);
-    try {
-      await exchange.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'ccxt_e1' });
-      const trades = await exchange.fetchMyTrades('BTC/USDT:USDT');
-      expect(trades).toMatchObject([{ side: 'buy', price: 60000, amount: 0.01, fee: { cost: 0.33, currency: 'USDT' } }]);
-      const [position] = await exchange.fetchPositions(['BTC/USDT:USDT']);
-      expect(position).toMatchObject({ symbol: 'BTC/USDT:USDT', side: 'long', contracts: 0.01, entryPrice: 60000 });
-      const balance = await exchange.fetchBalance();
-      expect(balance['USDT']).toMatchObject({ total: 99999.67 });
-    } finally {
-      await exchange.close();
-    }
+    await exchange.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'ccxt_e3' });
+    const trades = await exchange.fetchMyTrades('BTC/USDT:USDT');
+    expect(trades).toMatchObject([{ side: 'buy', price: 60000, amount: 0.01, fee: { cost: 0.33, currency: 'USDT' } }]);
+    const [position] = await exchange.fetchPositions(['BTC/USDT:USDT']);
+    expect(position).toMatchObject({ symbol: 'BTC/USDT:USDT', side: 'long', contracts: 0.01, entryPrice: 60000 });
+    const balance = await exchange.fetchBalance();
+    expect(balance['USDT']).toMatchObject({ total: 99999.67 });
   });
 });

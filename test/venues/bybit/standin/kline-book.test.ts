@@ -41,11 +41,26 @@ describe('the kline book', () => {
   it('continues a seeded history: closed klines from a source, the forming one rebuilt from the minutes after them', () => {
     const book = new KlineBook(['BTCUSDT']);
     book.seed('BTCUSDT', '5', [{ ...minute(0, '100', '110', '90', '105', '50'), durationMs: 300_000 }]);
-    book.addMinute('BTCUSDT', minute(4, '104', '104', '104', '105'));
+    book.addMinute('BTCUSDT', minute(4, '104', '105', '104', '105'));
     book.addMinute('BTCUSDT', minute(5, '105', '106', '105', '106'));
     expect(book.list('BTCUSDT', '5', 5).map((kline) => [kline.start, kline.close.toString()])).toEqual([
       [T0 + 300_000, '106'],
       [T0, '105'],
     ]);
+  });
+});
+
+describe('a bad candle', () => {
+  it('is refused before the engine or the klines see it', async () => {
+    const { startStandin } = await import('./harness.ts');
+    const running = await startStandin();
+    try {
+      running.clock.advance(60_000);
+      expect(() => running.standin.pushCandle('BTCUSDT', { open: '100', high: '99', low: '98', close: '99' })).toThrow(/inconsistent/);
+      expect(running.standin.exchange.lastPrice('BTCUSDT')).toBeNull();
+      expect(running.standin.market.klines.list('BTCUSDT', '1', 10)).toEqual([]);
+    } finally {
+      await running.standin.stop();
+    }
   });
 });

@@ -234,3 +234,28 @@ describe('sub-accounts through bybit-api', () => {
     expect(members.result.subMembers.find((member) => member.username === 'classic1')).toMatchObject({ accountMode: 1 });
   });
 });
+
+describe('market data through bybit-api', () => {
+  it('pages instruments-info by cursor, with the catalog’s tick, step and minimums', async () => {
+    const first = await client.getInstrumentsInfo({ category: 'linear', limit: 1 });
+    expect(first.result.list).toMatchObject([{ symbol: 'BTCUSDT', contractType: 'LinearPerpetual', status: 'Trading', priceFilter: { tickSize: '0.1' }, lotSizeFilter: { qtyStep: '0.001', minOrderQty: '0.001', minNotionalValue: '5' } }]);
+    const second = await client.getInstrumentsInfo({ category: 'linear', limit: 1, cursor: first.result.nextPageCursor });
+    expect(second.result.list.map((instrument) => instrument.symbol)).toEqual(['ETHUSDT']);
+    expect(second.result.nextPageCursor).toBe('');
+    expect((await client.getInstrumentsInfo({ category: 'spot' })).result.list).toEqual([]);
+  });
+
+  it('answers klines between start and end, and tickers at the last price', async () => {
+    trade(running, 'BTCUSDT', '60100');
+    trade(running, 'BTCUSDT', '60200');
+    const t0 = Date.UTC(2026, 0, 5, 12, 0);
+    const klines = await client.getKline({ category: 'linear', symbol: 'BTCUSDT', interval: '1', start: t0 + 60_000, end: t0 + 120_000 });
+    expect(klines.result.list.map((row) => [Number(row[0]), row[4]])).toEqual([
+      [t0 + 120_000, '60200'],
+      [t0 + 60_000, '60100'],
+    ]);
+    expect((await client.getKline({ category: 'linear', symbol: 'BTCUSDT', interval: '7' as '1' })).retCode).toBe(10001);
+    const ticker = await client.getTickers({ category: 'linear', symbol: 'BTCUSDT' });
+    expect(ticker.result.list[0]).toMatchObject({ symbol: 'BTCUSDT', lastPrice: '60200', markPrice: '60200', highPrice24h: '60200', lowPrice24h: '60000', prevPrice24h: '60000' });
+  });
+});
