@@ -226,6 +226,16 @@ describe('sub-accounts through bybit-api', () => {
     expect((await reader.getPositionInfo({ category: 'linear', symbol: 'BTCUSDT' })).retCode).toBe(0);
   });
 
+  it('pages the sub-members ("0" when there are no more)', async () => {
+    const master = rest(running.standin, running.standin.master);
+    await master.createSubMember({ username: 'bob0001', memberType: 1, isUta: true });
+    await master.createSubMember({ username: 'carol001', memberType: 1, isUta: true });
+    const first = await master.getSubUIDListUnlimited({ pageSize: '2' });
+    expect(first.result.subMembers.map((member) => member.username)).toEqual(['alice01', 'bob0001']);
+    const second = await master.getSubUIDListUnlimited({ pageSize: '2', nextCursor: first.result.nextCursor });
+    expect(second.result).toMatchObject({ subMembers: [{ username: 'carol001' }], nextCursor: '0' });
+  });
+
   it('makes a classic account when isUta is omitted, as Bybit does', async () => {
     const master = rest(running.standin, running.standin.master);
     const classic = await master.createSubMember({ username: 'classic1', memberType: 1 });

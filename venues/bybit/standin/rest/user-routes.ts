@@ -1,5 +1,5 @@
 import type { ApiKey, Member } from '../accounts.ts';
-import { BybitError } from '../wire.ts';
+import { BybitError, optionalInteger, optionalString, parameterError } from '../wire.ts';
 import { ok, type RouteTable } from './route.ts';
 
 /** Sub-members and their API keys (the master's key only), and what a key may learn about itself. */
@@ -60,6 +60,19 @@ export const userRoutes: RouteTable = {
   'GET /v5/user/query-sub-members': {
     access: 'master',
     handle: ({ exchange }) => ok({ subMembers: exchange.accounts.subMembers().map(memberWire) }),
+  },
+
+  'GET /v5/user/submembers': {
+    access: 'master',
+    handle: ({ exchange, params }) => {
+      const pageSize = optionalInteger(params, 'pageSize', 1, 100) ?? 100;
+      const cursor = optionalString(params, 'nextCursor');
+      if (cursor !== undefined && !/^\d{1,9}$/.test(cursor)) throw parameterError('nextCursor must be one this server gave out');
+      const offset = cursor === undefined ? 0 : Number(cursor);
+      const all = exchange.accounts.subMembers();
+      const page = all.slice(offset, offset + pageSize);
+      return ok({ subMembers: page.map(memberWire), nextCursor: offset + pageSize < all.length ? String(offset + pageSize) : '0' });
+    },
   },
 
   'POST /v5/user/create-sub-api': {
