@@ -122,13 +122,6 @@ export const orderRoutes: RouteTable = {
     },
   },
 
-  'POST /v5/order/cancel-all': {
-    access: 'trade',
-    handle: () => {
-      throw new BybitError('ROUTE_NOT_FOUND', 'cancel-all is deliberately not served: cancel each order by its ID', 404);
-    },
-  },
-
   'GET /v5/order/realtime': {
     access: 'read',
     handle: (context) => {
