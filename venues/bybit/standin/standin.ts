@@ -197,7 +197,13 @@ export class BybitStandin {
       const { masterKey } = standin.exchange.accounts;
       writeKeyFile(options.keyFile, { key: masterKey.apiKey, secret: masterKey.secret, uid: masterKey.uid, url: standin.url, wsUrl: standin.wsUrl, adminToken: standin.adminToken });
     }
-    if (standin.#source !== null) standin.#feedDone = runPacedSource(standin.clock, standin.#source, standin.#feed.signal);
+    if (standin.#source !== null) {
+      const logger = options.logger ?? silentLogger;
+      // A market that fails stops moving; the exchange keeps answering, and the log says why.
+      standin.#feedDone = runPacedSource(standin.clock, standin.#source, standin.#feed.signal).catch((error: unknown) => {
+        logger.error({ error: error instanceof Error ? error.message : String(error) }, 'the market feed stopped');
+      });
+    }
     return standin;
   }
 

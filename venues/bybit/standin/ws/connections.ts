@@ -77,7 +77,15 @@ export class WebSocketEndpoint {
   #open(socket: WebSocket, publicPath: boolean): void {
     const connection: Connection = { id: randomUUID(), socket, publicPath, key: null, topics: new Set() };
     this.#connections.add(connection);
-    socket.on('message', (data, isBinary) => this.#receive(connection, isBinary ? '' : data.toString()));
+    socket.on('message', (data, isBinary) => {
+      try {
+        this.#receive(connection, isBinary ? '' : data.toString());
+      } catch (error) {
+        // A bug here must not take the exchange down with it: the client gets an error reply, the log the cause.
+        this.#logger.error({ connection: connection.id, error: error instanceof Error ? error.message : String(error) }, 'websocket message failed');
+        send(connection, { success: false, ret_msg: 'error:internal error', conn_id: connection.id, op: '' });
+      }
+    });
     socket.on('close', () => {
       this.#connections.delete(connection);
       this.#handlers.onClosed(connection);
