@@ -333,8 +333,11 @@ export class Fleet {
     const risk = this.#riskOf(manifest);
     const ledger = openLedger({ path: ledgerPath(this.#options.home, botId), botId, clock: this.clock });
     if (ledger.capital().isZero()) ledger.recordCapital(Decimal.parse(this.config.paper.startingBalance), this.clock.now(), 'paper deposit');
-    this.venue.openAccount({ subAccountId: risk.subAccountId, balance: Decimal.parse(this.config.paper.startingBalance), leverage: Decimal.parse(this.config.paper.leverage) });
-    restorePaperVenue(this.venue, new Map([[botId, ledger]]), { ...this.omConfig, bots: new Map([[botId, risk]]) }, this.#options.logger);
+    // A bot that left flat and came back finds its account as it left it; a new one is rebuilt from its ledger.
+    if (!this.venue.engine.hasAccount(risk.subAccountId)) {
+      this.venue.openAccount({ subAccountId: risk.subAccountId, balance: Decimal.parse(this.config.paper.startingBalance), leverage: Decimal.parse(this.config.paper.leverage) });
+      restorePaperVenue(this.venue, new Map([[botId, ledger]]), { ...this.omConfig, bots: new Map([[botId, risk]]) }, this.#options.logger);
+    }
     this.om.addBot(risk, ledger);
     this.manifests.set(botId, manifest);
     (this.strategyNotes as Map<BotId, StrategyNotes>).set(botId, notes);

@@ -178,13 +178,8 @@ export class PaperMatchingEngine {
     return reports;
   }
 
-  /** Opens a sub-account for a bot adopted while the venue runs; one that exists already is left as it is. */
-  openAccount(account: PaperAccountConfig): void {
-    if (this.#accounts.has(account.subAccountId)) return;
-    if (account.balance.isNegative() || !account.leverage.isPositive()) {
-      throw new InvalidInputError(`paper venue ${this.name}: sub-account ${account.subAccountId} needs a balance of at least 0 and a positive leverage`);
-    }
-    this.#accounts.set(account.subAccountId, new SubAccount(account.subAccountId, account.balance, account.leverage));
+  hasAccount(subAccountId: SubAccountId): boolean {
+    return this.#accounts.has(subAccountId);
   }
 
   /**
@@ -193,6 +188,37 @@ export class PaperMatchingEngine {
    */
   restoreAccount(subAccountId: SubAccountId, cash: Decimal, positions: readonly VenuePosition[]): void {
     this.#account(subAccountId).restore(cash, positions);
+  }
+
+  /**
+   * Opens a sub-account on a running venue, as an exchange does when a sub-member is created; its ID must be new.
+   * It starts with `balance` as cash and no positions or orders.
+   */
+  openAccount(account: PaperAccountConfig): void {
+    if (this.#accounts.has(account.subAccountId)) throw new InvalidInputError(`paper venue ${this.name} already has sub-account ${account.subAccountId}`);
+    if (account.balance.isNegative()) throw new InvalidInputError(`sub-account ${account.subAccountId} balance must not be negative, got ${account.balance.toString()}`);
+    if (!account.leverage.isPositive()) throw new InvalidInputError(`sub-account ${account.subAccountId} leverage must be positive, got ${account.leverage.toString()}`);
+    this.#accounts.set(account.subAccountId, new SubAccount(account.subAccountId, account.balance, account.leverage));
+  }
+
+  /**
+   * Moves capital into (positive) or out of (negative) a sub-account's cash, as an exchange's internal transfer
+   * does. Capital leaves only from the free margin, so a transfer never leaves positions or resting orders
+   * unbacked. Returns why it could not, or null when done.
+   */
+  transfer(subAccountId: SubAccountId, amount: Decimal): string | null {
+    const account = this.#account(subAccountId);
+    if (amount.isNegative()) {
+      const free = account.freeMargin(this.#markOf);
+      if (amount.abs().gt(free)) return `transfer of ${amount.abs().toString()} out of ${subAccountId} exceeds its free margin ${free.toString()}`;
+    }
+    account.cash = account.cash.add(amount);
+    return null;
+  }
+
+  /** Equity less the margin positions and resting orders hold: what a new order or a transfer out may use. */
+  freeMargin(subAccountId: SubAccountId): Decimal {
+    return this.#account(subAccountId).freeMargin(this.#markOf);
   }
 
   /**

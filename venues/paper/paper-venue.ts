@@ -119,9 +119,9 @@ export class PaperVenue implements Venue {
     this.#deliver(this.engine.amend(subAccountId, clientOrderId, changes, instrumentId));
   }
 
-  /** Opens a sub-account for a bot adopted while the venue runs (see PaperMatchingEngine.openAccount). */
+  /** Opens a sub-account for a bot adopted while the venue runs; one it has already (a bot that came back) stays as it is. */
   openAccount(account: PaperAccountConfig): void {
-    this.engine.openAccount(account);
+    if (!this.engine.hasAccount(account.subAccountId)) this.engine.openAccount(account);
   }
 
   /** Puts an order back as it stood before a restart (see PaperMatchingEngine.restoreOrder) and delivers what that caused. */
