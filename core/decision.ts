@@ -30,6 +30,7 @@ export const DECISION_REASONS = [
   'STOP_MOVE_IN_FLIGHT',
   'ENTRY_COOLDOWN',
   'ADD_TOO_CLOSE',
+  'NOT_RECONCILED',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 

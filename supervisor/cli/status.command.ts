@@ -89,6 +89,8 @@ export function renderStatus(status: FleetStatus, now: number): string {
       status.bots.map((bot) => botRow(bot, status, now)),
     ),
   );
+  const unreconciled = status.bots.filter((bot) => bot.reconciliation.state !== 'RECONCILED').map((bot) => `${bot.botId}: ${bot.reconciliation.state === 'FAILED' ? 'NOT RECONCILED' : 'reconciling'} with its venue, so it does not trade: ${bot.reconciliation.detail}`);
+  if (unreconciled.length > 0) lines.push('', ...unreconciled);
   const unprotected = status.bots.flatMap((bot) => bot.unprotectedPositions.map((gap) => `${bot.botId}: UNPROTECTED ${gap.quantity} ${gap.instrumentId}, ${gap.uncovered} without a working stop (${gap.cause}); being repaired, see "supervisor decisions --bot ${bot.botId}"`));
   if (unprotected.length > 0) lines.push('', ...unprotected);
   const restricted = status.bots.filter((bot) => bot.state.state !== 'ACTIVE');

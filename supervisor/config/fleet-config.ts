@@ -87,12 +87,23 @@ export const fleetConfigSchema = z.strictObject({
     { threshold: '0.2', windowMs: 30 * 86_400_000, action: 'HALTED' },
     { threshold: '0.25', windowMs: 90 * 86_400_000, action: 'HALTED' },
   ]),
-  inFlightLockTtlMs: z.number().int().positive().default(90_000),
+  unansweredOrderMs: orderManagerConfigSchema.shape.unansweredOrderMs,
   equitySampleIntervalMs: z.number().int().positive().default(1_000),
   decisionRetention: z.number().int().positive().default(1_000_000),
   /** How long (ms of market time) a position may wait for its stop's acceptance before it is an incident and repaired. */
   protectionGraceMs: z.number().int().positive().default(10_000),
   decisionRetentionMs: orderManagerConfigSchema.shape.decisionRetentionMs,
+  reconciliation: z
+    .strictObject({
+      /**
+       * How long (market time) after an order was written a venue that does not know it can be taken never to have
+       * received it: the venue's receive window plus the request timeout.
+       */
+      receiveWindowMs: z.number().int().positive().default(15_000),
+      /** What a position that differs between a bot's ledger and its venue does to the bot. */
+      onMismatch: z.enum(['REDUCING', 'HALTED']).default('HALTED'),
+    })
+    .default({ receiveWindowMs: 15_000, onMismatch: 'HALTED' }),
   paper: z
     .strictObject({
       seed: z.number().int().default(7),
@@ -318,7 +329,7 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
         instruments: manifest.instruments,
         ...manifest.risk,
       })),
-      inFlightLockTtlMs: config.inFlightLockTtlMs,
+      unansweredOrderMs: config.unansweredOrderMs,
       fleetDrawdown: config.fleetDrawdown,
       equitySampleIntervalMs: config.equitySampleIntervalMs,
       decisionRetention: config.decisionRetention,

@@ -39,6 +39,7 @@ export const EmptyBody = z.strictObject({});
 export const KillBody = z.strictObject({ botId: botIdSchema.optional(), flatten: z.boolean() });
 export const HaltBody = z.strictObject({ botId: botIdSchema.optional(), reason: reasonSchema });
 export const ResumeBody = z.strictObject({ botId: botIdSchema.optional() });
+export const ReconcileBody = z.strictObject({ botId: botIdSchema.optional() });
 export const windowLengthSchema = z.string().refine((text) => parseWindowLength(text) !== null, WINDOW_LENGTH_RULE);
 export const SetDrawdownBody = z.strictObject({ botId: botIdSchema.optional(), window: windowLengthSchema.optional(), thresholdPercent: thresholdPercentSchema });
 

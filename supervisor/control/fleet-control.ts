@@ -104,6 +104,33 @@ export interface BotStatus {
    * in `decisions`); empty when every position is protected.
    */
   unprotectedPositions: UnprotectedPositionInfo[];
+  reconciliation: ReconciliationInfo;
+}
+
+/** Where a bot stands with its venue: it trades only once RECONCILED. */
+export interface ReconciliationInfo {
+  state: 'PENDING' | 'RECONCILED' | 'FAILED';
+  /** Market time of the last run, or null before the first. */
+  at: number | null;
+  /** Why it may not trade, or what the last run found. */
+  detail: string;
+}
+
+/** What one run of reconciliation found for one bot (`supervisor reconcile`). */
+export interface ReconcileResult {
+  botId: string;
+  state: 'PENDING' | 'RECONCILED' | 'FAILED';
+  detail: string;
+  fillsApplied: number;
+  foreignFills: number;
+  adopted: string[];
+  neverReceived: string[];
+  unsettled: string[];
+  settled: string[];
+  foreignOrders: Array<{ clientOrderId: string; instrumentId: string }>;
+  positionMismatches: Array<{ instrumentId: string; ledger: string; venue: string }>;
+  ledgerBalance: string | null;
+  venueBalance: string | null;
 }
 
 export interface UnprotectedPositionInfo {
@@ -199,6 +226,8 @@ export interface FleetControl {
   stopBot(botId: string): Promise<ProcessInfo>;
   restartBot(botId: string): Promise<ProcessInfo>;
   kill(options: { botId?: string; flatten: boolean }): Promise<KillResult>;
+  /** Reconciles one bot, or every bot, with its venue now, and says what was found. */
+  reconcile(options: { botId?: string }): Promise<ReconcileResult[]>;
   halt(options: { botId?: string; reason: string }): Promise<ScopeStateInfo>;
   resume(options: { botId?: string }): Promise<ResumeResult>;
   drawdown(options: { botId?: string }): Promise<Array<{ scope: string } & DrawdownInfo>>;

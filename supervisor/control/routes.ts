@@ -7,6 +7,7 @@ import {
   EmptyBody,
   HaltBody,
   KillBody,
+  ReconcileBody,
   OrdersQuery,
   ResumeBody,
   SetDrawdownBody,
@@ -88,6 +89,11 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: '/v1/kill',
     handle: async (control, request) => control.kill(parse(KillBody, request.body, 'body')),
+  },
+  {
+    method: 'POST',
+    path: '/v1/reconcile',
+    handle: async (control, request) => control.reconcile(parse(ReconcileBody, request.body, 'body')),
   },
   {
     method: 'POST',

@@ -22,7 +22,7 @@ export const manifestRiskSchema = z.strictObject({
   orderRateLimit: z.strictObject({ maxRequests: z.number().int().positive(), windowMs: z.number().int().positive() }),
   /** One window `{ threshold, windowMs, action }` or a list of them (see the order manager's drawdownSchema). */
   drawdown: drawdownSchema,
-  /** After an entry on an exposure key, how long (ms) before this bot may add to it; the in-flight lock TTL by default. */
+  /** After an entry on an exposure key, how long (ms) before this bot may add to it; 90 s by default. */
   entryCooldownMs: z.number().int().min(0).optional(),
   /** How far (fraction of price) the market must move from the last entry, in its favour, before an add; 0.002 by default. */
   minAddDistance: decimalText.optional(),

@@ -21,6 +21,8 @@ import type {
   ScopeStateInfo,
 } from '../control/fleet-control.ts';
 import { ControlError } from '../control/fleet-control.ts';
+import type { ReconcileResult, ReconciliationInfo } from '../control/fleet-control.ts';
+import type { ReconciliationStatus } from '../reconciliation/service.ts';
 import { formatWindowLength, parseWindowLength, WINDOW_LENGTH_RULE } from '../order-manager/drawdown-window.ts';
 import type { ScopeState } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
@@ -40,6 +42,10 @@ function stateInfo(state: ScopeState): ScopeStateInfo {
 /** HALTED by the kill switch, until a resume; a flatten's completion keeps the reason. */
 function isKilled(state: ScopeState): boolean {
   return state.state === 'HALTED' && state.reason === 'KILL_SWITCH';
+}
+
+function reconciliationInfo(status: ReconciliationStatus): ReconciliationInfo {
+  return { state: status.state, at: status.at, detail: status.detail };
 }
 
 function decisionInfo(decision: Decision): DecisionInfo {
@@ -140,6 +146,7 @@ export class FleetControlService implements FleetControl {
           uncovered: gap.uncovered.toString(),
           cause: gap.cause,
         })),
+        reconciliation: reconciliationInfo(fleet.reconciliation.status(botId)),
       };
     });
     const fleetState = fleet.om.scopeState('fleet');
@@ -229,6 +236,32 @@ export class FleetControlService implements FleetControl {
     // The cancels are on their way; answer once the venue has them, so "kill" means they are out.
     await this.#fleet.om.idle();
     return { scope: report.scope, canceled: report.canceled, closing: report.closing, protectiveCanceled: report.protectiveCanceled };
+  }
+
+  async reconcile(options: { botId?: string }): Promise<ReconcileResult[]> {
+    const botId = this.#bot(options.botId);
+    const bots = botId === undefined ? [...this.#fleet.manifests.keys()] : [botId];
+    const results: ReconcileResult[] = [];
+    for (const id of bots) {
+      const status = await this.#fleet.reconciliation.reconcileBot(id);
+      const findings = status.findings;
+      results.push({
+        botId: id,
+        state: status.state,
+        detail: status.detail,
+        fillsApplied: findings?.fillsApplied ?? 0,
+        foreignFills: findings?.foreignFills ?? 0,
+        adopted: findings?.adopted ?? [],
+        neverReceived: findings?.neverReceived ?? [],
+        unsettled: findings?.unsettled ?? [],
+        settled: findings?.settled ?? [],
+        foreignOrders: findings?.foreignOrders.map((order) => ({ ...order })) ?? [],
+        positionMismatches: findings?.positionMismatches.map((gap) => ({ instrumentId: gap.instrumentId, ledger: gap.ledger.toString(), venue: gap.venue.toString() })) ?? [],
+        ledgerBalance: findings?.ledgerBalance.toString() ?? null,
+        venueBalance: findings?.venueBalance.toString() ?? null,
+      });
+    }
+    return results;
   }
 
   async halt(options: { botId?: string; reason: string }): Promise<ScopeStateInfo> {

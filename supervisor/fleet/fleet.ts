@@ -38,6 +38,8 @@ import { BotSessions } from './bot-sessions.ts';
 import { FleetControlService } from './fleet-control-service.ts';
 import { latestRecordedAt, saveMarketState, syntheticMarket } from './market.ts';
 import { restorePaperVenue } from './paper-restore.ts';
+import type { ReconcileTarget } from '../reconciliation/reconcile.ts';
+import { ReconciliationService } from '../reconciliation/service.ts';
 import type { LoadedBot, RunningBot } from './roster.ts';
 import { folderFingerprint, planRoster, retiredBots, rootFingerprint } from './roster.ts';
 
@@ -72,6 +74,7 @@ export class Fleet {
   readonly metrics: FleetMetrics;
   readonly sessions: BotSessions;
   readonly control: FleetControlService;
+  readonly reconciliation: ReconciliationService;
   readonly startedAt = Date.now();
   readonly #options: FleetOptions;
   readonly #source: SyntheticCandleSource;
@@ -89,6 +92,8 @@ export class Fleet {
   readonly #retired = new Set<BotId>();
   readonly #tokens = new Map<BotId, string>();
   #rootFingerprint = '';
+  /** Venue adapters by the venue part of instrument IDs; one adapter may serve several names (paper mode). */
+  readonly #venues: Map<string, Venue>;
   #rescan: Promise<void> | null = null;
 
   private constructor(options: FleetOptions, discovered: DiscoveredBot[], config: FleetConfig, strategyNotes: Map<BotId, Readonly<Record<string, readonly string[]>>>, retired: readonly BotManifest[]) {
@@ -144,8 +149,19 @@ export class Fleet {
     this.metrics = new FleetMetrics({ bots: this.manifests.keys(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
     const measured: Venue = measuredVenue(this.venue, this.metrics);
     const venueNames = new Set([...this.omConfig.instruments.keys()].map((id) => id.slice(id.lastIndexOf('.') + 1)));
-    this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: new Map([...venueNames].map((name) => [name, measured])), clock: this.clock, logger });
+    this.#venues = new Map([...venueNames].map((name) => [name, measured]));
+    this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true });
     this.om.onEvent((event) => this.metrics.recordOrderManagerEvent(event));
+    this.reconciliation = new ReconciliationService({
+      om: this.om,
+      targets: () => this.#reconcileTargets(),
+      clock: this.clock,
+      logger,
+      receiveWindowMs: config.reconciliation.receiveWindowMs,
+      unansweredOrderMs: this.omConfig.unansweredOrderMs,
+      onMismatch: config.reconciliation.onMismatch,
+    });
+    for (const venue of new Set(this.#venues.values())) venue.onConnectionEvent((event) => this.reconciliation.onConnectionEvent(venue, event));
 
     this.hub = new MarketDataHub({
       clock: this.clock,
@@ -234,8 +250,11 @@ export class Fleet {
       }
     }
     restorePaperVenue(this.venue, this.ledgers, this.omConfig, logger);
-    // The venue stands as the ledgers say: finish stop moves it already answered and check every position's stop.
+    for (const venue of new Set(this.#venues.values())) await venue.start();
+    // Nothing trades before its sub-account agrees with its venue; then stop moves the venue already answered are
+    // finished and every position's stop is checked.
     await this.om.idle();
+    await this.reconciliation.reconcileAll();
     this.om.afterVenuesRestored();
     for (const botId of this.#retired) this.#haltRetired(botId);
     await this.#channel.listen();
@@ -249,6 +268,7 @@ export class Fleet {
     this.#timers.push(setInterval(() => void this.#observe(), 1_000));
     // Reports trigger the protection check too; the timer catches a stop that never got its answer in time.
     this.#timers.push(setInterval(() => this.om.checkProtection(), 1_000));
+    this.#timers.push(setInterval(() => void this.reconciliation.tick(), 1_000));
     // Recovery resumes after the latest time any store recorded, so this only narrows what an idle market replays.
     this.#timers.push(setInterval(() => this.#saveMarket(), 1_000));
     await this.control.ensureBotsRunning();
@@ -338,8 +358,9 @@ export class Fleet {
       this.venue.openAccount({ subAccountId: risk.subAccountId, balance: Decimal.parse(this.config.paper.startingBalance), leverage: Decimal.parse(this.config.paper.leverage) });
       restorePaperVenue(this.venue, new Map([[botId, ledger]]), { ...this.omConfig, bots: new Map([[botId, risk]]) }, this.#options.logger);
     }
-    this.om.addBot(risk, ledger);
     this.manifests.set(botId, manifest);
+    this.om.addBot(risk, ledger);
+    await this.reconciliation.reconcileBot(botId);
     (this.strategyNotes as Map<BotId, StrategyNotes>).set(botId, notes);
     this.metrics.addBot(botId, notes);
     this.#tokens.set(botId, this.#issueToken(botId));
@@ -404,8 +425,18 @@ export class Fleet {
     this.#tokens.delete(botId);
     this.#retired.delete(botId);
     this.sessions.forget(botId);
+    this.reconciliation.forget(botId);
     this.store.forgetBot(botId);
     this.#options.logger.info({ botId, why }, 'bot left the fleet');
+  }
+
+  /** Each bot with its sub-account, its ledger and the venue of its manifest. */
+  *#reconcileTargets(): Iterable<ReconcileTarget> {
+    for (const [botId, risk] of this.omConfig.bots) {
+      const ledger = this.ledgers.get(botId);
+      const venue = this.#venues.get(this.manifests.get(botId)?.venue ?? '');
+      if (ledger !== undefined && venue !== undefined) yield { botId, subAccountId: risk.subAccountId, venue, ledger };
+    }
   }
 
   #saveMarket(): void {
@@ -425,6 +456,7 @@ export class Fleet {
     this.hub.close();
     await this.om.idle();
     this.om.close();
+    for (const venue of new Set(this.#venues.values())) await venue.stop();
     for (const ledger of this.ledgers.values()) ledger.close();
     this.store.close();
   }

@@ -6,6 +6,8 @@ import { parseBotId, parseExposureKey, parseInstrumentId, parseSubAccountId } fr
 import type { Instrument } from '../../core/instrument.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 
+/** 90 s: long enough that a repeated signal on the same bar is not a new entry, short enough to pyramid a real move. */
+export const DEFAULT_ENTRY_COOLDOWN_MS = 90_000;
 /** More windows than this is a configuration mistake, not a policy. */
 export const MAX_DRAWDOWN_WINDOWS = 8;
 /** 90 days of decisions: a quarter's audit trail, after which the ledgers still hold every order and fill. */
@@ -77,8 +79,8 @@ const botSchema = z.strictObject({
   maxAdds: z.number().int().min(0).default(1),
   orderRateLimit: z.strictObject({ maxRequests: z.number().int().positive(), windowMs: z.number().int().positive() }),
   drawdown: drawdownSchema,
-  /** After an entry on a key, how long (ms) before the bot may add to it; the in-flight lock's TTL when absent. */
-  entryCooldownMs: z.number().int().min(0).optional(),
+  /** After an entry on a key, how long (ms of market time) before the bot may add to it. */
+  entryCooldownMs: z.number().int().min(0).default(DEFAULT_ENTRY_COOLDOWN_MS),
   /** How far (a fraction of its price) the market must move from the last entry, in its favour, before an add. */
   minAddDistance: decimalString((value) => (!value.isNegative() && value.lt(Decimal.ONE) ? null : 'must be a fraction from 0 up to 1 (0.002 is 0.2%)')).default('0.002'),
   /** The instruments the bot may trade (its manifest's); every instrument when absent. */
@@ -89,7 +91,11 @@ export const orderManagerConfigSchema = z.strictObject({
   instruments: z.array(instrumentSchema).min(1),
   exposureKeys: z.record(z.string(), keyPolicySchema),
   bots: z.array(botSchema),
-  inFlightLockTtlMs: z.number().int().positive().default(90_000),
+  /**
+   * How long (market time) an order may go unanswered by its venue before it is asked about it by client order ID;
+   * an entry's key stays locked until its outcome is known, however long that takes.
+   */
+  unansweredOrderMs: z.number().int().positive().default(10_000),
   fleetDrawdown: drawdownSchema,
   /** How often an equity sample is persisted for the drawdown window, per scope. */
   equitySampleIntervalMs: z.number().int().positive().default(1_000),
@@ -136,7 +142,7 @@ export interface OrderManagerConfig {
   instruments: ReadonlyMap<InstrumentId, Instrument>;
   keyPolicies: ReadonlyMap<ExposureKey, KeyPolicy>;
   bots: ReadonlyMap<BotId, BotRiskConfig>;
-  inFlightLockTtlMs: number;
+  unansweredOrderMs: number;
   fleetDrawdown: DrawdownPolicy;
   equitySampleIntervalMs: number;
   decisionRetention: number;
@@ -175,9 +181,9 @@ type BotEntry = z.output<typeof botSchema>;
 /**
  * The rules one bot's entry meets on its own; parseOrderManagerConfig adds those that span bots (ids and
  * sub-accounts unique). `path` is the entry's path in the document (["bots", 0] or []); `instruments` is the
- * catalog its instruments must come from, or null to leave that to the caller; an absent cooldown is `lockTtlMs`.
+ * catalog its instruments must come from, or null to leave that to the caller.
  */
-function botRiskConfig(entry: BotEntry, path: readonly PropertyKey[], locate: ConfigLocator, instruments: ReadonlyMap<InstrumentId, Instrument> | null, lockTtlMs: number): BotRiskConfig {
+function botRiskConfig(entry: BotEntry, path: readonly PropertyKey[], locate: ConfigLocator, instruments: ReadonlyMap<InstrumentId, Instrument> | null): BotRiskConfig {
   const refuse = (at: readonly PropertyKey[], problem: string): ConfigurationError => new ConfigurationError(`${locate([...path, ...at])}: ${problem}`);
   const wrap = <T>(at: readonly PropertyKey[], make: () => T): T => {
     try {
@@ -202,7 +208,7 @@ function botRiskConfig(entry: BotEntry, path: readonly PropertyKey[], locate: Co
     maxAdds: entry.maxAdds,
     orderRateLimit: entry.orderRateLimit,
     drawdown: drawdownPolicy(entry.drawdown),
-    entryCooldownMs: entry.entryCooldownMs ?? lockTtlMs,
+    entryCooldownMs: entry.entryCooldownMs,
     minAddDistance: Decimal.parse(entry.minAddDistance),
     instruments:
       entry.instruments === undefined
@@ -222,11 +228,11 @@ function botRiskConfig(entry: BotEntry, path: readonly PropertyKey[], locate: Co
  * spanning bots and the catalog: discovery checks each folder with it, so one bad manifest is refused alone
  * instead of stopping the whole fleet's configuration.
  */
-export function parseBotRiskConfig(input: unknown, source: string, lockTtlMs = 90_000): BotRiskConfig {
+export function parseBotRiskConfig(input: unknown, source: string): BotRiskConfig {
   const locate = locateIn(source);
   const parsed = botSchema.safeParse(input);
   if (!parsed.success) throw new ConfigurationError(describeConfigIssues(parsed.error, locate));
-  return botRiskConfig(parsed.data, [], locate, null, lockTtlMs);
+  return botRiskConfig(parsed.data, [], locate, null);
 }
 
 /** Validates order-manager configuration: unknown keys, bad values and dangling references are all refused. */
@@ -280,7 +286,7 @@ export function parseOrderManagerConfig(input: unknown, source: string | ConfigL
   const subAccounts = new Set<SubAccountId>();
   raw.bots.forEach((entry, index) => {
     const path = ['bots', index];
-    const bot = botRiskConfig(entry, path, locate, instruments, raw.inFlightLockTtlMs);
+    const bot = botRiskConfig(entry, path, locate, instruments);
     if (bots.has(bot.id)) throw refuse([...path, 'id'], `bot ${bot.id} is listed twice`);
     if (subAccounts.has(bot.subAccountId)) {
       throw refuse([...path, 'subAccountId'], `${bot.subAccountId} is already another bot's; each bot trades its own sub-account`);
@@ -293,7 +299,7 @@ export function parseOrderManagerConfig(input: unknown, source: string | ConfigL
     instruments,
     keyPolicies,
     bots,
-    inFlightLockTtlMs: raw.inFlightLockTtlMs,
+    unansweredOrderMs: raw.unansweredOrderMs,
     fleetDrawdown: drawdownPolicy(raw.fleetDrawdown),
     equitySampleIntervalMs: raw.equitySampleIntervalMs,
     decisionRetention: raw.decisionRetention,

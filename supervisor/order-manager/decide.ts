@@ -253,10 +253,9 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     else if (policy.policy === 'exclusive') return deny('WOULD_STACK', `bot ${botId} already holds ${key} in this direction and ${key} is exclusive`);
   }
 
-  const lock = context.book.isLocked(key, context.now);
+  const lock = context.book.isLocked(key);
   if (lock !== null) {
-    const until = Number.isFinite(lock.lockExpiresAt) ? `the venue answers or ${new Date(lock.lockExpiresAt).toISOString()}` : 'it fills or ends';
-    return deny('IN_FLIGHT_LOCK', `entry ${lock.clientOrderId} on ${key} holds the key until ${until}`);
+    return deny('IN_FLIGHT_LOCK', `entry ${lock.clientOrderId} on ${key} holds the key until it fills or ends (an entry the venue has not answered holds it until the venue is asked)`);
   }
 
   if (ownSameDirection) {

@@ -5,9 +5,9 @@ import { isOpenStatus } from '../../core/order.ts';
 import type { OrderRecord } from '../../ledger/types.ts';
 
 /**
- * An entry order that has not finished filling: it counts as exposure and locks its key. A venue that never
- * answers must not lock a key for ever, so an unacknowledged entry's lock lapses after the TTL; once the venue
- * has acknowledged it, the lock holds until the order fills or ends.
+ * An entry order that has not finished filling: it counts as exposure and locks its key until it fills or ends. An
+ * entry the venue has not answered locks its key too, for as long as its outcome is unknown: it is settled by asking
+ * the venue by client order ID (reconciliation), never by letting the lock lapse into a second entry.
  */
 export interface InFlightEntry {
   clientOrderId: ClientOrderId;
@@ -20,7 +20,6 @@ export interface InFlightEntry {
   price: Decimal;
   /** |entry − stop|, for open-risk accounting; zero if it has no stop. */
   stopDistance: Decimal;
-  lockExpiresAt: number;
   partlyFilled: boolean;
 }
 
@@ -59,22 +58,15 @@ export class OrderBook {
     return this.#entries.size;
   }
 
-  /** Keys with at least one entry whose lock has not expired; for metrics and status. */
-  lockedKeys(now: number): ExposureKey[] {
+  /** Keys with at least one entry in flight; for metrics and status. */
+  lockedKeys(): ExposureKey[] {
     const keys: ExposureKey[] = [];
-    for (const [key, set] of this.#entriesByKey) {
-      for (const entry of set) {
-        if (entry.lockExpiresAt > now) {
-          keys.push(key);
-          break;
-        }
-      }
-    }
+    for (const [key, set] of this.#entriesByKey) if (set.size > 0) keys.push(key);
     return keys;
   }
 
-  isLocked(key: ExposureKey, now: number): InFlightEntry | null {
-    for (const entry of this.entriesOnKey(key)) if (entry.lockExpiresAt > now) return entry;
+  isLocked(key: ExposureKey): InFlightEntry | null {
+    for (const entry of this.entriesOnKey(key)) return entry;
     return null;
   }
 
@@ -106,7 +98,7 @@ export class OrderBook {
   }
 
   /** Brings the index in line with an order's latest ledger state. */
-  track(order: OrderRecord, key: ExposureKey, entryPrice: Decimal, stopDistance: Decimal, lockTtlMs: number): void {
+  track(order: OrderRecord, key: ExposureKey, entryPrice: Decimal, stopDistance: Decimal): void {
     const open = isOpenStatus(order.status);
     if (order.role === 'STOP') this.#setStop(order, open);
     if (order.role !== 'ENTRY') return;
@@ -116,9 +108,7 @@ export class OrderBook {
     }
     const remaining = order.quantity.sub(order.filledQuantity);
     const existing = this.#entries.get(order.clientOrderId);
-    const lockExpiresAt = order.status === 'PENDING_SUBMIT' ? order.createdAt + lockTtlMs : Number.POSITIVE_INFINITY;
     if (existing !== undefined) {
-      existing.lockExpiresAt = lockExpiresAt;
       existing.remaining = sideSign(order.side) === 1 ? remaining : remaining.neg();
       existing.partlyFilled = order.filledQuantity.isPositive();
       return;
@@ -131,7 +121,6 @@ export class OrderBook {
       remaining: sideSign(order.side) === 1 ? remaining : remaining.neg(),
       price: entryPrice,
       stopDistance,
-      lockExpiresAt,
       partlyFilled: order.filledQuantity.isPositive(),
     });
   }

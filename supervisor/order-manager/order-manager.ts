@@ -62,6 +62,11 @@ export interface OrderManagerDependencies {
   venues: ReadonlyMap<string, Venue>;
   clock: Clock;
   logger: Logger;
+  /**
+   * Whether a bot may trade only once its sub-account has been reconciled with its venue (the fleet: at every
+   * start and after every reconnect). A backtest's venue starts empty in the same process: nothing to reconcile.
+   */
+  requireReconciliation?: boolean;
 }
 
 /** Approvals per ledger copied back into the store at start: far more than a crash can leave uncommitted there. */
@@ -101,6 +106,9 @@ export class OrderManager {
   readonly #unprotected = new Map<BotId, UnprotectedPosition[]>();
   /** Repairs sent per bot/instrument and when, so a repair is given time to take before the next one. */
   readonly #repairs = new Map<string, { attempts: number; at: number }>();
+  /** Why each bot may not trade yet, until its sub-account is reconciled; absent once it is. */
+  readonly #unreconciled = new Map<BotId, string>();
+  readonly #requireReconciliation: boolean;
   /** The latest entry each bot made on each exposure key: what cooldowns and add distances are measured from. */
   readonly #lastEntries = new Map<BotId, Map<ExposureKey, LastEntry>>();
   #lastPruneAt = Number.NEGATIVE_INFINITY;
@@ -113,6 +121,7 @@ export class OrderManager {
     this.#venues = dependencies.venues;
     this.#clock = dependencies.clock;
     this.#logger = dependencies.logger.child({ component: 'order-manager' });
+    this.#requireReconciliation = dependencies.requireReconciliation ?? false;
     this.#replacements = new StopReplacements({
       ledger: (botId) => this.#ledger(botId),
       cancel: (order) => this.#cancel(order),
@@ -141,6 +150,7 @@ export class OrderManager {
 
   /** Rebuilds trading states, drawdown windows and the order index from the stores. */
   #recover(): void {
+    if (this.#requireReconciliation) for (const botId of this.#ledgers.keys()) this.#unreconciled.set(botId, 'not reconciled with its venue since the supervisor started');
     this.#states.recover();
     this.#drawdowns.recover(this.#clock.now());
     for (const [botId, ledger] of this.#ledgers) this.#recoverBot(botId, ledger);
@@ -178,6 +188,7 @@ export class OrderManager {
     }
     (this.#config.bots as Map<BotId, BotRiskConfig>).set(config.id, config);
     (this.#ledgers as Map<BotId, Ledger>).set(config.id, ledger);
+    if (this.#requireReconciliation) this.#unreconciled.set(config.id, 'adopted; not reconciled with its venue yet');
     this.#recoverBot(config.id, ledger);
     this.#store.commit();
   }
@@ -204,6 +215,27 @@ export class OrderManager {
     this.#equity.delete(botId);
     this.#lastEntries.delete(botId);
     this.#unprotected.delete(botId);
+    this.#unreconciled.delete(botId);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Reconciliation: nothing trades before its sub-account agrees with its venue
+
+  /** Lets the bot trade: its sub-account was just reconciled. */
+  reconciled(botId: BotId): void {
+    if (this.#unreconciled.delete(botId)) this.#logger.info({ botId }, 'reconciled with its venue; the bot may trade');
+  }
+
+  /** Stops the bot's new orders until its sub-account is reconciled again (a dropped stream, a failed reconciliation). */
+  unreconciled(botId: BotId, why: string): void {
+    if (!this.#requireReconciliation || !this.#config.bots.has(botId)) return;
+    if (this.#unreconciled.get(botId) !== why) this.#logger.warn({ botId, why }, 'the bot may not trade until it is reconciled');
+    this.#unreconciled.set(botId, why);
+  }
+
+  /** Why the bot may not trade yet, or null when it is reconciled. */
+  reconciliationBlock(botId: BotId): string | null {
+    return this.#unreconciled.get(botId) ?? null;
   }
 
   #recoverLastEntries(botId: BotId, ledger: Ledger): void {
@@ -294,7 +326,7 @@ export class OrderManager {
   }
 
   lockedKeys(): ExposureKey[] {
-    return this.#book.lockedKeys(this.#clock.now());
+    return this.#book.lockedKeys();
   }
 
   ledger(botId: BotId): Ledger {
@@ -368,7 +400,13 @@ export class OrderManager {
     const started = this.#clock.monotonicNs();
     const now = this.#clock.now();
     const bot = this.#botConfig(intent.botId);
-    const result = bot === undefined ? denial(`bot ${intent.botId} is not configured`) : this.#decide(intent, bot, now);
+    const blocked = bot === undefined ? null : this.#unreconciled.get(bot.id);
+    const result =
+      bot === undefined
+        ? denial(`bot ${intent.botId} is not configured`)
+        : blocked !== undefined && blocked !== null
+          ? { outcome: 'DENIED' as const, reason: 'NOT_RECONCILED' as const, detail: `bot ${bot.id} may not trade yet: ${blocked}`, requestedQuantity: null, plan: null }
+          : this.#decide(intent, bot, now);
 
     let orders: SubmitOrder[] = [];
     if (result.plan !== null && bot !== undefined) orders = this.#ordersFor(intent, bot, result.plan);
@@ -497,7 +535,7 @@ export class OrderManager {
     if (instrument === undefined) return;
     const price = order.limitPrice ?? order.triggerPrice ?? order.averageFillPrice ?? this.#marks.get(order.instrumentId) ?? Decimal.ZERO;
     const stopDistance = stopLoss === null ? Decimal.ZERO : price.sub(stopLoss).abs();
-    this.#book.track(order, instrument.exposureKey, price, stopDistance, this.#config.inFlightLockTtlMs);
+    this.#book.track(order, instrument.exposureKey, price, stopDistance);
   }
 
   #venue(instrumentId: InstrumentId): Venue {
@@ -566,6 +604,8 @@ export class OrderManager {
     if ('outcome' in order) return order;
     if (order.role !== 'STOP') return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: `${clientOrderId} is a ${order.role} order, not a stop` };
     if (this.effectiveState(botId) === 'HALTED') return { outcome: 'DENIED', reason: 'TRADING_HALTED', detail: `bot ${botId} is halted` };
+    const blocked = this.#unreconciled.get(botId);
+    if (blocked !== undefined) return { outcome: 'DENIED', reason: 'NOT_RECONCILED', detail: `bot ${botId} may not move a stop yet: ${blocked}` };
     const inFlight = this.#replacements.replacementOf(clientOrderId);
     if (inFlight !== null) return { outcome: 'DENIED', reason: 'STOP_MOVE_IN_FLIGHT', detail: `${clientOrderId} is already being replaced by ${inFlight}; move that one once the venue has accepted it` };
     const instrument = this.#config.instruments.get(order.instrumentId);

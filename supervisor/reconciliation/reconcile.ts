@@ -90,6 +90,37 @@ function sameOrNull(a: Decimal | null, b: Decimal | null): boolean {
   return a === null || b === null ? a === b : a.eq(b);
 }
 
+/** What asking the venue about one open order did. */
+export type OrderSettlement = 'ADOPTED' | 'NEVER_RECEIVED' | 'UNSETTLED' | 'SETTLED' | 'UNCHANGED';
+
+/**
+ * Asks the venue about one order the ledger has open, by its client order ID, and applies what it says: a
+ * PENDING_SUBMIT order the venue has is adopted; one it does not have is never-received once the receive window has
+ * passed (before that its outcome is still unknown, and its lock holds); an order the venue ended or changed is
+ * brought up to date. Never a resubmit.
+ */
+export async function settleOpenOrder(target: ReconcileTarget, order: OrderRecord, port: ReconcilePort): Promise<OrderSettlement> {
+  const { subAccountId, venue } = target;
+  const now = port.now();
+  const atVenue = await venue.queryOrder(subAccountId, order.instrumentId, order.clientOrderId);
+  if (atVenue === null) {
+    if (order.status !== 'PENDING_SUBMIT') {
+      // The venue no longer knows an order it had accepted: the ledger cannot know more, and the positions decide.
+      port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'unknown to the venue at reconciliation', at: now });
+      return 'SETTLED';
+    }
+    if (now - order.createdAt > port.receiveWindowMs) {
+      port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'never reached the venue: not found by its client order ID after the receive window', at: now });
+      return 'NEVER_RECEIVED';
+    }
+    return 'UNSETTLED';
+  }
+  const reports = reportsFor(order, atVenue, subAccountId, now);
+  for (const report of reports) port.apply(report);
+  if (order.status === 'PENDING_SUBMIT') return 'ADOPTED';
+  return reports.length > 0 ? 'SETTLED' : 'UNCHANGED';
+}
+
 /**
  * Brings one sub-account's ledger up to its venue. Throws (and leaves the ledger as far as it got, which is always
  * consistent: every step is one report through the normal path) when the venue cannot be read; the caller keeps
@@ -140,26 +171,12 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
   }
 
   // 2. Every order the ledger has open, asked by its client order ID.
-  const now = port.now();
   for (const order of ledger.openOrders()) {
-    const atVenue = await venue.queryOrder(subAccountId, order.instrumentId, order.clientOrderId);
-    if (atVenue === null) {
-      if (order.status !== 'PENDING_SUBMIT') {
-        // The venue no longer knows an order it had accepted: the ledger cannot know more, and the positions decide.
-        port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'unknown to the venue at reconciliation', at: now });
-        findings.settled.push(order.clientOrderId);
-      } else if (now - order.createdAt > port.receiveWindowMs) {
-        port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'never reached the venue: not found by its client order ID after the receive window', at: now });
-        findings.neverReceived.push(order.clientOrderId);
-      } else {
-        findings.unsettled.push(order.clientOrderId);
-      }
-      continue;
-    }
-    const reports = reportsFor(order, atVenue, subAccountId, now);
-    for (const report of reports) port.apply(report);
-    if (order.status === 'PENDING_SUBMIT') findings.adopted.push(order.clientOrderId);
-    else if (reports.length > 0) findings.settled.push(order.clientOrderId);
+    const outcome = await settleOpenOrder(target, order, port);
+    if (outcome === 'ADOPTED') findings.adopted.push(order.clientOrderId);
+    else if (outcome === 'NEVER_RECEIVED') findings.neverReceived.push(order.clientOrderId);
+    else if (outcome === 'UNSETTLED') findings.unsettled.push(order.clientOrderId);
+    else if (outcome === 'SETTLED') findings.settled.push(order.clientOrderId);
   }
 
   // 3. What is open on the sub-account and not Flotilla's.

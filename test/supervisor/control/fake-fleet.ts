@@ -62,6 +62,7 @@ const trend: BotStatus = {
   notes: {},
   botCodeErrors: 0,
   unprotectedPositions: [],
+  reconciliation: { state: 'RECONCILED', at: MARKET_NOW - 60_000, detail: '0 fill(s) applied, positions agree' },
 };
 
 const grid: BotStatus = {
@@ -80,6 +81,7 @@ const grid: BotStatus = {
   notes: { SIGNAL_MODEL: 'FALLBACK' },
   botCodeErrors: 2,
   unprotectedPositions: [],
+  reconciliation: { state: 'RECONCILED', at: MARKET_NOW - 60_000, detail: '0 fill(s) applied, positions agree' },
 };
 
 export const STATUS: FleetStatus = {
@@ -176,6 +178,10 @@ export function createFakeFleet(overrides: Partial<FleetControl> = {}): FakeFlee
     restartBot: async (botId) => {
       known(botId);
       return processInfo('online');
+    },
+    reconcile: async (options) => {
+      known(options.botId);
+      return [{ botId: options.botId ?? 'trend', state: 'RECONCILED', detail: '2 fill(s) applied, positions agree', fillsApplied: 2, foreignFills: 0, adopted: [], neverReceived: [], unsettled: [], settled: [], foreignOrders: [], positionMismatches: [], ledgerBalance: '5000', venueBalance: '5000' }];
     },
     kill: async (options) => {
       known(options.botId);

@@ -74,6 +74,7 @@ describe('fleet control service', () => {
       notes: {},
       botCodeErrors: 0,
       unprotectedPositions: [],
+      reconciliation: { state: 'RECONCILED', at: expect.any(Number), detail: '0 fill(s) applied, positions agree' },
     });
     expect(b).toMatchObject({ botId: 'bravo', connected: false, process: { status: 'not-started' }, openPositions: [], openOrders: 0, equity: '100000' });
   });

@@ -133,6 +133,7 @@ export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): Bo
     notes: {},
     botCodeErrors: 0,
     unprotectedPositions: [],
+    reconciliation: { state: 'RECONCILED', at: NOW, detail: 'positions agree' },
     ...overrides,
   };
 }

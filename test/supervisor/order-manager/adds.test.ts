@@ -49,11 +49,11 @@ describe('adds need new information, not a repeated signal', () => {
     expect(h.om.submitIntent(intent(ALPHA, BTC, 'SELL', { quantity: '0.01', stop: '51000' })).outcome).toBe('APPROVED');
   });
 
-  it('defaults the cooldown to the in-flight lock TTL', () => {
-    h = makeHarness(configInput({ inFlightLockTtlMs: 20_000 }));
+  it('defaults the cooldown to 90 s', () => {
+    h = makeHarness(configInput());
     h.price(BTC, '50000');
     h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.01', stop: '49000' }));
-    h.clock.advance(19_000);
+    h.clock.advance(89_000);
     h.om.updateMark(BTC, d('51000'));
     expect(h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.01', stop: '49000' })).reason).toBe('ENTRY_COOLDOWN');
     h.clock.advance(1_000);

@@ -20,7 +20,8 @@ describe('order manager configuration', () => {
     expect(alpha.riskPerTrade.toString()).toBe('0.005');
     expect(alpha.maxOpenRisk.toString()).toBe('0.02');
     expect(alpha.maxAdds).toBe(1);
-    expect(config.inFlightLockTtlMs).toBe(90_000);
+    expect(config.unansweredOrderMs).toBe(10_000);
+    expect(alpha.entryCooldownMs).toBe(90_000);
   });
 
   it('refuses an unknown key and names where it is', () => {

@@ -1,3 +1,5 @@
+import { silentLogger } from '../../../core/logger.ts';
+import { ReconciliationService } from '../../../supervisor/reconciliation/service.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Harness } from './fixture.ts';
 import { ALPHA, BRAVO, BTC, CHARLIE, ETH, QQQ, SQQQ, TQQQ, configInput, d, intent, makeHarness } from './fixture.ts';
@@ -95,16 +97,28 @@ describe('in-flight locks', () => {
     expect(sent.filter((id) => id.includes('_E'))).toHaveLength(1);
   });
 
-  it('releases the lock after its TTL when the venue never acknowledges the entry', () => {
-    h = makeHarness(configInput({ inFlightLockTtlMs: 90_000 }, { alpha: { maxAdds: 3 } }));
+  it('holds the lock of an entry the venue never answered until the venue is asked, never letting it lapse into a second entry', async () => {
+    h = makeHarness(configInput({}, { alpha: { maxAdds: 3 } }));
     h.price(SQQQ, '20');
+    const submit = h.venue.submitOrder.bind(h.venue);
     h.venue.submitOrder = async () => {};
-    h.om.submitIntent(intent(ALPHA, SQQQ, 'BUY', { quantity: '10', stop: '19' }));
-    h.clock.advance(89_000);
+    const first = h.om.submitIntent(intent(ALPHA, SQQQ, 'BUY', { quantity: '10', stop: '19' }));
+    h.venue.submitOrder = submit;
+    // However long it stays unanswered, the key is not free.
+    h.clock.advance(3_600_000);
     expect(h.om.submitIntent(intent(ALPHA, SQQQ, 'BUY', { quantity: '10', stop: '19' })).reason).toBe('IN_FLIGHT_LOCK');
-    h.clock.advance(1_001);
-    // The unacknowledged entry still counts as the bot's exposure, so this is an add: it needs the price to have moved.
-    h.price(SQQQ, '20.1');
+    // Asked by its client order ID, the venue says it never received it: the entry is settled, the key free.
+    const service = new ReconciliationService({
+      om: h.om,
+      targets: () => [{ botId: ALPHA, subAccountId: h.subAccount(ALPHA), venue: h.venue, ledger: h.ledgers.get(ALPHA)! }],
+      clock: h.clock,
+      logger: silentLogger,
+      receiveWindowMs: 15_000,
+      unansweredOrderMs: 10_000,
+      onMismatch: 'HALTED',
+    });
+    await service.tick();
+    expect(h.ledgers.get(ALPHA)!.order(first.clientOrderId!)?.status).toBe('EXPIRED');
     expect(h.om.submitIntent(intent(ALPHA, SQQQ, 'BUY', { quantity: '10', stop: '19' })).outcome).toBe('APPROVED');
   });
 

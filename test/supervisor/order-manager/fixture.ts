@@ -70,7 +70,7 @@ export interface Harness {
   close(): void;
 }
 
-export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock; slippage?: { baseBps: string; jitterBps: string } } = {}): Harness {
+export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock; slippage?: { baseBps: string; jitterBps: string }; requireReconciliation?: boolean } = {}): Harness {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'flotilla-om-'));
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 2, 14, 30));
   const config = parseOrderManagerConfig(input);
@@ -93,7 +93,7 @@ export function makeHarness(input: OrderManagerConfigInput = configInput(), opti
       if (ledger.capital().isZero()) ledger.recordCapital(STARTING_EQUITY, clock.now(), 'paper deposit');
       ledgers.set(botId, ledger);
     }
-    om = new OrderManager({ config, store, ledgers, venues, clock, logger: silentLogger });
+    om = new OrderManager({ config, store, ledgers, venues, clock, logger: silentLogger, requireReconciliation: options.requireReconciliation ?? false });
   };
   const shut = () => {
     om.close();
