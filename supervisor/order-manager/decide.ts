@@ -7,35 +7,21 @@ import type { Intent, Side } from '../../core/intent.ts';
 import { sideSign } from '../../core/intent.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { PositionRecord } from '../../ledger/types.ts';
-import type { BotRiskConfig, KeyPolicy } from './config.ts';
-import type { OrderBook } from './order-book.ts';
+import type { BotRiskConfig } from './config.ts';
+import type { Portfolio } from './portfolio.ts';
+export type { LastEntry } from './portfolio.ts';
 
-/** A bot's latest entry on an exposure key: its time (decision) and price (fill, or expected until it fills). */
-export interface LastEntry {
-  at: number;
-  instrumentId: InstrumentId;
-  side: Side;
-  price: Decimal;
-}
-
-/** What the decision pipeline may read; the order manager supplies it, tests can build one directly. */
+/**
+ * What a decision reads besides the portfolio: the bot's settings, the state it trades under, and whether its rate
+ * budget has room; the order manager supplies it.
+ */
 export interface DecisionContext {
   now: number;
   bot: BotRiskConfig;
   state: TradingState;
-  instrument(id: InstrumentId): Instrument | undefined;
-  keyPolicy(key: ExposureKey): KeyPolicy;
-  instrumentsOnKey(key: ExposureKey): readonly Instrument[];
-  botIds(): Iterable<BotId>;
-  position(botId: BotId, instrumentId: InstrumentId): PositionRecord | null;
-  mark(instrumentId: InstrumentId): Decimal | undefined;
-  equity(botId: BotId): Decimal;
-  /** The bot's open risk: loss if every position hit its stop from the mark, plus its in-flight entries. */
-  openRisk(botId: BotId): Decimal;
-  book: OrderBook;
+  portfolio: Portfolio;
   /** Whether `requests` more venue requests fit the bot's sub-account budget now. */
   rateAllows(requests: number): boolean;
-  lastEntry(botId: BotId, key: ExposureKey): LastEntry | null;
   /** The worst slippage a taker fill is expected to see, as a fraction of its price: risk is sized to it. */
   slippageAllowance: Decimal;
 }
@@ -71,15 +57,15 @@ function deny(reason: DecisionReason, detail: string, requestedQuantity: Decimal
 /** A bot's signed beta-weighted notional on a key, from positions and from its unfilled entries. */
 export function exposureOnKey(context: DecisionContext, botId: BotId, key: ExposureKey): Decimal {
   let total = Decimal.ZERO;
-  for (const instrument of context.instrumentsOnKey(key)) {
-    const position = context.position(botId, instrument.id);
+  for (const instrument of context.portfolio.instrumentsOnKey(key)) {
+    const position = context.portfolio.position(botId, instrument.id);
     if (position === null || position.quantity.isZero()) continue;
-    const price = context.mark(instrument.id) ?? position.averageEntryPrice;
+    const price = context.portfolio.mark(instrument.id) ?? position.averageEntryPrice;
     total = total.add(position.quantity.mul(price).mul(instrument.beta));
   }
-  for (const entry of context.book.entriesOnKey(key)) {
+  for (const entry of context.portfolio.book.entriesOnKey(key)) {
     if (entry.botId !== botId) continue;
-    const beta = context.instrument(entry.instrumentId)?.beta ?? Decimal.ONE;
+    const beta = context.portfolio.instrument(entry.instrumentId)?.beta ?? Decimal.ONE;
     total = total.add(entry.remaining.mul(entry.price).mul(beta));
   }
   return total;
@@ -88,8 +74,8 @@ export function exposureOnKey(context: DecisionContext, botId: BotId, key: Expos
 /** Entries that built the bot's exposure on a key, filled or still working: the count pyramiding limits. */
 function entryOrdersOnKey(context: DecisionContext, botId: BotId, key: ExposureKey): number {
   let count = 0;
-  for (const instrument of context.instrumentsOnKey(key)) count += context.position(botId, instrument.id)?.entryOrders ?? 0;
-  for (const entry of context.book.entriesOnKey(key)) {
+  for (const instrument of context.portfolio.instrumentsOnKey(key)) count += context.portfolio.position(botId, instrument.id)?.entryOrders ?? 0;
+  for (const entry of context.portfolio.book.entriesOnKey(key)) {
     // A partly filled entry is already counted in its position's entryOrders.
     if (entry.botId === botId && !entry.partlyFilled) count++;
   }
@@ -132,7 +118,7 @@ function decideReduction(intent: Intent, context: DecisionContext, instrument: I
   if (quantity.isZero()) return deny('BELOW_MIN_QUANTITY', `quantity ${intent.size.quantity.toString()} rounds to zero at lot step ${instrument.lotStep.toString()}`, requested);
   if (!context.rateAllows(1)) return deny('RATE_LIMIT_EXCEEDED', `sub-account ${context.bot.subAccountId} has used its ${context.bot.orderRateLimit.maxRequests} requests per ${context.bot.orderRateLimit.windowMs} ms`, requested);
   const { limitPrice, triggerPrice } = orderPrices(intent, instrument);
-  const entryPrice = limitPrice ?? triggerPrice ?? context.mark(instrument.id) ?? position.averageEntryPrice;
+  const entryPrice = limitPrice ?? triggerPrice ?? context.portfolio.mark(instrument.id) ?? position.averageEntryPrice;
   const capped = quantity.lt(requested);
   return {
     outcome: capped ? 'RESIZED' : 'APPROVED',
@@ -148,7 +134,7 @@ function decideReduction(intent: Intent, context: DecisionContext, instrument: I
  * and only once the price has moved its minimum distance from that entry in the position's favour.
  */
 function checkAdd(intent: Intent, context: DecisionContext, instrument: Instrument, entryPrice: Decimal): PipelineResult | null {
-  const last = context.lastEntry(intent.botId, instrument.exposureKey);
+  const last = context.portfolio.lastEntry(intent.botId, instrument.exposureKey);
   if (last === null) return null;
   const key = instrument.exposureKey;
   const elapsed = context.now - last.at;
@@ -156,7 +142,7 @@ function checkAdd(intent: Intent, context: DecisionContext, instrument: Instrume
     return deny('ENTRY_COOLDOWN', `bot ${intent.botId} entered ${key} ${Math.max(0, Math.round(elapsed / 1000))} s ago; it may add after ${Math.round(context.bot.entryCooldownMs / 1000)} s`);
   }
   // Measured on the instrument of the last entry, so QQQ then TQQQ on one key compare like with like.
-  const now = last.instrumentId === instrument.id ? entryPrice : context.mark(last.instrumentId);
+  const now = last.instrumentId === instrument.id ? entryPrice : context.portfolio.mark(last.instrumentId);
   if (now === undefined || !last.price.isPositive()) return null;
   const favour = now.sub(last.price).div(last.price).mul(Decimal.fromInteger(last.side === 'BUY' ? 1 : -1));
   if (favour.lt(context.bot.minAddDistance)) {
@@ -193,14 +179,14 @@ interface Cap {
 export function runPipeline(intent: Intent, context: DecisionContext): PipelineResult {
   const shapeProblem = checkIntentShape(intent);
   if (shapeProblem !== null) return deny('INVALID_INTENT', shapeProblem);
-  const instrument = context.instrument(intent.instrumentId);
+  const instrument = context.portfolio.instrument(intent.instrumentId);
   if (instrument === undefined) return deny('UNKNOWN_INSTRUMENT', `${intent.instrumentId} is not in the instrument configuration`);
   if (context.bot.instruments !== null && !context.bot.instruments.has(instrument.id)) {
     return deny('INSTRUMENT_NOT_ALLOWED', `${instrument.id} is not among bot ${intent.botId}'s instruments`);
   }
   if (context.state === 'HALTED') return deny('TRADING_HALTED', `bot ${intent.botId} is halted; only cancels and the flatten path run`);
 
-  const position = context.position(intent.botId, instrument.id);
+  const position = context.portfolio.position(intent.botId, instrument.id);
   const signedHeld = position?.quantity ?? Decimal.ZERO;
   const reduces = !signedHeld.isZero() && sideSign(intent.side) !== signedHeld.sign();
 
@@ -221,7 +207,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
   const stopInput = intent.bracket?.stopLoss;
   if (stopInput === undefined) return deny('INVALID_INTENT', 'an entry needs a bracket stop-loss; without one its risk cannot be measured');
   const { limitPrice, triggerPrice } = orderPrices(intent, instrument);
-  const entryPrice = limitPrice ?? triggerPrice ?? context.mark(instrument.id);
+  const entryPrice = limitPrice ?? triggerPrice ?? context.portfolio.mark(instrument.id);
   if (entryPrice === undefined) return deny('NO_MARK_PRICE', `no market price for ${instrument.id} yet; a market entry cannot be sized`);
   const long = intent.side === 'BUY';
   // Stops round toward the entry (never looser than asked); take-profits round toward the entry too (never greedier).
@@ -236,10 +222,10 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
 
   const key = instrument.exposureKey;
   const direction = sideSign(intent.side) * instrument.beta.sign();
-  const policy = context.keyPolicy(key);
+  const policy = context.portfolio.keyPolicy(key);
   let sameDirectionNotional = Decimal.ZERO;
   let ownSameDirection = false;
-  for (const botId of context.botIds()) {
+  for (const botId of context.portfolio.botIds()) {
     const exposure = exposureOnKey(context, botId, key);
     if (exposure.isZero()) continue;
     const own = botId === intent.botId;
@@ -253,7 +239,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     else if (policy.policy === 'exclusive') return deny('WOULD_STACK', `bot ${botId} already holds ${key} in this direction and ${key} is exclusive`);
   }
 
-  const lock = context.book.isLocked(key);
+  const lock = context.portfolio.book.isLocked(key);
   if (lock !== null) {
     return deny('IN_FLIGHT_LOCK', `entry ${lock.clientOrderId} on ${key} holds the key until it fills or ends (an entry the venue has not answered holds it until the venue is asked)`);
   }
@@ -265,7 +251,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     if (addProblem !== null) return addProblem;
   }
 
-  const equity = context.equity(intent.botId);
+  const equity = context.portfolio.equity(intent.botId);
   const stopDistance = worstCaseDistance(intent.orderType, long, entryPrice, stopLoss, instrument, context.slippageAllowance);
   const requested = quantizeQuantity(
     instrument,
@@ -275,7 +261,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
   const caps: Cap[] = [];
   const riskBudget = equity.mul(context.bot.riskPerTrade);
   caps.push({ quantity: riskBudget.div(stopDistance, 'floor'), reason: 'RISK_PER_TRADE_EXCEEDED', detail: `risk per trade is capped at ${riskBudget.toString()} (${context.bot.riskPerTrade.toString()} of equity ${equity.toString()})` });
-  const openRoom = equity.mul(context.bot.maxOpenRisk).sub(context.openRisk(intent.botId));
+  const openRoom = equity.mul(context.bot.maxOpenRisk).sub(context.portfolio.openRisk(intent.botId));
   caps.push({ quantity: openRoom.isPositive() ? openRoom.div(stopDistance, 'floor') : Decimal.ZERO, reason: 'CONCURRENT_RISK_EXCEEDED', detail: `open risk room is ${Decimal.max(openRoom, Decimal.ZERO).toString()} of ${equity.mul(context.bot.maxOpenRisk).toString()}` });
   caps.push({ quantity: context.bot.maxNotionalPerOrder.div(entryPrice, 'floor'), reason: 'NOTIONAL_EXCEEDS_MAX', detail: `notional per order is capped at ${context.bot.maxNotionalPerOrder.toString()}` });
   if (policy.policy === 'capped') {

@@ -1,11 +1,9 @@
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
-import type { Decision, DecisionReason } from '../../core/decision.ts';
+import type { Decision } from '../../core/decision.ts';
 import { InvalidInputError, InvariantViolation } from '../../core/errors.ts';
 import type { BotId, ClientOrderId, ExposureKey, InstrumentId, IntentId } from '../../core/ids.ts';
 import { instrumentVenue, parseClientOrderId } from '../../core/ids.ts';
-import type { Instrument } from '../../core/instrument.ts';
-import { quantizePrice } from '../../core/instrument.ts';
 import type { BotCommand, Intent } from '../../core/intent.ts';
 import { oppositeSide } from '../../core/intent.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -17,18 +15,21 @@ import type { Venue } from '../../core/venue.ts';
 import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
 import type { Scope, ScopeState, StateChangeReason, SupervisorStore } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
-import type { BotRiskConfig, DrawdownPolicy, KeyPolicy, OrderManagerConfig } from './config.ts';
-import type { DecisionContext, LastEntry, OrderPlan, PipelineResult } from './decide.ts';
+import type { BotRiskConfig, DrawdownPolicy, OrderManagerConfig } from './config.ts';
+import type { DecisionContext, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
 import { DrawdownMonitor } from './drawdown-monitor.ts';
 import type { BindingReading, WindowReading } from './drawdown-monitor.ts';
 import { continueFlatten, pullKillSwitch } from './kill-switch.ts';
 import type { KillReport, KillSwitchPort } from './kill-switch.ts';
-import { OrderBook } from './order-book.ts';
+import { Portfolio } from './portfolio.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
 import { TradingStates } from './trading-states.ts';
 import type { ProtectionRepair, UnprotectedPosition } from './protection.ts';
-import { checkPosition, planRepair, stopCoverage } from './protection.ts';
+import type { RepairPlan } from './protection.ts';
+import { ProtectionKeeper } from './protection-keeper.ts';
+import type { CommandResult } from './order-commands.ts';
+import { OrderCommands } from './order-commands.ts';
 import type { ReplacementFailure } from './stop-replacements.ts';
 import { StopReplacements } from './stop-replacements.ts';
 
@@ -44,10 +45,7 @@ export type OrderManagerEvent =
   /** An unprotected position was repaired by rule: a stop placed, or the uncovered part closed. */
   | { type: 'PROTECTION_REPAIRED'; botId: BotId; instrumentId: InstrumentId; repair: ProtectionRepair; clientOrderId: ClientOrderId; detail: string };
 
-/** The answer to a cancel or a stop move: these are commands on existing orders, not new intents. */
-export type CommandResult =
-  | { outcome: 'ACCEPTED'; clientOrderId: ClientOrderId; replacement: ClientOrderId | null }
-  | { outcome: 'DENIED'; reason: DecisionReason; detail: string };
+export type { CommandResult } from './order-commands.ts';
 
 export interface KillScope {
   botId?: BotId;
@@ -88,29 +86,20 @@ export class OrderManager {
   readonly #venues: ReadonlyMap<string, Venue>;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #book = new OrderBook();
-  readonly #marks = new Map<InstrumentId, Decimal>();
-  readonly #equity = new Map<BotId, EquitySnapshot>();
+  readonly #portfolio: Portfolio;
   readonly #states: TradingStates;
   readonly #drawdowns: DrawdownMonitor;
-  readonly #instrumentsOnKey = new Map<ExposureKey, Instrument[]>();
   readonly #rateLimiter: SlidingWindowRateLimiter<BotId>;
   readonly #listeners: Array<(event: OrderManagerEvent) => void> = [];
   readonly #pending = new Set<Promise<void>>();
   readonly #unsubscribe: Array<() => void> = [];
   #decisionsSincePrune = 0;
   readonly #replacements: StopReplacements;
-  /** Bots whose protection is checked once the current batch of reports has been applied. */
-  readonly #protectionDue = new Set<BotId>();
-  /** The unprotected positions found at each bot's last check; a bot with any is checked again on its marks. */
-  readonly #unprotected = new Map<BotId, UnprotectedPosition[]>();
-  /** Repairs sent per bot/instrument and when, so a repair is given time to take before the next one. */
-  readonly #repairs = new Map<string, { attempts: number; at: number }>();
+  readonly #protection: ProtectionKeeper;
+  readonly #commands: OrderCommands;
   /** Why each bot may not trade yet, until its sub-account is reconciled; absent once it is. */
   readonly #unreconciled = new Map<BotId, string>();
   readonly #requireReconciliation: boolean;
-  /** The latest entry each bot made on each exposure key: what cooldowns and add distances are measured from. */
-  readonly #lastEntries = new Map<BotId, Map<ExposureKey, LastEntry>>();
   #lastPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(dependencies: OrderManagerDependencies) {
@@ -127,16 +116,42 @@ export class OrderManager {
       cancel: (order) => this.#cancel(order),
       failed: (failure) => this.#stopMoveFailed(failure),
     });
+    this.#protection = new ProtectionKeeper({
+      ledger: (botId) => this.#ledgers.get(botId),
+      botIds: () => this.#config.bots.keys(),
+      mark: (instrumentId) => this.#portfolio.mark(instrumentId),
+      instrument: (instrumentId) => this.#config.instruments.get(instrumentId),
+      subAccount: (botId) => this.#config.bots.get(botId)?.subAccountId,
+      now: () => this.#clock.now(),
+      graceMs: () => this.#config.protectionGraceMs,
+      later: (work) => {
+        // Tracked with the venue requests, so idle() also waits for the check and whatever repair it sends.
+        const run: Promise<void> = Promise.resolve()
+          .then(work)
+          .finally(() => this.#pending.delete(run));
+        this.#pending.add(run);
+      },
+      send: (gap, plan) => this.#sendRepair(gap, plan),
+      checked: (botId, unprotected) => this.#emit({ type: 'PROTECTION_CHECKED', botId, unprotected }),
+    });
+    this.#commands = new OrderCommands({
+      ledger: (botId) => this.#ledgers.get(botId),
+      instrument: (instrumentId) => this.#config.instruments.get(instrumentId),
+      effectiveState: (botId) => this.effectiveState(botId),
+      reconciliationBlock: (botId) => this.reconciliationBlock(botId),
+      replacementOf: (clientOrderId) => this.#replacements.replacementOf(clientOrderId),
+      rateAllows: (botId, requests) => this.#rateLimiter.wouldAllow(botId, requests, this.#clock.now()),
+      sendReplacement: (botId, replacement, replaced) => this.#sendReplacement(botId, replacement, replaced),
+      cancel: (order) => this.#cancel(order),
+    });
     this.#states = new TradingStates({ store: dependencies.store, clock: dependencies.clock, logger: this.#logger, changed: (state) => this.#emit({ type: 'STATE_CHANGED', state }) });
     const bots = this.#config.bots;
     this.#rateLimiter = new SlidingWindowRateLimiter<BotId>({
       maxRequests: (bot) => bots.get(bot)?.orderRateLimit.maxRequests ?? 0,
       windowMs: (bot) => bots.get(bot)?.orderRateLimit.windowMs ?? 1,
     });
+    this.#portfolio = new Portfolio(this.#config, this.#ledgers, this.#clock);
     for (const instrument of this.#config.instruments.values()) {
-      const list = this.#instrumentsOnKey.get(instrument.exposureKey) ?? [];
-      list.push(instrument);
-      this.#instrumentsOnKey.set(instrument.exposureKey, list);
       if (!this.#venues.has(instrumentVenue(instrument.id))) {
         throw new InvariantViolation(`no venue adapter for ${instrument.id}; configure a venue named ${instrumentVenue(instrument.id)}`);
       }
@@ -159,15 +174,8 @@ export class OrderManager {
 
   /** One bot's share of recovery: its open orders indexed, its stop moves and last entries, its decisions. */
   #recoverBot(botId: BotId, ledger: Ledger): void {
-    const open = ledger.openOrders();
-    const stopTriggers = new Map<ClientOrderId, Decimal>();
-    for (const order of open) {
-      if (order.role === 'STOP' && order.parentClientOrderId !== null && order.triggerPrice !== null) stopTriggers.set(order.parentClientOrderId, order.triggerPrice);
-    }
-    for (const order of open) this.#track(order, stopTriggers.get(order.clientOrderId) ?? null);
-    this.#equity.delete(botId);
+    this.#portfolio.recoverBot(botId, ledger);
     this.#replacements.recover(botId, ledger);
-    this.#recoverLastEntries(botId, ledger);
     // An approval commits in the ledger with its orders; the store's copy commits a moment later, so a crash in
     // between leaves the store without it. The newest approvals of each ledger fill that gap.
     for (const { decision, intentJson } of ledger.recentDecisions(RECOVERED_DECISIONS)) this.#store.recordDecision(decision, intentJson);
@@ -212,9 +220,8 @@ export class OrderManager {
     }
     (this.#config.bots as Map<BotId, BotRiskConfig>).delete(botId);
     (this.#ledgers as Map<BotId, Ledger>).delete(botId);
-    this.#equity.delete(botId);
-    this.#lastEntries.delete(botId);
-    this.#unprotected.delete(botId);
+    this.#portfolio.forgetBot(botId);
+    this.#protection.forget(botId);
     this.#unreconciled.delete(botId);
   }
 
@@ -236,20 +243,6 @@ export class OrderManager {
   /** Why the bot may not trade yet, or null when it is reconciled. */
   reconciliationBlock(botId: BotId): string | null {
     return this.#unreconciled.get(botId) ?? null;
-  }
-
-  #recoverLastEntries(botId: BotId, ledger: Ledger): void {
-    const seen = new Map<ExposureKey, LastEntry>();
-    for (const order of ledger.recentOrders(Number.MAX_SAFE_INTEGER)) {
-      if (order.role !== 'ENTRY') continue;
-      const instrument = this.#config.instruments.get(order.instrumentId);
-      if (instrument === undefined || seen.has(instrument.exposureKey)) continue;
-      const price = order.averageFillPrice ?? order.limitPrice ?? order.triggerPrice;
-      if (price !== null) seen.set(instrument.exposureKey, { at: order.createdAt, instrumentId: order.instrumentId, side: order.side, price });
-      // Every key of the catalog found: nothing older can matter.
-      if (seen.size === this.#instrumentsOnKey.size) break;
-    }
-    this.#lastEntries.set(botId, seen);
   }
 
   /**
@@ -288,27 +281,20 @@ export class OrderManager {
   }
 
   mark(instrumentId: InstrumentId): Decimal | undefined {
-    return this.#marks.get(instrumentId);
+    return this.#portfolio.mark(instrumentId);
   }
 
   equity(botId: BotId): Decimal {
-    return this.equitySnapshot(botId).equity;
+    return this.#portfolio.equity(botId);
   }
 
   /** Balance plus unrealized PnL at the latest marks; cached until a fill or a mark changes it. */
   equitySnapshot(botId: BotId): EquitySnapshot {
-    let snapshot = this.#equity.get(botId);
-    if (snapshot === undefined) {
-      snapshot = this.#ledger(botId).equity(this.#marks, this.#clock.now());
-      this.#equity.set(botId, snapshot);
-    }
-    return snapshot;
+    return this.#portfolio.equitySnapshot(botId);
   }
 
   fleetEquity(): Decimal {
-    let total = Decimal.ZERO;
-    for (const botId of this.#config.bots.keys()) total = total.add(this.equity(botId));
-    return total;
+    return this.#portfolio.fleetEquity();
   }
 
   /** The binding window's drawdown: a breached window, else the one nearest its threshold (drawdown-monitor.ts). */
@@ -326,7 +312,7 @@ export class OrderManager {
   }
 
   lockedKeys(): ExposureKey[] {
-    return this.#book.lockedKeys();
+    return this.#portfolio.book.lockedKeys();
   }
 
   ledger(botId: BotId): Ledger {
@@ -348,43 +334,13 @@ export class OrderManager {
     return this.#config.bots.get(botId);
   }
 
-  #openRisk(botId: BotId): Decimal {
-    const ledger = this.#ledger(botId);
-    let risk = Decimal.ZERO;
-    for (const position of ledger.openPositions()) {
-      const mark = this.#marks.get(position.instrumentId) ?? position.averageEntryPrice;
-      let worst: Decimal | null = null;
-      for (const stop of this.#book.stopsFor(botId, position.instrumentId)) {
-        // Loss from the mark to the stop; a stop already in profit risks nothing more.
-        const loss = position.quantity.isPositive() ? mark.sub(stop) : stop.sub(mark);
-        const clipped = Decimal.max(loss, Decimal.ZERO);
-        worst = worst === null ? clipped : Decimal.max(worst, clipped);
-      }
-      // An unprotected position can lose its whole notional.
-      risk = risk.add(position.quantity.abs().mul(worst ?? mark));
-    }
-    for (const entry of this.#book.entries()) {
-      if (entry.botId === botId) risk = risk.add(entry.remaining.abs().mul(entry.stopDistance));
-    }
-    return risk;
-  }
-
   #context(bot: BotRiskConfig, now: number): DecisionContext {
     return {
       now,
       bot,
       state: this.effectiveState(bot.id),
-      instrument: (id) => this.#config.instruments.get(id),
-      keyPolicy: (key): KeyPolicy => this.#config.keyPolicies.get(key) ?? { policy: 'exclusive' },
-      instrumentsOnKey: (key) => this.#instrumentsOnKey.get(key) ?? [],
-      botIds: () => this.#config.bots.keys(),
-      position: (botId, instrumentId) => this.#ledgers.get(botId)?.position(instrumentId) ?? null,
-      mark: (instrumentId) => this.#marks.get(instrumentId),
-      equity: (botId) => this.equity(botId),
-      openRisk: (botId) => this.#openRisk(botId),
-      book: this.#book,
+      portfolio: this.#portfolio,
       rateAllows: (requests) => this.#rateLimiter.wouldAllow(bot.id, requests, now),
-      lastEntry: (botId, key) => this.#lastEntries.get(botId)?.get(key) ?? null,
       slippageAllowance: this.#config.slippageAllowance,
     };
   }
@@ -531,11 +487,7 @@ export class OrderManager {
   }
 
   #track(order: OrderRecord, stopLoss: Decimal | null): void {
-    const instrument = this.#config.instruments.get(order.instrumentId);
-    if (instrument === undefined) return;
-    const price = order.limitPrice ?? order.triggerPrice ?? order.averageFillPrice ?? this.#marks.get(order.instrumentId) ?? Decimal.ZERO;
-    const stopDistance = stopLoss === null ? Decimal.ZERO : price.sub(stopLoss).abs();
-    this.#book.track(order, instrument.exposureKey, price, stopDistance);
+    this.#portfolio.track(order, stopLoss);
   }
 
   #venue(instrumentId: InstrumentId): Venue {
@@ -568,92 +520,23 @@ export class OrderManager {
   // ------------------------------------------------------------------------------------------------------
   // Commands on existing orders
 
-  #ownOpenOrder(botId: BotId, clientOrderId: ClientOrderId): OrderRecord | CommandResult {
-    let owner: BotId;
-    try {
-      owner = parseClientOrderId(clientOrderId).bot;
-    } catch (error) {
-      return { outcome: 'DENIED', reason: 'NOT_OWN_ORDER', detail: (error as Error).message };
-    }
-    if (owner !== botId) return { outcome: 'DENIED', reason: 'NOT_OWN_ORDER', detail: `${clientOrderId} belongs to bot ${owner}, not ${botId}` };
-    const order = this.#ledgers.get(botId)?.order(clientOrderId) ?? null;
-    if (order === null || !isOpenStatus(order.status)) {
-      return { outcome: 'DENIED', reason: 'ORDER_NOT_OPEN', detail: `${clientOrderId} is ${order === null ? 'not in the ledger' : order.status}` };
-    }
-    return order;
-  }
-
   /** Cancels one of the bot's own orders by client order ID; allowed in every trading state. */
   cancelOrder(botId: BotId, clientOrderId: ClientOrderId): CommandResult {
-    const order = this.#ownOpenOrder(botId, clientOrderId);
-    if ('outcome' in order) return order;
-    this.#cancel(order);
-    return { outcome: 'ACCEPTED', clientOrderId, replacement: null };
+    return this.#commands.cancel(botId, clientOrderId);
   }
 
-  /**
-   * Moves a protective stop by replacing it: the replacement is recorded and sent, and the old stop is cancelled by
-   * its ID only once the venue has accepted the replacement (see stop-replacements.ts). If the replacement is
-   * refused, the old stop keeps working and the failure is reported. The take-profit is never touched. A replacement
-   * names the stop's entry only while that entry is open, so it never names a parent the venue cannot know.
-   */
+  /** Moves a protective stop by a safe replace (order-commands.ts, stop-replacements.ts). */
   moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal, intentId: IntentId): CommandResult {
-    const earlier = this.#ledgers.get(botId)?.ordersForIntent(intentId) ?? [];
-    if (earlier[0] !== undefined) return { outcome: 'ACCEPTED', clientOrderId, replacement: earlier[0].clientOrderId };
-    const order = this.#ownOpenOrder(botId, clientOrderId);
-    if ('outcome' in order) return order;
-    if (order.role !== 'STOP') return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: `${clientOrderId} is a ${order.role} order, not a stop` };
-    if (this.effectiveState(botId) === 'HALTED') return { outcome: 'DENIED', reason: 'TRADING_HALTED', detail: `bot ${botId} is halted` };
-    const blocked = this.#unreconciled.get(botId);
-    if (blocked !== undefined) return { outcome: 'DENIED', reason: 'NOT_RECONCILED', detail: `bot ${botId} may not move a stop yet: ${blocked}` };
-    const inFlight = this.#replacements.replacementOf(clientOrderId);
-    if (inFlight !== null) return { outcome: 'DENIED', reason: 'STOP_MOVE_IN_FLIGHT', detail: `${clientOrderId} is already being replaced by ${inFlight}; move that one once the venue has accepted it` };
-    const instrument = this.#config.instruments.get(order.instrumentId);
-    if (instrument === undefined) return { outcome: 'DENIED', reason: 'UNKNOWN_INSTRUMENT', detail: `${order.instrumentId} is not configured` };
+    return this.#commands.moveStop(botId, clientOrderId, triggerPrice, intentId);
+  }
+
+  #sendReplacement(botId: BotId, replacement: SubmitOrder, replaced: ClientOrderId): void {
     const now = this.#clock.now();
-    if (!this.#rateLimiter.wouldAllow(botId, 2, now)) return { outcome: 'DENIED', reason: 'RATE_LIMIT_EXCEEDED', detail: `no room for 2 requests on ${order.subAccountId}` };
-    let trigger: Decimal;
-    try {
-      trigger = quantizePrice(instrument, triggerPrice, order.side === 'SELL' ? 'up' : 'down');
-    } catch (error) {
-      if (error instanceof InvalidInputError) return { outcome: 'DENIED', reason: 'INVALID_INTENT', detail: error.message };
-      throw error;
-    }
-    const ledger = this.#ledger(botId);
-    const parent = order.parentClientOrderId === null ? null : ledger.order(order.parentClientOrderId);
-    const followsOpenEntry = parent !== null && isOpenStatus(parent.status) && order.activatesOnParentFill;
-    let quantity: Decimal;
-    if (followsOpenEntry) {
-      quantity = order.quantity.sub(order.filledQuantity);
-    } else {
-      // What the old stop protects, and never more than the position: a reduce-only order is never larger than it.
-      const held = ledger.position(order.instrumentId)?.quantity.abs() ?? Decimal.ZERO;
-      quantity = Decimal.min(stopCoverage(order, parent), held);
-    }
-    if (!quantity.isPositive()) return { outcome: 'DENIED', reason: 'NOTHING_TO_REDUCE', detail: `no open position on ${order.instrumentId} for ${clientOrderId} to protect` };
-    const replacement: SubmitOrder = {
-      clientOrderId: ledger.allocateClientOrderId('STOP'),
-      botId,
-      subAccountId: order.subAccountId,
-      intentId,
-      instrumentId: order.instrumentId,
-      role: 'STOP',
-      side: order.side,
-      type: 'STOP_MARKET',
-      quantity,
-      limitPrice: null,
-      triggerPrice: trigger,
-      timeInForce: order.timeInForce,
-      reduceOnly: true,
-      parentClientOrderId: followsOpenEntry ? order.parentClientOrderId : null,
-      activatesOnParentFill: followsOpenEntry,
-    };
-    const [record] = ledger.recordOrders([replacement], now, { replaces: new Map([[replacement.clientOrderId, clientOrderId]]) });
+    const [record] = this.#ledger(botId).recordOrders([replacement], now, { replaces: new Map([[replacement.clientOrderId, replaced]]) });
     if (record !== undefined) this.#track(record, null);
-    this.#replacements.add(botId, replacement.clientOrderId, clientOrderId);
+    this.#replacements.add(botId, replacement.clientOrderId, replaced);
     this.#rateLimiter.record(botId, 1, now);
     this.#send(replacement);
-    return { outcome: 'ACCEPTED', clientOrderId, replacement: replacement.clientOrderId };
   }
 
   #stopMoveFailed(failure: ReplacementFailure): void {
@@ -694,10 +577,10 @@ export class OrderManager {
     this.#track(applied.order, stop);
     if (this.#replacements.isReplacement(applied.order.clientOrderId)) this.#replacements.settle(applied.order, report);
     if (applied.fill !== null) {
-      this.#equity.delete(botId);
+      this.#portfolio.equityChanged(botId);
       this.#afterEquityChange(botId);
       this.#continueFlatten(botId);
-      if (applied.order.role === 'ENTRY') this.#entryFilled(botId, applied.order);
+      if (applied.order.role === 'ENTRY') this.#portfolio.entryFilled(botId, applied.order);
       if (applied.order.role !== 'ENTRY' && (applied.position?.quantity.isZero() ?? false)) {
         const { instrumentId } = applied.order;
         // After the report batch, so a venue's own one-cancels-the-other lands first and no cancel goes out twice.
@@ -706,67 +589,26 @@ export class OrderManager {
     }
     // A fill changes what must be protected, a stop that ends changes what protects it, and a stop that starts
     // working may close a gap already found.
-    if (applied.fill !== null || (applied.order.role === 'STOP' && (!isOpenStatus(applied.order.status) || this.#unprotected.has(botId)))) this.#protectionDueFor(botId);
+    if (applied.fill !== null || (applied.order.role === 'STOP' && (!isOpenStatus(applied.order.status) || this.#protection.hasGaps(botId)))) this.#protection.due(botId);
     this.#emit({ type: 'REPORT_APPLIED', botId, report, order: applied.order, position: applied.position });
   }
 
   // ------------------------------------------------------------------------------------------------------
   // Protection: every open position has a working stop (see protection.ts)
 
-  /** Checks the bot once the current batch of reports has landed, so a bracket's stop has had its chance. */
-  #protectionDueFor(botId: BotId): void {
-    if (this.#protectionDue.has(botId)) return;
-    this.#protectionDue.add(botId);
-    // Tracked with the venue requests, so idle() also waits for the check and whatever repair it sends.
-    const check: Promise<void> = Promise.resolve()
-      .then(() => {
-        this.#protectionDue.delete(botId);
-        this.#checkBotProtection(botId);
-      })
-      .finally(() => this.#pending.delete(check));
-    this.#pending.add(check);
-  }
-
   /** Checks every bot's positions against their stops and repairs what it finds; the fleet also runs it on a timer. */
   checkProtection(): void {
-    for (const botId of this.#config.bots.keys()) this.#checkBotProtection(botId);
+    this.#protection.checkAll();
   }
 
   /** The unprotected positions found at the bot's last check. */
   unprotectedPositions(botId: BotId): readonly UnprotectedPosition[] {
-    return this.#unprotected.get(botId) ?? [];
+    return this.#protection.unprotected(botId);
   }
 
-  #checkBotProtection(botId: BotId): void {
-    const ledger = this.#ledgers.get(botId);
-    if (ledger === undefined) return;
+  /** A repair goes the one order path: its decision and order recorded together, then sent. */
+  #sendRepair(gap: UnprotectedPosition, plan: RepairPlan): void {
     const now = this.#clock.now();
-    const found: UnprotectedPosition[] = [];
-    for (const position of ledger.openPositions()) {
-      const gap = checkPosition(ledger, position, this.#marks.get(position.instrumentId), now, this.#config.protectionGraceMs);
-      if (gap !== null) found.push(gap);
-    }
-    const before = this.#unprotected.get(botId)?.length ?? 0;
-    if (found.length > 0) this.#unprotected.set(botId, found);
-    else this.#unprotected.delete(botId);
-    for (const key of [...this.#repairs.keys()]) {
-      if (key.startsWith(`${botId}/`) && !found.some((gap) => key === `${botId}/${gap.instrumentId}`)) this.#repairs.delete(key);
-    }
-    if (found.length > 0 || before > 0) this.#emit({ type: 'PROTECTION_CHECKED', botId, unprotected: found });
-    for (const gap of found) this.#repair(gap, now);
-  }
-
-  /** One repair per position at a time: the next only once the last has had the grace period to take. */
-  #repair(gap: UnprotectedPosition, now: number): void {
-    const key = `${gap.botId}/${gap.instrumentId}`;
-    const previous = this.#repairs.get(key);
-    if (previous !== undefined && now - previous.at <= this.#config.protectionGraceMs) return;
-    const instrument = this.#config.instruments.get(gap.instrumentId);
-    const bot = this.#botConfig(gap.botId);
-    if (instrument === undefined || bot === undefined) return;
-    const plan = planRepair(gap, instrument, bot.subAccountId, previous?.attempts ?? 0, now);
-    if (plan === null) return;
-    this.#repairs.set(key, { attempts: (previous?.attempts ?? 0) + 1, at: now });
     const ledger = this.#ledger(gap.botId);
     const order: SubmitOrder = { ...plan.order, clientOrderId: ledger.allocateClientOrderId(plan.order.role) };
     const decision: Decision = {
@@ -798,22 +640,9 @@ export class OrderManager {
   // Entries: what cooldowns and add distances are measured from
 
   #noteEntry(botId: BotId, plan: OrderPlan, now: number): void {
-    if (plan.role !== 'ENTRY') return;
-    let entries = this.#lastEntries.get(botId);
-    if (entries === undefined) {
-      entries = new Map();
-      this.#lastEntries.set(botId, entries);
-    }
-    entries.set(plan.instrument.exposureKey, { at: now, instrumentId: plan.instrument.id, side: plan.side, price: plan.entryPrice });
+    if (plan.role === 'ENTRY') this.#portfolio.noteEntry(botId, { key: plan.instrument.exposureKey, at: now, instrumentId: plan.instrument.id, side: plan.side, price: plan.entryPrice });
   }
 
-  /** Once an entry fills, its price is what the venue gave, not what was expected. */
-  #entryFilled(botId: BotId, order: OrderRecord): void {
-    const key = this.#config.instruments.get(order.instrumentId)?.exposureKey;
-    const last = key === undefined ? undefined : this.#lastEntries.get(botId)?.get(key);
-    if (last === undefined || order.averageFillPrice === null || last.instrumentId !== order.instrumentId) return;
-    last.price = order.averageFillPrice;
-  }
 
   /**
    * One-cancels-the-other, kept by the order manager too: once a stop, a take-profit or a close has left the
@@ -841,13 +670,10 @@ export class OrderManager {
 
   /** Takes a new market price; equity and drawdowns of the bots holding it are re-evaluated. */
   updateMark(instrumentId: InstrumentId, price: Decimal): void {
-    this.#marks.set(instrumentId, price);
-    for (const [botId, ledger] of this.#ledgers) {
-      if (!ledger.holds(instrumentId)) continue;
-      this.#equity.delete(botId);
+    for (const botId of this.#portfolio.setMark(instrumentId, price)) {
       this.#afterEquityChange(botId);
       // A bot with an unprotected position is looked at again as time passes, so a repair is retried by rule.
-      if (this.#unprotected.has(botId)) this.#protectionDueFor(botId);
+      if (this.#protection.hasGaps(botId)) this.#protection.due(botId);
     }
   }
 
