@@ -164,6 +164,9 @@ describe('the fleet status gauges', () => {
     const { metrics } = makeMetrics();
     const long = botStatus(ALPHA, { openPositions: [position(ALPHA, BTC, '0.2', '50000'), position(ALPHA, QQQ, '5', '500')] });
     metrics.observeFleet(fleetStatus([long]), { ...noExtras, openOrders: [stopOrder(ALPHA, BTC, 'SELL', '48000'), stopOrder(ALPHA, QQQ, 'SELL', '480')] });
+    const before = await samples(metrics);
+    expect([valueOf(before, 'flotilla_position_stop_price', { bot: 'alpha', instrument: BTC }), valueOf(before, 'flotilla_position_stop_price', { bot: 'alpha', instrument: QQQ })]).toEqual([48_000, 480]);
+    // BTC is flat now; QQQ is still held, but its stop has gone (rejected, say): unprotected, no stop to draw.
     metrics.observeFleet(fleetStatus([botStatus(ALPHA, { openPositions: [position(ALPHA, QQQ, '5', '500')] })]), { ...noExtras, openOrders: [] });
     const all = await samples(metrics);
     expect(all.filter((sample) => sample.name === 'flotilla_position_stop_price')).toEqual([]);
