@@ -146,7 +146,7 @@ export class Fleet {
       this.clock,
       { logger },
     );
-    this.metrics = new FleetMetrics({ bots: this.manifests.keys(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
+    this.metrics = new FleetMetrics({ bots: this.manifests.values(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
     const measured: Venue = measuredVenue(this.venue, this.metrics);
     const venueNames = new Set([...this.omConfig.instruments.keys()].map((id) => id.slice(id.lastIndexOf('.') + 1)));
     this.#venues = new Map([...venueNames].map((name) => [name, measured]));
@@ -160,8 +160,17 @@ export class Fleet {
       receiveWindowMs: config.reconciliation.receiveWindowMs,
       unansweredOrderMs: this.omConfig.unansweredOrderMs,
       onMismatch: config.reconciliation.onMismatch,
+      observed: (botId, status) => {
+        if (status.state === 'RECONCILED') this.metrics.recordReconciliation(botId, status.findings?.positionMismatches.length ?? 0);
+      },
     });
-    for (const venue of new Set(this.#venues.values())) venue.onConnectionEvent((event) => this.reconciliation.onConnectionEvent(venue, event));
+    for (const venue of new Set(this.#venues.values())) {
+      venue.onConnectionEvent((event) => {
+        // One adapter may serve several venue names (paper mode): each name's stream is that adapter's.
+        if (event.subAccountId === null) for (const [name, served] of this.#venues) if (served === venue) this.metrics.recordVenueConnection(name, event.type !== 'DISCONNECTED');
+        this.reconciliation.onConnectionEvent(venue, event);
+      });
+    }
 
     this.hub = new MarketDataHub({
       clock: this.clock,
@@ -289,7 +298,8 @@ export class Fleet {
     try {
       const status = await this.control.status();
       const pnl = await this.control.pnl({});
-      this.metrics.observeFleet(status, { lockedKeys: this.om.lockedKeys(), pnl });
+      const openOrders = await this.control.orders({ openOnly: true, limit: 10_000 });
+      this.metrics.observeFleet(status, { lockedKeys: this.om.lockedKeys(), pnl, openOrders });
     } catch (error) {
       this.#options.logger.warn({ error: (error as Error).message }, 'could not refresh fleet metrics');
     }
@@ -362,7 +372,7 @@ export class Fleet {
     this.om.addBot(risk, ledger);
     await this.reconciliation.reconcileBot(botId);
     (this.strategyNotes as Map<BotId, StrategyNotes>).set(botId, notes);
-    this.metrics.addBot(botId, notes);
+    this.metrics.addBot(manifest, notes);
     this.#tokens.set(botId, this.#issueToken(botId));
     this.sessions.track(botId);
     this.#running.set(botId, { manifest, folder: bot.path, fingerprint: folderFingerprint(bot.path) });

@@ -48,6 +48,7 @@ export const METRIC_NAMES = {
   botCodeErrors: 'flotilla_bot_code_errors_total',
   warmUpActionsDropped: 'flotilla_bot_warmup_actions_dropped_total',
   unprotectedPositions: 'flotilla_unprotected_positions',
+  stopPrice: 'flotilla_position_stop_price',
   protectionRepairs: 'flotilla_protection_repairs_total',
   stopMoveFailures: 'flotilla_stop_move_failures_total',
   strategyNotes: 'flotilla_strategy_notes_total',
@@ -56,6 +57,11 @@ export const METRIC_NAMES = {
   candlesDelivered: 'flotilla_candles_delivered_total',
   venueLatency: 'flotilla_venue_request_latency_seconds',
   venueErrors: 'flotilla_venue_request_errors_total',
+  venueConnected: 'flotilla_venue_connected',
+  rateLimitRemaining: 'flotilla_venue_rate_limit_remaining',
+  rateLimitCapacity: 'flotilla_venue_rate_limit_capacity',
+  reconciliationMismatches: 'flotilla_reconciliation_mismatches',
+  reconciliationLastSuccess: 'flotilla_reconciliation_last_success_timestamp_seconds',
   refusedLabels: 'flotilla_metrics_refused_labels_total',
 } as const;
 export type MetricKey = keyof typeof METRIC_NAMES;
@@ -117,6 +123,7 @@ export function defineMetrics(registry: Registry) {
     // Protection: every open position has a working stop
     unprotectedPositions: gauge(N.unprotectedPositions, 'Open positions of the bot that no working stop fully covers, past the grace period for a stop in flight.', ['bot']),
     protectionRepairs: counter(N.protectionRepairs, 'Unprotected positions repaired by rule: a stop placed, or the uncovered part closed.', ['bot', 'repair']),
+    stopPrice: gauge(N.stopPrice, 'Trigger price of the working stop that would close the bot\'s position first.', ['bot', 'instrument']),
     stopMoveFailures: counter(N.stopMoveFailures, 'Stop moves whose replacement the venue did not accept; the old stop kept working.', ['bot']),
     strategyNotes: counter(N.strategyNotes, 'Notes strategies made: which filter blocked an entry, the regime seen, a model fallback.', ['bot', 'note', 'value']),
     noteState: gauge(N.noteState, '1 for the latest value of each note the bot\'s strategy made (per instrument, or instrument="" for the bot), 0 for the other values it declares.', ['bot', 'note', 'instrument', 'value']),
@@ -128,6 +135,13 @@ export function defineMetrics(registry: Registry) {
     // Venues
     venueLatency: histogram(N.venueLatency, 'Time a venue took to take a submit or cancel request.', ['venue', 'request'], VENUE_LATENCY_BUCKETS_SECONDS),
     venueErrors: counter(N.venueErrors, 'Venue requests that failed, by error kind.', ['venue', 'request', 'error']),
+    venueConnected: gauge(N.venueConnected, '1 while the venue\'s private stream (execution reports) is connected, else 0.', ['venue']),
+    rateLimitRemaining: gauge(N.rateLimitRemaining, 'Requests the venue says the sub-account may still send in its current rate-limit window.', ['venue', 'sub_account']),
+    rateLimitCapacity: gauge(N.rateLimitCapacity, 'Requests the venue allows the sub-account in one rate-limit window.', ['venue', 'sub_account']),
+
+    // Reconciliation of each bot's sub-account against its venue
+    reconciliationMismatches: gauge(N.reconciliationMismatches, 'Positions that differed between the bot\'s ledger and its venue after the last reconciliation.', ['bot']),
+    reconciliationLastSuccess: gauge(N.reconciliationLastSuccess, 'When a reconciliation of the bot\'s sub-account last completed, seconds since the epoch; 0 before the first.', ['bot']),
 
     // The metrics themselves
     refusedLabels: counter(N.refusedLabels, 'Observations whose label value was outside its closed set or configuration, by metric and label name.', ['metric', 'label']),

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
 import type { ExposureKey } from '../../core/ids.ts';
 import { TRADING_STATES } from '../../core/trading-state.ts';
-import type { BotStatus, FleetStatus, PnlInfo, PositionInfo } from '../control/fleet-control.ts';
+import type { BotStatus, FleetStatus, OrderInfo, PnlInfo, PositionInfo } from '../control/fleet-control.ts';
 import { formatWindowLength } from '../order-manager/drawdown-window.ts';
 import type { FlotillaMetricSet } from './definitions.ts';
 import { METRIC_NAMES as N } from './definitions.ts';
@@ -16,6 +16,8 @@ export interface FleetExtras {
   lockedKeys: readonly ExposureKey[];
   /** FleetControl.pnl({}) : one entry per bot. */
   pnl: readonly PnlInfo[];
+  /** FleetControl.orders({ openOnly: true }): the working stops, for each position's stop price. */
+  openOrders?: readonly OrderInfo[];
 }
 
 function decimal(text: string | null): Decimal | null {
@@ -46,6 +48,7 @@ export class FleetStatusObserver {
   readonly #heartbeats = new Map<string, number | null>();
   readonly #positionSeries = new Map<string, Set<string>>();
   readonly #exposureSeries = new Map<string, Set<string>>();
+  readonly #stopSeries = new Map<string, Set<string>>();
 
   constructor(metrics: FlotillaMetricSet, guard: LabelGuard, clock: Clock) {
     this.#metrics = metrics;
@@ -69,6 +72,7 @@ export class FleetStatusObserver {
       m.fleetDrawdownThreshold.set(labels, gaugeValue(window.threshold));
     }
     for (const bot of status.bots) this.#observeBot(bot);
+    if (extras.openOrders !== undefined) for (const bot of status.bots) this.#observeStops(bot, extras.openOrders);
     for (const pnl of extras.pnl) this.#observePnl(pnl);
     this.observeLocks(extras.lockedKeys);
   }
@@ -146,6 +150,37 @@ export class FleetStatusObserver {
     const exposureValues = new Map<string, number>();
     for (const [key, value] of exposures) exposureValues.set(key, value?.toNumber() ?? Number.NaN);
     setSeries(this.#metrics.exposure, this.#exposureSeries, bot, 'key', exposureValues);
+  }
+
+  /**
+   * Each open position's stop: of its working stops, the one that triggers first (the highest under a long, the
+   * lowest over a short). No series while flat or unprotected: a made-up 0 would draw a stop at price zero.
+   */
+  #observeStops(status: BotStatus, openOrders: readonly OrderInfo[]): void {
+    const bot = this.#guard.known('bot', status.botId);
+    if (bot === null) return;
+    const current = new Map<string, number>();
+    for (const position of status.openPositions) {
+      const instrument = this.#guard.known('instrument', position.instrumentId);
+      const quantity = decimal(position.quantity);
+      if (instrument === null || quantity === null || quantity.isZero()) continue;
+      const long = quantity.isPositive();
+      let first: Decimal | null = null;
+      for (const order of openOrders) {
+        if (order.botId !== bot || order.instrumentId !== instrument || order.role !== 'STOP') continue;
+        const trigger = decimal(order.triggerPrice);
+        if (trigger !== null && (first === null || (long ? trigger.gt(first) : trigger.lt(first)))) first = trigger;
+      }
+      if (first !== null) current.set(instrument, first.toNumber());
+    }
+    const seen = this.#stopSeries.get(bot) ?? new Set<string>();
+    this.#stopSeries.set(bot, seen);
+    for (const instrument of seen) if (!current.has(instrument)) this.#metrics.stopPrice.remove({ bot, instrument });
+    seen.clear();
+    for (const [instrument, price] of current) {
+      this.#metrics.stopPrice.set({ bot, instrument }, price);
+      seen.add(instrument);
+    }
   }
 
   #observePnl(pnl: PnlInfo): void {

@@ -1,10 +1,15 @@
 import type { Counter } from 'prom-client';
-import type { DecisionOutcome } from '../../core/decision.ts';
-import type { BotId } from '../../core/ids.ts';
-import { instrumentVenue, parseBotId } from '../../core/ids.ts';
+import { DECISION_REASONS } from '../../core/decision.ts';
+import type { DecisionOutcome, DecisionReason } from '../../core/decision.ts';
+import type { BotId, InstrumentId, SubAccountId } from '../../core/ids.ts';
+import { instrumentVenue, parseBotId, parseSubAccountId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { TIMEFRAMES } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
+import { TRADING_STATES } from '../../core/trading-state.ts';
+import type { TradingState } from '../../core/trading-state.ts';
+import { STATE_CHANGE_REASONS } from '../store/supervisor-store.ts';
+import type { StateChangeReason } from '../store/supervisor-store.ts';
 
 // Every exported label value comes from a closed set below or from configuration, so no caller can turn free
 // text (or a secret) into a series.
@@ -20,17 +25,65 @@ export const VENUE_REQUEST_KINDS = ['SUBMIT', 'CANCEL', 'AMEND'] as const;
 export type VenueRequestKind = (typeof VENUE_REQUEST_KINDS)[number];
 
 /** How a venue request failed, named by what the operator should look at. */
-export const VENUE_ERROR_KINDS = ['TEMPORARY', 'TIMEOUT', 'NETWORK', 'INVALID_REPLY', 'INVALID_REQUEST', 'UNEXPECTED'] as const;
+export const VENUE_ERROR_KINDS = ['RATE_LIMITED', 'TEMPORARY', 'TIMEOUT', 'NETWORK', 'INVALID_REPLY', 'INVALID_REQUEST', 'UNEXPECTED'] as const;
 export type VenueErrorKind = (typeof VENUE_ERROR_KINDS)[number];
 
 export const FLEET_MODES = ['paper', 'live'] as const;
 
-export type ConfiguredLabel = 'bot' | 'instrument' | 'key' | 'venue';
+/** The reasons a resize can carry: the caps of the entry pipeline and a reduction larger than the position. */
+export const RESIZE_REASONS: readonly DecisionReason[] = ['RISK_PER_TRADE_EXCEEDED', 'CONCURRENT_RISK_EXCEEDED', 'NOTIONAL_EXCEEDS_MAX', 'WOULD_STACK', 'EXCEEDS_POSITION'];
+
+/** Every (outcome, reason) a decision can have: an approval has none, a resize a cap, a denial any reason. */
+export function decisionCombinations(): Array<{ outcome: DecisionOutcome; reason: string }> {
+  return [
+    { outcome: 'APPROVED', reason: NO_REASON },
+    ...RESIZE_REASONS.map((reason) => ({ outcome: 'RESIZED' as const, reason })),
+    ...DECISION_REASONS.map((reason) => ({ outcome: 'DENIED' as const, reason })),
+  ];
+}
+
+/**
+ * The states each reason sets: a kill switch and an operator's halt set HALTED, a drawdown window its action, a lost
+ * heartbeat REDUCING, a resume or a restored heartbeat ACTIVE. A reason missing here may set any state.
+ */
+const STATES_BY_REASON: Partial<Record<StateChangeReason, readonly TradingState[]>> = {
+  KILL_SWITCH: ['HALTED'],
+  DRAWDOWN_HALT: ['REDUCING', 'HALTED'],
+  OPERATOR_HALT: ['HALTED'],
+  OPERATOR_RESUME: ['ACTIVE'],
+  HEARTBEAT_LOST: ['REDUCING'],
+  HEARTBEAT_RESTORED: ['ACTIVE'],
+  BOT_RETIRED: ['HALTED'],
+  RECONCILIATION_MISMATCH: ['REDUCING', 'HALTED'],
+};
+
+/** Heartbeats are a bot's; the fleet's state never changes for one. */
+const BOT_ONLY_REASONS: ReadonlySet<StateChangeReason> = new Set(['HEARTBEAT_LOST', 'HEARTBEAT_RESTORED', 'BOT_RETIRED', 'RECONCILIATION_MISMATCH']);
+
+/** Every (state, reason) a scope's trading state change can have. */
+export function stateChangeCombinations(scope: 'fleet' | 'bot'): Array<{ state: TradingState; reason: StateChangeReason }> {
+  return STATE_CHANGE_REASONS.filter((reason) => scope === 'bot' || !BOT_ONLY_REASONS.has(reason)).flatMap((reason) =>
+    (STATES_BY_REASON[reason] ?? TRADING_STATES).map((state) => ({ state, reason })),
+  );
+}
+
+export type ConfiguredLabel = 'bot' | 'instrument' | 'key' | 'venue' | 'sub_account';
+
+/** What a configured bot trades, for the series that start at zero before its first event. */
+export interface MetricsBot {
+  id: BotId;
+  venue: string;
+  subAccount: SubAccountId;
+  instruments: readonly InstrumentId[];
+  timeframes: readonly Timeframe[];
+}
 
 /** The ids configuration allows as label values. */
 export interface ConfiguredIds {
   bots: readonly BotId[];
   instruments: readonly Instrument[];
+  /** Sub-accounts of the configured bots. */
+  subAccounts?: readonly SubAccountId[];
 }
 
 /**
@@ -53,17 +106,24 @@ export class LabelGuard {
       instrument: new Set(instruments.keys()),
       key: new Set(ids.instruments.map((instrument) => instrument.exposureKey)),
       venue: new Set(ids.instruments.map((instrument) => instrumentVenue(instrument.id))),
+      sub_account: new Set<string>((ids.subAccounts ?? []).map((subAccount) => parseSubAccountId(subAccount))),
     };
   }
 
   /** Lets a bot adopted while the supervisor runs be a label, like those configured at start. */
-  allowBot(botId: string): void {
+  allowBot(botId: string, subAccount?: string): void {
     (this.#allowed.bot as Set<string>).add(parseBotId(botId));
+    if (subAccount !== undefined) (this.#allowed.sub_account as Set<string>).add(parseSubAccountId(subAccount));
   }
 
   /** Configured values of one kind, sorted; for series that start at zero. */
   configured(label: ConfiguredLabel): string[] {
     return [...this.#allowed[label]].sort();
+  }
+
+  /** The configured id, or null; nothing is counted (for series started ahead of any observation). */
+  known(label: ConfiguredLabel, value: unknown): string | null {
+    return typeof value === 'string' && this.#allowed[label].has(value) ? value : null;
   }
 
   /** The configured id, or null (observation dropped, refusal counted). */

@@ -9,8 +9,15 @@ import type { FleetMetrics } from './metrics.ts';
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/**
+ * The code a venue adapter gives an error for a request the venue refused for its rate limit (Bybit's 10006, an
+ * HTTP 429), whatever the error's class, so the refusal is counted as RATE_LIMITED without naming a venue here.
+ */
+export const RATE_LIMITED_CODE = 'RATE_LIMITED';
+
 /** Names a venue failure by class and code only; the message (which may quote a request) never reaches a label. */
 export function classifyVenueError(error: unknown): VenueErrorKind {
+  if (error instanceof Error && 'code' in error && error.code === RATE_LIMITED_CODE) return 'RATE_LIMITED';
   if (error instanceof VenueReplyError) return 'INVALID_REPLY';
   if (error instanceof InvalidInputError) return 'INVALID_REQUEST';
   if (error instanceof TemporaryVenueError) return 'TEMPORARY';

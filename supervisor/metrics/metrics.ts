@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { DECISION_REASONS } from '../../core/decision.ts';
 import type { Decision } from '../../core/decision.ts';
-import type { BotId, ExposureKey, InstrumentId } from '../../core/ids.ts';
+import type { BotId, ExposureKey, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { ORDER_STATUSES, REJECTION_REASONS } from '../../core/order.ts';
 import type { ExecutionReport, OrderStatus, SubmitOrder } from '../../core/order.ts';
@@ -20,11 +20,21 @@ import type { FlotillaMetricSet } from './definitions.ts';
 import { FleetStatusObserver, setEnum } from './fleet-status.ts';
 import type { FleetExtras } from './fleet-status.ts';
 import { DECISION_OUTCOMES, LIQUIDITIES, LabelGuard, VENUE_ERROR_KINDS, VENUE_REQUEST_KINDS } from './labels.ts';
-import type { VenueErrorKind, VenueRequestKind } from './labels.ts';
+import type { MetricsBot, VenueErrorKind, VenueRequestKind } from './labels.ts';
+import { startAtZero, startBotAtZero } from './zero.ts';
+
+/**
+ * prom-client's three default gauges named `_total` (a suffix Prometheus keeps for counters, so `promtool check
+ * metrics` flags them); each is the sum of its by-type gauge, e.g. sum(flotilla_supervisor_nodejs_active_handles).
+ */
+const REDUNDANT_PROCESS_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface FleetMetricsOptions {
-  /** The configured bots; no other bot id ever becomes a label. */
-  bots: Iterable<BotId>;
+  /**
+   * The configured bots; no other bot id ever becomes a label. Given as manifests (what each trades), their
+   * per-instrument counters and their sub-accounts' rate-limit series exist from the start too.
+   */
+  bots: Iterable<BotId | MetricsBot>;
   /** The configured instruments; their ids, exposure keys and venues are the only other id labels. */
   instruments: Iterable<Instrument>;
   /** The clock BotStatus.lastHeartbeatAt is read on (real time in the fleet runtime), for heartbeat ages. */
@@ -43,35 +53,36 @@ export class FleetMetrics {
   readonly #guard: LabelGuard;
   readonly #fleet: FleetStatusObserver;
   readonly #notes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
+  readonly #clock: Clock;
+  /** Each configured sub-account's venue: a rate-limit reading for any other pair is refused. */
+  readonly #subAccountVenues: ReadonlyMap<string, string>;
 
   constructor(options: FleetMetricsOptions) {
     this.#metrics = defineMetrics(this.registry);
-    this.#guard = new LabelGuard(this.#metrics.refusedLabels, { bots: [...options.bots], instruments: [...options.instruments] });
-    this.#fleet = new FleetStatusObserver(this.#metrics, this.#guard, options.clock ?? systemClock);
+    const bots = new Map<BotId, MetricsBot | null>([...options.bots].map((bot) => (typeof bot === 'string' ? [bot, null] : [bot.id, bot])));
+    const subAccounts = [...bots.values()].flatMap((bot) => (bot === null ? [] : [bot.subAccount]));
+    this.#guard = new LabelGuard(this.#metrics.refusedLabels, { bots: [...bots.keys()], instruments: [...options.instruments], subAccounts });
+    this.#clock = options.clock ?? systemClock;
+    this.#fleet = new FleetStatusObserver(this.#metrics, this.#guard, this.#clock);
     // A copy: adopting a bot later adds to it, never to the caller's map.
     this.#notes = new Map(options.notes ?? []);
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: SUPERVISOR_PROCESS_PREFIX });
-    for (const bot of this.#guard.configured('bot')) this.#startAtZero(bot);
-  }
-
-  /** Counters an alert reads start at 0, so the first error is an increase rather than a new series. */
-  #startAtZero(bot: string): void {
-    this.#metrics.botCodeErrors.inc({ bot }, 0);
-    this.#metrics.botRestarts.inc({ bot }, 0);
-    this.#metrics.warmUpActionsDropped.inc({ bot }, 0);
-    this.#metrics.stopMoveFailures.inc({ bot }, 0);
-    this.#metrics.unprotectedPositions.set({ bot }, 0);
-    for (const repair of PROTECTION_REPAIRS) this.#metrics.protectionRepairs.inc({ bot, repair }, 0);
+    this.#subAccountVenues = new Map([...bots.values()].flatMap((bot) => (bot === null ? [] : [[bot.subAccount as string, bot.venue]])));
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: SUPERVISOR_PROCESS_PREFIX });
+      for (const name of REDUNDANT_PROCESS_TOTALS) this.registry.removeSingleMetric(SUPERVISOR_PROCESS_PREFIX + name);
+    }
+    startAtZero(this.#metrics, this.#guard, bots, this.#notes);
   }
 
   /**
-   * A bot adopted while the supervisor runs: its id becomes a label like a configured one's, and its declared
-   * notes the only note labels it may export. Its series start at zero, so its first event shows as an increase.
+   * A bot adopted while the supervisor runs: its id (and sub-account) become labels like a configured one's, and its
+   * declared notes the only note labels it may export. Its series start at zero, so its first event shows as an increase.
    */
-  addBot(botId: BotId, notes: Readonly<Record<string, readonly string[]>>): void {
-    this.#guard.allowBot(botId);
-    (this.#notes as Map<BotId, Readonly<Record<string, readonly string[]>>>).set(botId, notes);
-    this.#startAtZero(botId);
+  addBot(bot: MetricsBot, notes: Readonly<Record<string, readonly string[]>>): void {
+    this.#guard.allowBot(bot.id, bot.subAccount);
+    (this.#notes as Map<BotId, Readonly<Record<string, readonly string[]>>>).set(bot.id, notes);
+    (this.#subAccountVenues as Map<string, string>).set(bot.subAccount, bot.venue);
+    startBotAtZero(this.#metrics, this.#guard, bot.id, bot, this.#notes);
   }
 
   /** A bot whose code changed may declare other notes. */
@@ -215,6 +226,37 @@ export class FleetMetrics {
       const error = this.#guard.closed(N.venueErrors, 'error', VENUE_ERROR_KINDS, errorKind);
       this.#metrics.venueErrors.inc({ venue: admitted, request: kind, error });
     }
+  }
+
+  /** The venue's private stream connected (true) or dropped (false). */
+  recordVenueConnection(venue: string, connected: boolean): void {
+    const admitted = this.#guard.id(N.venueConnected, 'venue', venue);
+    if (admitted !== null) this.#metrics.venueConnected.set({ venue: admitted }, connected ? 1 : 0);
+  }
+
+  /** What a venue last said about a sub-account's rate limit: requests left in the current window, of how many. */
+  recordVenueRateLimit(venue: string, subAccountId: SubAccountId, remaining: number, capacity: number): void {
+    const admittedVenue = this.#guard.id(N.rateLimitRemaining, 'venue', venue);
+    const subAccount = this.#guard.id(N.rateLimitRemaining, 'sub_account', subAccountId);
+    if (admittedVenue === null || subAccount === null) return;
+    // A sub-account belongs to one venue; any other pairing is a caller's mistake, refused like a stray label.
+    if (this.#subAccountVenues.get(subAccount) !== admittedVenue) {
+      this.#guard.refuse(N.rateLimitRemaining, 'venue');
+      return;
+    }
+    if (!Number.isFinite(remaining) || !Number.isFinite(capacity) || remaining < 0 || capacity <= 0) return;
+    const labels = { venue: admittedVenue, sub_account: subAccount };
+    this.#metrics.rateLimitRemaining.set(labels, remaining);
+    this.#metrics.rateLimitCapacity.set(labels, capacity);
+  }
+
+  /** A reconciliation of the bot's sub-account completed; `mismatches` positions still differ from the venue's. */
+  recordReconciliation(botId: BotId, mismatches: number): void {
+    const bot = this.#guard.id(N.reconciliationMismatches, 'bot', botId);
+    if (bot === null || !Number.isSafeInteger(mismatches) || mismatches < 0) return;
+    this.#metrics.reconciliationMismatches.set({ bot }, mismatches);
+    // Real time, as Prometheus' time() reads it, whatever the market clock's speed.
+    this.#metrics.reconciliationLastSuccess.set({ bot }, this.#clock.now() / 1000);
   }
 
   /** A strategy callback of the bot threw; the bot's runtime caught it and reported it. */

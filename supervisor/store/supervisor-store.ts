@@ -22,7 +22,7 @@ export function botScope(botId: BotId): Scope {
 }
 
 /** Why a scope left ACTIVE; a closed set, reused as a metric label. */
-export const STATE_CHANGE_REASONS = ['KILL_SWITCH', 'DRAWDOWN_HALT', 'OPERATOR_HALT', 'OPERATOR_RESUME', 'HEARTBEAT_LOST', 'HEARTBEAT_RESTORED', 'BOT_RETIRED', 'RECONCILIATION_MISMATCH', 'NOT_RECONCILED'] as const;
+export const STATE_CHANGE_REASONS = ['KILL_SWITCH', 'DRAWDOWN_HALT', 'OPERATOR_HALT', 'OPERATOR_RESUME', 'HEARTBEAT_LOST', 'HEARTBEAT_RESTORED', 'BOT_RETIRED', 'RECONCILIATION_MISMATCH'] as const;
 export type StateChangeReason = (typeof STATE_CHANGE_REASONS)[number];
 
 export interface ScopeState {

@@ -45,7 +45,7 @@ describe('signal model fallback in the fleet', () => {
     // Assert
     expect(before).toEqual({ made: 1, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
     expect((await h.fleet.control.status()).bots[0]).toMatchObject({ botId: 'adaptive', connected: true, notes: { SIGNAL_MODEL: 'FALLBACK' } });
-    // Replayed, not made again: the new supervisor's counter has nothing, its gauge has the state.
-    expect(await signalModel()).toEqual({ made: undefined, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
+    // Replayed, not made again: the new supervisor's counter stays at the 0 it starts at, its gauge has the state.
+    expect(await signalModel()).toEqual({ made: 0, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
   });
 });

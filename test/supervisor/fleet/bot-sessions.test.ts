@@ -220,7 +220,7 @@ describe('bot sessions: notes', () => {
     await raw.waitFor((line) => line.t === 'result', 'the barrier result');
     // Assert
     expect((await h.fleet.control.status()).bots[0]!.notes).toEqual({ SIGNAL_MODEL: 'FALLBACK' });
-    expect(await signalModelMetrics()).toEqual({ made: { DISABLED: undefined, ACTIVE: 1, FALLBACK: undefined }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
+    expect(await signalModelMetrics()).toEqual({ made: { DISABLED: 0, ACTIVE: 1, FALLBACK: 0 }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
   });
 
   it('test_note_when_made_per_instrument_then_status_keeps_each_instrument_and_refuses_one_outside_the_manifest', async () => {
@@ -255,6 +255,6 @@ describe('bot sessions: notes', () => {
     await bot.execute(BARRIER);
     // Assert
     expect((await h.fleet.control.status()).bots[0]!.notes).toEqual({ SIGNAL_MODEL: 'FALLBACK' });
-    expect(await signalModelMetrics()).toEqual({ made: { DISABLED: undefined, ACTIVE: undefined, FALLBACK: undefined }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
+    expect(await signalModelMetrics()).toEqual({ made: { DISABLED: 0, ACTIVE: 0, FALLBACK: 0 }, state: { DISABLED: 0, ACTIVE: 0, FALLBACK: 1 } });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
 import { parseSubAccountId } from '../../../core/ids.ts';
 import { METRIC_NAMES } from '../../../supervisor/metrics/definitions.ts';
-import { ALPHA, BRAVO, BTC, accepted, decision, documentedMetrics, family, feedEverything, filled, makeMetrics, order, orderId, samples, valueOf } from './fixture.ts';
+import { ALPHA, BRAVO, BTC, accepted, counted, decision, documentedMetrics, family, feedEverything, filled, makeMetrics, order, orderId, samples, valueOf } from './fixture.ts';
 
 describe('the exposition', () => {
   it('when every kind of observation is fed, then every documented Flotilla metric has a sample', async () => {
@@ -87,7 +87,7 @@ describe('the exposition', () => {
     );
     const all = await samples(metrics);
     expect(valueOf(all, 'flotilla_venue_rejections_total', { bot: 'alpha', request: 'CANCEL', reason: 'UNKNOWN_ORDER' })).toBe(1);
-    expect(all.filter((sample) => sample.name === 'flotilla_order_transitions_total')).toEqual([]);
+    expect(counted(all, 'flotilla_order_transitions_total')).toEqual([]);
   });
 
   it('counts a refused amend as an AMEND rejection, and an amended order as no transition', async () => {
@@ -102,7 +102,7 @@ describe('the exposition', () => {
     );
     const all = await samples(metrics);
     expect(valueOf(all, 'flotilla_venue_rejections_total', { bot: 'alpha', request: 'AMEND', reason: 'INVALID_ORDER' })).toBe(1);
-    expect(all.filter((sample) => sample.name === 'flotilla_order_transitions_total')).toEqual([]);
+    expect(counted(all, 'flotilla_order_transitions_total')).toEqual([]);
   });
 
   it('starts each configured bot\'s code-error and restart counters at zero', async () => {

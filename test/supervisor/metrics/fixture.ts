@@ -9,7 +9,8 @@ import type { Instrument } from '../../../core/instrument.ts';
 import type { ExecutionReport, OrderStatus } from '../../../core/order.ts';
 import type { Timeframe } from '../../../core/strategy.ts';
 import type { OrderRecord } from '../../../ledger/types.ts';
-import type { BotStatus, FleetStatus, PnlInfo, PositionInfo } from '../../../supervisor/control/fleet-control.ts';
+import type { BotStatus, FleetStatus, OrderInfo, PnlInfo, PositionInfo } from '../../../supervisor/control/fleet-control.ts';
+import type { MetricsBot } from '../../../supervisor/metrics/labels.ts';
 import { FleetMetrics } from '../../../supervisor/metrics/metrics.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -38,8 +39,14 @@ export const NDX_KEY = parseExposureKey('NDX');
 /** The notes the test bots' strategies declare. */
 export const NOTES = new Map([[BRAVO, { ENTRY_BLOCKED: ['ENVIRONMENT', 'DIRECTION', 'TRIGGER'] }]]);
 
+/** The test bots' manifests, as far as the metrics need them: alpha trades BTC on Bybit, bravo the NDX pair on Alpaca. */
+export const BOTS: MetricsBot[] = [
+  { id: ALPHA, venue: 'BYBIT', subAccount: parseSubAccountId('alpha-sub'), instruments: [BTC], timeframes: ['1m', '5m'] },
+  { id: BRAVO, venue: 'ALPACA', subAccount: parseSubAccountId('bravo-sub'), instruments: [QQQ, SQQQ], timeframes: ['15m'] },
+];
+
 export function makeMetrics(clock = new ManualClock(NOW)): { metrics: FleetMetrics; clock: ManualClock } {
-  return { metrics: new FleetMetrics({ bots: [ALPHA, BRAVO], instruments: INSTRUMENTS, clock, notes: NOTES }), clock };
+  return { metrics: new FleetMetrics({ bots: BOTS, instruments: INSTRUMENTS, clock, notes: NOTES }), clock };
 }
 
 export function decision(botId: BotId, outcome: DecisionOutcome, reason: DecisionReason | null, latencyNs = 12_000): Decision {
@@ -116,6 +123,26 @@ const drawdown = (current: string, threshold: string) => {
   return { ...day, windows: [day, { window: '30d', windowMs: 30 * 86_400_000, current: '0.05', peak: '105000', threshold: '0.2', action: 'HALTED' as const }] };
 };
 
+/** An open protective stop of the bot's, as FleetControl.orders lists it. */
+export function stopOrder(botId: string, instrumentId: string, side: 'BUY' | 'SELL', triggerPrice: string, role = 'STOP'): OrderInfo {
+  return {
+    botId,
+    clientOrderId: `${botId}_0000abcd_S${triggerPrice.replace('.', '')}`,
+    instrumentId,
+    role,
+    side,
+    type: 'STOP_MARKET',
+    quantity: '0.2',
+    filledQuantity: '0',
+    limitPrice: null,
+    triggerPrice,
+    status: 'ACCEPTED',
+    createdAt: NOW,
+    updatedAt: NOW,
+    detail: '',
+  };
+}
+
 export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): BotStatus {
   return {
     botId,
@@ -171,8 +198,11 @@ export function feedEverything(metrics: FleetMetrics): void {
   metrics.recordStateChange({ scope: 'bot:alpha', state: 'HALTED', reason: 'KILL_SWITCH', detail: 'kill switch', changedAt: NOW, flattenPending: false });
   metrics.observeFleet(
     fleetStatus([botStatus(ALPHA, { openPositions: [position(ALPHA, BTC, '0.2', '50000'), position(ALPHA, SQQQ, '-10', '9')] }), botStatus(BRAVO)]),
-    { lockedKeys: [BTC_KEY], pnl: [pnl(ALPHA), pnl(BRAVO)] },
+    { lockedKeys: [BTC_KEY], pnl: [pnl(ALPHA), pnl(BRAVO)], openOrders: [stopOrder(ALPHA, BTC, 'SELL', '48000')] },
   );
+  metrics.recordVenueConnection('BYBIT', true);
+  metrics.recordVenueRateLimit('BYBIT', parseSubAccountId('alpha-sub'), 18, 20);
+  metrics.recordReconciliation(ALPHA, 0);
   metrics.recordVenueRequest('BYBIT', 'SUBMIT', 0.042, null);
   metrics.recordVenueRequest('ALPACA', 'CANCEL', 1.5, 'TIMEOUT');
   metrics.recordBotCodeError(BRAVO);
@@ -217,6 +247,11 @@ export function family(sampleName: string): string {
 
 export async function samples(metrics: FleetMetrics): Promise<Sample[]> {
   return parseExposition(await metrics.metricsText());
+}
+
+/** The samples of a metric that counted something: series started at zero are left out. */
+export function counted(all: Sample[], name: string): Sample[] {
+  return all.filter((sample) => sample.name === name && sample.value !== 0);
 }
 
 /** The single sample of a metric with exactly these labels (besides none other), or undefined. */
@@ -276,7 +311,7 @@ export interface Dashboard {
   templating: { list: Array<{ name: string; type: string; query?: unknown; definition?: string; datasource?: unknown }> };
 }
 
-export const DASHBOARD_FILES = ['flotilla-fleet.json', 'flotilla-order-manager.json'];
+export const DASHBOARD_FILES = ['flotilla-bot.json', 'flotilla-fleet.json', 'flotilla-order-manager.json', 'flotilla-venue.json'];
 
 export function dashboards(): Dashboard[] {
   return DASHBOARD_FILES.map((file) => JSON.parse(readFileSync(join(ROOT, 'dashboards', file), 'utf8')) as Dashboard);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALPHA, BRAVO, BTC, BTC_KEY, NDX_KEY, NOW, QQQ, SQQQ, botStatus, fleetStatus, makeMetrics, pnl, position, samples, valueOf } from './fixture.ts';
+import { ALPHA, BRAVO, BTC, BTC_KEY, NDX_KEY, NOW, QQQ, SQQQ, botStatus, fleetStatus, makeMetrics, pnl, position, samples, stopOrder, valueOf } from './fixture.ts';
 
 const noExtras = { lockedKeys: [], pnl: [] };
 
@@ -137,5 +137,38 @@ describe('the fleet status gauges', () => {
     all = await samples(metrics);
     expect(valueOf(all, 'flotilla_in_flight_key_locked', { key: 'BTC' })).toBe(0);
     expect(valueOf(all, 'flotilla_in_flight_locked_keys')).toBe(1);
+  });
+
+  it('exports each position\'s stop as the one that triggers first: the highest under a long, the lowest over a short', async () => {
+    const { metrics } = makeMetrics();
+    const positions = [position(ALPHA, BTC, '0.2', '50000'), position(ALPHA, SQQQ, '-10', '9')];
+    const openOrders = [
+      // A stop move in flight: the replacement (49,000) already works beside the old stop (48,000).
+      stopOrder(ALPHA, BTC, 'SELL', '48000'),
+      stopOrder(ALPHA, BTC, 'SELL', '49000'),
+      stopOrder(ALPHA, BTC, 'SELL', '52000', 'TAKE_PROFIT'),
+      stopOrder(ALPHA, SQQQ, 'BUY', '9.5'),
+      stopOrder(ALPHA, SQQQ, 'BUY', '9.8'),
+      // Another bot's stop on the same instrument is not alpha's.
+      stopOrder(BRAVO, BTC, 'SELL', '49500'),
+    ];
+    metrics.observeFleet(fleetStatus([botStatus(ALPHA, { openPositions: positions }), botStatus(BRAVO)]), { ...noExtras, openOrders });
+    const all = await samples(metrics);
+    expect(valueOf(all, 'flotilla_position_stop_price', { bot: 'alpha', instrument: BTC })).toBe(49_000);
+    expect(valueOf(all, 'flotilla_position_stop_price', { bot: 'alpha', instrument: SQQQ })).toBe(9.5);
+    // bravo holds nothing: a stop of its own makes no series.
+    expect(valueOf(all, 'flotilla_position_stop_price', { bot: 'bravo', instrument: BTC })).toBeUndefined();
+  });
+
+  it('when a position goes flat or loses its stop, then its stop price series goes away instead of reading 0', async () => {
+    const { metrics } = makeMetrics();
+    const long = botStatus(ALPHA, { openPositions: [position(ALPHA, BTC, '0.2', '50000'), position(ALPHA, QQQ, '5', '500')] });
+    metrics.observeFleet(fleetStatus([long]), { ...noExtras, openOrders: [stopOrder(ALPHA, BTC, 'SELL', '48000'), stopOrder(ALPHA, QQQ, 'SELL', '480')] });
+    const before = await samples(metrics);
+    expect([valueOf(before, 'flotilla_position_stop_price', { bot: 'alpha', instrument: BTC }), valueOf(before, 'flotilla_position_stop_price', { bot: 'alpha', instrument: QQQ })]).toEqual([48_000, 480]);
+    // BTC is flat now; QQQ is still held, but its stop has gone (rejected, say): unprotected, no stop to draw.
+    metrics.observeFleet(fleetStatus([botStatus(ALPHA, { openPositions: [position(ALPHA, QQQ, '5', '500')] })]), { ...noExtras, openOrders: [] });
+    const all = await samples(metrics);
+    expect(all.filter((sample) => sample.name === 'flotilla_position_stop_price')).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import { FLEET_MODES, LIQUIDITIES, NO_REASON, OTHER, VENUE_ERROR_KINDS, VENUE_RE
 import type { VenueErrorKind, VenueRequestKind } from '../../../supervisor/metrics/labels.ts';
 import { FleetMetrics } from '../../../supervisor/metrics/metrics.ts';
 import { STATE_CHANGE_REASONS } from '../../../supervisor/store/supervisor-store.ts';
-import { ALPHA, BTC, INSTRUMENTS, NOW, botStatus, decision, documentedMetrics, feedEverything, fleetStatus, makeMetrics, order, orderId, pnl, position, samples, valueOf, NOTES, BRAVO } from './fixture.ts';
+import { ALPHA, BTC, INSTRUMENTS, NOW, botStatus, counted, decision, documentedMetrics, feedEverything, fleetStatus, makeMetrics, order, orderId, pnl, position, samples, valueOf, NOTES, BRAVO } from './fixture.ts';
 
 const SECRET = 'sk-live-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
 
@@ -26,6 +26,7 @@ function allowedValues(): Record<string, ReadonlySet<string>> {
     instrument: new Set(INSTRUMENTS.map((instrument) => instrument.id)),
     key: new Set(INSTRUMENTS.map((instrument) => instrument.exposureKey)),
     venue: new Set(['BYBIT', 'ALPACA']),
+    sub_account: new Set(['alpha-sub', 'bravo-sub']),
     timeframe: new Set(TIMEFRAMES),
     window: new Set(['1d', '30d']),
     outcome: new Set(['APPROVED', 'RESIZED', 'DENIED', OTHER]),
@@ -74,7 +75,7 @@ describe('label values', () => {
     expect(text).not.toContain('SECRET_SAUCE');
     expect(text).not.toContain('MOOD');
     expect(valueOf(await samples(metrics), 'flotilla_strategy_notes_total', { bot: 'bravo', note: 'ENTRY_BLOCKED', value: 'TRIGGER' })).toBe(1);
-    expect((await samples(metrics)).filter((sample) => sample.name === 'flotilla_strategy_notes_total')).toHaveLength(1);
+    expect(counted(await samples(metrics), 'flotilla_strategy_notes_total')).toHaveLength(1);
   });
 
   it('when a decision carries a reason outside DECISION_REASONS, then it is counted under "other" and the text is never exported', async () => {
@@ -142,7 +143,7 @@ describe('label values', () => {
     const { metrics } = makeMetrics();
     metrics.recordCandlesDelivered(ALPHA, BTC, '7m' as Timeframe);
     const all = await samples(metrics);
-    expect(all.filter((sample) => sample.name === 'flotilla_candles_delivered_total')).toEqual([]);
+    expect(counted(all, 'flotilla_candles_delivered_total')).toEqual([]);
     expect(valueOf(all, 'flotilla_metrics_refused_labels_total', { metric: 'flotilla_candles_delivered_total', label: 'timeframe' })).toBe(1);
   });
 });

@@ -5,7 +5,7 @@ import { InvalidInputError, TemporaryVenueError, VenueReplyError } from '../../.
 import { parseSubAccountId } from '../../../core/ids.ts';
 import type { Venue } from '../../../core/venue.ts';
 import { classifyVenueError, measuredVenue } from '../../../supervisor/metrics/measured-venue.ts';
-import { ALPHA, QQQ, makeMetrics, order, orderId, samples, valueOf } from './fixture.ts';
+import { ALPHA, QQQ, counted, makeMetrics, order, orderId, samples, valueOf } from './fixture.ts';
 
 function fakeVenue(clock: ManualClock, behaviour: { submit?: () => void; cancel?: () => void; amend?: () => void }): Venue & { listeners: number } {
   const venue = {
@@ -60,7 +60,7 @@ describe('the measured venue', () => {
     expect(valueOf(all, 'flotilla_venue_request_latency_seconds_sum', { venue: 'BYBIT', request: 'SUBMIT' })).toBeCloseTo(0.04, 9);
     expect(valueOf(all, 'flotilla_venue_request_latency_seconds_sum', { venue: 'ALPACA', request: 'CANCEL' })).toBeCloseTo(2, 9);
     expect(valueOf(all, 'flotilla_order_transitions_total', { bot: 'alpha', status: 'PENDING_SUBMIT' })).toBe(1);
-    expect(all.filter((sample) => sample.name === 'flotilla_venue_request_errors_total')).toEqual([]);
+    expect(counted(all, 'flotilla_venue_request_errors_total')).toEqual([]);
   });
 
   it('times an amend like a submit or cancel, and passes the venue\'s capabilities through', async () => {
@@ -107,6 +107,10 @@ describe('the measured venue', () => {
     expect(classifyVenueError(new DOMException('timed out', 'TimeoutError'))).toBe('TIMEOUT');
     expect(classifyVenueError(coded('ETIMEDOUT'))).toBe('TIMEOUT');
     expect(classifyVenueError(coded('ECONNRESET'))).toBe('NETWORK');
+    // A rate-limit refusal is named by the code its adapter gives it, whatever the error's class.
+    expect(classifyVenueError(Object.assign(new TemporaryVenueError('retCode 10006: too many visits'), { code: 'RATE_LIMITED' }))).toBe('RATE_LIMITED');
+    expect(classifyVenueError(coded('RATE_LIMITED'))).toBe('RATE_LIMITED');
+    expect(classifyVenueError(new TemporaryVenueError('retCode 10006: too many visits'))).toBe('TEMPORARY');
     expect(classifyVenueError(new Error('timeout'))).toBe('UNEXPECTED');
     expect(classifyVenueError('a string')).toBe('UNEXPECTED');
     expect(classifyVenueError({ apiKey: 'k', secret: 's' })).toBe('UNEXPECTED');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALPHA, BRAVO, BTC, QQQ, makeMetrics, samples, valueOf } from './fixture.ts';
+import { ALPHA, BRAVO, BTC, QQQ, counted, makeMetrics, samples, valueOf } from './fixture.ts';
 
 const COUNTER = 'flotilla_strategy_notes_total';
 const GAUGE = 'flotilla_bot_note_state';
@@ -33,7 +33,7 @@ describe('note state', () => {
     metrics.recordStrategyNote(BRAVO, 'ENTRY_BLOCKED', 'DIRECTION', { replayed: true });
     // Assert
     expect(await entryBlockedState(metrics)).toEqual({ ENVIRONMENT: 0, DIRECTION: 1, TRIGGER: 0 });
-    expect((await samples(metrics)).filter((sample) => sample.name === COUNTER)).toEqual([]);
+    expect(counted(await samples(metrics), COUNTER)).toEqual([]);
   });
 
   it('test_record_note_when_name_or_value_is_undeclared_then_no_gauge_series', async () => {

@@ -3,7 +3,7 @@ import { FleetMetrics } from '../../../supervisor/metrics/metrics.ts';
 import { parseOrderManagerConfig } from '../../../supervisor/order-manager/config.ts';
 import type { Harness } from '../order-manager/fixture.ts';
 import { ALPHA, BRAVO, BTC, CHARLIE, configInput, intent, makeHarness } from '../order-manager/fixture.ts';
-import { samples, valueOf } from './fixture.ts';
+import { counted, samples, valueOf } from './fixture.ts';
 
 describe('metrics fed by a real order manager', () => {
   let h: Harness;
@@ -32,6 +32,6 @@ describe('metrics fed by a real order manager', () => {
     expect(valueOf(all, 'flotilla_filled_notional_quote_total', { bot: 'alpha', instrument: BTC })).toBeCloseTo(1000, 6);
     expect(valueOf(all, 'flotilla_trading_state_changes_total', { scope: 'bot:charlie', state: 'HALTED', reason: 'KILL_SWITCH' })).toBe(1);
     expect(valueOf(all, 'flotilla_bot_kill_switch_engaged', { bot: 'charlie' })).toBe(1);
-    expect(all.filter((sample) => sample.name === 'flotilla_metrics_refused_labels_total')).toEqual([]);
+    expect(counted(all, 'flotilla_metrics_refused_labels_total')).toEqual([]);
   });
 });
