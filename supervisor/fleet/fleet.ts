@@ -10,7 +10,8 @@ import type { TimeframeCandle } from '../../core/strategy.ts';
 import type { Venue } from '../../core/venue.ts';
 import { openLedger } from '../../ledger/sqlite-ledger.ts';
 import type { Ledger } from '../../ledger/types.ts';
-import { PaperVenue } from '../../venues/paper/paper-venue.ts';
+import type { PaperVenue } from '../../venues/paper/paper-venue.ts';
+import { buildPaperVenue, paperVenuesByName } from '../../venues/registry.ts';
 import { BotChannel } from '../channel/bot-channel.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
 import { catalog, loadFleetConfig, orderManagerConfigFor } from '../config/fleet-config.ts';
@@ -130,26 +131,17 @@ export class Fleet {
       if (ledger.capital().isZero()) ledger.recordCapital(Decimal.parse(config.paper.startingBalance), this.clock.now(), 'paper deposit');
     }
 
-    const paper = config.paper;
-    this.venue = new PaperVenue(
-      {
-        name: 'PAPER',
-        seed: paper.seed,
-        // Real time and random bits: a new session at every start, so IDs never repeat across restarts.
-        session: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
-        instruments: [...this.omConfig.instruments.values()],
-        fees: { makerRate: Decimal.parse(paper.makerFeeRate), takerRate: Decimal.parse(paper.takerFeeRate) },
-        slippage: { baseBps: Decimal.parse(paper.slippageBaseBps), jitterBps: Decimal.parse(paper.slippageJitterBps) },
-        partialFills: { participation: Decimal.parse(paper.participation) },
-        accounts: [...this.omConfig.bots.values()].map((bot) => ({ subAccountId: bot.subAccountId, balance: Decimal.parse(paper.startingBalance), leverage: Decimal.parse(paper.leverage) })),
-      },
-      this.clock,
-      { logger },
-    );
+    this.venue = buildPaperVenue({
+      settings: config.paper,
+      // Real time and random bits: a new session at every start, so IDs never repeat across restarts.
+      session: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
+      instruments: [...this.omConfig.instruments.values()],
+      subAccounts: [...this.omConfig.bots.values()].map((bot) => bot.subAccountId),
+      clock: this.clock,
+      logger,
+    });
     this.metrics = new FleetMetrics({ bots: this.manifests.values(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
-    const measured: Venue = measuredVenue(this.venue, this.metrics);
-    const venueNames = new Set([...this.omConfig.instruments.keys()].map((id) => id.slice(id.lastIndexOf('.') + 1)));
-    this.#venues = new Map([...venueNames].map((name) => [name, measured]));
+    this.#venues = paperVenuesByName(this.venue, [...this.omConfig.instruments.values()], (venue) => measuredVenue(venue, this.metrics));
     this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true });
     this.om.onEvent((event) => this.metrics.recordOrderManagerEvent(event));
     this.reconciliation = new ReconciliationService({

@@ -1,0 +1,63 @@
+import type { Clock } from '../core/clock.ts';
+import { Decimal } from '../core/decimal.ts';
+import type { SubAccountId } from '../core/ids.ts';
+import type { Instrument } from '../core/instrument.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Venue } from '../core/venue.ts';
+import { PaperVenue } from './paper/paper-venue.ts';
+
+/**
+ * The one place that knows which adapter serves which venue: the fleet and the backtest engine build their venues
+ * here, from configuration, and nothing outside venues/<name>/ names a venue. In paper mode one in-process paper
+ * venue serves every venue name (BTCUSDT.BYBIT and QQQ.ALPACA alike); live adapters arrive per venue.
+ */
+
+/** The paper venue's settings, as the fleet configuration's `paper` block gives them (decimal strings). */
+export interface PaperSettings {
+  seed: number;
+  makerFeeRate: string;
+  takerFeeRate: string;
+  slippageBaseBps: string;
+  slippageJitterBps: string;
+  participation: string;
+  startingBalance: string;
+  leverage: string;
+}
+
+export interface PaperVenueSetup {
+  settings: PaperSettings;
+  /** Tells restarts apart, so no trade or venue order ID is ever repeated across them. */
+  session: string;
+  instruments: readonly Instrument[];
+  /** One paper sub-account per bot, funded with the starting balance. */
+  subAccounts: readonly SubAccountId[];
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The in-process paper venue, as the fleet and backtests both run it. */
+export function buildPaperVenue(setup: PaperVenueSetup): PaperVenue {
+  const { settings } = setup;
+  return new PaperVenue(
+    {
+      name: 'PAPER',
+      seed: settings.seed,
+      session: setup.session,
+      instruments: [...setup.instruments],
+      fees: { makerRate: Decimal.parse(settings.makerFeeRate), takerRate: Decimal.parse(settings.takerFeeRate) },
+      slippage: { baseBps: Decimal.parse(settings.slippageBaseBps), jitterBps: Decimal.parse(settings.slippageJitterBps) },
+      partialFills: { participation: Decimal.parse(settings.participation) },
+      accounts: setup.subAccounts.map((subAccountId) => ({ subAccountId, balance: Decimal.parse(settings.startingBalance), leverage: Decimal.parse(settings.leverage) })),
+    },
+    setup.clock,
+    { logger: setup.logger },
+  );
+}
+
+/** Venue adapters by the venue part of instrument IDs; in paper mode every name maps to the one paper venue. */
+export function paperVenuesByName(paper: Venue, instruments: readonly Instrument[], wrap: (venue: Venue) => Venue = (venue) => venue): Map<string, Venue> {
+  // Wrapped once, whatever the number of names: two wrappers would deliver each report twice.
+  const wrapped = wrap(paper);
+  const names = new Set(instruments.map((instrument) => instrument.id.slice(instrument.id.lastIndexOf('.') + 1)));
+  return new Map([...names].map((name) => [name, wrapped]));
+}
