@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Decimal } from '../../core/decimal.ts';
 import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
-import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
+import { reportClientOrderId, type ExecutionReport, type SubmitOrder } from '../../core/order.ts';
 import type { FillCursor, FillPage, OrderChanges, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { PaperAccountConfig, PaperVenueConfig } from './config.ts';
 import { PaperMatchingEngine, type RestoredOrder } from './matching-engine.ts';
@@ -180,7 +180,7 @@ export class PaperVenue implements Venue {
     try {
       listener(report);
     } catch (error) {
-      const clientOrderId = report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId;
+      const clientOrderId = reportClientOrderId(report);
       this.#logger.error(
         { err: error, reportType: report.type, subAccountId: report.subAccountId, clientOrderId },
         'an execution report listener threw; the other listeners and later reports are still delivered',
