@@ -38,6 +38,8 @@ export class PaperVenue implements Venue {
   /** Every fill of this session, per sub-account, in the order made: what fillsSince pages through. */
   readonly #fills = new Map<SubAccountId, VenueFill[]>();
   #started = false;
+  /** Set by stop(): the venue contract delivers no report once stop has resolved. */
+  #stopped = false;
   #pending: ExecutionReport[] = [];
   #delivering = false;
 
@@ -54,12 +56,14 @@ export class PaperVenue implements Venue {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    this.#stopped = false;
     for (const listener of [...this.#connectionListeners]) listener({ type: 'CONNECTED', subAccountId: null, at: this.#clock.now() });
   }
 
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    this.#stopped = true;
     for (const listener of [...this.#connectionListeners]) listener({ type: 'DISCONNECTED', subAccountId: null, at: this.#clock.now(), detail: 'stopped' });
   }
 
@@ -157,6 +161,7 @@ export class PaperVenue implements Venue {
   }
 
   #deliver(reports: ExecutionReport[]): void {
+    if (this.#stopped) return;
     for (const report of reports) if (report.type === 'ORDER_FILLED') this.#recordFill(report);
     if (this.#delivering) {
       this.#pending.push(...reports);
