@@ -48,7 +48,7 @@ interface Bracket {
 export interface BracketPort {
   /** Sends a child to Bybit for `quantity`; true when Bybit holds it (it reports the outcome itself). */
   send(order: SubmitOrder, quantity: Decimal): Promise<boolean>;
-  /** Changes the quantity of a child Bybit holds, without a report: Flotilla's order keeps its own quantity. */
+  /** Grows a child Bybit holds to a new quantity (reported as ORDER_AMENDED). */
   resize(order: SubmitOrder, quantity: Decimal): Promise<void>;
   cancel(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<void>;
   report(report: ExecutionReport): void;

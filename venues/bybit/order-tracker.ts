@@ -66,20 +66,33 @@ export class OrderTracker {
     return true;
   }
 
-  /** An amendment Bybit confirmed: the order as it now stands, or null when the adapter never knew it whole. */
-  amended(subAccountId: SubAccountId, clientOrderId: ClientOrderId, changes: { quantity?: Decimal; limitPrice?: Decimal; triggerPrice?: Decimal }): { quantity: Decimal; limitPrice: Decimal | null; triggerPrice: Decimal | null } | null {
+  /**
+   * An amendment Bybit confirmed: the order as it now stands, and whether that is news (the stream may have told it
+   * already); null when the adapter never knew the order whole.
+   */
+  amended(
+    subAccountId: SubAccountId,
+    clientOrderId: ClientOrderId,
+    changes: { quantity?: Decimal; limitPrice?: Decimal; triggerPrice?: Decimal },
+  ): { quantity: Decimal; limitPrice: Decimal | null; triggerPrice: Decimal | null; news: boolean } | null {
     const tracked = this.#orders.get(this.#key(subAccountId, clientOrderId));
     if (tracked === undefined || tracked.quantity === null || tracked.ended) return null;
-    tracked.quantity = changes.quantity ?? tracked.quantity;
-    tracked.limitPrice = changes.limitPrice ?? tracked.limitPrice;
-    tracked.triggerPrice = changes.triggerPrice ?? tracked.triggerPrice;
-    return { quantity: tracked.quantity, limitPrice: tracked.limitPrice, triggerPrice: tracked.triggerPrice };
+    const quantity = changes.quantity ?? tracked.quantity;
+    const limitPrice = changes.limitPrice ?? tracked.limitPrice;
+    const triggerPrice = changes.triggerPrice ?? tracked.triggerPrice;
+    const news = !quantity.eq(tracked.quantity) || !samePrice(limitPrice, tracked.limitPrice) || !samePrice(triggerPrice, tracked.triggerPrice);
+    tracked.quantity = quantity;
+    tracked.limitPrice = limitPrice;
+    tracked.triggerPrice = triggerPrice;
+    return { quantity, limitPrice, triggerPrice, news };
   }
 
-  /** Marks an order ended (a cancel Bybit confirmed); later updates for it are dropped. */
-  end(subAccountId: SubAccountId, clientOrderId: ClientOrderId): void {
+  /** Marks an order ended (a cancel Bybit confirmed); later updates for it are dropped. False when it had ended already. */
+  end(subAccountId: SubAccountId, clientOrderId: ClientOrderId): boolean {
     const tracked = this.#get(subAccountId, clientOrderId);
-    if (!tracked.ended) this.#markEnded(tracked);
+    if (tracked.ended) return false;
+    this.#markEnded(tracked);
+    return true;
   }
 
   /** Whether the adapter has seen or sent this order. */

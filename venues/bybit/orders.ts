@@ -203,8 +203,8 @@ export class OrderCommands {
       const outcomes = reply !== null && reply.retCode === 0 ? this.#batchOutcomes(reply, chunk.length) : null;
       chunk.forEach((clientOrderId, index) => {
         if (outcomes?.[index] === 0) {
-          this.#options.tracker.end(subAccountId, clientOrderId);
-          this.#emit({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail: 'cancelled at Bybit on request', at: this.#options.clock.now() });
+          // The stream may have told the cancel first: it is reported once.
+          if (this.#options.tracker.end(subAccountId, clientOrderId)) this.#emit({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail: 'cancelled at Bybit on request', at: this.#options.clock.now() });
         } else {
           // Refused, rate-limited, or unknown: the single cancel asks, waits or reports as the case needs.
           singles.push(this.cancel(subAccountId, instrumentId, clientOrderId));
@@ -234,13 +234,17 @@ export class OrderCommands {
     this.#emit({ type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason, detail: refusalDetail(reply.retCode, reply.retMsg), at });
   }
 
-  /** Grows a bracket child Bybit holds to its entry's fill; Flotilla's order keeps its own quantity, so nothing is reported. */
+  /**
+   * Grows a bracket child Bybit holds to its entry's fill, reported as ORDER_AMENDED (once, whether the answer or the
+   * stream tells it first), so the ledger never holds less of a stop than Bybit does.
+   */
   async resize(order: SubmitOrder, quantity: Decimal): Promise<void> {
     const { subAccountId, clientOrderId, instrumentId } = order;
     const params = this.#amendParams(instrumentId, clientOrderId, { quantity });
-    const reply = await this.#send(subAccountId, instrumentId, clientOrderId, 'PROTECT', AMEND, (client) => client.amendOrder(params), (row) => row.quantity.eq(quantity) || (row.status !== 'ACCEPTED' && row.status !== 'PARTIALLY_FILLED'), { quantity }, false);
-    if (reply !== null && reply.retCode !== 0) throw new TemporaryVenueError(`resizing ${clientOrderId} to ${quantity.toString()}: ${refusalDetail(reply.retCode, reply.retMsg)}`);
-    this.#options.tracker.amended(subAccountId, clientOrderId, { quantity });
+    const reply = await this.#send(subAccountId, instrumentId, clientOrderId, 'PROTECT', AMEND, (client) => client.amendOrder(params), (row) => row.quantity.eq(quantity) || (row.status !== 'ACCEPTED' && row.status !== 'PARTIALLY_FILLED'), { quantity });
+    if (reply === null) return;
+    if (reply.retCode !== 0) throw new TemporaryVenueError(`growing ${clientOrderId} to ${quantity.toString()}: ${refusalDetail(reply.retCode, reply.retMsg)}`);
+    await this.#amendConfirmed(subAccountId, instrumentId, clientOrderId, { quantity }, `grown to its entry's fill of ${quantity.toString()}`);
   }
 
   #amendParams(instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): { category: typeof CATEGORY; symbol: string; orderLinkId: string; qty?: string; price?: string; triggerPrice?: string } {
@@ -259,7 +263,7 @@ export class OrderCommands {
    * most. When the outcome is unknown it asks for the order: if `done` holds for what Bybit has, the outcome is
    * settled here (reported through the tracker, or as an amendment) and null is returned; else it sends again.
    */
-  async #send(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, priority: Priority, route: string, invoke: Invoke, done: (row: BybitOrderRow) => boolean, changes?: OrderChanges, report = true): Promise<Reply | null> {
+  async #send(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, priority: Priority, route: string, invoke: Invoke, done: (row: BybitOrderRow) => boolean, changes?: OrderChanges): Promise<Reply | null> {
     const { http, lane, timeouts } = this.#options;
     const settleBy = Date.now() + timeouts.settleMs;
     let resynced = false;
@@ -272,7 +276,6 @@ export class OrderCommands {
         const row = await this.#ask(subAccountId, instrumentId, clientOrderId, priority, settleBy);
         if (row === 'UNREACHABLE') throw new TemporaryVenueError(`${route} for ${clientOrderId}: the outcome is unknown (${error.failure.detail}) and Bybit could not be asked; reconciliation settles it`);
         if (row === null || done(row)) {
-          if (!report) return null;
           if (row === null) this.#unknownOrder(route, subAccountId, clientOrderId, 'Bybit has no order with this orderLinkId');
           else if (changes !== undefined && (row.status === 'ACCEPTED' || row.status === 'PARTIALLY_FILLED')) await this.#amendConfirmed(subAccountId, instrumentId, clientOrderId, changes);
           else this.#ended(subAccountId, clientOrderId, route, row);
@@ -290,8 +293,8 @@ export class OrderCommands {
       if (found.kind === 'UNKNOWN_OUTCOME' && Date.now() <= settleBy) {
         const row = await this.#ask(subAccountId, instrumentId, clientOrderId, priority, settleBy);
         if (row !== 'UNREACHABLE' && row !== null && done(row)) {
-          if (report && changes !== undefined && (row.status === 'ACCEPTED' || row.status === 'PARTIALLY_FILLED')) await this.#amendConfirmed(subAccountId, instrumentId, clientOrderId, changes);
-          else if (report) this.#ended(subAccountId, clientOrderId, route, row);
+          if (changes !== undefined && (row.status === 'ACCEPTED' || row.status === 'PARTIALLY_FILLED')) await this.#amendConfirmed(subAccountId, instrumentId, clientOrderId, changes);
+          else this.#ended(subAccountId, clientOrderId, route, row);
           return null;
         }
         continue;
@@ -304,8 +307,8 @@ export class OrderCommands {
     const at = this.#options.clock.now();
     const found = classifyCode(reply.retCode);
     if (found.kind === 'OK') {
-      this.#options.tracker.end(subAccountId, clientOrderId);
-      this.#emit({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail: 'cancelled at Bybit on request', at });
+      // The stream may have told the cancel first: it is reported once.
+      if (this.#options.tracker.end(subAccountId, clientOrderId)) this.#emit({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail: 'cancelled at Bybit on request', at });
       return;
     }
     const detail = refusalDetail(reply.retCode, reply.retMsg);
@@ -332,8 +335,10 @@ export class OrderCommands {
     if (route === AMEND) this.#unknownOrder(AMEND, subAccountId, clientOrderId, `the order is ${row.status} at Bybit`);
   }
 
-  async #amendConfirmed(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {
-    let state = this.#options.tracker.amended(subAccountId, clientOrderId, changes);
+  async #amendConfirmed(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges, detail = 'amended at Bybit on request'): Promise<void> {
+    const tracked = this.#options.tracker.amended(subAccountId, clientOrderId, changes);
+    if (tracked !== null && !tracked.news) return; // the stream reported it first
+    let state: { quantity: Decimal; limitPrice: Decimal | null; triggerPrice: Decimal | null } | null = tracked;
     if (state === null) {
       // The adapter never knew this order whole (a restart since it was sent): Bybit's record says what it is now.
       const row = await this.#options.reads.order(subAccountId, instrumentId, clientOrderId, 'PROTECT');
@@ -341,7 +346,8 @@ export class OrderCommands {
       state = { quantity: row.quantity, limitPrice: row.limitPrice, triggerPrice: row.triggerPrice };
       this.#options.tracker.update(subAccountId, row, this.#options.clock.now());
     }
-    this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, ...state, detail: 'amended at Bybit on request', at: this.#options.clock.now() });
+    const { quantity, limitPrice, triggerPrice } = state;
+    this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity, limitPrice, triggerPrice, detail, at: this.#options.clock.now() });
   }
 
   #batchOutcomes(reply: Reply, count: number): number[] | null {
@@ -380,8 +386,7 @@ export class OrderCommands {
   }
 
   #rejected(order: SubmitOrder, reason: RejectionReason, detail: string): void {
-    this.#options.tracker.end(order.subAccountId, order.clientOrderId);
-    this.#emit({ type: 'ORDER_REJECTED', subAccountId: order.subAccountId, clientOrderId: order.clientOrderId, reason, detail, at: this.#options.clock.now() });
+    if (this.#options.tracker.end(order.subAccountId, order.clientOrderId)) this.#emit({ type: 'ORDER_REJECTED', subAccountId: order.subAccountId, clientOrderId: order.clientOrderId, reason, detail, at: this.#options.clock.now() });
   }
 
   #unknown(order: SubmitOrder, why: string): OutcomeUnknownError {

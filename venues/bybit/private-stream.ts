@@ -136,11 +136,7 @@ export class PrivateStream {
 
   #response(message: unknown): void {
     if (typeof message !== 'object' || message === null) return;
-    const { op, success, ret_msg: retMsg } = message as { op?: unknown; success?: unknown; ret_msg?: unknown };
-    if (op === 'auth' && success !== true) {
-      this.#logger.error({ reason: this.#options.redactor.scrub(String(retMsg ?? '')) }, 'Bybit refused the private stream authentication: check the sub-account key and the environment');
-      return;
-    }
+    const { op, success } = message as { op?: unknown; success?: unknown };
     if (op !== 'subscribe' || success !== true || this.#state === 'CONNECTED' || this.#state === 'STOPPED') return;
     this.#state = 'CONNECTED';
     this.#setDelay(this.#options.timeouts.reconnectMinMs);
@@ -167,6 +163,13 @@ export class PrivateStream {
 
   #exception(message: unknown): void {
     if (this.#state === 'STOPPED') return;
+    // bybit-api hands a refused request (auth, subscribe) to its exception event.
+    const { op, success, ret_msg: retMsg } = (typeof message === 'object' && message !== null ? message : {}) as { op?: unknown; success?: unknown; ret_msg?: unknown };
+    if ((op === 'auth' || op === 'subscribe') && success === false) {
+      const what = op === 'auth' ? 'authentication: check the sub-account key and the environment' : 'subscription';
+      this.#logger.error({ reason: this.#options.redactor.scrub(String(retMsg ?? '')) }, `Bybit refused the private stream ${what}`);
+      return;
+    }
     const text = typeof message === 'object' && message !== null && typeof (message as { message?: unknown }).message === 'string' ? (message as { message: string }).message : 'websocket exception';
     this.#logger.debug({ error: this.#options.redactor.scrub(text) }, 'private stream exception');
   }
