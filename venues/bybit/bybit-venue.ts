@@ -192,8 +192,8 @@ export class BybitVenue implements Venue {
       const instrumentId = this.#instruments.instrumentId(row.symbol);
       if (instrumentId === null) continue;
       if (isTrade(row)) {
+        // Not marked as seen: whoever asked books these fills; a push of the same trade is still reported (the ledger keeps one per trade ID).
         fills.push(venueFillOf(row, instrumentId));
-        this.#seen.first(subAccountId, row.execId);
         const report = fillReportOf(subAccountId, row, instrumentId);
         if (report !== null) this.#brackets.parentTraded(subAccountId, report.fill.clientOrderId, report.cumulativeQuantity);
       } else if (isFunding(row)) {
