@@ -61,6 +61,11 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The wait before sending again after the n-th unsettled attempt: short at first, never hammering. */
+function resendPause(resends: number): Promise<void> {
+  return pause(Math.min(RETRY_PAUSE_MS * 2 ** resends, 2_000));
+}
+
 export class OrderCommands {
   readonly #options: OrderCommandsOptions;
   /** Submits under way, per "sub id". */
@@ -111,6 +116,7 @@ export class OrderCommands {
     tracker.sent(subAccountId, clientOrderId, quantity, order.type === 'LIMIT' ? order.limitPrice : null, order.type === 'STOP_MARKET' ? order.triggerPrice : null);
     let unknown: string | null = null;
     let resynced = false;
+    let resends = 0;
     for (;;) {
       let reply: Reply;
       try {
@@ -134,6 +140,7 @@ export class OrderCommands {
         if (settled === 'FOUND') return true;
         if (settled === 'UNREACHABLE' || Date.now() > settleBy || error instanceof NotSentError || this.#stopped) throw this.#unknown(order, unknown);
         // Not at Bybit: send it again under the same orderLinkId, which Bybit takes only once.
+        await resendPause(resends++);
         continue;
       }
       const found = classifyCode(reply.retCode);
@@ -150,6 +157,7 @@ export class OrderCommands {
           if (settled === 'FOUND') return true;
           if (found.kind === 'DUPLICATE') throw this.#unknown(order, `Bybit says orderLinkId ${clientOrderId} is taken, yet does not list the order`);
           if (settled === 'UNREACHABLE' || Date.now() > settleBy) throw this.#unknown(order, unknown ?? '');
+          await resendPause(resends++);
           continue;
         }
         case 'CLOCK':
@@ -267,6 +275,7 @@ export class OrderCommands {
     const { http, lane, timeouts } = this.#options;
     const settleBy = Date.now() + timeouts.settleMs;
     let resynced = false;
+    let resends = 0;
     for (;;) {
       let reply: Reply;
       try {
@@ -282,6 +291,7 @@ export class OrderCommands {
           return null;
         }
         if (Date.now() > settleBy || this.#stopped) throw new TemporaryVenueError(`${route} for ${clientOrderId}: still not carried out after ${timeouts.settleMs} ms; reconciliation settles it`);
+        await resendPause(resends++);
         continue;
       }
       const found = classifyCode(reply.retCode);
@@ -297,6 +307,7 @@ export class OrderCommands {
           else this.#ended(subAccountId, clientOrderId, route, row);
           return null;
         }
+        await resendPause(resends++);
         continue;
       }
       return reply;

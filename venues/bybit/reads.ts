@@ -56,7 +56,10 @@ export class AccountReads {
         await http.syncClock();
         continue;
       }
-      if (found.kind === 'UNKNOWN_OUTCOME' && attempt < READ_ATTEMPTS) continue;
+      if (found.kind === 'UNKNOWN_OUTCOME' && attempt < READ_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
+        continue;
+      }
       throw new TemporaryVenueError(`${route}: ${refusalDetail(reply.retCode, reply.retMsg)}`);
     }
   }
