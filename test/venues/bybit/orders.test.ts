@@ -68,13 +68,15 @@ describe('orders as Bybit holds them', () => {
 
   it('sends a cancel only once the submit of the same order has settled', async () => {
     const { setup, alpha, uid } = await started();
-    setup.running.standin.faults.add({ kind: 'slow', route: 'POST /v5/order/create', delayMs: 300, uid });
+    // The create is refused once for rate (not carried out) and sent again later: a cancel sent meanwhile would find nothing.
+    setup.running.standin.faults.add({ kind: 'rate-limit-burst', route: 'POST /v5/order/create', uid });
     const id = orderId('ENTRY', 1);
     const submitted = setup.venue.submitOrder(order({ id, side: 'BUY', type: 'LIMIT', quantity: '0.01', limit: '59000', account: alpha }));
     await setup.venue.cancelOrder(alpha, BTC, id);
     await submitted;
     expect(setup.recorder.of(id)).toEqual(['ORDER_ACCEPTED', 'ORDER_CANCELED']);
     expect(ordersAtStandin(setup.running.standin, uid, id)).toBe(1);
+    expect(await setup.venue.openOrders(alpha)).toEqual([]);
   });
 
   it('throws OutcomeUnknownError when a submit was sent and Bybit cannot be asked what became of it; nothing else is sent', async () => {
