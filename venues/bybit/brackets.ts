@@ -104,9 +104,15 @@ export class Brackets {
     return held;
   }
 
-  /** Whether the adapter knows this child (held, being sent, sent or ended). */
-  knows(subAccountId: SubAccountId, clientOrderId: ClientOrderId): boolean {
-    return this.#child(subAccountId, clientOrderId) !== undefined;
+  /**
+   * What the adapter knows of a child: HELD (or being sent), AT_BYBIT (sent, Bybit has its state), UNSENT_ENDED
+   * (cancelled before it was ever sent), or null for a child it does not know.
+   */
+  whereIs(subAccountId: SubAccountId, clientOrderId: ClientOrderId): 'HELD' | 'AT_BYBIT' | 'UNSENT_ENDED' | null {
+    const child = this.#child(subAccountId, clientOrderId);
+    if (child === undefined) return null;
+    if (child.state === 'HELD' || child.state === 'SENDING') return 'HELD';
+    return child.sentQuantity.isPositive() ? 'AT_BYBIT' : 'UNSENT_ENDED';
   }
 
   /** Settles once a send or resize of this child under way has finished. */
@@ -218,7 +224,13 @@ export class Brackets {
         child.sentQuantity = target;
         const sending = this.#port.send(child.order, target).then(
           (holds) => {
-            if (child.state === 'SENDING') child.state = holds ? 'SENT' : 'ENDED';
+            if (holds) {
+              if (child.state === 'SENDING') child.state = 'SENT';
+              return;
+            }
+            // Refused: Bybit holds nothing of it, and a submit of it again must not place it.
+            child.state = 'ENDED';
+            child.sentQuantity = Decimal.ZERO;
           },
           (error: unknown) => {
             // The outcome is unknown: treated as sent, so it is resized or cancelled by ID; reconciliation settles it.

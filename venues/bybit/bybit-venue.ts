@@ -56,7 +56,7 @@ export class BybitVenue implements Venue {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ venue: this.name });
     const { timeouts, endpoints } = this.#options;
-    this.#http = new BybitHttp({ endpoints, timeouts, redactor: this.#redactor, logger: this.#logger });
+    this.#http = new BybitHttp({ endpoints, timeouts, redactor: this.#redactor });
     this.#http.onOffset((offsetMs) => {
       for (const stream of this.#streams.values()) stream.setOffset(offsetMs);
     });
@@ -262,10 +262,19 @@ export class BybitVenue implements Venue {
   async #submitChild(order: SubmitOrder): Promise<void> {
     const { subAccountId, clientOrderId } = order;
     const parentId = order.parentClientOrderId as ClientOrderId;
-    if (this.#brackets.knows(subAccountId, clientOrderId)) {
-      // Held already: nothing to do, as for any order the venue holds. Sent already: Bybit says 110072 and its state is reported.
-      if (this.#brackets.held(subAccountId, clientOrderId) === null) await this.#commands.submit(order);
-      return;
+    switch (this.#brackets.whereIs(subAccountId, clientOrderId)) {
+      case 'HELD':
+        // Held already: nothing to do, as for any order the venue holds.
+        return;
+      case 'AT_BYBIT':
+        // Sent already: Bybit answers 110072, and the order's state is reported.
+        await this.#commands.submit(order);
+        return;
+      case 'UNSENT_ENDED':
+        this.#emit({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail: 'cancelled before its entry filled; it was never sent to Bybit', at: this.#clock.now() });
+        return;
+      case null:
+        break;
     }
     if (this.#commands.isSubmitting(subAccountId, parentId)) {
       // Sent with its entry, before the entry could fill: the entry's fills arrive on the stream.

@@ -86,7 +86,7 @@ export class BybitCandleSource implements CandleSource {
     this.#endpoints = resolveEnvironment(options.environment);
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#delayMs = this.#timeouts.reconnectMinMs;
-    this.#http = new BybitHttp({ endpoints: this.#endpoints, timeouts: this.#timeouts, redactor: this.#redactor, logger: this.#logger });
+    this.#http = new BybitHttp({ endpoints: this.#endpoints, timeouts: this.#timeouts, redactor: this.#redactor });
     this.#lane = new RequestLane({ timeouts: this.#timeouts, logger: this.#logger, toLocal: (ms) => this.#http.toLocal(ms) });
     const bySymbol = new Map<string, Instrument>();
     const symbolOf = new Map<InstrumentId, string>();

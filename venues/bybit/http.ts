@@ -4,7 +4,6 @@ import { Agent as HttpsAgent } from 'node:https';
 import { RestClientV5 } from 'bybit-api';
 import { TemporaryVenueError, VenueReplyError } from '../../core/errors.ts';
 import type { SubAccountId } from '../../core/ids.ts';
-import type { Logger } from '../../core/logger.ts';
 import type { BybitCredentials, BybitEndpoints, BybitTimeouts } from './config.ts';
 import { classifyFailure, type Redactor, type TransportFailure } from './redact.ts';
 
@@ -53,7 +52,6 @@ export interface BybitHttpOptions {
   endpoints: BybitEndpoints;
   timeouts: BybitTimeouts;
   redactor: Redactor;
-  logger: Logger;
 }
 
 function sign(message: string, secret: string): Promise<string> {

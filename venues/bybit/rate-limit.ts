@@ -47,14 +47,15 @@ export interface LaneOptions {
   logger: Logger;
   /** A Bybit time on our wall clock. */
   toLocal: (venueMs: number) => number;
-  /** Requests in flight at once; more wait in the queue. */
-  maxInFlight?: number;
-  now?: () => number;
 }
+
+/** Requests of one sub-account in flight at once; more wait in the queue. */
+const MAX_IN_FLIGHT = 16;
 
 export class RequestLane {
   readonly #options: LaneOptions;
-  readonly #now: () => number;
+  // Bybit's windows and resets are wall-clock times.
+  readonly #now = Date.now;
   readonly #queue: Job[] = [];
   readonly #routes = new Map<string, RouteState>();
   #inFlight = 0;
@@ -67,7 +68,6 @@ export class RequestLane {
 
   constructor(options: LaneOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
   }
 
   /** Queues a request; resolves with Bybit's envelope, or rejects with TransportError (sent, outcome unknown) or NotSentError. */
@@ -115,9 +115,8 @@ export class RequestLane {
   #pump(): void {
     if (this.#stopped) return;
     const now = this.#now();
-    const maxInFlight = this.#options.maxInFlight ?? 16;
     let wakeAt = Number.POSITIVE_INFINITY;
-    for (let index = 0; index < this.#queue.length && this.#inFlight < maxInFlight; ) {
+    for (let index = 0; index < this.#queue.length && this.#inFlight < MAX_IN_FLIGHT; ) {
       const job = this.#queue[index] as Job;
       const state = this.#route(job.route);
       const readyAt = this.#readyAt(state, now);

@@ -52,7 +52,7 @@ describe('bracket children held for their entry', () => {
     expect((await s.venue.positions(alpha))[0]?.quantity.toString()).toBe('0.02');
   });
 
-  it('amends and cancels a held child without Bybit: it was never sent', async () => {
+  it('amends and cancels a held child without Bybit: it was never sent, and a submit of it again does not send it', async () => {
     setup = await setupBybit();
     const s = setup;
     const alpha = s.accounts[0] as SubAccountId;
@@ -70,10 +70,12 @@ describe('bracket children held for their entry', () => {
     ]);
     await s.venue.cancelOrder(alpha, BTC, stop);
     await s.recorder.next('ORDER_CANCELED', stop);
+    // Submitted again (as reconciliation might): it stays cancelled, and is never placed.
+    await s.venue.submitOrder(order({ id: stop, side: 'SELL', type: 'STOP_MARKET', quantity: '0.01', trigger: '58500', account: alpha, parent: entry }));
     s.trade('58900');
     await s.recorder.next('ORDER_FILLED', entry);
     expect(atStandin(s, uid, stop)).toBeUndefined();
-    expect(s.recorder.of(stop)).toEqual(['ORDER_AMENDED', 'ORDER_CANCELED']);
+    expect(s.recorder.of(stop)).toEqual(['ORDER_AMENDED', 'ORDER_CANCELED', 'ORDER_CANCELED']);
   });
 
   it('after a restart, sends a child again from what Bybit says of its entry: at once when it has filled', async () => {
