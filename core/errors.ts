@@ -28,6 +28,15 @@ export class TemporaryVenueError extends Error {
   override name = 'TemporaryVenueError';
 }
 
+/**
+ * A request may have reached the venue and its outcome could not be learned, even by asking the venue by client
+ * order ID: leave the order as the ledger has it (PENDING_SUBMIT, its in-flight lock held) and let reconciliation
+ * settle it by client order ID. Never send it again under a new ID.
+ */
+export class OutcomeUnknownError extends TemporaryVenueError {
+  override name = 'OutcomeUnknownError';
+}
+
 /** A venue reply did not have the shape its protocol promises; do not trust it, reconcile instead. */
 export class VenueReplyError extends InvalidInputError {
   override name = 'VenueReplyError';

@@ -83,4 +83,27 @@ export type ExecutionReport =
       at: number;
     }
   /** An amend request the venue refused; the order stands as it was. */
-  | { type: 'AMEND_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number };
+  | { type: 'AMEND_REJECTED'; subAccountId: SubAccountId; clientOrderId: ClientOrderId; reason: RejectionReason; detail: string; at: number }
+  /**
+   * A funding payment the venue settled on a position: not a fill and not an order's event. Booked once per
+   * fundingId; `amount` is in the quote currency, positive when the sub-account received it, negative when it paid.
+   */
+  | {
+      type: 'FUNDING_SETTLED';
+      subAccountId: SubAccountId;
+      fundingId: string;
+      instrumentId: InstrumentId;
+      amount: Decimal;
+      /** The funding rate applied, when the venue says. */
+      rate: Decimal | null;
+      at: number;
+    };
+
+/** The reports that name an order (every one but a funding settlement). */
+export type OrderReport = Exclude<ExecutionReport, { type: 'FUNDING_SETTLED' }>;
+
+/** The client order ID a report is about; null for a funding settlement, which is about a position. */
+export function reportClientOrderId(report: ExecutionReport): ClientOrderId | null {
+  if (report.type === 'FUNDING_SETTLED') return null;
+  return report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId;
+}

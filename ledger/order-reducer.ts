@@ -2,7 +2,7 @@ import type { Decimal } from '../core/decimal.ts';
 import { InvariantViolation } from '../core/errors.ts';
 import type { VenueOrderId } from '../core/ids.ts';
 import { isOpenStatus } from '../core/order.ts';
-import type { ExecutionReport, Fill, OrderStatus } from '../core/order.ts';
+import type { Fill, OrderReport, OrderStatus } from '../core/order.ts';
 import type { OrderRecord } from './types.ts';
 
 /** An order in memory: the record handed out (as copies), plus the fill notional its average price comes from. */
@@ -20,7 +20,7 @@ export interface Amendment {
 
 /** A report as the order reducer sees it; live reports and recovery replay go through the same reducer. */
 export interface OrderEvent {
-  type: ExecutionReport['type'];
+  type: OrderReport['type'];
   venueOrderId: VenueOrderId | null;
   detail: string;
   at: number;
@@ -86,7 +86,7 @@ export function fillEvent(fill: Fill, leavesQuantity: Decimal): OrderEvent {
   return { type: 'ORDER_FILLED', venueOrderId: null, detail: '', at: fill.at, fill: { quantity: fill.quantity, price: fill.price, leavesQuantity } };
 }
 
-export function reportDetail(report: Exclude<ExecutionReport, { type: 'ORDER_FILLED' }>): string {
+export function reportDetail(report: Exclude<OrderReport, { type: 'ORDER_FILLED' }>): string {
   switch (report.type) {
     case 'ORDER_ACCEPTED':
       return '';

@@ -1,7 +1,7 @@
 import { Decimal } from '../core/decimal.ts';
 import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId } from '../core/ids.ts';
 import type { OrderType, Side } from '../core/intent.ts';
-import type { ExecutionReport, Fill, TimeInForce } from '../core/order.ts';
+import type { Fill, OrderReport, TimeInForce } from '../core/order.ts';
 import type { Amendment } from './order-reducer.ts';
 import type { OrderRecord, PositionRecord } from './types.ts';
 
@@ -32,7 +32,7 @@ export interface OrderRow {
 
 export interface EventRow {
   client_order_id: string;
-  type: Exclude<ExecutionReport['type'], 'ORDER_FILLED'>;
+  type: Exclude<OrderReport['type'], 'ORDER_FILLED'>;
   venue_order_id: string | null;
   detail: string;
   at: number;

@@ -381,6 +381,8 @@ class SqliteLedger implements Ledger {
   applyReport(report: ExecutionReport): ReportApplied {
     this.#assertOpen();
     if (report.type === 'ORDER_FILLED') return this.#applyFill(report);
+    // A funding settlement names no order; it is booked as its own entry kind, not through the order reducer.
+    if (report.type === 'FUNDING_SETTLED') return { order: null, duplicate: false, position: null, fill: null };
     const state = this.#orders.get(report.clientOrderId);
     if (state === undefined) return { order: null, duplicate: false, position: null, fill: null };
     const venueOrderId = report.type === 'ORDER_ACCEPTED' ? report.venueOrderId : null;

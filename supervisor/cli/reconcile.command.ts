@@ -19,6 +19,7 @@ export function renderReconcile(results: readonly ReconcileResult[]): string {
     lines.push(...listed('orders the venue never received', result.neverReceived));
     lines.push(...listed('orders not answered yet (their keys stay locked)', result.unsettled));
     lines.push(...listed('orders brought up to date', result.settled));
+    lines.push(...listed('bracket children handed to the venue again for their open entry', result.handedOver));
     lines.push(...listed('orders on the sub-account that are not Flotilla\'s (never touched)', result.foreignOrders.map((order) => `${order.clientOrderId} ${order.instrumentId}`)));
     lines.push(...listed('POSITION MISMATCHES (the bot is halted; nothing is traded to hide them)', result.positionMismatches.map((gap) => `${gap.instrumentId}: ledger ${gap.ledger}, venue ${gap.venue}`)));
   }

@@ -127,6 +127,7 @@ export interface ReconcileResult {
   neverReceived: string[];
   unsettled: string[];
   settled: string[];
+  handedOver: string[];
   foreignOrders: Array<{ clientOrderId: string; instrumentId: string }>;
   positionMismatches: Array<{ instrumentId: string; ledger: string; venue: string }>;
   ledgerBalance: string | null;

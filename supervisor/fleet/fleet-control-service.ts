@@ -255,6 +255,7 @@ export class FleetControlService implements FleetControl {
         neverReceived: findings?.neverReceived ?? [],
         unsettled: findings?.unsettled ?? [],
         settled: findings?.settled ?? [],
+        handedOver: findings?.handedOver ?? [],
         foreignOrders: findings?.foreignOrders.map((order) => ({ ...order })) ?? [],
         positionMismatches: findings?.positionMismatches.map((gap) => ({ instrumentId: gap.instrumentId, ledger: gap.ledger.toString(), venue: gap.venue.toString() })) ?? [],
         ledgerBalance: findings?.ledgerBalance.toString() ?? null,

@@ -561,6 +561,8 @@ export class OrderManager {
 
   /** The single way venue news enters: through the bot's ledger, then the indexes, then listeners. */
   applyReport(report: ExecutionReport): void {
+    // A funding settlement names no order, so it cannot be routed by client order ID; it is booked by sub-account.
+    if (report.type === 'FUNDING_SETTLED') return;
     const clientOrderId = report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId;
     let botId: BotId;
     try {

@@ -2,6 +2,7 @@ import { Decimal } from '../../core/decimal.ts';
 import type { BotId, ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { parseClientOrderId, parseTradeId } from '../../core/ids.ts';
 import type { ExecutionReport } from '../../core/order.ts';
+import { isOpenStatus } from '../../core/order.ts';
 import type { FillCursor, Venue, VenueOrder } from '../../core/venue.ts';
 import type { Ledger, OrderRecord } from '../../ledger/types.ts';
 
@@ -51,6 +52,8 @@ export interface ReconcileFindings {
   unsettled: ClientOrderId[];
   /** Orders open in the ledger that the venue says ended (or changed): brought up to date. */
   settled: ClientOrderId[];
+  /** Bracket children the venue never held, handed to it again for their open entry. */
+  handedOver: ClientOrderId[];
   /** Open orders on the sub-account that Flotilla did not make. */
   foreignOrders: Array<{ clientOrderId: string; instrumentId: InstrumentId }>;
   positionMismatches: PositionMismatch[];
@@ -91,7 +94,7 @@ function sameOrNull(a: Decimal | null, b: Decimal | null): boolean {
 }
 
 /** What asking the venue about one open order did. */
-export type OrderSettlement = 'ADOPTED' | 'NEVER_RECEIVED' | 'UNSETTLED' | 'SETTLED' | 'UNCHANGED';
+export type OrderSettlement = 'ADOPTED' | 'NEVER_RECEIVED' | 'UNSETTLED' | 'SETTLED' | 'UNCHANGED' | 'HANDED_OVER';
 
 /**
  * Asks the venue about one order the ledger has open, by its client order ID, and applies what it says: a
@@ -104,6 +107,16 @@ export async function settleOpenOrder(target: ReconcileTarget, order: OrderRecor
   const now = port.now();
   const atVenue = await venue.queryOrder(subAccountId, order.instrumentId, order.clientOrderId);
   if (atVenue === null) {
+    if (order.status === 'PENDING_SUBMIT' && order.activatesOnParentFill && order.parentClientOrderId !== null) {
+      const parent = target.ledger.order(order.parentClientOrderId);
+      if (parent !== null && (isOpenStatus(parent.status) || parent.filledQuantity.isPositive())) {
+        // A bracket child the venue never held (an adapter keeps children until their entry fills, and a restart
+        // loses what it kept): it is handed to the venue again under its same client order ID, which no venue places
+        // twice, and the adapter sends it, holds it or ends it as its entry stands.
+        await venue.submitOrder(order);
+        return 'HANDED_OVER';
+      }
+    }
     if (order.status !== 'PENDING_SUBMIT') {
       // The venue no longer knows an order it had accepted: the ledger cannot know more, and the positions decide.
       port.apply({ type: 'ORDER_EXPIRED', subAccountId, clientOrderId: order.clientOrderId, detail: 'unknown to the venue at reconciliation', at: now });
@@ -137,6 +150,7 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
     neverReceived: [],
     unsettled: [],
     settled: [],
+    handedOver: [],
     foreignOrders: [],
     positionMismatches: [],
     ledgerBalance: Decimal.ZERO,
@@ -177,6 +191,7 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
     else if (outcome === 'NEVER_RECEIVED') findings.neverReceived.push(order.clientOrderId);
     else if (outcome === 'UNSETTLED') findings.unsettled.push(order.clientOrderId);
     else if (outcome === 'SETTLED') findings.settled.push(order.clientOrderId);
+    else if (outcome === 'HANDED_OVER') findings.handedOver.push(order.clientOrderId);
   }
 
   // 3. What is open on the sub-account and not Flotilla's.

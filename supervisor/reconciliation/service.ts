@@ -168,6 +168,7 @@ function summary(findings: ReconcileFindings): string {
     findings.neverReceived.length > 0 ? `${findings.neverReceived.length} never received` : null,
     findings.unsettled.length > 0 ? `${findings.unsettled.length} still unanswered` : null,
     findings.settled.length > 0 ? `${findings.settled.length} brought up to date` : null,
+    findings.handedOver.length > 0 ? `${findings.handedOver.length} bracket child(ren) handed over again` : null,
     findings.foreignOrders.length > 0 ? `${findings.foreignOrders.length} foreign order(s) left alone` : null,
     findings.positionMismatches.length > 0 ? `${findings.positionMismatches.length} POSITION MISMATCH(ES)` : 'positions agree',
   ];

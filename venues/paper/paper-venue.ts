@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Decimal } from '../../core/decimal.ts';
 import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
-import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
+import { reportClientOrderId, type ExecutionReport, type SubmitOrder } from '../../core/order.ts';
 import type { FillCursor, FillPage, OrderChanges, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { PaperAccountConfig, PaperVenueConfig } from './config.ts';
 import { PaperMatchingEngine, type RestoredOrder } from './matching-engine.ts';
@@ -38,6 +38,8 @@ export class PaperVenue implements Venue {
   /** Every fill of this session, per sub-account, in the order made: what fillsSince pages through. */
   readonly #fills = new Map<SubAccountId, VenueFill[]>();
   #started = false;
+  /** Set by stop(): the venue contract delivers no report once stop has resolved. */
+  #stopped = false;
   #pending: ExecutionReport[] = [];
   #delivering = false;
 
@@ -54,12 +56,14 @@ export class PaperVenue implements Venue {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    this.#stopped = false;
     for (const listener of [...this.#connectionListeners]) listener({ type: 'CONNECTED', subAccountId: null, at: this.#clock.now() });
   }
 
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    this.#stopped = true;
     for (const listener of [...this.#connectionListeners]) listener({ type: 'DISCONNECTED', subAccountId: null, at: this.#clock.now(), detail: 'stopped' });
   }
 
@@ -157,6 +161,7 @@ export class PaperVenue implements Venue {
   }
 
   #deliver(reports: ExecutionReport[]): void {
+    if (this.#stopped) return;
     for (const report of reports) if (report.type === 'ORDER_FILLED') this.#recordFill(report);
     if (this.#delivering) {
       this.#pending.push(...reports);
@@ -180,7 +185,7 @@ export class PaperVenue implements Venue {
     try {
       listener(report);
     } catch (error) {
-      const clientOrderId = report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId;
+      const clientOrderId = reportClientOrderId(report);
       this.#logger.error(
         { err: error, reportType: report.type, subAccountId: report.subAccountId, clientOrderId },
         'an execution report listener threw; the other listeners and later reports are still delivered',

@@ -19,7 +19,7 @@ describe('supervisor reconcile', () => {
   it('test_reconcile_when_a_position_differs_then_lists_it_and_exits_1', async () => {
     fleet = await startFleet({
       reconcile: async () => [
-        { botId: 'grid', state: 'RECONCILED', detail: '0 fill(s) applied, 1 POSITION MISMATCH(ES)', fillsApplied: 0, foreignFills: 1, adopted: [], neverReceived: [], unsettled: [], settled: [], foreignOrders: [{ clientOrderId: 'by-hand', instrumentId: 'ETHUSDT.BYBIT' }], positionMismatches: [{ instrumentId: 'ETHUSDT.BYBIT', ledger: '0', venue: '1' }], ledgerBalance: '100', venueBalance: '99' },
+        { botId: 'grid', state: 'RECONCILED', detail: '0 fill(s) applied, 1 POSITION MISMATCH(ES)', fillsApplied: 0, foreignFills: 1, adopted: [], neverReceived: [], unsettled: [], settled: [], handedOver: [], foreignOrders: [{ clientOrderId: 'by-hand', instrumentId: 'ETHUSDT.BYBIT' }], positionMismatches: [{ instrumentId: 'ETHUSDT.BYBIT', ledger: '0', venue: '1' }], ledgerBalance: '100', venueBalance: '99' },
       ],
     });
     const result = await run(['reconcile'], { home: fleet.home });

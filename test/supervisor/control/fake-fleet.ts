@@ -181,7 +181,7 @@ export function createFakeFleet(overrides: Partial<FleetControl> = {}): FakeFlee
     },
     reconcile: async (options) => {
       known(options.botId);
-      return [{ botId: options.botId ?? 'trend', state: 'RECONCILED', detail: '2 fill(s) applied, positions agree', fillsApplied: 2, foreignFills: 0, adopted: [], neverReceived: [], unsettled: [], settled: [], foreignOrders: [], positionMismatches: [], ledgerBalance: '5000', venueBalance: '5000' }];
+      return [{ botId: options.botId ?? 'trend', state: 'RECONCILED', detail: '2 fill(s) applied, positions agree', fillsApplied: 2, foreignFills: 0, adopted: [], neverReceived: [], unsettled: [], settled: [], handedOver: [], foreignOrders: [], positionMismatches: [], ledgerBalance: '5000', venueBalance: '5000' }];
     },
     kill: async (options) => {
       known(options.botId);

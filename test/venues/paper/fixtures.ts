@@ -15,7 +15,7 @@ import {
 } from '../../../core/ids.ts';
 import type { Instrument } from '../../../core/instrument.ts';
 import type { OrderType, Side } from '../../../core/intent.ts';
-import type { ExecutionReport, SubmitOrder, TimeInForce } from '../../../core/order.ts';
+import { reportClientOrderId, type ExecutionReport, type SubmitOrder, type TimeInForce } from '../../../core/order.ts';
 import type { PaperVenueConfig } from '../../../venues/paper/config.ts';
 import { PaperMatchingEngine } from '../../../venues/paper/matching-engine.ts';
 
@@ -147,7 +147,7 @@ export function fills(reports: ExecutionReport[]): FillSummary[] {
 
 /** "TYPE id" per report, for asserting the sequence of events. */
 export function events(reports: ExecutionReport[]): string[] {
-  return reports.map((report) => `${report.type} ${report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId}`);
+  return reports.map((report) => `${report.type} ${reportClientOrderId(report) ?? ''}`);
 }
 
 export function rejection(reports: ExecutionReport[]): string | undefined {

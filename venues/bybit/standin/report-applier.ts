@@ -152,7 +152,8 @@ export class ReportApplier {
   /** Returns the symbol whose position and wallet the report changed, or null. */
   #applyOne(uid: number, report: ExecutionReport, batch: PrivateBatch): string | null {
     const { book } = this.#options;
-    if (report.type === 'ORDER_REJECTED' || report.type === 'CANCEL_REJECTED' || report.type === 'AMEND_REJECTED') return null;
+    // The paper engine settles no funding; rejections change nothing the exchange reports.
+    if (report.type === 'ORDER_REJECTED' || report.type === 'CANCEL_REJECTED' || report.type === 'AMEND_REJECTED' || report.type === 'FUNDING_SETTLED') return null;
     const engineId = report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId;
     const order = book.byEngineId(uid, engineId);
     if (order === undefined) throw new Error(`an engine report names ${engineId}, which the stand-in never placed`);

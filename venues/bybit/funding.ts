@@ -1,0 +1,26 @@
+import type { InstrumentId, SubAccountId } from '../../core/ids.ts';
+import type { ExecutionReport } from '../../core/order.ts';
+import type { ExecutionRow } from './executions.ts';
+
+/**
+ * Funding on a perpetual: every funding interval Bybit settles the funding fee on each open position and lists it
+ * as an execution of execType Funding (execQty the position, execPrice the mark, feeRate the funding rate, execFee
+ * the fee). It is not a trade and never becomes a fill: it is its own report, booked once per execution ID.
+ * execFee follows Bybit's fee sign (positive paid, negative received), so the amount received is its negation.
+ */
+
+export function isFunding(execution: ExecutionRow): boolean {
+  return execution.execType === 'Funding';
+}
+
+export function fundingReportOf(subAccountId: SubAccountId, execution: ExecutionRow, instrumentId: InstrumentId): Extract<ExecutionReport, { type: 'FUNDING_SETTLED' }> {
+  return {
+    type: 'FUNDING_SETTLED',
+    subAccountId,
+    fundingId: execution.execId,
+    instrumentId,
+    amount: execution.fee.neg(),
+    rate: execution.feeRate,
+    at: execution.execTime,
+  };
+}
