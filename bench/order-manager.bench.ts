@@ -100,7 +100,6 @@ export const orderManagerBenchmark: Benchmark = {
           orderRateLimit: { maxRequests: 1_000_000, windowMs: 1_000 },
           drawdown: { threshold: '0.5', windowMs: 86_400_000, action: 'HALTED' },
         })),
-        inFlightLockTtlMs: 90_000,
         fleetDrawdown: { threshold: '0.5', windowMs: 86_400_000, action: 'HALTED' },
       });
       const clock = new BenchClock();

@@ -132,9 +132,11 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
     statements: `
       -- An approval's decision, committed in the same transaction as its orders: a crash can never leave an order
       -- without the decision that made it. Only the recent ones are kept; the supervisor store keeps them all.
+      -- intent_id carries no index: the supervisor store already refuses a second decision for an intent, and an
+      -- index here cost every approval another page write (a ledger first made with the index keeps it, harmlessly).
       CREATE TABLE decisions (
         id INTEGER PRIMARY KEY,
-        intent_id TEXT NOT NULL UNIQUE,
+        intent_id TEXT NOT NULL,
         instrument TEXT NOT NULL,
         outcome TEXT NOT NULL,
         reason TEXT,
