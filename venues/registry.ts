@@ -1,9 +1,13 @@
+import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { Decimal } from '../core/decimal.ts';
-import type { SubAccountId } from '../core/ids.ts';
+import type { InstrumentId, SubAccountId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Timeframe } from '../core/strategy.ts';
 import type { Venue } from '../core/venue.ts';
+import type { CandleSource } from '../supervisor/market-data/candle-source.ts';
+import { bybitSettingsSchema, createBybitCandleSource, createBybitVenue } from './bybit/settings.ts';
 import { PaperVenue } from './paper/paper-venue.ts';
 
 /**
@@ -60,4 +64,57 @@ export function paperVenuesByName(paper: Venue, instruments: readonly Instrument
   const wrapped = wrap(paper);
   const names = new Set(instruments.map((instrument) => instrument.id.slice(instrument.id.lastIndexOf('.') + 1)));
   return new Map([...names].map((name) => [name, wrapped]));
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Live venues
+
+/** A venue's entry under `venues` in live mode; `adapter` says which adapter serves it. */
+export const liveVenueSettingsSchema = z.discriminatedUnion('adapter', [bybitSettingsSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'adapter must be one of: "bybit"' : undefined),
+});
+
+export type LiveVenueSettings = z.output<typeof liveVenueSettingsSchema>;
+
+/** A sub-account's API key, handed to its venue's adapter and kept there. */
+export interface VenueCredentials {
+  readonly key: string;
+  readonly secret: string;
+}
+
+/** A live adapter: the contract, plus taking a sub-account's key while it runs (a bot adopted later). */
+export interface LiveVenue extends Venue {
+  openAccount(subAccountId: SubAccountId, credentials: VenueCredentials): Promise<void>;
+}
+
+/** A venue's market data: history is loaded before the hub asks for it, synchronously; live candles follow. */
+export interface LiveCandleSource extends CandleSource {
+  load(streams: ReadonlyArray<{ instrumentId: InstrumentId; timeframe: Timeframe }>, historyCandles: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LiveVenueSetup {
+  /** The venue's name in instrument IDs ("BYBIT"). */
+  name: string;
+  settings: LiveVenueSettings;
+  credentials: ReadonlyMap<SubAccountId, VenueCredentials>;
+  /** The fleet's instruments on this venue. */
+  instruments: readonly Instrument[];
+  clock: Clock;
+  logger: Logger;
+  historyCandles: number;
+}
+
+export function buildLiveVenue(setup: LiveVenueSetup): LiveVenue {
+  switch (setup.settings.adapter) {
+    case 'bybit':
+      return createBybitVenue({ ...setup, settings: setup.settings });
+  }
+}
+
+export function buildLiveCandleSource(setup: LiveVenueSetup): LiveCandleSource {
+  switch (setup.settings.adapter) {
+    case 'bybit':
+      return createBybitCandleSource({ ...setup, settings: setup.settings });
+  }
 }
