@@ -138,7 +138,7 @@ describe('backtest', () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'flotilla-bt-work-'));
-    run = await runBacktest(options('scripted', { workDir }));
+    run = await runBacktest(options('scripted', { keepLedger: workDir }));
   });
 
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -214,7 +214,7 @@ describe('backtest', () => {
   it('test_order_path_when_a_strategy_exits_by_market_then_its_orphaned_protection_is_cancelled_before_the_next_candle', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-bt-work-'));
     try {
-      const impatient = await runBacktest(options('impatient', { workDir: dir, market: { kind: 'synthetic', days: 2, seed: 42 } }));
+      const impatient = await runBacktest(options('impatient', { keepLedger: dir, market: { kind: 'synthetic', days: 2, seed: 42 } }));
       expect(impatient.result.fills.length).toBeGreaterThan(10);
       const ledger = openLedger({ path: ledgerPath(dir, 'impatient'), botId: parseBotId('impatient'), clock: new ManualClock() });
       try {

@@ -115,7 +115,7 @@ describe('supervisor backtest', () => {
   });
 
   it('test_cli_when_data_is_broken_then_exit_2_naming_file_and_row', async () => {
-    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'broken'), '--bots-dir', botsDir]);
+    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'broken'), '--instruments', 'BTCUSDT', '--bots-dir', botsDir]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/BTCUSDT-5m\.csv: line 3: high is below open or close/);

@@ -61,8 +61,10 @@ describe('supervisor new-bot', () => {
       const folder = join(botsDir, 'my-bot');
       expect(readdirSync(folder).sort()).toEqual(['manifest.json', 'strategy.ts']);
       expect(result.stdout).toContain(folder.slice(ROOT.length + 1));
-      expect(result.stdout).toContain('npm start');
-      expect(result.stdout).toContain('npx supervisor bots');
+      // The fleet reads bots/, not this test folder: the advice says so instead of promising adoption.
+      expect(result.stdout).toContain(`npm start will not adopt this bot`);
+      expect(result.stdout).toContain(`FLOTILLA_BOTS_DIR=${botsDir.slice(ROOT.length + 1)} npm start`);
+      expect(result.stdout).toContain(`npx supervisor backtest my-bot --bots-dir ${botsDir.slice(ROOT.length + 1)}`);
       const [bot] = discoverBots(botsDir);
       expect(bot).toMatchObject({ folder: 'my-bot', status: 'LOADED', reason: null });
       if (bot?.status !== 'LOADED') throw new Error('not loaded');
@@ -85,7 +87,14 @@ describe('supervisor new-bot', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const folder = join(botsDir, 'json-bot');
-      expect(JSON.parse(result.stdout)).toEqual({ folder, botId: 'json-bot', files: [join(folder, 'manifest.json'), join(folder, 'strategy.ts')] });
+      expect(JSON.parse(result.stdout)).toEqual({
+        folder,
+        botId: 'json-bot',
+        files: [join(folder, 'manifest.json'), join(folder, 'strategy.ts')],
+        from: null,
+        adoptedByFleet: false,
+        fleetBotsDir: join(ROOT, 'bots'),
+      });
     });
 
     it('test_new_bot_when_no_bots_dir_option_then_uses_flotilla_bots_dir_resolved_against_the_working_directory', async () => {
