@@ -111,7 +111,7 @@ export interface PeriodStatistics {
   /** The change in equity over the period, unrealized PnL at its ends included. */
   netPnl: string;
   returnFraction: number | null;
-  /** Round trips opened in the period, whenever they closed. */
+  /** Closed round trips opened in the period, whenever they closed. */
   trades: number;
   wins: number;
   losses: number;
