@@ -163,7 +163,7 @@ export function renderHtml(report: BacktestReport): string {
     [`Realized PnL, gross (${quote})`, money(s.realizedPnl)],
     [`Unrealized PnL at the end (${quote})`, money(s.unrealizedPnl)],
     [`Fees (${quote})`, money(s.fees)],
-    [`Funding (${quote})`, `${money(s.funding)} (${s.fundingPayments} payments)`],
+    [`Funding (${quote})`, report.settings.funding === null ? 'none: no funding rates were given' : `${money(s.funding)} (${s.fundingPayments} payments)`],
     ['Trades (closed / open)', `${s.trades} / ${s.openTrades}`],
     ['Fills', String(s.fills)],
     ['Win rate', percent(s.winRate)],

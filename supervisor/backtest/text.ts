@@ -53,7 +53,7 @@ export function renderReport(report: BacktestReport): string {
         ['Realized PnL (gross)', cents(s.realizedPnl)],
         ['Unrealized PnL at end', cents(s.unrealizedPnl)],
         ['Fees', cents(s.fees)],
-        ['Funding', `${cents(s.funding)} (${s.fundingPayments} payments)`],
+        ['Funding', report.settings.funding === null ? 'none (no --funding or --funding-rate)' : `${cents(s.funding)} (${s.fundingPayments} payments)`],
         ['Trades (closed/open)', `${s.trades}/${s.openTrades}`],
         ['Win rate', pct(s.winRate)],
         ['Profit factor', num(s.profitFactor)],
