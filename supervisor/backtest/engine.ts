@@ -226,8 +226,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     const held = ledger;
     /**
      * Books the funding of every funding time up to `until` on the positions held then: after every candle closing at
-     * or before it was handled, before any closing later. The order manager is handed the mark again, so its equity
-     * and drawdowns see the payment as they see a fill.
+     * or before it was handled, before any closing later. The order manager is handed the mark again (the last close
+     * at or before the funding time), so its equity and drawdowns see the payment as they see a fill.
      */
     const fundUntil = (until: number): void => {
       while (nextFunding < funding.length && (funding[nextFunding] as FundingEvent).at <= until) {
@@ -237,6 +237,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
         const mark = om.mark(event.instrumentId);
         if (position === null || position.quantity.isZero() || mark === undefined) continue;
         const markPrice = event.markPrice ?? mark;
+        if (event.at > clock.now()) clock.set(event.at);
         held.recordFunding({
           fundingId: backtestFundingId(event.instrumentId, event.at),
           instrumentId: event.instrumentId,
@@ -260,6 +261,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
         if (stepClose !== Number.NEGATIVE_INFINITY) {
           fundUntil(stepClose);
           sample(stepClose);
+          // A funding time in a gap of the data finds the position as the last candles before it left it.
+          fundUntil(close - 1);
         }
         stepClose = close;
         clock.set(close);

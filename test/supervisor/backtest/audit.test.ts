@@ -189,7 +189,16 @@ describe('funding from a venue export', () => {
   const days = 3;
   const klines: Array<[number, Decimal]> = [];
 
-  /** Three days of BTC 5m klines on the 0.1 tick, a slow zigzag, and Binance's funding JSON with its mark prices. */
+  /** A gap in the klines around a funding time: 07:35 to 08:25 on each day. */
+  const inGap = (at: number): boolean => {
+    const ofDay = at % DAY;
+    return ofDay >= 7 * HOUR + 35 * 60_000 && ofDay < 8 * HOUR + 25 * 60_000;
+  };
+
+  /**
+   * Three days of BTC 5m klines on the 0.1 tick, a slow zigzag with a gap around each 08:00 funding time, and
+   * Binance's funding JSON with its mark prices.
+   */
   function writeData(dir: string): FundingTime[] {
     mkdirSync(dir, { recursive: true });
     const rows: string[] = [];
@@ -201,6 +210,7 @@ describe('funding from a venue export', () => {
       const high = Math.max(open, close) + 5;
       const low = Math.min(open, close) - 5;
       const at = START + index * 300_000;
+      if (inGap(at)) continue;
       rows.push(`${at},${open / 10},${high / 10},${low / 10},${close / 10},12.5,0,0,0,0,0,0`);
       klines.push([at + 300_000, Decimal.parse(String(close / 10))]);
     }
@@ -208,9 +218,11 @@ describe('funding from a venue export', () => {
     const times: FundingTime[] = [];
     for (let at = START; at <= START + days * DAY; at += 8 * HOUR) {
       const index = times.length;
-      times.push({ instrumentId: BTC, at, rate: Decimal.parse(index % 3 === 2 ? '-0.00031' : '0.00047'), markPrice: Decimal.parse(`${42_000 + index * 3}.7`) });
+      // The 08:00 rows carry no mark price: the position is valued at the last close before the gap.
+      const markPrice = inGap(at - 1) ? null : Decimal.parse(`${42_000 + index * 3}.7`);
+      times.push({ instrumentId: BTC, at, rate: Decimal.parse(index % 3 === 2 ? '-0.00031' : '0.00047'), markPrice });
     }
-    writeFileSync(join(dir, 'BTCUSDT-funding.json'), JSON.stringify(times.map((time) => ({ symbol: 'BTCUSDT', fundingTime: time.at, fundingRate: time.rate.toString(), markPrice: time.markPrice?.toString() }))));
+    writeFileSync(join(dir, 'BTCUSDT-funding.json'), JSON.stringify(times.map((time) => ({ symbol: 'BTCUSDT', fundingTime: time.at, fundingRate: time.rate.toString(), ...(time.markPrice === null ? {} : { markPrice: time.markPrice.toString() }) }))));
     return times;
   }
 
@@ -222,7 +234,10 @@ describe('funding from a venue export', () => {
     expect(run.report.settings.funding).toContain('binance-json');
     const funding = recomputeFunding(run.result.fills, times, new Map([[BTC, klines]]), { firstOpen: START, lastClose: START + days * DAY });
     expect(funding.length).toBeGreaterThan(2);
-    expect(run.report.funding.map((row) => row.markPrice)).toEqual(funding.map((payment) => times.find((time) => time.at === payment.at)?.markPrice?.toString()));
+    // Funding times inside a gap of the data are booked on the position the candles before the gap left.
+    expect(funding.filter((payment) => inGap(payment.at - 1)).length).toBeGreaterThan(0);
+    const lastCloseBefore = (at: number): string | undefined => klines.filter(([closeAt]) => closeAt <= at).pop()?.[1].toString();
+    expect(run.report.funding.map((row) => row.markPrice)).toEqual(funding.map((payment) => times.find((time) => time.at === payment.at)?.markPrice?.toString() ?? lastCloseBefore(payment.at)));
     const last = klines[klines.length - 1] as [number, Decimal];
     expectBooksToAgree(run, kept, parseBotId('btc-only'), new Map<InstrumentId, Decimal>([[BTC, last[1]]]), Decimal.parse(fleetConfig.paper.startingBalance), funding);
   });
