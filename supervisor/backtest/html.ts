@@ -51,7 +51,7 @@ function splitTable(report: BacktestReport, quote: string): string {
     ['Period', (p) => `${escape((p.from ?? '–').slice(0, 16))} → ${escape((p.to ?? '–').slice(0, 16))}`],
     [`Net PnL (${quote})`, (p) => money(p.netPnl)],
     ['Return', (p) => percent(p.returnFraction)],
-    ['Trades opened', (p) => String(p.trades)],
+    ['Closed trades opened in it', (p) => String(p.trades)],
     ['Win rate', (p) => percent(p.winRate)],
     ['Break-even win rate', (p) => percent(p.breakEvenWinRate)],
     ['Profit factor', (p) => number(p.profitFactor)],

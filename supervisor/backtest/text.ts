@@ -23,7 +23,7 @@ function periodRows(periods: ReadonlyArray<PeriodStatistics>): string[][] {
   return [
     row('Period', (p) => `${(p.from ?? '-').slice(0, 16)} to ${(p.to ?? '-').slice(0, 16)}`),
     row('Net PnL', (p) => `${cents(p.netPnl)} (${pct(p.returnFraction)})`),
-    row('Trades opened', (p) => String(p.trades)),
+    row('Closed trades opened in it', (p) => String(p.trades)),
     row('Win rate', (p) => pct(p.winRate)),
     row('Break-even win rate', (p) => pct(p.breakEvenWinRate)),
     row('Profit factor', (p) => num(p.profitFactor)),
