@@ -14,6 +14,8 @@ export type InstrumentId = Brand<string, 'InstrumentId'>;
 export type SubAccountId = Brand<string, 'SubAccountId'>;
 export type IntentId = Brand<string, 'IntentId'>;
 export type TradeId = Brand<string, 'TradeId'>;
+/** A venue's identifier of one funding payment (Bybit's execId of an execType Funding execution, say). */
+export type FundingId = Brand<string, 'FundingId'>;
 export type ExposureKey = Brand<string, 'ExposureKey'>;
 
 function check<T>(pattern: RegExp, what: string, rule: string, value: unknown): T {
@@ -35,6 +37,10 @@ export function parseVenueOrderId(value: unknown): VenueOrderId {
 
 export function parseTradeId(value: unknown): TradeId {
   return check(/^[\x21-\x7e]{1,128}$/, 'trade id', '1-128 printable ASCII characters', value);
+}
+
+export function parseFundingId(value: unknown): FundingId {
+  return check(/^[\x21-\x7e]{1,128}$/, 'funding id', '1-128 printable ASCII characters', value);
 }
 
 /** SYMBOL.VENUE, after NautilusTrader: "BTCUSDT.BYBIT", "QQQ.ALPACA". */

@@ -1,9 +1,9 @@
 import { Decimal } from '../core/decimal.ts';
-import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId } from '../core/ids.ts';
+import type { BotId, ClientOrderId, FundingId, InstrumentId, IntentId, OrderRole, SubAccountId, TradeId } from '../core/ids.ts';
 import type { OrderType, Side } from '../core/intent.ts';
 import type { Fill, OrderReport, TimeInForce } from '../core/order.ts';
 import type { Amendment } from './order-reducer.ts';
-import type { OrderRecord, PositionRecord } from './types.ts';
+import type { FundingPayment, OrderRecord, PositionRecord } from './types.ts';
 
 /** The ledger's rows as node:sqlite returns them, and their conversions to and from the domain records. */
 
@@ -60,6 +60,29 @@ export interface FillRow {
   liquidity: string;
   leaves_quantity: string;
   at: number;
+}
+
+export interface FundingRow {
+  funding_id: string;
+  sequence: number;
+  instrument: string;
+  amount: string;
+  rate: string;
+  position_quantity: string;
+  mark_price: string;
+  at: number;
+}
+
+export function fundingFromRow(row: FundingRow): FundingPayment {
+  return {
+    fundingId: row.funding_id as FundingId,
+    instrumentId: row.instrument as InstrumentId,
+    amount: Decimal.parse(row.amount),
+    rate: Decimal.parse(row.rate),
+    positionQuantity: Decimal.parse(row.position_quantity),
+    markPrice: Decimal.parse(row.mark_price),
+    at: row.at,
+  };
 }
 
 export interface PositionRow {

@@ -168,4 +168,23 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // Perpetual funding, an entry kind of its own: cash that moves with no order, no fill and no position change.
+    // Keyed by the venue's id of the payment, so a payment reported twice (a replay, a reconciliation) counts once.
+    version: 5,
+    statements: `
+      CREATE TABLE funding (
+        funding_id TEXT PRIMARY KEY,
+        sequence INTEGER NOT NULL UNIQUE,
+        instrument TEXT NOT NULL,
+        -- Signed quote currency: positive received, negative paid.
+        amount TEXT NOT NULL,
+        rate TEXT NOT NULL,
+        position_quantity TEXT NOT NULL,
+        mark_price TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) STRICT;
+      ${appendOnly('funding')}
+    `,
+  },
 ];

@@ -12,11 +12,11 @@ import { EquityRetention } from './equity-retention.ts';
 import { applyFill, unrealizedPnl } from './position.ts';
 import { fillEvent, reduceOrder, reportDetail } from './order-reducer.ts';
 import type { OrderEvent, OrderState } from './order-reducer.ts';
-import { amendmentFromRow, decimalOrNull, fillFromRow, orderFromRow, parseOrNull, positionRow, samePositionRow } from './rows.ts';
-import type { EventRow, FillRow, OrderRow, PositionRow } from './rows.ts';
+import { amendmentFromRow, decimalOrNull, fillFromRow, fundingFromRow, orderFromRow, parseOrNull, positionRow, samePositionRow } from './rows.ts';
+import type { EventRow, FillRow, FundingRow, OrderRow, PositionRow } from './rows.ts';
 import { LEDGER_MIGRATIONS } from './schema.ts';
 import type { Decision, DecisionOutcome, DecisionReason } from '../core/decision.ts';
-import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord, RecordOrdersOptions, ReportApplied } from './types.ts';
+import type { EquitySnapshot, FundingPayment, FundingRecorded, Ledger, OrderRecord, PositionRecord, RecordOrdersOptions, ReportApplied } from './types.ts';
 
 /** Approvals kept in the ledger beyond what crash recovery needs are pruned this often (in approvals). */
 const DECISIONS_KEPT = 1_000;
@@ -35,7 +35,11 @@ interface LedgerDecisionRow {
   intent_json: string;
 }
 
+/** The path that opens a ledger on an in-memory database: the same schema and statements, nothing on disk, gone at close. */
+export const IN_MEMORY_LEDGER = ':memory:';
+
 export interface OpenLedgerOptions {
+  /** The ledger file, or IN_MEMORY_LEDGER for a backtest whose ledger need not outlive it. */
   path: string;
   botId: BotId;
   clock: Clock;
@@ -69,6 +73,11 @@ class SqliteLedger implements Ledger {
   #nextOrderSequence = 1;
   #nextFillSequence = 1;
   #capital = Decimal.ZERO;
+  /** Funding payments by id (for idempotence) and their sum per instrument. */
+  readonly #funding = new Map<string, FundingPayment>();
+  readonly #fundingByInstrument = new Map<InstrumentId, Decimal>();
+  #fundingTotal = Decimal.ZERO;
+  #nextFundingSequence = 1;
   #closed = false;
   readonly #ordersDurableBeforeSend: boolean;
   readonly #clock: Clock;
@@ -85,6 +94,7 @@ class SqliteLedger implements Ledger {
   readonly #pruneDecisions: StatementSync;
   readonly #recentDecisions: StatementSync;
   readonly #insertReplacement: StatementSync;
+  readonly #insertFunding: StatementSync;
   #decisionsSincePrune = 0;
   readonly #equityRetention: EquityRetention;
 
@@ -130,6 +140,9 @@ class SqliteLedger implements Ledger {
     this.#pruneDecisions = db.prepare('DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - ?');
     this.#recentDecisions = db.prepare('SELECT * FROM decisions ORDER BY id DESC LIMIT ?');
     this.#insertReplacement = db.prepare('INSERT INTO replacements (replacement, replaced) VALUES (?, ?)');
+    this.#insertFunding = db.prepare(
+      'INSERT INTO funding (funding_id, sequence, instrument, amount, rate, position_quantity, mark_price, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#equityRetention = new EquityRetention(db);
     this.#recover();
   }
@@ -183,6 +196,16 @@ class SqliteLedger implements Ledger {
     for (const row of db.prepare('SELECT amount FROM capital ORDER BY id').iterate() as Iterable<{ amount: string }>) {
       this.#capital = this.#capital.add(Decimal.parse(row.amount));
     }
+    for (const row of db.prepare('SELECT * FROM funding ORDER BY sequence').iterate() as Iterable<FundingRow>) {
+      this.#addFunding(fundingFromRow(row));
+      this.#nextFundingSequence = row.sequence + 1;
+    }
+  }
+
+  #addFunding(payment: FundingPayment): void {
+    this.#funding.set(payment.fundingId, payment);
+    this.#fundingByInstrument.set(payment.instrumentId, (this.#fundingByInstrument.get(payment.instrumentId) ?? Decimal.ZERO).add(payment.amount));
+    this.#fundingTotal = this.#fundingTotal.add(payment.amount);
   }
 
   #recordedOrder(id: string, what: string): OrderState {
@@ -491,8 +514,35 @@ class SqliteLedger implements Ledger {
     return this.#capital;
   }
 
+  recordFunding(payment: FundingPayment): FundingRecorded {
+    this.#assertOpen();
+    const recorded = this.#funding.get(payment.fundingId);
+    if (recorded !== undefined) return { payment: { ...recorded }, duplicate: true };
+    if (!payment.markPrice.isPositive()) throw new InvalidInputError(`funding ${payment.fundingId}: mark price must be positive, got ${payment.markPrice.toString()}`);
+    if (payment.positionQuantity.isZero()) throw new InvalidInputError(`funding ${payment.fundingId}: a payment is on a position, and the position quantity is zero`);
+    if (!Number.isSafeInteger(payment.at)) throw new InvalidInputError(`funding ${payment.fundingId}: time must be integer ms, got ${payment.at}`);
+    const entry: FundingPayment = { ...payment };
+    this.#batch.write(() => {
+      this.#insertFunding.run(
+        entry.fundingId, this.#nextFundingSequence, entry.instrumentId, entry.amount.toString(), entry.rate.toString(),
+        entry.positionQuantity.toString(), entry.markPrice.toString(), entry.at,
+      );
+      this.#nextFundingSequence += 1;
+      this.#addFunding(entry);
+    });
+    return { payment: { ...entry }, duplicate: false };
+  }
+
+  fundingPayments(): FundingPayment[] {
+    return [...this.#funding.values()].map((payment) => ({ ...payment }));
+  }
+
+  fundingByInstrument(): Map<InstrumentId, Decimal> {
+    return new Map(this.#fundingByInstrument);
+  }
+
   balance(): Decimal {
-    let balance = this.#capital;
+    let balance = this.#capital.add(this.#fundingTotal);
     for (const position of this.#positions.values()) balance = balance.add(position.realizedPnl).sub(position.fees);
     return balance;
   }
@@ -543,6 +593,7 @@ class SqliteLedger implements Ledger {
            COALESCE((SELECT MAX(created_at) FROM orders), -1),
            COALESCE((SELECT MAX(at) FROM order_events), -1),
            COALESCE((SELECT MAX(at) FROM fills), -1),
+           COALESCE((SELECT MAX(at) FROM funding), -1),
            COALESCE((SELECT MAX(at) FROM equity_snapshots), -1)) AS latest`,
       )
       .get() as { latest: number };

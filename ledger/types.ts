@@ -1,5 +1,5 @@
 import type { Decimal } from '../core/decimal.ts';
-import type { BotId, ClientOrderId, InstrumentId, IntentId, OrderRole, VenueOrderId } from '../core/ids.ts';
+import type { BotId, ClientOrderId, FundingId, InstrumentId, IntentId, OrderRole, VenueOrderId } from '../core/ids.ts';
 import type { Decision } from '../core/decision.ts';
 import type { ExecutionReport, Fill, OrderStatus, SubmitOrder } from '../core/order.ts';
 
@@ -37,9 +37,37 @@ export interface PositionRecord {
   updatedAt: number;
 }
 
+/**
+ * One perpetual funding payment: a ledger entry of its own, never a fill. It moves cash (so balance, equity and
+ * PnL) and nothing else: no position, no order. Venue-agnostic; a backtest books the ones its funding rates imply, a
+ * live venue adapter the ones the venue reports (Bybit: executions of execType Funding), each under the venue's id.
+ */
+export interface FundingPayment {
+  /** The venue's id of the payment; a payment is recorded once per id, however often it is reported. */
+  fundingId: FundingId;
+  instrumentId: InstrumentId;
+  /** Signed quote currency: positive received, negative paid. */
+  amount: Decimal;
+  /** The funding rate applied (positive: longs pay shorts). */
+  rate: Decimal;
+  /** The signed position the payment was on (short is negative). */
+  positionQuantity: Decimal;
+  /** The price the position was valued at. */
+  markPrice: Decimal;
+  at: number;
+}
+
+/** What recording a funding payment did. */
+export interface FundingRecorded {
+  /** The payment as the ledger holds it: the first one recorded under its id. */
+  payment: FundingPayment;
+  /** True when a payment with this id was already recorded; nothing changed. */
+  duplicate: boolean;
+}
+
 export interface EquitySnapshot {
   at: number;
-  /** Capital plus realized PnL minus fees. */
+  /** Capital plus realized PnL minus fees plus funding. */
   balance: Decimal;
   unrealizedPnl: Decimal;
   equity: Decimal;
@@ -111,7 +139,13 @@ export interface Ledger {
   /** Deposits (positive) and withdrawals (negative) of quote currency. */
   recordCapital(amount: Decimal, at: number, note: string): void;
   capital(): Decimal;
-  /** Capital plus realized PnL minus fees. */
+  /** Books a perpetual funding payment; idempotent on its fundingId, in the group commit like a fill. */
+  recordFunding(payment: FundingPayment): FundingRecorded;
+  /** Every funding payment, in the order recorded. */
+  fundingPayments(): FundingPayment[];
+  /** Funding received minus funding paid, per instrument ever funded. */
+  fundingByInstrument(): Map<InstrumentId, Decimal>;
+  /** Capital plus realized PnL minus fees plus funding. */
   balance(): Decimal;
   /** Balance plus unrealized PnL at the given marks; a position without a mark is valued at its cost. */
   equity(marks: ReadonlyMap<InstrumentId, Decimal>, at: number): EquitySnapshot;
@@ -121,7 +155,7 @@ export interface Ledger {
   close(): void;
 
   /**
-   * The latest time recorded here: of orders, their events, fills and equity snapshots, ms; null when there is none.
+   * The latest time recorded here: of orders, their events, fills, funding payments and equity snapshots, ms; null when there is none.
    * A restarted market clock never resumes before it.
    */
   latestRecordedAt(): number | null;

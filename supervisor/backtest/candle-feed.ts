@@ -28,6 +28,11 @@ export class ArrayFeed implements CandleFeed {
   next(): TimeframeCandle | undefined {
     return this.#candles[this.#index++];
   }
+
+  /** The same candles from the start, for another run over them (a sweep's next grid point). */
+  replay(): ArrayFeed {
+    return new ArrayFeed(this.#candles);
+  }
 }
 
 export function closeTime(candle: { openTime: number; durationMs: number }): number {

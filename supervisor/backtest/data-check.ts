@@ -1,3 +1,4 @@
+import type { Decimal } from '../../core/decimal.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import { DataError } from './klines.ts';
@@ -6,7 +7,7 @@ import type { RawKline } from './klines.ts';
 /** How many occurrences of a problem are named in a message; the count says how many there are in all. */
 const EXAMPLES = 3;
 
-export type FindingKind = 'GAP' | 'DUPLICATE' | 'OUT_OF_ORDER' | 'MISSING';
+export type FindingKind = 'GAP' | 'DUPLICATE' | 'OUT_OF_ORDER' | 'MISSING' | 'OFF_TICK';
 
 /** Something wrong with the data that the backtest can live with; reported, never silently fixed. */
 export interface Finding {
@@ -41,30 +42,61 @@ export function ohlcProblem(row: RawKline): string | null {
   return null;
 }
 
+/** What the checks know of the instrument a file is for. */
+export interface SeriesInstrument {
+  /** Every price the venue quotes is a whole number of ticks, and at least one. */
+  tickSize: Decimal;
+  /** With true, prices below one tick or off the tick are reported instead of refused (--allow-off-tick). */
+  allowOffTick: boolean;
+}
+
+/** Prices the venue could never have quoted: below one tick, or between two ticks. */
+export function tickProblem(row: RawKline, tickSize: Decimal): string | null {
+  const tick = tickSize.toString();
+  for (const [field, price] of [['open', row.open], ['high', row.high], ['low', row.low], ['close', row.close]] as const) {
+    if (price.lt(tickSize)) return `${field} ${price.toString()} is below one tick (${tick})`;
+  }
+  for (const [field, price] of [['open', row.open], ['high', row.high], ['low', row.low], ['close', row.close]] as const) {
+    if (!price.isMultipleOf(tickSize)) return `${field} ${price.toString()} is not on the tick (${tick})`;
+  }
+  return null;
+}
+
 function sameValues(a: RawKline, b: RawKline): boolean {
   return a.open.eq(b.open) && a.high.eq(b.high) && a.low.eq(b.low) && a.close.eq(b.close) && a.volume.eq(b.volume);
 }
 
 /**
  * Checks one stream's klines. Refused (DataError naming file, row and problem): broken OHLC, negative volume,
- * open times not on the timeframe's grid, two different candles at one time, and data whose spacing shows another
- * timeframe than the file's name. Reported and lived with: gaps, identical duplicates (dropped), rows out of order
- * (sorted).
+ * prices below one tick or off the instrument's tick (unless allowed), open times not on the timeframe's grid, two
+ * different candles at one time, and data whose spacing shows another timeframe than the file's name. Reported and
+ * lived with: gaps, identical duplicates (dropped), rows out of order (sorted), allowed off-tick prices.
  */
-export function checkSeries(file: string, timeframe: Timeframe, input: readonly RawKline[]): CheckedSeries {
+export function checkSeries(file: string, timeframe: Timeframe, input: readonly RawKline[], instrument?: SeriesInstrument): CheckedSeries {
   if (input.length === 0) throw new DataError(file, null, 'no candles in the selected period');
   const ms = TIMEFRAME_MS[timeframe];
   const broken: Array<{ row: string; text: string }> = [];
+  const offTick: Array<{ row: string; text: string }> = [];
   const misaligned: Array<{ row: string; text: string }> = [];
   for (const row of input) {
     const problem = ohlcProblem(row);
     if (problem !== null) broken.push({ row: row.row, text: problem });
+    const tick = instrument === undefined ? null : tickProblem(row, instrument.tickSize);
+    if (tick !== null) offTick.push({ row: row.row, text: tick });
     if (row.openTime % ms !== 0) misaligned.push({ row: row.row, text: `open time ${row.openTime} (${new Date(row.openTime).toISOString()}) is not on the ${timeframe} grid` });
   }
   if (broken.length > 0) throw describeProblems(file, broken, 'rows with broken OHLC or volume');
+  const findings: Finding[] = [];
+  if (offTick.length > 0) {
+    if (instrument?.allowOffTick !== true) {
+      const refused = describeProblems(file, offTick, 'rows with prices below one tick or off the tick');
+      throw new DataError(file, refused.row, `${refused.problem}; the venue never quotes such prices, so a stop could fill there: fix the export, or accept them with --allow-off-tick`);
+    }
+    const first = offTick.slice(0, EXAMPLES).map((p) => `${p.row}: ${p.text}`).join('; ');
+    findings.push({ kind: 'OFF_TICK', count: offTick.length, detail: `${offTick.length} rows with prices below one tick or off the tick, accepted by --allow-off-tick (first: ${first})` });
+  }
   if (misaligned.length > 0) throw describeProblems(file, misaligned, 'misaligned rows');
 
-  const findings: Finding[] = [];
   let outOfOrder = 0;
   const firstOutOfOrder: string[] = [];
   for (let index = 1; index < input.length; index++) {

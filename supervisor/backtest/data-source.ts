@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { InstrumentId } from '../../core/ids.ts';
 import { instrumentSymbol } from '../../core/ids.ts';
@@ -33,6 +34,9 @@ export interface LoadDataOptions {
   toMs?: number;
   /** The share of a stream's candles in the run's period that may be missing, from 0 up to (not including) 1; default DEFAULT_MAX_MISSING. */
   maxMissing?: number;
+  /** Each instrument's tick, from the catalog: prices below one tick or off it are refused unless `allowOffTick`. */
+  tickSizes?: ReadonlyMap<InstrumentId, Decimal>;
+  allowOffTick?: boolean;
 }
 
 export interface LoadedData {
@@ -42,6 +46,8 @@ export interface LoadedData {
   files: string[];
   /** What was found and done, one line each, for people. */
   findings: string[];
+  /** The earliest first open and the latest last close of the instruments' data, ms. */
+  span: { startMs: number; endMs: number };
 }
 
 function dataFile(path: string): DataFile | null {
@@ -111,13 +117,18 @@ export function loadData(options: LoadDataOptions): LoadedData {
     byInstrument.set(instrumentId, [...(byInstrument.get(instrumentId) ?? []), file]);
   }
 
+  const missing = options.instruments.filter((id) => (byInstrument.get(id) ?? []).length === 0);
+  if (missing.length > 0) {
+    const have = options.instruments.filter((id) => !missing.includes(id));
+    const files = missing.map((id) => `${instrumentSymbol(id)}-<timeframe>.csv`).join(', ');
+    const subset = have.length === 0 ? '' : `, or backtest on the instruments there is data for with --instruments ${have.join(',')}`;
+    throw new DataError(options.path, null, `no data for ${missing.length} of the bot's ${options.instruments.length} instruments: ${missing.join(', ')}; expected files named ${files} (or .json)${subset}`);
+  }
+
   const series: Series[] = [];
   const read: string[] = [];
   for (const instrumentId of options.instruments) {
     const available = byInstrument.get(instrumentId) ?? [];
-    if (available.length === 0) {
-      throw new DataError(options.path, null, `no data for ${instrumentId}: expected a file named ${instrumentSymbol(instrumentId)}-<timeframe>.csv or .json`);
-    }
     const base = lowestTimeframe(available.map((file) => file.timeframe));
     if (TIMEFRAME_MS[base] > TIMEFRAME_MS[botLowest]) {
       throw new DataError(options.path, null, `${instrumentId}: the bot uses ${botLowest} candles but the finest data is ${base}; candles cannot be split into smaller ones`);
@@ -137,7 +148,8 @@ export function loadData(options: LoadDataOptions): LoadedData {
     const ms = TIMEFRAME_MS[base];
     const inPeriod = rows.filter((row) => (options.fromMs === undefined || row.openTime >= options.fromMs) && (options.toMs === undefined || row.openTime + ms <= options.toMs));
     const label = baseFiles.length === 1 ? (baseFiles[0] as DataFile).path : `${instrumentSymbol(instrumentId)}-${base} (${baseFiles.length} files)`;
-    const checked = checkSeries(label, base, inPeriod);
+    const tickSize = options.tickSizes?.get(instrumentId);
+    const checked = checkSeries(label, base, inPeriod, tickSize === undefined ? undefined : { tickSize, allowOffTick: options.allowOffTick === true });
     const startMs = (checked.rows[0] as RawKline).openTime;
     const endMs = (checked.rows[checked.rows.length - 1] as RawKline).openTime + ms;
     findings.push(`${basename(label)} (${[...formats].join(', ')}): ${checked.rows.length} ${base} candles from ${iso(startMs)} to ${iso(endMs)}`);
@@ -161,5 +173,5 @@ export function loadData(options: LoadDataOptions): LoadedData {
       if (timeframe !== base && options.timeframes.includes(timeframe)) streams.push(aggregate(candles, timeframe));
     }
   }
-  return { feed: new ArrayFeed(mergeStreams(streams, options.instruments)), baseTimeframes, files: read, findings };
+  return { feed: new ArrayFeed(mergeStreams(streams, options.instruments)), baseTimeframes, files: read, findings, span };
 }

@@ -1,16 +1,15 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { ManualClock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
 import type { BotCodeError } from '../../core/errors.ts';
+import { InvalidInputError } from '../../core/errors.ts';
 import type { ClientOrderId, InstrumentId, IntentId } from '../../core/ids.ts';
 import { instrumentVenue } from '../../core/ids.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Fill } from '../../core/order.ts';
 import type { StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../../core/strategy.ts';
-import type { EquitySnapshot, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
-import { openLedger } from '../../ledger/sqlite-ledger.ts';
+import type { EquitySnapshot, FundingPayment, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import { IN_MEMORY_LEDGER, openLedger } from '../../ledger/sqlite-ledger.ts';
 import { PaperVenue } from '../../venues/paper/paper-venue.ts';
 import { StrategyHost } from '../../runtime/strategy-host.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
@@ -21,6 +20,8 @@ import type { OrderManagerEvent } from '../order-manager/order-manager.ts';
 import { ledgerPath, supervisorStorePath } from '../paths.ts';
 import { SupervisorStore } from '../store/supervisor-store.ts';
 import type { CandleFeed } from './candle-feed.ts';
+import type { FundingEvent } from './funding.ts';
+import { backtestFundingId, fundingAmount } from './funding.ts';
 import { StateViews } from './state-view.ts';
 
 /** The note a strategy makes to say which market regime it sees; trades are grouped by it. */
@@ -32,7 +33,6 @@ const PROGRESS_EVERY = 8_192;
 const YIELD_EVERY = 65_536;
 const KEPT_ERROR_MESSAGES = 20;
 const EQUITY_SAMPLE_INTERVAL_MS = 3_600_000;
-const SHARED_MEMORY = '/dev/shm';
 
 export interface EngineOptions {
   manifest: BotManifest;
@@ -42,8 +42,15 @@ export interface EngineOptions {
   feed: CandleFeed;
   /** Per instrument, the one timeframe whose candles the venue matches against: one price path, never two. */
   baseTimeframes: ReadonlyMap<InstrumentId, Timeframe>;
-  /** Where the ledger and the supervisor store go; a fresh temporary folder, removed afterwards, when absent. */
-  workDir?: string;
+  /**
+   * A folder to keep the ledger (`ledgers/<bot>.sqlite`) and the supervisor store (`supervisor.sqlite`) in as files,
+   * laid out as under FLOTILLA_HOME; when absent both live in memory and are gone when the run ends.
+   */
+  keepLedger?: string;
+  /** Funding times of the perpetuals the bot trades, in time order; a position held at one pays or receives. */
+  funding?: readonly FundingEvent[];
+  /** Where in-sample ends, ms: the exact equity there is kept (EngineResult.splitEquity). */
+  splitAt?: number;
   onProgress?(done: number, total: number): void;
 }
 
@@ -60,23 +67,32 @@ export interface EngineResult {
   lastCloseTime: number | null;
   startingBalance: Decimal;
   final: EquitySnapshot;
+  /** Equity at the last base close at or before EngineOptions.splitAt; null without a split. */
+  splitEquity: Decimal | null;
   fills: Fill[];
   /** The orders of the fills, for their role and the intent (and so the candle) they came from. */
   orders: ReadonlyMap<ClientOrderId, OrderRecord>;
   positions: PositionRecord[];
+  /** Every funding payment booked, in time order. */
+  fundingPayments: FundingPayment[];
   equityCurve: EquityCurve;
   /** Note name → value → count, over every note the strategy made. */
   notes: Map<string, Map<string, number>>;
   /** The regime noted for each entry intent (on its candle, else the last one noted for its instrument). */
   entryRegimes: Map<IntentId, string>;
   botCodeErrors: { count: number; messages: string[] };
-  decisions: { outcomes: Map<string, number>; denials: Map<string, number> };
+  /** The order manager's decisions counted per outcome, and per outcome by reason (DENIED and RESIZED kept apart). */
+  decisions: { outcomes: Map<string, number>; reasons: Map<string, Map<string, number>> };
   stateChanges: Array<{ at: number; state: string; reason: string | null; detail: string }>;
 }
 
-/** A memory-backed folder when the system has one: the ledger commits every order, and on tmpfs a commit costs no disk I/O. */
-function scratchRoot(): string {
-  return existsSync(SHARED_MEMORY) && statSync(SHARED_MEMORY).isDirectory() ? SHARED_MEMORY : tmpdir();
+/** A kept ledger is the record of one run: a folder that already holds one is never written into. */
+function keptFiles(dir: string, botId: string): { ledger: string; store: string } {
+  const files = { ledger: ledgerPath(dir, botId), store: supervisorStorePath(dir) };
+  for (const file of Object.values(files)) {
+    if (existsSync(file)) throw new InvalidInputError(`--keep-ledger ${dir} already holds ${file}; a backtest never writes into an earlier run's ledger: pick a new folder or remove it`);
+  }
+  return files;
 }
 
 function count(map: Map<string, number>, key: string): void {
@@ -92,8 +108,7 @@ function count(map: Map<string, number>, key: string): void {
 export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const { manifest, fleetConfig, feed } = options;
   const botId = manifest.id;
-  const ownDir = options.workDir === undefined;
-  const dir = options.workDir ?? mkdtempSync(join(scratchRoot(), 'flotilla-backtest-'));
+  const files = options.keepLedger === undefined ? { ledger: IN_MEMORY_LEDGER, store: IN_MEMORY_LEDGER } : keptFiles(options.keepLedger, botId);
   const first = feed.next();
   const clock = new ManualClock(first?.openTime ?? 0);
   const paper = fleetConfig.paper;
@@ -103,9 +118,10 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   let store: SupervisorStore | null = null;
   let ledger: Ledger | null = null;
   try {
-    store = new SupervisorStore(supervisorStorePath(dir));
+    // The same schema and statements as the fleet's files; in memory unless kept, because nothing of a run need outlive it.
+    store = new SupervisorStore(files.store);
     // No order leaves the process, and a stopped run is thrown away, so orders need not be on disk before the venue sees them.
-    ledger = openLedger({ path: ledgerPath(dir, botId), botId, clock, ordersDurableBeforeSend: false });
+    ledger = openLedger({ path: files.ledger, botId, clock, ordersDurableBeforeSend: false });
     ledger.recordCapital(startingBalance, clock.now(), 'backtest deposit');
     const venue = new PaperVenue(
       {
@@ -129,7 +145,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     const lastRegime = new Map<InstrumentId, string>();
     const entryRegimes = new Map<IntentId, string>();
     const botCodeErrors = { count: 0, messages: [] as string[] };
-    const decisions = { outcomes: new Map<string, number>(), denials: new Map<string, number>() };
+    const decisions = { outcomes: new Map<string, number>(), reasons: new Map<string, Map<string, number>>() };
     const stateChanges: EngineResult['stateChanges'] = [];
     let busy = false;
     let current: TimeframeCandle | null = null;
@@ -141,7 +157,14 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       switch (event.type) {
         case 'DECISION_MADE':
           count(decisions.outcomes, event.decision.outcome);
-          if (event.decision.reason !== null) count(decisions.denials, event.decision.reason);
+          if (event.decision.reason !== null) {
+            let reasons = decisions.reasons.get(event.decision.outcome);
+            if (reasons === undefined) {
+              reasons = new Map();
+              decisions.reasons.set(event.decision.outcome, reasons);
+            }
+            count(reasons, event.decision.reason);
+          }
           views.ordersChanged();
           return;
         case 'REPORT_APPLIED':
@@ -184,8 +207,11 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     const equity: number[] = [];
     let lastEquity: Decimal | null = null;
     let lastEquityNumber = 0;
+    const splitAt = options.splitAt ?? Number.NEGATIVE_INFINITY;
+    let splitEquity: Decimal | null = options.splitAt === undefined ? null : startingBalance;
     const sample = (at: number): void => {
       const value = om.equity(botId);
+      if (at <= splitAt) splitEquity = value;
       // The order manager caches equity until a fill or a held mark changes it, so an unchanged object needs no conversion.
       if (value !== lastEquity) {
         lastEquity = value;
@@ -195,6 +221,36 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       equity.push(lastEquityNumber);
     };
 
+    const funding = options.funding ?? [];
+    let nextFunding = 0;
+    const held = ledger;
+    /**
+     * Books the funding of every funding time up to `until` on the positions held then: after every candle closing at
+     * or before it was handled, before any closing later. The order manager is handed the mark again (the last close
+     * at or before the funding time), so its equity and drawdowns see the payment as they see a fill.
+     */
+    const fundUntil = (until: number): void => {
+      while (nextFunding < funding.length && (funding[nextFunding] as FundingEvent).at <= until) {
+        const event = funding[nextFunding++] as FundingEvent;
+        if (firstOpenTime === null || event.at <= firstOpenTime) continue;
+        const position = held.position(event.instrumentId);
+        const mark = om.mark(event.instrumentId);
+        if (position === null || position.quantity.isZero() || mark === undefined) continue;
+        const markPrice = event.markPrice ?? mark;
+        if (event.at > clock.now()) clock.set(event.at);
+        held.recordFunding({
+          fundingId: backtestFundingId(event.instrumentId, event.at),
+          instrumentId: event.instrumentId,
+          amount: fundingAmount(position.quantity, markPrice, event.rate),
+          rate: event.rate,
+          positionQuantity: position.quantity,
+          markPrice,
+          at: event.at,
+        });
+        om.updateMark(event.instrumentId, mark);
+      }
+    };
+
     const total = feed.total;
     let delivered = 0;
     let stepClose = Number.NEGATIVE_INFINITY;
@@ -202,7 +258,12 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     for (let candle = first; candle !== undefined; candle = feed.next()) {
       const close = candle.openTime + candle.durationMs;
       if (close !== stepClose) {
-        if (stepClose !== Number.NEGATIVE_INFINITY) sample(stepClose);
+        if (stepClose !== Number.NEGATIVE_INFINITY) {
+          fundUntil(stepClose);
+          sample(stepClose);
+          // A funding time in a gap of the data finds the position as the last candles before it left it.
+          fundUntil(close - 1);
+        }
         stepClose = close;
         clock.set(close);
       }
@@ -236,7 +297,10 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       if (delivered % PROGRESS_EVERY === 0) options.onProgress?.(delivered, total);
       if (delivered % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    if (stepClose !== Number.NEGATIVE_INFINITY) sample(stepClose);
+    if (stepClose !== Number.NEGATIVE_INFINITY) {
+      fundUntil(stepClose);
+      sample(stepClose);
+    }
     await om.idle();
     options.onProgress?.(delivered, total);
 
@@ -253,9 +317,11 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       lastCloseTime: stepClose === Number.NEGATIVE_INFINITY ? null : stepClose,
       startingBalance,
       final: om.equitySnapshot(botId),
+      splitEquity,
       fills,
       orders,
       positions: ledger.allPositions(),
+      fundingPayments: ledger.fundingPayments(),
       equityCurve: { times, equity },
       notes,
       entryRegimes,
@@ -268,6 +334,5 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   } finally {
     ledger?.close();
     store?.close();
-    if (ownDir) rmSync(dir, { recursive: true, force: true });
   }
 }

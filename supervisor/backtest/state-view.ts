@@ -28,6 +28,8 @@ export class StateViews {
   #orders: readonly OrderView[] = Object.freeze([]);
   #ordersStale = true;
   #tradingState: TradingState | null = null;
+  /** The drawdown shown at `now` for that equity; the instruments of one step share it unless something changed. */
+  #drawdownFor: { now: number; equity: Decimal; value: { drawdown: Decimal; drawdownThreshold: Decimal } } | null = null;
 
   constructor(botId: BotId, om: OrderManager, ledger: Ledger) {
     this.#botId = botId;
@@ -50,6 +52,7 @@ export class StateViews {
   /** A trading state or a drawdown threshold changed. */
   stateChanged(): void {
     this.#tradingState = null;
+    this.#drawdownFor = null;
   }
 
   /** A new mark changes the unrealized PnL of a held instrument, and nothing else. */
@@ -70,22 +73,31 @@ export class StateViews {
     if (this.#positionsStale) this.#refreshPositions();
     if (this.#ordersStale) this.#refreshOrders();
     const om = this.#om;
+    const equity = om.equity(this.#botId);
     return {
       botId: this.#botId,
       now,
-      equity: om.equity(this.#botId),
+      equity,
       tradingState: (this.#tradingState ??= om.effectiveState(this.#botId)),
       positions: this.#positions,
       openOrders: this.#orders,
       pendingEntries: NO_PENDING_ENTRIES,
-      ...this.#drawdown(),
+      ...this.#drawdown(now, equity),
     };
   }
 
-  /** The binding window's drawdown and threshold, as the live runtime shows them (strategyDrawdown). */
-  #drawdown(): { drawdown: Decimal; drawdownThreshold: Decimal } {
+  /**
+   * The binding window's drawdown and threshold, as the live runtime shows them (strategyDrawdown). A reading moves
+   * with equity (the order manager hands out a new object when it changes), with time (windows roll) and with the
+   * state (a threshold set), so one is reused only at the same moment, for the same equity object, in the same state.
+   */
+  #drawdown(now: number, equity: Decimal): { drawdown: Decimal; drawdownThreshold: Decimal } {
+    const cached = this.#drawdownFor;
+    if (cached !== null && cached.now === now && cached.equity === equity) return cached.value;
     const { drawdown, threshold } = strategyDrawdown(this.#om.drawdown(this.#scope), this.#om.drawdownPolicy(this.#scope));
-    return { drawdown, drawdownThreshold: threshold };
+    const value = { drawdown, drawdownThreshold: threshold };
+    this.#drawdownFor = { now, equity, value };
+    return value;
   }
 
   #positionView(position: PositionRecord): PositionView {

@@ -34,9 +34,10 @@ export interface TradeStatistics {
   breakEvenWinRate: number | null;
   netPnl: Decimal;
   fees: Decimal;
+  funding: Decimal;
 }
 
-/** Statistics of closed trades by their net PnL (fees included); a trade at exactly zero is neither win nor loss. */
+/** Statistics of closed trades by their net PnL (fees and funding included); a trade at exactly zero is neither win nor loss. */
 export function tradeStatistics(trades: readonly Trade[]): TradeStatistics {
   const closed = trades.filter((trade) => trade.closedAt !== null);
   let wins = 0;
@@ -45,9 +46,11 @@ export function tradeStatistics(trades: readonly Trade[]): TradeStatistics {
   let grossLoss = Decimal.ZERO;
   let netPnl = Decimal.ZERO;
   let fees = Decimal.ZERO;
+  let funding = Decimal.ZERO;
   for (const trade of closed) {
     netPnl = netPnl.add(trade.netPnl);
     fees = fees.add(trade.fees);
+    funding = funding.add(trade.funding);
     if (trade.netPnl.isPositive()) {
       wins++;
       grossProfit = grossProfit.add(trade.netPnl);
@@ -75,6 +78,7 @@ export function tradeStatistics(trades: readonly Trade[]): TradeStatistics {
     breakEvenWinRate: rewardToRisk === null ? null : ratio(1 / (1 + rewardToRisk)),
     netPnl,
     fees,
+    funding,
   };
 }
 

@@ -5,6 +5,7 @@ import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { Timeframe, TimeframeCandle } from '../../core/strategy.ts';
 import { SyntheticMarket } from '../market-data/synthetic.ts';
 import type { SyntheticInstrument, TickCandle } from '../market-data/synthetic.ts';
+import { ArrayFeed } from './candle-feed.ts';
 import type { CandleFeed } from './candle-feed.ts';
 
 const DAY_MS = TIMEFRAME_MS['1d'];
@@ -64,6 +65,12 @@ export class SyntheticFeed implements CandleFeed {
     this.#buffer = [];
     this.#index = 0;
     this.#prepared = ticks.map((candle) => this.#toCandle(candle));
+  }
+
+  /** Every candle of the period as a feed that can be replayed: for runs over the same market, one after another. */
+  toArrayFeed(): ArrayFeed {
+    if (this.#prepared === null) this.generateAll();
+    return new ArrayFeed((this.#prepared as TimeframeCandle[]).slice(this.#preparedIndex));
   }
 
   next(): TimeframeCandle | undefined {

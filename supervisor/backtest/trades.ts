@@ -1,6 +1,7 @@
 import { Decimal } from '../../core/decimal.ts';
 import type { ClientOrderId, InstrumentId, IntentId } from '../../core/ids.ts';
 import type { Fill } from '../../core/order.ts';
+import type { FundingPayment } from '../../ledger/types.ts';
 
 /** A round trip on one instrument: from flat, through any adds and partial closes, back to flat. */
 export interface Trade {
@@ -15,9 +16,12 @@ export interface Trade {
   exitQuantity: Decimal;
   /** Zero while nothing has been closed. */
   averageExitPrice: Decimal;
-  /** Before fees. */
+  /** Before fees and funding. */
   grossPnl: Decimal;
   fees: Decimal;
+  /** Funding received (positive) or paid (negative) while the trip was open. */
+  funding: Decimal;
+  /** Gross PnL minus fees plus funding. */
   netPnl: Decimal;
   /** The regime the strategy noted for the entry, or null. */
   regime: string | null;
@@ -55,6 +59,7 @@ function trip(fill: Fill, quantity: Decimal, price: Decimal, fee: Decimal, looku
       averageExitPrice: Decimal.ZERO,
       grossPnl: Decimal.ZERO,
       fees: fee,
+      funding: Decimal.ZERO,
       netPnl: fee.neg(),
       regime: intentId === undefined ? null : (lookup.regimeOf(intentId) ?? null),
       fills: 1,
@@ -66,15 +71,29 @@ function trip(fill: Fill, quantity: Decimal, price: Decimal, fee: Decimal, looku
   };
 }
 
+const net = (trade: Trade): Decimal => trade.grossPnl.sub(trade.fees).add(trade.funding);
+
 /**
  * Splits a fill list (in ledger order) into round trips per instrument. A fill that crosses zero closes one trip
  * and opens the next, its fee split in proportion to the two parts. PnL is average-cost: a partial close takes
- * its proportional share of the cost.
+ * its proportional share of the cost. A funding payment belongs to the trip open on its instrument at its time:
+ * after the fills of that same moment, as the backtest books it.
  */
-export function roundTrips(fills: readonly Fill[], lookup: TradeLookup): Trade[] {
+export function roundTrips(fills: readonly Fill[], lookup: TradeLookup, funding: readonly FundingPayment[] = []): Trade[] {
   const open = new Map<InstrumentId, OpenTrip>();
   const trades: Trade[] = [];
+  let nextPayment = 0;
+  const fund = (before: number): void => {
+    while (nextPayment < funding.length && (funding[nextPayment] as FundingPayment).at < before) {
+      const payment = funding[nextPayment++] as FundingPayment;
+      const holding = open.get(payment.instrumentId);
+      if (holding === undefined) continue;
+      holding.trade.funding = holding.trade.funding.add(payment.amount);
+      holding.trade.netPnl = net(holding.trade);
+    }
+  };
   for (const fill of fills) {
+    fund(fill.at);
     const current = open.get(fill.instrumentId);
     if (current === undefined) {
       const next = trip(fill, fill.quantity, fill.price, fill.fee, lookup);
@@ -94,7 +113,7 @@ export function roundTrips(fills: readonly Fill[], lookup: TradeLookup): Trade[]
       trade.entryQuantity = trade.entryQuantity.add(fill.quantity);
       trade.averageEntryPrice = current.entryNotional.div(trade.entryQuantity);
       trade.fees = trade.fees.add(fill.fee);
-      trade.netPnl = trade.grossPnl.sub(trade.fees);
+      trade.netPnl = net(trade);
       continue;
     }
     const held = current.quantity.abs();
@@ -105,7 +124,7 @@ export function roundTrips(fills: readonly Fill[], lookup: TradeLookup): Trade[]
     const closingSigned = current.quantity.isPositive() ? closing : closing.neg();
     trade.grossPnl = trade.grossPnl.add(closingSigned.mul(fill.price)).sub(removed);
     trade.fees = trade.fees.add(closingFee);
-    trade.netPnl = trade.grossPnl.sub(trade.fees);
+    trade.netPnl = net(trade);
     current.exitNotional = current.exitNotional.add(closing.mul(fill.price));
     trade.exitQuantity = trade.exitQuantity.add(closing);
     trade.averageExitPrice = current.exitNotional.div(trade.exitQuantity);
@@ -120,5 +139,6 @@ export function roundTrips(fills: readonly Fill[], lookup: TradeLookup): Trade[]
       trades.push(next.trade);
     }
   }
+  fund(Number.POSITIVE_INFINITY);
   return trades;
 }

@@ -354,6 +354,7 @@ describe('applying execution reports', () => {
       DROP TABLE replacements;
       DROP TABLE decisions;
       DROP TABLE venue_cursors;
+      DROP TABLE funding;
       PRAGMA user_version = 1;
     `);
     db.close();

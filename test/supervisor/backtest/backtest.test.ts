@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,97 +13,8 @@ import { findProjectRoot } from '../../../supervisor/cli/new-bot.command.ts';
 import { loadFleetConfig } from '../../../supervisor/config/fleet-config.ts';
 import type { FleetConfig } from '../../../supervisor/config/fleet-config.ts';
 import { ledgerPath } from '../../../supervisor/paths.ts';
-import { expectBooksToAgree, lastCloses } from './accounting.ts';
-
-/**
- * A scripted strategy: every `every`-th candle of its first timeframe with nothing open it enters in the direction of
- * the last close, with a stop and a take-profit; it notes the regime (UP or DOWN) on every candle and why it did not
- * enter; with `throwEvery` it throws on every such call, as buggy bot code does.
- */
-const SCRIPTED_STRATEGY = `
-import { z } from 'zod';
-import { Decimal, defineStrategy } from 'flotilla/strategy';
-
-const parameters = z.strictObject({ every: z.number().int().positive(), throwEvery: z.number().int().min(0), stopFraction: z.number().positive(), rewardRisk: z.number().positive(), riskFraction: z.number().positive(), exitAfter: z.number().int().min(0) });
-
-export default defineStrategy({
-  interfaceVersion: 1,
-  parameters,
-  notes: { REGIME: ['UP', 'DOWN'], ENTRY_BLOCKED: ['IN_POSITION', 'COOLDOWN', 'ORDER_OPEN'] },
-  create({ parameters: p, timeframes }) {
-    let calls = 0;
-    const last = new Map();
-    const heldSince = new Map();
-    return {
-      onCandle(candle, state) {
-        if (candle.timeframe !== timeframes[0]) return [];
-        calls++;
-        if (p.throwEvery > 0 && calls % p.throwEvery === 0) throw new Error('scripted failure');
-        const previous = last.get(candle.instrumentId);
-        last.set(candle.instrumentId, candle.close);
-        if (previous === undefined) return [];
-        const up = candle.close.gte(previous);
-        const actions = [{ type: 'NOTE', name: 'REGIME', value: up ? 'UP' : 'DOWN', instrumentId: candle.instrumentId }];
-        const position = state.positions.get(candle.instrumentId);
-        if (position !== undefined && !position.quantity.isZero()) {
-          if (!heldSince.has(candle.instrumentId)) heldSince.set(candle.instrumentId, calls);
-          if (p.exitAfter > 0 && calls - heldSince.get(candle.instrumentId) >= p.exitAfter) return [...actions, { type: 'EXIT', instrumentId: candle.instrumentId, reason: 'held long enough' }];
-          return [...actions, { type: 'NOTE', name: 'ENTRY_BLOCKED', value: 'IN_POSITION' }];
-        }
-        heldSince.delete(candle.instrumentId);
-        if (state.openOrders.some((order) => order.instrumentId === candle.instrumentId)) return [...actions, { type: 'NOTE', name: 'ENTRY_BLOCKED', value: 'ORDER_OPEN' }];
-        if (calls % p.every !== 0) return [...actions, { type: 'NOTE', name: 'ENTRY_BLOCKED', value: 'COOLDOWN' }];
-        const close = candle.close.toNumber();
-        const distance = close * p.stopFraction;
-        return [...actions, {
-          type: 'ENTER',
-          instrumentId: candle.instrumentId,
-          side: up ? 'BUY' : 'SELL',
-          size: { kind: 'RISK', riskFraction: Decimal.fromNumber(p.riskFraction, 6) },
-          orderType: 'MARKET',
-          stopLoss: Decimal.fromNumber(up ? close - distance : close + distance, 8),
-          takeProfit: Decimal.fromNumber(up ? close + p.rewardRisk * distance : close - p.rewardRisk * distance, 8),
-          reason: 'scripted',
-        }];
-      },
-    };
-  },
-});
-`;
-
-interface BotSpec {
-  id: string;
-  timeframes: string[];
-  instruments?: string[];
-  parameters?: Record<string, number>;
-}
-
-function writeBot(botsDir: string, spec: BotSpec): void {
-  const folder = join(botsDir, spec.id);
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'strategy.ts'), SCRIPTED_STRATEGY);
-  writeFileSync(
-    join(folder, 'manifest.json'),
-    JSON.stringify({
-      id: spec.id,
-      name: `Scripted ${spec.id}`,
-      interfaceVersion: 1,
-      venue: 'BYBIT',
-      subAccount: spec.id,
-      instruments: spec.instruments ?? ['BTCUSDT.BYBIT', 'ETHUSDT.BYBIT'],
-      timeframes: spec.timeframes,
-      risk: {
-        riskPerTrade: '0.01',
-        maxOpenRisk: '0.05',
-        maxNotionalPerOrder: '40000',
-        maxAdds: 0,
-        orderRateLimit: { maxRequests: 100, windowMs: 1000 },
-        drawdown: { threshold: '0.9', windowMs: 86_400_000, action: 'HALTED' },
-      },
-      parameters: { every: 7, throwEvery: 0, stopFraction: 0.004, rewardRisk: 1.5, riskFraction: 0.004, exitAfter: 0, ...spec.parameters },
-    }),
-  );
-}
+import { closeSeries, everyHours, expectBooksToAgree, finalCloses, recomputeFunding } from './accounting.ts';
+import { writeBot } from './scripted-bot.ts';
 
 const ROOT = findProjectRoot();
 let botsDir = '';
@@ -114,6 +25,8 @@ const START = Date.UTC(2025, 0, 1);
 function withPaper(config: FleetConfig, paper: Partial<FleetConfig['paper']>): FleetConfig {
   return { ...config, paper: { ...config.paper, ...paper } };
 }
+
+const FUNDING = { kind: 'constant', rate: Decimal.parse('0.0003'), intervalHours: 1 } as const;
 
 function options(botId: string, overrides: Partial<BacktestOptions> = {}): BacktestOptions {
   return { botId: parseBotId(botId), botsDir, fleetConfig, market: { kind: 'synthetic', days: 3, seed: 42 }, ...overrides };
@@ -138,7 +51,8 @@ describe('backtest', () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'flotilla-bt-work-'));
-    run = await runBacktest(options('scripted', { workDir }));
+    // Hourly funding at 0.03%: dozens of payments on both sides, so the books below must account for them.
+    run = await runBacktest(options('scripted', { keepLedger: workDir, funding: FUNDING }));
   });
 
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -152,9 +66,13 @@ describe('backtest', () => {
     expect(run.report.botCodeErrors.count).toBe(0);
   });
 
-  it('test_accounting_when_recomputed_from_fills_then_report_and_ledger_match_to_the_cent', () => {
-    const marks = lastCloses(fleetConfig, run.report.instruments as InstrumentId[], { seed: 42, timeframe: '5m', startMs: START, endMs: START + 3 * DAY });
-    expectBooksToAgree(run, workDir, parseBotId('scripted'), marks, Decimal.parse(fleetConfig.paper.startingBalance));
+  it('test_accounting_when_recomputed_from_fills_and_funding_then_report_and_ledger_match_to_the_cent', () => {
+    const instruments = run.report.instruments as InstrumentId[];
+    const closes = closeSeries(fleetConfig, instruments, { seed: 42, timeframe: '5m', startMs: START, endMs: START + 3 * DAY });
+    const funding = recomputeFunding(run.result.fills, everyHours(instruments, '0.0003', 1, START, START + 3 * DAY), closes, { firstOpen: START, lastClose: START + 3 * DAY });
+    expect(funding.filter((payment) => payment.amount.isPositive()).length).toBeGreaterThan(5);
+    expect(funding.filter((payment) => payment.amount.isNegative()).length).toBeGreaterThan(5);
+    expectBooksToAgree(run, workDir, parseBotId('scripted'), finalCloses(closes), Decimal.parse(fleetConfig.paper.startingBalance), funding);
   });
 
   it('test_accounting_when_leverage_is_2_or_10_then_fills_and_pnl_are_identical', async () => {
@@ -168,7 +86,7 @@ describe('backtest', () => {
   });
 
   it('test_determinism_when_same_seed_then_identical_report', async () => {
-    const again = await runBacktest(options('scripted'));
+    const again = await runBacktest(options('scripted', { funding: FUNDING }));
     expect(JSON.stringify(again.report)).toBe(JSON.stringify(run.report));
     const other = await runBacktest(options('scripted', { market: { kind: 'synthetic', days: 3, seed: 43 } }));
     expect(other.report.summary.finalEquity).not.toBe(run.report.summary.finalEquity);
@@ -214,7 +132,7 @@ describe('backtest', () => {
   it('test_order_path_when_a_strategy_exits_by_market_then_its_orphaned_protection_is_cancelled_before_the_next_candle', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-bt-work-'));
     try {
-      const impatient = await runBacktest(options('impatient', { workDir: dir, market: { kind: 'synthetic', days: 2, seed: 42 } }));
+      const impatient = await runBacktest(options('impatient', { keepLedger: dir, market: { kind: 'synthetic', days: 2, seed: 42 } }));
       expect(impatient.result.fills.length).toBeGreaterThan(10);
       const ledger = openLedger({ path: ledgerPath(dir, 'impatient'), botId: parseBotId('impatient'), clock: new ManualClock() });
       try {

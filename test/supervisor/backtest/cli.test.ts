@@ -115,10 +115,70 @@ describe('supervisor backtest', () => {
   });
 
   it('test_cli_when_data_is_broken_then_exit_2_naming_file_and_row', async () => {
-    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'broken'), '--bots-dir', botsDir]);
+    const result = await cli(['backtest', 'steady', '--data', join(DATA, 'broken'), '--instruments', 'BTCUSDT', '--bots-dir', botsDir]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/BTCUSDT-5m\.csv: line 3: high is below open or close/);
+  });
+
+  it('test_cli_when_a_price_is_below_the_instruments_tick_then_exit_2_with_file_and_line_unless_allowed', async () => {
+    const dataDir = join(outDir, 'off-tick');
+    mkdirSync(dataDir);
+    const rows = fiveMinuteKlines(range(0, 48)).split('\n');
+    // BTCUSDT ticks in 0.1 on the catalog: 98.95 can never have traded.
+    rows[9] = (rows[9] as string).replace(',99,', ',98.95,');
+    writeFileSync(join(dataDir, 'BTCUSDT-5m.csv'), rows.join('\n'));
+    const refused = await cli(['backtest', 'steady', '--data', dataDir, '--instruments', 'BTCUSDT.BYBIT', '--json', '--bots-dir', botsDir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`${join(dataDir, 'BTCUSDT-5m.csv')}: line 10: low 98.95 is not on the tick (0.1)`);
+    expect(refused.stderr).toContain('--allow-off-tick');
+    const allowed = await cli(['backtest', 'steady', '--data', dataDir, '--instruments', 'BTCUSDT.BYBIT', '--allow-off-tick', '--json', '--bots-dir', botsDir]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const report = JSON.parse(allowed.stdout) as BacktestReport;
+    expect(report.settings.allowOffTick).toBe(true);
+    expect(report.dataFindings).toContain('BTCUSDT-5m.csv: 1 rows with prices below one tick or off the tick, accepted by --allow-off-tick (first: line 10: low 98.95 is not on the tick (0.1))');
+  });
+
+  it('test_cli_when_instruments_names_symbols_then_the_bots_venue_completes_them_and_the_run_uses_only_those', async () => {
+    const result = await cli(['backtest', 'steady', '--days', '1', '--instruments', 'ethusdt', '--json', '--bots-dir', botsDir]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as BacktestReport;
+    expect(report.instruments).toEqual(['ETHUSDT.BYBIT']);
+    const unknown = await cli(['backtest', 'steady', '--days', '1', '--instruments', 'BTCUSDT,DOGEUSDT', '--bots-dir', botsDir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--instruments: DOGEUSDT.BYBIT is not among bot steady's instruments (BTCUSDT.BYBIT, ETHUSDT.BYBIT)");
+    expect((await cli(['backtest', 'steady', '--instruments', 'BTC USDT', '--bots-dir', botsDir])).code).toBe(2);
+  });
+
+  it('test_cli_when_keep_ledger_then_the_ledger_and_store_are_files_there_and_a_second_run_into_it_is_refused', async () => {
+    const kept = join(outDir, 'kept');
+    const first = await cli(['backtest', 'steady', '--days', '1', '--keep-ledger', kept, '--bots-dir', botsDir]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`Kept the ledger in ${join(kept, 'ledgers', 'steady.sqlite')} and the supervisor store in ${join(kept, 'supervisor.sqlite')}`);
+    expect(existsSync(join(kept, 'ledgers', 'steady.sqlite'))).toBe(true);
+    expect(existsSync(join(kept, 'supervisor.sqlite'))).toBe(true);
+    const second = await cli(['backtest', 'steady', '--days', '1', '--keep-ledger', kept, '--bots-dir', botsDir]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain('never writes into an earlier run');
+  });
+
+  it('test_cli_when_funding_options_are_wrong_then_exit_2', async () => {
+    expect((await cli(['backtest', 'steady', '--funding-rate', '2', '--bots-dir', botsDir])).stderr).toContain('--funding-rate must be a fraction below 1');
+    expect((await cli(['backtest', 'steady', '--funding-rate', 'lots', '--bots-dir', botsDir])).code).toBe(2);
+    expect((await cli(['backtest', 'steady', '--funding-rate', '0.0001', '--funding-interval', '5', '--bots-dir', botsDir])).stderr).toContain('--funding-interval must divide a day');
+    expect((await cli(['backtest', 'steady', '--funding', DATA, '--funding-rate', '0.0001', '--bots-dir', botsDir])).stderr).toContain('exclude each other');
+    expect((await cli(['backtest', 'steady', '--funding-interval', '4', '--bots-dir', botsDir])).stderr).toContain('--funding-interval goes with --funding-rate');
+    expect((await cli(['backtest', 'steady', '--days', '1', '--funding', join(DATA, 'mixed'), '--bots-dir', botsDir])).stderr).toContain('no funding rates for BTCUSDT.BYBIT, ETHUSDT.BYBIT');
+  });
+
+  it('test_cli_when_split_is_given_then_both_periods_are_printed_side_by_side_and_a_bad_one_is_exit_2', async () => {
+    const result = await cli(['backtest', 'steady', '--days', '2', '--split', '2025-01-02', '--bots-dir', botsDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Split at 2025-01-02T00:00:00\.000Z:\n\s+IN-SAMPLE\s+OUT-OF-SAMPLE/);
+    expect(result.stdout).toMatch(/Break-even win rate\s+\d+\.\d\d%\s+\d+\.\d\d%/);
+    expect((await cli(['backtest', 'steady', '--split', '1.5', '--bots-dir', botsDir])).stderr).toContain('--split must be a date like 2024-06-01 (UTC) or a fraction');
+    expect((await cli(['backtest', 'steady', '--days', '1', '--split', '2026-01-01', '--bots-dir', botsDir])).code).toBe(2);
   });
 
   it('test_cli_when_data_is_mostly_missing_then_exit_2_naming_file_share_and_next_step', async () => {

@@ -21,6 +21,40 @@ function row(index: number, prices: Partial<Record<'open' | 'high' | 'low' | 'cl
 
 const rows = (count: number): RawKline[] => Array.from({ length: count }, (_, index) => row(index));
 
+describe('prices the instrument can quote', () => {
+  const coin = { tickSize: dec('0.00000001'), allowOffTick: false };
+
+  it('test_check_when_a_low_is_below_one_tick_then_refused_with_file_line_and_the_way_to_accept_it', () => {
+    // The case seen on real data: one candle of a 1e-8 coin with a low of 1e-9, which filled a stop at one tick.
+    const input = Array.from({ length: 6 }, (_, index) => row(index, { open: '0.00001234', high: '0.00001240', low: '0.00001230', close: '0.00001236' }));
+    input[4] = row(4, { open: '0.00001234', high: '0.00001240', low: '0.000000001', close: '0.00001236' });
+    const error = refusal(() => checkSeries('PEPEUSDT-5m.csv', '5m', input, coin));
+    expect(error.file).toBe('PEPEUSDT-5m.csv');
+    expect(error.row).toBe('line 5');
+    expect(error.problem).toBe('low 0.000000001 is below one tick (0.00000001); the venue never quotes such prices, so a stop could fill there: fix the export, or accept them with --allow-off-tick');
+  });
+
+  it('test_check_when_prices_are_off_the_tick_then_refused_naming_the_first_and_counting_the_rest', () => {
+    const input = rows(6);
+    input[1] = row(1, { close: '100.55' });
+    input[2] = row(2, { open: '100.05' });
+    const error = refusal(() => checkSeries('BTCUSDT-5m.csv', '5m', input, { tickSize: dec('0.1'), allowOffTick: false }));
+    expect(error.message).toContain('BTCUSDT-5m.csv: line 2: close 100.55 is not on the tick (0.1); 1 more rows with prices below one tick or off the tick (line 3: open 100.05 is not on the tick (0.1))');
+  });
+
+  it('test_check_when_off_tick_prices_are_accepted_then_kept_and_reported', () => {
+    const input = rows(6);
+    input[2] = row(2, { close: '100.55' });
+    const checked = checkSeries('BTCUSDT-5m.csv', '5m', input, { tickSize: dec('0.1'), allowOffTick: true });
+    expect(checked.rows).toHaveLength(6);
+    expect(checked.findings).toEqual([{ kind: 'OFF_TICK', count: 1, detail: '1 rows with prices below one tick or off the tick, accepted by --allow-off-tick (first: line 3: close 100.55 is not on the tick (0.1))' }]);
+  });
+
+  it('test_check_when_every_price_is_on_the_tick_then_nothing_to_say', () => {
+    expect(checkSeries('BTCUSDT-5m.csv', '5m', rows(6), { tickSize: dec('0.1'), allowOffTick: false }).findings).toEqual([]);
+  });
+});
+
 describe('data validation', () => {
   it('test_check_when_series_is_clean_then_no_findings', () => {
     const checked = checkSeries('BTCUSDT-5m.csv', '5m', rows(10));

@@ -53,7 +53,16 @@ describe('data folders', () => {
   it('test_load_when_an_instrument_has_no_file_then_refused_naming_the_expected_file', () => {
     const dir = folder();
     copyFileSync(join(DATA, 'mixed', 'BTCUSDT-5m.csv'), join(dir, 'BTCUSDT-5m.csv'));
-    expect(() => loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'] })).toThrow(/no data for ETHUSDT\.BYBIT: expected a file named ETHUSDT-<timeframe>/);
+    expect(() => loadData({ path: dir, instruments: [BTC, ETH], timeframes: ['5m'] })).toThrow(/no data for 1 of the bot's 2 instruments: ETHUSDT\.BYBIT; expected files named ETHUSDT-<timeframe>\.csv/);
+  });
+
+  it('test_load_when_several_instruments_have_no_file_then_every_one_is_named_with_the_subset_to_run_on', () => {
+    const dir = folder();
+    copyFileSync(join(DATA, 'mixed', 'BTCUSDT-5m.csv'), join(dir, 'BTCUSDT-5m.csv'));
+    const instruments = [BTC, ETH, parseInstrumentId('SOLUSDT.BYBIT'), parseInstrumentId('XRPUSDT.BYBIT')];
+    expect(() => loadData({ path: dir, instruments, timeframes: ['5m'] })).toThrow(
+      `no data for 3 of the bot's 4 instruments: ETHUSDT.BYBIT, SOLUSDT.BYBIT, XRPUSDT.BYBIT; expected files named ETHUSDT-<timeframe>.csv, SOLUSDT-<timeframe>.csv, XRPUSDT-<timeframe>.csv (or .json), or backtest on the instruments there is data for with --instruments BTCUSDT.BYBIT`,
+    );
   });
 
   it('test_load_when_data_is_coarser_than_the_bot_then_refused', () => {

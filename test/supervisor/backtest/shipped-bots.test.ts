@@ -14,10 +14,10 @@ import type { BacktestRun } from '../../../supervisor/backtest/backtest.ts';
 import type { BacktestReport } from '../../../supervisor/backtest/report.ts';
 import { lowestTimeframe } from '../../../supervisor/backtest/candle-feed.ts';
 import { findProjectRoot } from '../../../supervisor/cli/new-bot.command.ts';
-import { loadFleetConfig } from '../../../supervisor/config/fleet-config.ts';
+import { catalog, loadFleetConfig } from '../../../supervisor/config/fleet-config.ts';
 import type { FleetConfig } from '../../../supervisor/config/fleet-config.ts';
-import { expectBooksToAgree, lastCloses, recompute } from './accounting.ts';
-import type { Books } from './accounting.ts';
+import { closeSeries, everyHours, expectBooksToAgree, finalCloses, recompute, recomputeFunding } from './accounting.ts';
+import type { Books, FundingDue } from './accounting.ts';
 
 /**
  * The three bots in bots/, each through the real entry point on the synthetic market (seed 42), over a short period
@@ -67,11 +67,15 @@ const fleetConfig = loadFleetConfig(null);
 const capital = Decimal.parse(fleetConfig.paper.startingBalance);
 const cents = (value: Decimal): string => value.toFixed(2);
 
-/** Where a run of `days` from the default start left each instrument's mark: its last base candle's close. */
-function finalMarks(report: BacktestReport, days: number): Map<InstrumentId, Decimal> {
+/** Every base close of a run of `days` from the default start, per instrument. */
+function closesOf(report: BacktestReport, days: number): Map<InstrumentId, Array<[number, Decimal]>> {
   const timeframe = lowestTimeframe(report.timeframes);
-  return lastCloses(fleetConfig, report.instruments as InstrumentId[], { seed: SEED, timeframe, startMs: DEFAULT_SYNTHETIC_START_MS, endMs: DEFAULT_SYNTHETIC_START_MS + days * DAY });
+  return closeSeries(fleetConfig, report.instruments as InstrumentId[], { seed: SEED, timeframe, startMs: DEFAULT_SYNTHETIC_START_MS, endMs: DEFAULT_SYNTHETIC_START_MS + days * DAY });
 }
+
+/** Every perpetual pays 0.01% every 8 hours, as on Binance and Bybit at their usual rate: the books must hold with it. */
+const FUNDING_RATE = '0.0001';
+const FUNDING = { kind: 'constant', rate: Decimal.parse(FUNDING_RATE), intervalHours: 8 } as const;
 
 function atLeverage(leverage: string): FleetConfig {
   return { ...fleetConfig, paper: { ...fleetConfig.paper, leverage } };
@@ -98,15 +102,21 @@ describe.each(SHIPPED)('shipped bot $id', ({ id, days, shows, check }) => {
   let low: BacktestRun;
   let high: BacktestRun;
   let marks: Map<InstrumentId, Decimal>;
+  let funding: FundingDue[];
   let books: Books;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'flotilla-bt-shipped-'));
     const market = { kind: 'synthetic', days, seed: SEED } as const;
-    low = await runBacktest({ botId, botsDir: BOTS_DIR, fleetConfig: atLeverage(LOW_LEVERAGE), market, workDir });
-    high = await runBacktest({ botId, botsDir: BOTS_DIR, fleetConfig: atLeverage(HIGH_LEVERAGE), market });
-    marks = finalMarks(low.report, days);
-    books = recompute(low.result.fills, marks, capital);
+    low = await runBacktest({ botId, botsDir: BOTS_DIR, fleetConfig: atLeverage(LOW_LEVERAGE), market, keepLedger: workDir, funding: FUNDING });
+    high = await runBacktest({ botId, botsDir: BOTS_DIR, fleetConfig: atLeverage(HIGH_LEVERAGE), market, funding: FUNDING });
+    const closes = closesOf(low.report, days);
+    marks = finalCloses(closes);
+    const end = DEFAULT_SYNTHETIC_START_MS + days * DAY;
+    // Only perpetuals are funded: trend-following's ETFs never pay or receive.
+    const perpetuals = (low.report.instruments as InstrumentId[]).filter((id) => catalog(fleetConfig).find((entry) => entry.id === id)?.kind === 'PERPETUAL');
+    funding = recomputeFunding(low.result.fills, everyHours(perpetuals, FUNDING_RATE, 8, DEFAULT_SYNTHETIC_START_MS, end), closes, { firstOpen: DEFAULT_SYNTHETIC_START_MS, lastClose: end });
+    books = recompute(low.result.fills, marks, capital, funding);
   });
 
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -116,8 +126,8 @@ describe.each(SHIPPED)('shipped bot $id', ({ id, days, shows, check }) => {
     expect(low.report.botCodeErrors.count).toBe(0);
   });
 
-  it('test_accounting_when_recomputed_from_fills_then_report_and_ledger_match_to_the_cent', () => {
-    expectBooksToAgree(low, workDir, botId, marks, capital);
+  it('test_accounting_when_recomputed_from_fills_and_funding_then_report_and_ledger_match_to_the_cent', () => {
+    expectBooksToAgree(low, workDir, botId, marks, capital, funding);
   });
 
   it(`test_report_when_${id.replace('-', '_')}_runs_then_it_shows_${shows}`, () => {
@@ -129,6 +139,7 @@ describe.each(SHIPPED)('shipped bot $id', ({ id, days, shows, check }) => {
     expect(high.report.summary.realizedPnl).toBe(low.report.summary.realizedPnl);
     expect(high.report.summary.fees).toBe(low.report.summary.fees);
     expect(high.report.summary.finalEquity).toBe(low.report.summary.finalEquity);
+    expect(high.report.summary.funding).toBe(low.report.summary.funding);
     expect(low.report.decisions.denials['INSUFFICIENT_BALANCE']).toBeUndefined();
     const lowMargin = peakMargin(low.result.fills, Decimal.parse(low.report.settings.leverage));
     const highMargin = peakMargin(high.result.fills, Decimal.parse(high.report.settings.leverage));

@@ -64,7 +64,7 @@ describe('round trips', () => {
 });
 
 describe('statistics', () => {
-  const closed = (net: string): Trade => ({ instrumentId: BTC, side: 'LONG', openedAt: 0, closedAt: 1, entryQuantity: dec('1'), averageEntryPrice: dec('1'), exitQuantity: dec('1'), averageExitPrice: dec('1'), grossPnl: dec(net), fees: dec('0'), netPnl: dec(net), regime: null, fills: 2 });
+  const closed = (net: string): Trade => ({ instrumentId: BTC, side: 'LONG', openedAt: 0, closedAt: 1, entryQuantity: dec('1'), averageEntryPrice: dec('1'), exitQuantity: dec('1'), averageExitPrice: dec('1'), grossPnl: dec(net), fees: dec('0'), funding: dec('0'), netPnl: dec(net), regime: null, fills: 2 });
 
   it('test_trade_statistics_when_wins_and_losses_then_ratios_follow_their_definitions', () => {
     const stats = tradeStatistics(['300', '100', '-100', '-50', '0'].map(closed));

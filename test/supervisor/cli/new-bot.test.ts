@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../../../core/decimal.ts';
@@ -61,8 +61,10 @@ describe('supervisor new-bot', () => {
       const folder = join(botsDir, 'my-bot');
       expect(readdirSync(folder).sort()).toEqual(['manifest.json', 'strategy.ts']);
       expect(result.stdout).toContain(folder.slice(ROOT.length + 1));
-      expect(result.stdout).toContain('npm start');
-      expect(result.stdout).toContain('npx supervisor bots');
+      // The fleet reads bots/, not this test folder: the advice says so instead of promising adoption.
+      expect(result.stdout).toContain(`npm start will not adopt this bot`);
+      expect(result.stdout).toContain(`FLOTILLA_BOTS_DIR=${botsDir.slice(ROOT.length + 1)} npm start`);
+      expect(result.stdout).toContain(`npx supervisor backtest my-bot --bots-dir ${botsDir.slice(ROOT.length + 1)}`);
       const [bot] = discoverBots(botsDir);
       expect(bot).toMatchObject({ folder: 'my-bot', status: 'LOADED', reason: null });
       if (bot?.status !== 'LOADED') throw new Error('not loaded');
@@ -85,7 +87,14 @@ describe('supervisor new-bot', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const folder = join(botsDir, 'json-bot');
-      expect(JSON.parse(result.stdout)).toEqual({ folder, botId: 'json-bot', files: [join(folder, 'manifest.json'), join(folder, 'strategy.ts')] });
+      expect(JSON.parse(result.stdout)).toEqual({
+        folder,
+        botId: 'json-bot',
+        files: [join(folder, 'manifest.json'), join(folder, 'strategy.ts')],
+        from: null,
+        adoptedByFleet: false,
+        fleetBotsDir: join(ROOT, 'bots'),
+      });
     });
 
     it('test_new_bot_when_no_bots_dir_option_then_uses_flotilla_bots_dir_resolved_against_the_working_directory', async () => {
@@ -132,6 +141,56 @@ describe('supervisor new-bot', () => {
       // A short's stop is above its take-profit, a long's below: the ATR stop sits on the losing side.
       expect(short.stopLoss.gt(short.takeProfit ?? Decimal.ZERO)).toBe(true);
       expect(long.stopLoss.lt(long.takeProfit ?? Decimal.ZERO)).toBe(true);
+    });
+  });
+
+  describe('copying an existing bot', () => {
+    /** A bot of its own in the test folder: a copy of the shipped scalper, helper modules and all. */
+    function shippedScalper(): void {
+      cpSync(join(ROOT, 'bots', 'aggressive'), join(botsDir, 'aggressive'), { recursive: true });
+    }
+
+    it('test_new_bot_when_from_an_existing_bot_then_its_files_strategy_and_manifest_are_copied_under_the_new_id', async () => {
+      shippedScalper();
+      const result = await newBot('scalp-2', '--from', 'aggressive', '--name', 'Scalper, wider stops');
+
+      expect(result.code, result.stderr).toBe(0);
+      const source = join(botsDir, 'aggressive');
+      const folder = join(botsDir, 'scalp-2');
+      expect(readdirSync(folder).sort()).toEqual(readdirSync(source).sort());
+      for (const file of readdirSync(source)) {
+        if (file !== 'manifest.json') expect(readFileSync(join(folder, file), 'utf8')).toBe(readFileSync(join(source, file), 'utf8'));
+      }
+      const original = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      const copy = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      expect(copy).toEqual({ ...original, id: 'scalp-2', name: 'Scalper, wider stops', subAccount: 'scalp-2' });
+      // The owner's layout is kept: only the three values differ, line for line.
+      const changed = readFileSync(join(folder, 'manifest.json'), 'utf8').split('\n').filter((line, index) => line !== readFileSync(join(source, 'manifest.json'), 'utf8').split('\n')[index]);
+      expect(changed).toEqual(['  "id": "scalp-2",', '  "name": "Scalper, wider stops",', '  "subAccount": "scalp-2",']);
+      expect(result.stdout).toContain('It starts as a copy of bot aggressive (Aggressive: 5-minute regime-aware scalper with a trailing stop)');
+      const loaded = discoverBots(botsDir).filter((bot) => bot.status === 'LOADED').map((bot) => bot.manifest?.id);
+      expect(loaded.sort()).toEqual(['aggressive', 'scalp-2']);
+    });
+
+    it('test_new_bot_when_from_a_bot_that_does_not_exist_then_exit_4_naming_the_bots_there_and_nothing_written', async () => {
+      shippedScalper();
+      const result = await newBot('copy', '--from', 'nobody');
+
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain('--from "nobody": no such bot in');
+      expect(result.stderr).toContain('(found: aggressive)');
+      expect(existsSync(join(botsDir, 'copy'))).toBe(false);
+    });
+
+    it('test_new_bot_when_the_bots_folder_is_the_fleets_then_the_advice_is_npm_start_and_json_says_it_is_adopted', async () => {
+      shippedScalper();
+      const result = await run(['new-bot', 'adopted', '--from', 'aggressive', '--json'], { cwd: ROOT, env: { FLOTILLA_BOTS_DIR: botsDir } });
+
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ botId: 'adopted', adoptedByFleet: true, fleetBotsDir: botsDir, from: { id: 'aggressive', folder: join(botsDir, 'aggressive') } });
+      const human = await run(['new-bot', 'adopted-2', '--from', 'aggressive'], { cwd: ROOT, env: { FLOTILLA_BOTS_DIR: botsDir } });
+      expect(human.stdout).toContain('npm start               runs the fleet on paper, or adopts the new bot if the fleet already runs');
+      expect(human.stdout).not.toContain('will not adopt');
     });
   });
 
