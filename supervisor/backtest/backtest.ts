@@ -4,7 +4,7 @@ import type { BotId, InstrumentId } from '../../core/ids.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { StrategyModule, Timeframe } from '../../core/strategy.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
-import { catalog } from '../config/fleet-config.ts';
+import { catalog, syntheticCatalog } from '../config/fleet-config.ts';
 import { loadStrategy } from '../../runtime/strategy-loader.ts';
 import { discoverBots } from '../discovery/discover.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
@@ -138,7 +138,7 @@ export function configureBot(bot: LoadedBot, changes: { instruments?: readonly I
 
 /** The synthetic market's instruments as the catalog describes them, volume from each one's quote turnover. */
 export function syntheticInstruments(fleetConfig: FleetConfig, ids: readonly InstrumentId[]): SyntheticInstrument[] {
-  const entries = new Map(catalog(fleetConfig).map((entry) => [entry.id, entry]));
+  const entries = new Map(syntheticCatalog(fleetConfig).map((entry) => [entry.id, entry]));
   return ids.map((id) => {
     const entry = entries.get(id);
     if (entry === undefined) throw new InvalidInputError(`${id} is not in the fleet's instrument catalog`);

@@ -5,7 +5,7 @@ import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import { REDACTED_PATHS, type Logger } from '../../core/logger.ts';
 import { BybitStandin, type MarketChoice } from '../../venues/bybit/standin/standin.ts';
-import { catalog, loadFleetConfig, type FleetConfig } from '../config/fleet-config.ts';
+import { loadFleetConfig, syntheticCatalog, type FleetConfig } from '../config/fleet-config.ts';
 import { fleetConfigPath } from '../paths.ts';
 import type { CliCommand, Invocation } from './command.ts';
 import { CliFailure, EXIT_CODES, UsageError } from './exit-codes.ts';
@@ -91,7 +91,7 @@ async function run(invocation: Invocation): Promise<void> {
   try {
     standin = await BybitStandin.start({
       port,
-      instruments: catalog(config),
+      instruments: syntheticCatalog(config),
       market,
       speed,
       keyFile,

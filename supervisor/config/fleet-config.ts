@@ -4,6 +4,7 @@ import { isAbsolute, relative } from 'node:path';
 import { z } from 'zod';
 import { Decimal } from '../../core/decimal.ts';
 import { ConfigurationError } from '../../core/errors.ts';
+import { liveVenueSettingsSchema } from '../../venues/registry.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import type { ConfigLocator, OrderManagerConfig, OrderManagerConfigInput } from '../order-manager/config.ts';
 import { decimalString, describeConfigIssues, keyPath, nonNegativeDecimal, orderManagerConfigSchema, parseOrderManagerConfig, positiveDecimal } from '../order-manager/config.ts';
@@ -17,14 +18,15 @@ function decimalOrNull(text: string): Decimal | null {
 }
 
 /**
- * An instrument of the fleet's catalog; `startPrice` seeds the synthetic market in paper mode, and
- * `turnoverPerMinute` (quote currency) sets its volume: an ordinary 1m candle trades turnover / price.
+ * An instrument of the fleet's catalog; in paper mode `startPrice` seeds the synthetic market (required there) and
+ * `turnoverPerMinute` (quote currency) sets its volume: an ordinary 1m candle trades turnover / price. In live mode
+ * the venue quotes both, and neither key may be set.
  */
 const catalogInstrumentSchema = orderManagerConfigSchema.shape.instruments.element
-  .extend({ startPrice: positiveDecimal, turnoverPerMinute: positiveDecimal.optional() })
+  .extend({ startPrice: positiveDecimal.optional(), turnoverPerMinute: positiveDecimal.optional() })
   .superRefine((instrument, context) => {
     // The synthetic market cannot quote a price below one tick. Runs even when a key above failed, hence the guard.
-    const startPrice = decimalOrNull(instrument.startPrice);
+    const startPrice = instrument.startPrice === undefined ? null : decimalOrNull(instrument.startPrice);
     const tickSize = decimalOrNull(instrument.tickSize);
     if (startPrice !== null && tickSize !== null && startPrice.isPositive() && startPrice.lt(tickSize)) {
       context.addIssue({ code: 'custom', path: ['startPrice'], message: `${instrument.startPrice} is below one tick (tickSize ${instrument.tickSize})` });
@@ -49,9 +51,21 @@ export function isLoopbackHost(host: string): boolean {
   return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** A venue's name as instrument IDs end in it ("BTCUSDT.BYBIT"). */
+const venueName = z.string().regex(/^[A-Z][A-Z0-9]{1,15}$/, { message: 'a venue name is 2-16 capitals and digits, as instrument IDs end in it (BYBIT)' });
+
 export const fleetConfigSchema = z.strictObject({
-  /** Only the built-in paper venue exists so far; live venues arrive with their adapters. */
-  mode: z.literal('paper').default('paper'),
+  /** "paper": the built-in paper venue on a synthetic market. "live": the adapters of `venues`, on the venues' money. */
+  mode: z.enum(['paper', 'live']).default('paper'),
+  /** Live mode only: each venue the fleet's bots trade on, by its name in instrument IDs, and the adapter that serves it. */
+  venues: z.record(venueName, liveVenueSettingsSchema).optional(),
+  /** Live mode only: the venue keys file; default $FLOTILLA_SECRETS or ~/.config/flotilla/secrets.json. Never inside the project. */
+  secretsFile: z.string().min(1).optional(),
+  /**
+   * Live mode only: the worst taker slippage the risk caps allow for, in basis points of the price. On paper it is
+   * known exactly (paper.slippageBaseBps + paper.slippageJitterBps) and this key may not be set.
+   */
+  slippageAllowanceBps: nonNegativeDecimal.optional(),
   clock: z
     .strictObject({
       /** Market time per real time: 1 is real time; 300 makes a 5-minute candle close every second. */
@@ -149,9 +163,61 @@ export const fleetConfigSchema = z.strictObject({
 });
 
 export type FleetConfig = z.output<typeof fleetConfigSchema>;
-export type CatalogInstrument = z.output<typeof catalogInstrumentSchema>;
 
-const perpetual = (symbol: string, key: string, tickSize: string, lotStep: string, startPrice: string, turnoverPerMinute: string): CatalogInstrument => ({
+/** The live default of slippageAllowanceBps: 10 bp, a liquid perpetual's taker slippage on a bot's order size with room. */
+export const LIVE_SLIPPAGE_ALLOWANCE_BPS = '10';
+
+type KeyPath = readonly (string | number)[];
+
+/** Keys that describe the paper venue or the synthetic market: meaningless against a real venue, so refused there. */
+const PAPER_ONLY: readonly KeyPath[] = [['paper'], ['clock'], ['marketData', 'seed'], ['marketData', 'maxHistoryDays']];
+const LIVE_ONLY: readonly KeyPath[] = [['venues'], ['secretsFile'], ['slippageAllowanceBps']];
+
+function present(input: unknown, path: KeyPath): boolean {
+  let at: unknown = input;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null || !Object.hasOwn(at, key)) return false;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return true;
+}
+
+/** The id of the venue an instrument trades on: what follows the last dot of its id. */
+export function venueOf(instrumentId: string): string {
+  return instrumentId.slice(instrumentId.lastIndexOf('.') + 1);
+}
+
+/**
+ * What the mode forbids or requires, read from the file as written (a default is not a choice): paper-only keys in
+ * live mode and live-only keys in paper mode are refused by name, as a configured instrument without a start price
+ * on paper, and a live fleet without venues or with a venue none of its instruments trades on.
+ */
+function modeProblems(input: unknown, config: FleetConfig, entries: readonly CatalogEntry[]): string[] {
+  const problems: string[] = [];
+  const [forbidden, other] = config.mode === 'live' ? [PAPER_ONLY, 'paper'] : [LIVE_ONLY, 'live'];
+  for (const path of forbidden) if (present(input, path)) problems.push(`${keyPath([...path])}: applies only in ${other} mode (mode is "${config.mode}")`);
+  (config.instruments ?? []).forEach((instrument, index) => {
+    if (config.mode === 'live') {
+      for (const key of ['startPrice', 'turnoverPerMinute'] as const) {
+        if (instrument[key] !== undefined) problems.push(`instruments.${index}.${key}: applies only in paper mode, where it drives the synthetic market; the venue quotes it live`);
+      }
+    } else if (instrument.startPrice === undefined) {
+      problems.push(`instruments.${index}.startPrice: required in paper mode, where it seeds the synthetic market`);
+    }
+  });
+  if (config.mode === 'live') {
+    const venues = Object.keys(config.venues ?? {});
+    if (venues.length === 0) problems.push('venues: live mode needs at least one venue, such as { "BYBIT": { "adapter": "bybit", "environment": "demo" } }');
+    const traded = new Set(entries.map((entry) => venueOf(entry.instrument.id)));
+    for (const venue of venues) if (!traded.has(venue)) problems.push(`venues.${venue}: no instrument of the catalog trades on ${venue} (instrument IDs end in .${venue})`);
+  }
+  return problems;
+}
+export type CatalogInstrument = z.output<typeof catalogInstrumentSchema>;
+/** An instrument the synthetic market can quote: it has a start price. */
+export type SyntheticCatalogInstrument = CatalogInstrument & { startPrice: string };
+
+const perpetual = (symbol: string, key: string, tickSize: string, lotStep: string, startPrice: string, turnoverPerMinute: string): SyntheticCatalogInstrument => ({
   id: `${symbol}.BYBIT`,
   kind: 'PERPETUAL',
   tickSize,
@@ -163,7 +229,7 @@ const perpetual = (symbol: string, key: string, tickSize: string, lotStep: strin
   turnoverPerMinute,
 });
 
-const equity = (symbol: string, key: string, beta: string, startPrice: string, turnoverPerMinute: string): CatalogInstrument => ({
+const equity = (symbol: string, key: string, beta: string, startPrice: string, turnoverPerMinute: string): SyntheticCatalogInstrument => ({
   id: `${symbol}.ALPACA`,
   kind: 'EQUITY',
   tickSize: '0.01',
@@ -180,7 +246,7 @@ const equity = (symbol: string, key: string, beta: string, startPrice: string, t
  * turnovers are round figures of the order of each market's real per-minute turnover (a day's volume / 1440 for
  * the coins; the ETFs' session volume spread over the synthetic market's 24 hours).
  */
-export const DEFAULT_INSTRUMENTS: CatalogInstrument[] = [
+export const DEFAULT_INSTRUMENTS: SyntheticCatalogInstrument[] = [
   perpetual('BTCUSDT', 'BTC', '0.1', '0.001', '60000', '5000000'),
   perpetual('ETHUSDT', 'ETH', '0.01', '0.01', '3000', '2500000'),
   perpetual('SOLUSDT', 'SOL', '0.01', '0.1', '150', '1000000'),
@@ -242,6 +308,8 @@ export function loadFleetConfig(path: string | null): FleetConfig {
   }
   const parsed = fleetConfigSchema.safeParse(input);
   if (!parsed.success) throw new ConfigurationError(describeConfigIssues(parsed.error, (at) => `${file}: ${keyPath(at)}`));
+  const problems = modeProblems(input, parsed.data, catalogEntries(parsed.data, file));
+  if (problems.length > 0) throw new ConfigurationError(problems.map((problem) => `${file}: ${problem}`).join('\n'));
   orderManagerConfigFor(parsed.data, [], { configFile: file });
   return parsed.data;
 }
@@ -279,6 +347,19 @@ function catalogEntries(config: FleetConfig, configFile: string): CatalogEntry[]
 /** The fleet's instruments: the built-in catalog extended by the configured ones (see `defaultCatalog`). */
 export function catalog(config: FleetConfig): CatalogInstrument[] {
   return catalogEntries(config, 'fleet configuration').map((entry) => entry.instrument);
+}
+
+/**
+ * The catalog for the synthetic market (the paper fleet, a synthetic backtest, the stand-in): every instrument needs
+ * a start price. Paper-mode configurations are checked at load; a live one may leave a configured instrument without.
+ */
+export function syntheticCatalog(config: FleetConfig): SyntheticCatalogInstrument[] {
+  return catalogEntries(config, 'fleet configuration').map(({ instrument, configuredAt }) => {
+    if (instrument.startPrice === undefined) {
+      throw new ConfigurationError(`instruments.${configuredAt}: ${instrument.id} has no startPrice, which the synthetic market needs to quote it; replay recorded klines instead, or use a paper-mode configuration`);
+    }
+    return { ...instrument, startPrice: instrument.startPrice };
+  });
 }
 
 /** Where each manifest key of the order manager's per-bot input comes from. */
@@ -334,7 +415,10 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
       equitySampleIntervalMs: config.equitySampleIntervalMs,
       decisionRetention: config.decisionRetention,
       // On paper, the worst taker slippage is known exactly: the base plus the whole jitter range.
-      slippageAllowanceBps: Decimal.parse(config.paper.slippageBaseBps).add(Decimal.parse(config.paper.slippageJitterBps)).toString(),
+      slippageAllowanceBps:
+        config.mode === 'live'
+          ? (config.slippageAllowanceBps ?? LIVE_SLIPPAGE_ALLOWANCE_BPS)
+          : Decimal.parse(config.paper.slippageBaseBps).add(Decimal.parse(config.paper.slippageJitterBps)).toString(),
       protectionGraceMs: config.protectionGraceMs,
       decisionRetentionMs: config.decisionRetentionMs,
     },

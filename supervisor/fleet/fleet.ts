@@ -14,7 +14,7 @@ import type { PaperVenue } from '../../venues/paper/paper-venue.ts';
 import { buildPaperVenue, paperVenuesByName } from '../../venues/registry.ts';
 import { BotChannel } from '../channel/bot-channel.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
-import { catalog, loadFleetConfig, orderManagerConfigFor } from '../config/fleet-config.ts';
+import { catalog, loadFleetConfig, orderManagerConfigFor, syntheticCatalog } from '../config/fleet-config.ts';
 import type { ControlServer } from '../control/server.ts';
 import { startControlServer } from '../control/server.ts';
 import { ensureControlToken, removeControlEndpoint, writeControlEndpoint } from '../control/endpoint.ts';
@@ -111,7 +111,7 @@ export class Fleet {
       this.#retired.add(manifest.id);
     }
     this.omConfig = orderManagerConfigFor(config, [...this.manifests.values()]);
-    const instruments = catalog(config);
+    const instruments = syntheticCatalog(config);
     const timeframes = [...new Set([...this.manifests.values()].flatMap((manifest) => manifest.timeframes))];
     const market = syntheticMarket(config, instruments, options.home, timeframes);
     this.clock = market.clock;

@@ -4,7 +4,7 @@ import { AcceleratedClock } from '../../core/clock.ts';
 import type { Clock } from '../../core/clock.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { Timeframe } from '../../core/strategy.ts';
-import type { CatalogInstrument, FleetConfig } from '../config/fleet-config.ts';
+import type { SyntheticCatalogInstrument, FleetConfig } from '../config/fleet-config.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import { SyntheticCandleSource } from '../market-data/synthetic-source.ts';
 import { syntheticInstrumentOf } from '../market-data/synthetic.ts';
@@ -94,7 +94,7 @@ export function latestRecordedAt(store: SupervisorStore, ledgers: Iterable<Ledge
  * Builds the paper fleet's market: a clock running at the configured speed from where the market last stood,
  * and a synthetic source already advanced to that moment, with the warm-up history every subscriber needs.
  */
-export function syntheticMarket(config: FleetConfig, instruments: readonly CatalogInstrument[], home: string, timeframes: readonly Timeframe[]): SyntheticMarketSetup {
+export function syntheticMarket(config: FleetConfig, instruments: readonly SyntheticCatalogInstrument[], home: string, timeframes: readonly Timeframe[]): SyntheticMarketSetup {
   const saved = readMarketState(home);
   const configuredStart = config.clock.start === undefined ? Date.now() : Date.parse(config.clock.start);
   // The clock resumes exactly where it stood; the source stands at the last whole minute, so the first live

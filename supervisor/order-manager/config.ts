@@ -169,7 +169,8 @@ export function locateIn(source: string): ConfigLocator {
 
 /** One line naming each problem with its file and key. */
 export function describeConfigIssues(error: z.ZodError, locate: ConfigLocator): string {
-  return error.issues.map((issue) => `${locate(issue.path)}: ${issue.message}`).join('; ');
+  // A record key's own message ("a venue name is ...") sits one level down, under zod's "Invalid key in record".
+  return error.issues.map((issue) => `${locate(issue.path)}: ${issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message}`).join('; ');
 }
 
 function drawdownPolicy(input: z.output<typeof drawdownSchema>): DrawdownPolicy {

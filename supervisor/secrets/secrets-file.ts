@@ -130,6 +130,13 @@ export class Secrets {
   }
 }
 
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key ${issue.keys.join(', ')}`;
+  // A record key's own message ("a venue name is ...") sits one level down.
+  if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
+  return issue.message;
+}
+
 /** Reads the keys; a file that does not exist yet holds none. Every problem is a ConfigurationError naming the file and where in it. */
 export function readSecrets(path: string, projectRoot: string = PROJECT_ROOT): Secrets {
   const problem = placeProblem(path, projectRoot);
@@ -144,7 +151,7 @@ export function readSecrets(path: string, projectRoot: string = PROJECT_ROOT): S
   }
   const parsed = secretsSchema.safeParse(input);
   if (!parsed.success) {
-    const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue.message}`);
+    const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${describeIssue(issue)}`);
     throw new ConfigurationError(`secrets file ${path}: ${where.join('; ')}`);
   }
   const venues = new Map<string, VenueSecrets>();

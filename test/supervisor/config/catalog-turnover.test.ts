@@ -6,7 +6,7 @@ import { dec } from '../../../core/decimal.ts';
 import { ConfigurationError } from '../../../core/errors.ts';
 import { parseInstrumentId } from '../../../core/ids.ts';
 import { syntheticInstruments } from '../../../supervisor/backtest/backtest.ts';
-import { DEFAULT_INSTRUMENTS, catalog, loadFleetConfig, orderManagerConfigFor } from '../../../supervisor/config/fleet-config.ts';
+import { DEFAULT_INSTRUMENTS, catalog, loadFleetConfig, syntheticCatalog, orderManagerConfigFor } from '../../../supervisor/config/fleet-config.ts';
 import { syntheticMarket } from '../../../supervisor/fleet/market.ts';
 
 const shib = { id: 'SHIBUSDT.BYBIT', kind: 'PERPETUAL', tickSize: '0.00000001', lotStep: '1', minQuantity: '1', minNotional: '5', exposure: { key: 'SHIB', beta: '1' }, startPrice: '0.00001' };
@@ -45,7 +45,7 @@ describe('the catalog key turnoverPerMinute', () => {
     // The fleet's synthetic market: a bigger turnover, proportionally bigger volume on the same prices.
     const volumes = (turnover: string): { close: string; volume: number }[] => {
       const fleetConfig = load([{ ...shib, turnoverPerMinute: turnover }]);
-      const { source } = syntheticMarket(fleetConfig, catalog(fleetConfig), dir, ['1m']);
+      const { source } = syntheticMarket(fleetConfig, syntheticCatalog(fleetConfig), dir, ['1m']);
       return source.history(parseInstrumentId(shib.id), '1m', 50, Number.MAX_SAFE_INTEGER).map((c) => ({ close: c.close.toString(), volume: c.volume.toNumber() }));
     };
     const small = volumes('100000');
