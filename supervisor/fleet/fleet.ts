@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
-import { Decimal } from '../../core/decimal.ts';
 import { InvariantViolation } from '../../core/errors.ts';
 import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -11,10 +10,9 @@ import type { Venue } from '../../core/venue.ts';
 import { openLedger } from '../../ledger/sqlite-ledger.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import type { PaperVenue } from '../../venues/paper/paper-venue.ts';
-import { buildPaperVenue, paperVenuesByName } from '../../venues/registry.ts';
 import { BotChannel } from '../channel/bot-channel.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
-import { catalog, loadFleetConfig, orderManagerConfigFor, syntheticCatalog } from '../config/fleet-config.ts';
+import { catalog, loadFleetConfig, orderManagerConfigFor } from '../config/fleet-config.ts';
 import type { ControlServer } from '../control/server.ts';
 import { startControlServer } from '../control/server.ts';
 import { ensureControlToken, removeControlEndpoint, writeControlEndpoint } from '../control/endpoint.ts';
@@ -23,8 +21,6 @@ import { discoverAndProbeBots } from '../discovery/discover.ts';
 import type { StrategyNotes } from '../discovery/probe.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import { MarketDataHub } from '../market-data/hub.ts';
-import { runSyntheticFeed } from '../market-data/feed.ts';
-import type { SyntheticCandleSource } from '../market-data/synthetic-source.ts';
 import { measuredVenue } from '../metrics/measured-venue.ts';
 import { FleetMetrics } from '../metrics/metrics.ts';
 import type { MetricsServer } from '../metrics/server.ts';
@@ -37,8 +33,10 @@ import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { botScope, SupervisorStore } from '../store/supervisor-store.ts';
 import { BotSessions } from './bot-sessions.ts';
 import { FleetControlService } from './fleet-control-service.ts';
-import { latestRecordedAt, saveMarketState, syntheticMarket } from './market.ts';
-import { restorePaperVenue } from './paper-restore.ts';
+import { marketStreams, type FleetMarket } from './fleet-market.ts';
+import { LiveMarket } from './live-market.ts';
+import { PaperMarket } from './paper-market.ts';
+import { defaultSecretsPath, readSecrets, type Secrets } from '../secrets/secrets-file.ts';
 import type { ReconcileTarget } from '../reconciliation/reconcile.ts';
 import { ReconciliationService } from '../reconciliation/service.ts';
 import type { LoadedBot, RunningBot } from './roster.ts';
@@ -69,7 +67,8 @@ export class Fleet {
   readonly clock: Clock & { readonly speed: number };
   readonly store: SupervisorStore;
   readonly ledgers: Map<BotId, Ledger>;
-  readonly venue: PaperVenue;
+  /** The paper venue and synthetic market, or the live adapters and their candle sources. */
+  readonly market: FleetMarket;
   readonly om: OrderManager;
   readonly hub: MarketDataHub;
   readonly metrics: FleetMetrics;
@@ -78,8 +77,6 @@ export class Fleet {
   readonly reconciliation: ReconciliationService;
   readonly startedAt = Date.now();
   readonly #options: FleetOptions;
-  readonly #source: SyntheticCandleSource;
-  readonly #market: { originMs: number; seed: number };
   readonly #channel: BotChannel;
   readonly #abort = new AbortController();
   #controlServer: ControlServer | null = null;
@@ -97,7 +94,14 @@ export class Fleet {
   readonly #venues: Map<string, Venue>;
   #rescan: Promise<void> | null = null;
 
-  private constructor(options: FleetOptions, discovered: DiscoveredBot[], config: FleetConfig, strategyNotes: Map<BotId, Readonly<Record<string, readonly string[]>>>, retired: readonly BotManifest[]) {
+  private constructor(
+    options: FleetOptions,
+    discovered: DiscoveredBot[],
+    config: FleetConfig,
+    strategyNotes: Map<BotId, Readonly<Record<string, readonly string[]>>>,
+    retired: readonly BotManifest[],
+    secrets: Secrets | null,
+  ) {
     this.#options = options;
     this.strategyNotes = strategyNotes;
     this.config = config;
@@ -111,37 +115,29 @@ export class Fleet {
       this.#retired.add(manifest.id);
     }
     this.omConfig = orderManagerConfigFor(config, [...this.manifests.values()]);
-    const instruments = syntheticCatalog(config);
-    const timeframes = [...new Set([...this.manifests.values()].flatMap((manifest) => manifest.timeframes))];
-    const market = syntheticMarket(config, instruments, options.home, timeframes);
-    this.clock = market.clock;
-    this.#source = market.source;
-    this.#market = { originMs: market.originMs, seed: market.seed };
     const logger = options.logger;
+    const manifests = this.manifests.values();
+    if (secrets === null) {
+      this.market = new PaperMarket({ config, home: options.home, omConfig: this.omConfig, manifests, logger });
+    } else {
+      const folders = new Map(loaded.map((bot) => [bot.manifest.id, bot.path]));
+      const manifestFile = (manifest: BotManifest): string => {
+        const folder = folders.get(manifest.id);
+        return folder === undefined ? `the manifest of retired bot ${manifest.id} (kept in the store)` : relative(process.cwd(), join(folder, 'manifest.json'));
+      };
+      this.market = new LiveMarket({ config, omConfig: this.omConfig, manifests, secrets, logger, manifestFile });
+    }
+    this.clock = this.market.clock;
 
     this.store = new SupervisorStore(supervisorStorePath(options.home));
     this.ledgers = new Map();
     for (const manifest of this.manifests.values()) {
       this.ledgers.set(manifest.id, openLedger({ path: ledgerPath(options.home, manifest.id), botId: manifest.id, clock: this.clock }));
     }
-    // Market time never runs backwards: after a crash it resumes at or after the latest time anything recorded.
-    market.resumeNoEarlierThan(latestRecordedAt(this.store, this.ledgers.values()));
-    for (const ledger of this.ledgers.values()) {
-      // A paper sub-account is funded once, when its ledger is new.
-      if (ledger.capital().isZero()) ledger.recordCapital(Decimal.parse(config.paper.startingBalance), this.clock.now(), 'paper deposit');
-    }
+    this.market.ledgersOpened(this.store, this.ledgers);
 
-    this.venue = buildPaperVenue({
-      settings: config.paper,
-      // Real time and random bits: a new session at every start, so IDs never repeat across restarts.
-      session: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
-      instruments: [...this.omConfig.instruments.values()],
-      subAccounts: [...this.omConfig.bots.values()].map((bot) => bot.subAccountId),
-      clock: this.clock,
-      logger,
-    });
     this.metrics = new FleetMetrics({ bots: this.manifests.values(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
-    this.#venues = paperVenuesByName(this.venue, [...this.omConfig.instruments.values()], (venue) => measuredVenue(venue, this.metrics));
+    this.#venues = this.market.venuesByName((venue) => measuredVenue(venue, this.metrics));
     this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true });
     this.om.onEvent((event) => this.metrics.recordOrderManagerEvent(event));
     this.reconciliation = new ReconciliationService({
@@ -166,13 +162,12 @@ export class Fleet {
 
     this.hub = new MarketDataHub({
       clock: this.clock,
-      source: this.#source,
+      source: this.market.source,
       historyCandles: config.marketData.historyCandles,
       onError: (error) => logger.error({ error: error.message }, 'market data refused or a listener failed'),
     });
     // The venue matches each candle and the marks move before any bot sees it (taps run before subscribers).
     this.hub.onEveryCandle('paper-venue', (candle) => this.#onMarketCandle(candle));
-    this.hub.subscribe('paper-venue', [...this.omConfig.instruments.keys()].map((instrumentId) => ({ instrumentId, timeframe: '1m' as const })), () => {});
 
     for (const botId of this.#running.keys()) this.#tokens.set(botId, this.#issueToken(botId));
     for (const bot of this.#running.values()) this.store.rememberBot(bot.manifest.id, JSON.stringify(bot.manifest), this.clock.now());
@@ -189,16 +184,24 @@ export class Fleet {
    */
   static async open(options: FleetOptions): Promise<Fleet> {
     const config = loadFleetConfig(options.configPath);
+    // Live keys are read before anything else is touched: a missing or loose secrets file stops the start here.
+    const secrets = config.mode === 'live' ? readSecrets(secretsPathOf(config, options.configPath)) : null;
     ensurePrivateDir(options.home);
     const { bots: discovered, notes } = await discoverAndProbeBots(options.botsRoot, { home: options.home, knownInstruments: new Set(catalog(config).map((instrument) => instrument.id)) });
     for (const bot of discovered) {
       if (bot.status !== 'LOADED') options.logger.error({ folder: bot.folder, status: bot.status, reason: bot.reason }, 'bot folder not loaded');
     }
     const retired = retiredBots(options.home, discovered, options.logger);
-    const fleet = new Fleet(options, discovered, config, notes, retired);
+    const fleet = new Fleet(options, discovered, config, notes, retired, secrets);
     // Whatever an older version, or Node at startup under a wider umask, left looser than the owner's alone.
     tightenHome(options.home);
     return fleet;
+  }
+
+  /** The paper venue; only the paper fleet has one (tests and benchmarks look into it). */
+  get venue(): PaperVenue {
+    if (!(this.market instanceof PaperMarket)) throw new InvariantViolation('the fleet trades live: there is no paper venue');
+    return this.market.venue;
   }
 
   get home(): string {
@@ -232,26 +235,23 @@ export class Fleet {
 
   #onMarketCandle(candle: TimeframeCandle): void {
     if (candle.timeframe !== '1m') return;
-    this.venue.pushCandle(candle);
+    this.market.onMinuteCandle(candle);
     this.om.updateMark(candle.instrumentId, candle.close);
     const lagMs = this.clock.now() - (candle.openTime + candle.durationMs);
     this.metrics.recordMarketDataLag(candle.instrumentId, candle.timeframe, Math.max(0, lagMs) / 1000 / this.clock.speed);
   }
 
-  /** Starts serving: restores the paper venue, opens the channel and the APIs, and runs the market. */
+  /**
+   * Starts serving: prepares the market (the paper venue rebuilt from the ledgers, or live history loaded), starts
+   * the venues, reconciles every sub-account, then opens the channel and the APIs and runs the market.
+   */
   async start(): Promise<void> {
     const { logger } = this.#options;
-    const now = this.clock.now();
-    // Seed last prices so market orders can fill from the first moment, then rebuild the venue from the ledgers.
-    for (const instrumentId of this.omConfig.instruments.keys()) {
-      const last = this.#source.history(instrumentId, '1m', 1, now)[0];
-      if (last !== undefined) {
-        this.venue.pushCandle(last);
-        this.om.updateMark(instrumentId, last.close);
-      }
-    }
-    restorePaperVenue(this.venue, this.ledgers, this.omConfig, logger);
+    await this.market.prepare(this.om, this.ledgers, this.omConfig, marketStreams(this.manifests.values(), this.market.instrumentIds));
+    // Every 1m candle of every instrument the market quotes moves the marks and, on paper, is matched.
+    this.hub.subscribe('paper-venue', this.market.instrumentIds.map((instrumentId) => ({ instrumentId, timeframe: '1m' as const })), () => {});
     for (const venue of new Set(this.#venues.values())) await venue.start();
+    await this.market.venuesStarted(this.ledgers, this.omConfig);
     // Nothing trades before its sub-account agrees with its venue; then stop moves the venue already answered are
     // finished and every position's stop is checked.
     await this.om.idle();
@@ -263,15 +263,15 @@ export class Fleet {
     this.#controlServer = await startControlServer({ control: this.control, token, host: this.config.control.host, port: this.#options.ports?.control ?? this.config.control.port, logger });
     writeControlEndpoint(this.#options.home, { port: this.#controlServer.port, pid: process.pid });
     this.#metricsServer = await startMetricsServer({ host: this.config.metrics.host, port: this.#options.ports?.metrics ?? this.config.metrics.port, metrics: this.metrics });
-    this.#saveMarket();
-    this.#feed = runSyntheticFeed({ clock: this.clock, source: this.#source, signal: this.#abort.signal });
+    this.market.save();
+    this.#feed = this.market.run(this.#abort.signal);
     this.#timers.push(setInterval(() => this.sessions.checkHeartbeats(), Math.min(1_000, this.config.heartbeat.intervalMs)));
     this.#timers.push(setInterval(() => void this.#observe(), 1_000));
     // Reports trigger the protection check too; the timer catches a stop that never got its answer in time.
     this.#timers.push(setInterval(() => this.om.checkProtection(), 1_000));
     this.#timers.push(setInterval(() => void this.reconciliation.tick(), 1_000));
     // Recovery resumes after the latest time any store recorded, so this only narrows what an idle market replays.
-    this.#timers.push(setInterval(() => this.#saveMarket(), 1_000));
+    this.#timers.push(setInterval(() => this.market.save(), 1_000));
     await this.control.ensureBotsRunning();
     // Bot folders that appear, change or go are adopted here, without a restart (no reconnects, no lost counters).
     this.#timers.push(setInterval(() => void this.rescan(), this.config.discovery.rescanMs));
@@ -354,11 +354,12 @@ export class Fleet {
     }
     const risk = this.#riskOf(manifest);
     const ledger = openLedger({ path: ledgerPath(this.#options.home, botId), botId, clock: this.clock });
-    if (ledger.capital().isZero()) ledger.recordCapital(Decimal.parse(this.config.paper.startingBalance), this.clock.now(), 'paper deposit');
-    // A bot that left flat and came back finds its account as it left it; a new one is rebuilt from its ledger.
-    if (!this.venue.engine.hasAccount(risk.subAccountId)) {
-      this.venue.openAccount({ subAccountId: risk.subAccountId, balance: Decimal.parse(this.config.paper.startingBalance), leverage: Decimal.parse(this.config.paper.leverage) });
-      restorePaperVenue(this.venue, new Map([[botId, ledger]]), { ...this.omConfig, bots: new Map([[botId, risk]]) }, this.#options.logger);
+    try {
+      await this.market.adoptAccount(manifest, risk, ledger, this.omConfig);
+    } catch (error) {
+      ledger.close();
+      this.#options.logger.error({ folder: bot.folder, error: (error as Error).message }, 'bot folder not adopted: its sub-account cannot be opened at its venue');
+      return;
     }
     this.manifests.set(botId, manifest);
     this.om.addBot(risk, ledger);
@@ -441,16 +442,12 @@ export class Fleet {
     }
   }
 
-  #saveMarket(): void {
-    saveMarketState(this.#options.home, { ...this.#market, marketTimeMs: this.clock.now() });
-  }
-
   async close(): Promise<void> {
     this.#abort.abort();
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#feed;
-    this.#saveMarket();
+    this.market.save();
     await this.#channel.close();
     await this.#controlServer?.close();
     await this.#metricsServer?.close();
@@ -459,7 +456,14 @@ export class Fleet {
     await this.om.idle();
     this.om.close();
     for (const venue of new Set(this.#venues.values())) await venue.stop();
+    await this.market.close();
     for (const ledger of this.ledgers.values()) ledger.close();
     this.store.close();
   }
+}
+
+/** The secrets file of a live configuration: secretsFile, relative to the configuration's folder, or the default. */
+function secretsPathOf(config: FleetConfig, configPath: string | null): string {
+  if (config.secretsFile === undefined) return defaultSecretsPath();
+  return resolve(configPath === null ? process.cwd() : dirname(configPath), config.secretsFile);
 }

@@ -207,6 +207,8 @@ export function fleetConfig(overrides: Record<string, unknown> = {}): Record<str
 export interface HarnessOptions {
   bots: readonly BotFolder[];
   config?: Record<string, unknown>;
+  /** The whole configuration file as is, instead of the paper defaults with `config` over them (live mode). */
+  exactConfig?: Record<string, unknown>;
   /** Open the fleet without starting it (no socket, no market). */
   start?: boolean;
 }
@@ -231,7 +233,7 @@ export class FleetHarness {
     const home = mkdtempSync(join(tmpdir(), 'flotilla-fleet-'));
     const botsRoot = makeBotsRoot(options.bots);
     const configPath = join(home, 'flotilla.config.json');
-    writeFileSync(configPath, JSON.stringify(fleetConfig(options.config)));
+    writeFileSync(configPath, JSON.stringify(options.exactConfig ?? fleetConfig(options.config)));
     const harness = new FleetHarness(home, botsRoot, configPath);
     await harness.reopen(options.start ?? true);
     return harness;
