@@ -96,6 +96,10 @@ export type ExecutionReport =
       amount: Decimal;
       /** The funding rate applied, when the venue says. */
       rate: Decimal | null;
+      /** The signed position the payment was on (short negative), when the venue says. */
+      positionQuantity: Decimal | null;
+      /** The price the position was valued at, when the venue says. */
+      markPrice: Decimal | null;
       at: number;
     };
 

@@ -1,3 +1,4 @@
+import type { Decimal } from '../../core/decimal.ts';
 import type { InstrumentId, SubAccountId } from '../../core/ids.ts';
 import type { ExecutionReport } from '../../core/order.ts';
 import type { ExecutionRow } from './executions.ts';
@@ -13,6 +14,17 @@ export function isFunding(execution: ExecutionRow): boolean {
   return execution.execType === 'Funding';
 }
 
+/**
+ * The signed position a payment was on. Its sign follows from the payment itself where it can (with a positive rate
+ * longs pay and shorts receive), so nothing rests on reading the row's side; a zero rate or amount leaves the side.
+ */
+function positionOf(execution: ExecutionRow): Decimal {
+  const received = execution.fee.neg();
+  const rate = execution.feeRate;
+  const long = rate !== null && !rate.isZero() && !received.isZero() ? received.isNegative() === rate.isPositive() : execution.side === 'BUY';
+  return long ? execution.quantity : execution.quantity.neg();
+}
+
 export function fundingReportOf(subAccountId: SubAccountId, execution: ExecutionRow, instrumentId: InstrumentId): Extract<ExecutionReport, { type: 'FUNDING_SETTLED' }> {
   return {
     type: 'FUNDING_SETTLED',
@@ -21,6 +33,8 @@ export function fundingReportOf(subAccountId: SubAccountId, execution: Execution
     instrumentId,
     amount: execution.fee.neg(),
     rate: execution.feeRate,
+    positionQuantity: positionOf(execution),
+    markPrice: execution.price,
     at: execution.execTime,
   };
 }

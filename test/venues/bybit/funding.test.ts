@@ -85,6 +85,13 @@ describe('funding', () => {
       ['f-2', '0.05', '-0.0002', T + 8 * 3_600_000],
     ]);
     expect(recorder.reports.some((report) => report.type === 'ORDER_FILLED')).toBe(false);
+    // The position's sign comes from the payment and the rate (a long pays a positive rate), not from the row's side,
+    // which here says Sell on a position that paid: both payments were on a long of 0.0067 valued at the mark.
+    const positions = recorder.reports.flatMap((report) => (report.type === 'FUNDING_SETTLED' ? [[report.positionQuantity?.toString(), report.markPrice?.toString()]] : []));
+    expect(positions).toEqual([
+      ['0.0067', '16787.24'],
+      ['0.0067', '16787.24'],
+    ]);
   });
 
   it('is reported from the gap-fill too, while the page lists only the trades', async () => {
