@@ -4,13 +4,12 @@ import { Decimal } from '../../core/decimal.ts';
 import type { BotCodeError } from '../../core/errors.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { ClientOrderId, InstrumentId, IntentId } from '../../core/ids.ts';
-import { instrumentVenue } from '../../core/ids.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Fill } from '../../core/order.ts';
 import type { StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../../core/strategy.ts';
 import type { EquitySnapshot, FundingPayment, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
 import { IN_MEMORY_LEDGER, openLedger } from '../../ledger/sqlite-ledger.ts';
-import { PaperVenue } from '../../venues/paper/paper-venue.ts';
+import { buildPaperVenue, paperVenuesByName } from '../../venues/registry.ts';
 import { StrategyHost } from '../../runtime/strategy-host.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
 import { orderManagerConfigFor } from '../config/fleet-config.ts';
@@ -123,22 +122,9 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     // No order leaves the process, and a stopped run is thrown away, so orders need not be on disk before the venue sees them.
     ledger = openLedger({ path: files.ledger, botId, clock, ordersDurableBeforeSend: false });
     ledger.recordCapital(startingBalance, clock.now(), 'backtest deposit');
-    const venue = new PaperVenue(
-      {
-        name: 'PAPER',
-        seed: paper.seed,
-        session: BACKTEST_SESSION,
-        instruments: [...omConfig.instruments.values()],
-        fees: { makerRate: Decimal.parse(paper.makerFeeRate), takerRate: Decimal.parse(paper.takerFeeRate) },
-        slippage: { baseBps: Decimal.parse(paper.slippageBaseBps), jitterBps: Decimal.parse(paper.slippageJitterBps) },
-        partialFills: { participation: Decimal.parse(paper.participation) },
-        accounts: [{ subAccountId: manifest.subAccount, balance: startingBalance, leverage: Decimal.parse(paper.leverage) }],
-      },
-      clock,
-      { logger: silentLogger },
-    );
-    const venueNames = new Set([...omConfig.instruments.keys()].map(instrumentVenue));
-    const om = new OrderManager({ config: omConfig, store, ledgers: new Map([[botId, ledger]]), venues: new Map([...venueNames].map((name) => [name, venue])), clock, logger: silentLogger });
+    // The same factory as the paper fleet's: one paper venue serves every venue name of the catalog.
+    const venue = buildPaperVenue({ settings: paper, session: BACKTEST_SESSION, instruments: [...omConfig.instruments.values()], subAccounts: [manifest.subAccount], clock, logger: silentLogger });
+    const om = new OrderManager({ config: omConfig, store, ledgers: new Map([[botId, ledger]]), venues: paperVenuesByName(venue, [...omConfig.instruments.values()]), clock, logger: silentLogger });
     const views = new StateViews(botId, om, ledger);
 
     const notes = new Map<string, Map<string, number>>();
