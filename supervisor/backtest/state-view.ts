@@ -3,22 +3,19 @@ import type { BotId, InstrumentId } from '../../core/ids.ts';
 import type { BotStateView, OrderView, PositionView } from '../../core/strategy.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { Ledger, PositionRecord } from '../../ledger/types.ts';
-import { strategyDrawdown } from '../order-manager/drawdown-monitor.ts';
+import { drawdownView, openOrderViews, positionView } from '../bot-state/bot-state.ts';
 import type { OrderManager } from '../order-manager/order-manager.ts';
-import { botScope } from '../store/supervisor-store.ts';
-import type { Scope } from '../store/supervisor-store.ts';
 
 const NO_PENDING_ENTRIES: ReadonlySet<InstrumentId> = Object.freeze(new Set<InstrumentId>());
 
 /**
- * The bot's state as its strategy sees it, built the way the live runtime builds it (bot-sessions.ts) but
+ * The bot's state as its strategy sees it, from the same pieces the bot channel sends (bot-state/bot-state.ts), but
  * cheaply: positions are rebuilt only after a fill or a mark change on a held instrument, open orders only after
  * an order event. The pieces handed out are frozen, so a strategy that scribbles on one cannot change what it
  * is shown on the next candle. No entry is ever pending: the backtest answers every command before the next candle.
  */
 export class StateViews {
   readonly #botId: BotId;
-  readonly #scope: Scope;
   readonly #om: OrderManager;
   readonly #ledger: Ledger;
   readonly #held = new Map<InstrumentId, PositionRecord>();
@@ -33,7 +30,6 @@ export class StateViews {
 
   constructor(botId: BotId, om: OrderManager, ledger: Ledger) {
     this.#botId = botId;
-    this.#scope = botScope(botId);
     this.#om = om;
     this.#ledger = ledger;
   }
@@ -94,21 +90,13 @@ export class StateViews {
   #drawdown(now: number, equity: Decimal): { drawdown: Decimal; drawdownThreshold: Decimal } {
     const cached = this.#drawdownFor;
     if (cached !== null && cached.now === now && cached.equity === equity) return cached.value;
-    const { drawdown, threshold } = strategyDrawdown(this.#om.drawdown(this.#scope), this.#om.drawdownPolicy(this.#scope));
-    const value = { drawdown, drawdownThreshold: threshold };
+    const value = drawdownView(this.#om, this.#botId);
     this.#drawdownFor = { now, equity, value };
     return value;
   }
 
   #positionView(position: PositionRecord): PositionView {
-    const mark = this.#om.mark(position.instrumentId);
-    return Object.freeze({
-      instrumentId: position.instrumentId,
-      quantity: position.quantity,
-      averageEntryPrice: position.averageEntryPrice,
-      realizedPnl: position.realizedPnl,
-      unrealizedPnl: mark === undefined ? Decimal.ZERO : position.quantity.mul(mark).sub(position.costBasis),
-    });
+    return positionView(position, this.#om.mark(position.instrumentId));
   }
 
   #refreshPositions(): void {
@@ -123,22 +111,7 @@ export class StateViews {
   }
 
   #refreshOrders(): void {
-    this.#orders = Object.freeze(
-      this.#ledger.openOrders().map((order) =>
-        Object.freeze({
-          clientOrderId: order.clientOrderId,
-          instrumentId: order.instrumentId,
-          role: order.role,
-          side: order.side,
-          type: order.type,
-          quantity: order.quantity,
-          filledQuantity: order.filledQuantity,
-          limitPrice: order.limitPrice,
-          triggerPrice: order.triggerPrice,
-          status: order.status,
-        }),
-      ),
-    );
+    this.#orders = Object.freeze(openOrderViews(this.#ledger));
     this.#ordersStale = false;
   }
 }

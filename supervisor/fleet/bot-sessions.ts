@@ -2,11 +2,13 @@ import type { BotId, InstrumentId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BotMessage, CommandResultWire, SupervisorMessage, WireBotState } from '../../core/protocol.ts';
 import { candleToWire, commandFromWire } from '../../core/protocol.ts';
-import { isOpenStatus } from '../../core/order.ts';
 import type { BotChannel, BotChannelHandlers } from '../channel/bot-channel.ts';
-import { strategyDrawdown } from '../order-manager/drawdown-monitor.ts';
-import type { Fleet } from './fleet.ts';
-import { orderInfo, positionInfo } from './views.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { BotManifest } from '../discovery/manifest.ts';
+import type { MarketDataHub } from '../market-data/hub.ts';
+import type { FleetMetrics } from '../metrics/metrics.ts';
+import type { OrderManager } from '../order-manager/order-manager.ts';
+import { botStateWire } from '../bot-state/bot-state.ts';
 
 interface Session {
   connectedAt: number;
@@ -15,8 +17,18 @@ interface Session {
   statePushQueued: boolean;
 }
 
+/** What the sessions read of the fleet: nothing of its lifecycle, its roster or its control. */
+export interface SessionsHost {
+  readonly clock: Clock;
+  readonly om: OrderManager;
+  readonly hub: MarketDataHub;
+  readonly metrics: FleetMetrics;
+  readonly manifests: ReadonlyMap<BotId, BotManifest>;
+  readonly strategyNotes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
+}
+
 export interface BotSessionsOptions {
-  fleet: Fleet;
+  fleet: SessionsHost;
   heartbeat: { intervalMs: number; timeoutMs: number };
   logger: Logger;
 }
@@ -86,18 +98,7 @@ export class BotSessions implements BotChannelHandlers {
   }
 
   stateOf(botId: BotId): WireBotState {
-    const { om } = this.#options.fleet;
-    const ledger = om.ledger(botId);
-    const scope = `bot:${botId}` as const;
-    const drawdown = strategyDrawdown(om.drawdown(scope), om.drawdownPolicy(scope));
-    return {
-      equity: om.equity(botId).toString(),
-      drawdown: drawdown.drawdown.toString(),
-      drawdownThreshold: drawdown.threshold.toString(),
-      tradingState: om.effectiveState(botId),
-      positions: ledger.openPositions().map((position) => positionInfo(botId, position, om.mark(position.instrumentId))),
-      openOrders: ledger.openOrders().filter((order) => isOpenStatus(order.status)).map(orderInfo),
-    };
+    return botStateWire(this.#options.fleet.om, botId);
   }
 
   connected(botId: BotId): SupervisorMessage {

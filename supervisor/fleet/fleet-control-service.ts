@@ -30,7 +30,13 @@ import type { Scope } from '../store/supervisor-store.ts';
 import { botApp, fleetEnvironment } from '../pm2/apps.ts';
 import type { Pm2Client } from '../pm2/pm2-client.ts';
 import { botAppName, processInfo } from '../pm2/pm2-client.ts';
-import type { Fleet } from './fleet.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { DiscoveredBot } from '../discovery/discover.ts';
+import type { BotManifest } from '../discovery/manifest.ts';
+import type { OrderManager } from '../order-manager/order-manager.ts';
+import type { ReconciliationService } from '../reconciliation/service.ts';
+import type { SupervisorStore } from '../store/supervisor-store.ts';
+import type { BotSessions } from './bot-sessions.ts';
 import { orderInfo, positionInfo } from './views.ts';
 
 const HUNDRED = Decimal.fromInteger(100);
@@ -64,12 +70,26 @@ function decisionInfo(decision: Decision): DecisionInfo {
   };
 }
 
+/** What the control service reads of the fleet and acts on: the order manager, the stores, the sessions, the roster. */
+export interface ControlHost {
+  readonly config: { readonly mode: 'paper' | 'live'; readonly metrics: { readonly host: string; readonly port: number; readonly exposeBeyondLoopback: boolean } };
+  readonly clock: Clock & { readonly speed: number };
+  readonly startedAt: number;
+  readonly metricsPort: number | null;
+  readonly om: OrderManager;
+  readonly store: SupervisorStore;
+  readonly sessions: BotSessions;
+  readonly reconciliation: ReconciliationService;
+  readonly manifests: ReadonlyMap<BotId, BotManifest>;
+  readonly discovered: readonly DiscoveredBot[];
+}
+
 /** The operator's view of and hand on the fleet, served by the control API. */
 export class FleetControlService implements FleetControl {
-  readonly #fleet: Fleet;
+  readonly #fleet: ControlHost;
   readonly #pm2: Pm2Client | null;
 
-  constructor(fleet: Fleet, pm2: Pm2Client | null) {
+  constructor(fleet: ControlHost, pm2: Pm2Client | null) {
     this.#fleet = fleet;
     this.#pm2 = pm2;
   }

@@ -1,5 +1,6 @@
 import type { Decimal } from '../../core/decimal.ts';
 import type { BotId } from '../../core/ids.ts';
+import { unrealizedPnl } from '../../ledger/position.ts';
 import type { OrderRecord, PositionRecord } from '../../ledger/types.ts';
 import type { OrderInfo, PositionInfo } from '../control/fleet-control.ts';
 
@@ -30,7 +31,7 @@ export function positionInfo(botId: BotId, position: PositionRecord, mark: Decim
     quantity: position.quantity.toString(),
     averageEntryPrice: position.averageEntryPrice.toString(),
     markPrice: mark?.toString() ?? null,
-    unrealizedPnl: mark === undefined ? '0' : position.quantity.mul(mark).sub(position.costBasis).toString(),
+    unrealizedPnl: mark === undefined ? '0' : unrealizedPnl(position, mark).toString(),
     realizedPnl: position.realizedPnl.toString(),
     fees: position.fees.toString(),
   };

@@ -1,6 +1,6 @@
 import { Decimal } from '../../core/decimal.ts';
 import type { DecisionOutcome, DecisionReason } from '../../core/decision.ts';
-import type { BotId, ExposureKey, InstrumentId } from '../../core/ids.ts';
+import type { BotId, ExposureKey } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { checkMinimums, quantizePrice, quantizeQuantity } from '../../core/instrument.ts';
 import type { Intent, Side } from '../../core/intent.ts';

@@ -3,7 +3,7 @@ import { Decimal } from '../../core/decimal.ts';
 import type { Decision } from '../../core/decision.ts';
 import { InvalidInputError, InvariantViolation } from '../../core/errors.ts';
 import type { BotId, ClientOrderId, ExposureKey, InstrumentId, IntentId } from '../../core/ids.ts';
-import { instrumentVenue, parseClientOrderId, parseFundingId } from '../../core/ids.ts';
+import { instrumentVenue, parseClientOrderId } from '../../core/ids.ts';
 import type { BotCommand, Intent } from '../../core/intent.ts';
 import { oppositeSide } from '../../core/intent.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -12,9 +12,10 @@ import { isOpenStatus } from '../../core/order.ts';
 import { stricterState } from '../../core/trading-state.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { Venue } from '../../core/venue.ts';
-import type { EquitySnapshot, FundingPayment, FundingRecorded, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import type { EquitySnapshot, FundingPayment, Ledger, OrderRecord, PositionRecord } from '../../ledger/types.ts';
 import type { Scope, ScopeState, StateChangeReason, SupervisorStore } from '../store/supervisor-store.ts';
 import { botScope } from '../store/supervisor-store.ts';
+import { bookFunding, type FundingReport } from './funding.ts';
 import type { BotRiskConfig, DrawdownPolicy, OrderManagerConfig } from './config.ts';
 import type { DecisionContext, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
@@ -600,37 +601,13 @@ export class OrderManager {
     this.#emit({ type: 'REPORT_APPLIED', botId, report, order: applied.order, position: applied.position });
   }
 
-  /**
-   * A funding payment goes to the ledger of the bot that holds the sub-account, once per funding ID; what the venue
-   * leaves out (the position, the mark, the rate) is taken from the ledger and the marks, which agree with the venue
-   * after reconciliation. One that cannot be booked is logged, and reconciliation's balance check shows the gap.
-   */
-  #applyFunding(report: Extract<ExecutionReport, { type: 'FUNDING_SETTLED' }>): void {
-    const bot = [...this.#config.bots.values()].find((candidate) => candidate.subAccountId === report.subAccountId);
-    const ledger = bot === undefined ? undefined : this.#ledgers.get(bot.id);
-    if (bot === undefined || ledger === undefined) {
-      this.#logger.warn({ subAccountId: report.subAccountId, fundingId: report.fundingId }, 'funding settled on a sub-account no bot holds; not booked');
-      return;
-    }
-    const positionQuantity = report.positionQuantity ?? ledger.position(report.instrumentId)?.quantity ?? Decimal.ZERO;
-    const markPrice = report.markPrice ?? this.mark(report.instrumentId) ?? Decimal.ZERO;
-    if (positionQuantity.isZero() || !markPrice.isPositive()) {
-      this.#logger.error({ botId: bot.id, fundingId: report.fundingId, instrumentId: report.instrumentId }, 'funding settled with no position or mark to book it on; the balance check of the next reconciliation shows it');
-      return;
-    }
-    // The rate by its definition when the venue leaves it out: a long pays amount = -quantity x mark x rate.
-    const rate = report.rate ?? report.amount.neg().div(positionQuantity.mul(markPrice));
-    let recorded: FundingRecorded;
-    try {
-      recorded = ledger.recordFunding({ fundingId: parseFundingId(report.fundingId), instrumentId: report.instrumentId, amount: report.amount, rate, positionQuantity, markPrice, at: report.at });
-    } catch (error) {
-      this.#logger.error({ botId: bot.id, fundingId: report.fundingId, error: (error as Error).message }, 'funding settlement refused by the ledger; not booked');
-      return;
-    }
-    if (recorded.duplicate) return;
-    this.#portfolio.equityChanged(bot.id);
-    this.#afterEquityChange(bot.id);
-    this.#emit({ type: 'FUNDING_BOOKED', botId: bot.id, payment: recorded.payment });
+  /** A funding payment, booked once in the ledger of the bot on its sub-account (see funding.ts), moves that bot's equity. */
+  #applyFunding(report: FundingReport): void {
+    const booked = bookFunding(report, { bots: this.#config.bots.values(), ledgers: this.#ledgers, mark: (instrumentId) => this.mark(instrumentId), logger: this.#logger });
+    if (booked === null) return;
+    this.#portfolio.equityChanged(booked.botId);
+    this.#afterEquityChange(booked.botId);
+    this.#emit({ type: 'FUNDING_BOOKED', botId: booked.botId, payment: booked.payment });
   }
 
   // ------------------------------------------------------------------------------------------------------
