@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
 import { dec } from '../../../core/decimal.ts';
 import { OutcomeUnknownError } from '../../../core/errors.ts';
-import { formatLedgerEpoch, makeClientOrderId, parseBotId, parseIntentId, parseSubAccountId, type ClientOrderId } from '../../../core/ids.ts';
+import { formatLedgerEpoch, makeClientOrderId, parseBotId, parseExposureKey, parseInstrumentId, parseIntentId, parseSubAccountId, type ClientOrderId } from '../../../core/ids.ts';
+import type { Instrument } from '../../../core/instrument.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../../core/order.ts';
 import type { VenueConnectionEvent } from '../../../core/venue.ts';
@@ -12,13 +13,13 @@ import { CATALOG, SESSION_TIME } from './standin/harness.ts';
 
 /** The fault matrix of the Bybit adapter, against the Alpaca adapter on its stand-in: timeouts, resets, 5xx, stream drops, a reused client order ID. */
 
-const QQQ = { id: 'QQQ.ALPACA', kind: 'EQUITY', tickSize: dec('0.01'), lotStep: dec('1'), minQuantity: dec('1'), minNotional: dec('1'), exposureKey: 'NDX', beta: dec('1') } as never;
+const QQQ: Instrument = { id: parseInstrumentId('QQQ.ALPACA'), kind: 'EQUITY', tickSize: dec('0.01'), lotStep: dec('1'), minQuantity: dec('1'), minNotional: dec('1'), exposureKey: parseExposureKey('NDX'), beta: dec('1') };
 const account = parseSubAccountId('alpha');
 const epoch = formatLedgerEpoch(Date.UTC(2026, 0, 1));
 const id = (sequence: number): ClientOrderId => makeClientOrderId(parseBotId('alpha'), epoch, 'ENTRY', sequence);
 
 function limit(clientOrderId: ClientOrderId, price = '470'): SubmitOrder {
-  return { clientOrderId, botId: parseBotId('alpha'), subAccountId: account, intentId: parseIntentId(`i-${clientOrderId}`), instrumentId: 'QQQ.ALPACA' as never, role: 'ENTRY', side: 'BUY', type: 'LIMIT', quantity: dec('2'), limitPrice: dec(price), triggerPrice: null, timeInForce: 'GTC', reduceOnly: false, parentClientOrderId: null, activatesOnParentFill: false };
+  return { clientOrderId, botId: parseBotId('alpha'), subAccountId: account, intentId: parseIntentId(`i-${clientOrderId}`), instrumentId: QQQ.id, role: 'ENTRY', side: 'BUY', type: 'LIMIT', quantity: dec('2'), limitPrice: dec(price), triggerPrice: null, timeInForce: 'GTC', reduceOnly: false, parentClientOrderId: null, activatesOnParentFill: false };
 }
 
 describe('the Alpaca adapter under faults', () => {
