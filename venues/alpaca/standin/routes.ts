@@ -281,7 +281,7 @@ export const ROUTES: readonly Route[] = [
 
 /** Routes Alpaca has and the stand-in refuses on purpose, with why. */
 export const REFUSED: Readonly<Record<string, string>> = {
-  'DELETE /v2/orders': 'cancel-all is not served: cancel each order by its ID',
-  'DELETE /v2/positions': 'close-all is not served: close each position with an order',
+  'DELETE /v2/orders': 'cancelling every order at once is not served: cancel each order by its ID',
+  'DELETE /v2/positions': 'closing every position at once is not served: close each position with an order',
 };
 
