@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Timeframe } from '../core/strategy.ts';
 import type { Venue } from '../core/venue.ts';
 import type { CandleSource } from '../supervisor/market-data/candle-source.ts';
+import { alpacaSettingsSchema, createAlpacaCandleSource, createAlpacaVenue } from './alpaca/settings.ts';
 import { bybitSettingsSchema, createBybitCandleSource, createBybitVenue } from './bybit/settings.ts';
 import { PaperVenue } from './paper/paper-venue.ts';
 
@@ -70,8 +71,8 @@ export function paperVenuesByName(paper: Venue, instruments: readonly Instrument
 // Live venues
 
 /** A venue's entry under `venues` in live mode; `adapter` says which adapter serves it. */
-export const liveVenueSettingsSchema = z.discriminatedUnion('adapter', [bybitSettingsSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'adapter must be one of: "bybit"' : undefined),
+export const liveVenueSettingsSchema = z.discriminatedUnion('adapter', [bybitSettingsSchema, alpacaSettingsSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'adapter must be one of: "bybit", "alpaca"' : undefined),
 });
 
 export type LiveVenueSettings = z.output<typeof liveVenueSettingsSchema>;
@@ -109,6 +110,8 @@ export function buildLiveVenue(setup: LiveVenueSetup): LiveVenue {
   switch (setup.settings.adapter) {
     case 'bybit':
       return createBybitVenue({ ...setup, settings: setup.settings });
+    case 'alpaca':
+      return createAlpacaVenue({ ...setup, settings: setup.settings });
   }
 }
 
@@ -116,5 +119,7 @@ export function buildLiveCandleSource(setup: LiveVenueSetup): LiveCandleSource {
   switch (setup.settings.adapter) {
     case 'bybit':
       return createBybitCandleSource({ ...setup, settings: setup.settings });
+    case 'alpaca':
+      return createAlpacaCandleSource({ ...setup, settings: setup.settings });
   }
 }

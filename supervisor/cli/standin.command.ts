@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import { REDACTED_PATHS, type Logger } from '../../core/logger.ts';
+import { AlpacaStandin } from '../../venues/alpaca/standin/standin.ts';
 import { BybitStandin, type MarketChoice } from '../../venues/bybit/standin/standin.ts';
 import { loadFleetConfig, syntheticCatalog, type FleetConfig } from '../config/fleet-config.ts';
 import { fleetConfigPath } from '../paths.ts';
@@ -17,7 +18,7 @@ import { findProjectRoot } from './new-bot.command.ts';
  * line (or one JSON document with --json) saying where it listens and where the master key is.
  */
 
-const VENUES = ['bybit'] as const;
+const VENUES = ['bybit', 'alpaca'] as const;
 
 function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -84,6 +85,11 @@ async function run(invocation: Invocation): Promise<void> {
     throw error;
   }
   const market = marketChoice(options, config, io.cwd);
+  if (venue === 'alpaca') {
+    await runAlpaca(invocation, { port, speed, config, market });
+    return;
+  }
+  if (options['accounts'] !== undefined) throw new UsageError('--accounts is for the Alpaca stand-in (a Bybit stand-in provisions sub-members with its master key)');
   const keyFileOption = options['keyFile'];
   const keyFile = typeof keyFileOption === 'string' ? resolve(io.cwd, keyFileOption) : join(invocation.home, 'standin', 'bybit-master-key.json');
   const logger = stderrLogger();
@@ -125,15 +131,45 @@ async function run(invocation: Invocation): Promise<void> {
   await standin.stop();
 }
 
+/** The Alpaca stand-in: one account per key pair (`--accounts`, 2 by default), its keys in the key file. */
+async function runAlpaca(invocation: Invocation, choice: { port: number; speed: number; config: FleetConfig; market: MarketChoice }): Promise<void> {
+  const { io, options } = invocation;
+  const { port, speed, config, market } = choice;
+  if (market.kind === 'replay') throw new UsageError('--klines is not served by the Alpaca stand-in: use the synthetic market (the default) or --manual');
+  const accounts = integerOption(options['accounts'], '--accounts', 1, 100) ?? 2;
+  const keyFileOption = options['keyFile'];
+  const keyFile = typeof keyFileOption === 'string' ? resolve(io.cwd, keyFileOption) : join(invocation.home, 'standin', 'alpaca-keys.json');
+  const logger = stderrLogger();
+  let standin: AlpacaStandin;
+  try {
+    standin = await AlpacaStandin.start({ port, instruments: syntheticCatalog(config), market, speed, accounts, keyFile, logger });
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message);
+    if ((error as { code?: unknown }).code === 'EADDRINUSE') throw new CliFailure(EXIT_CODES.FAILED, `port ${port} on 127.0.0.1 is already in use; choose another with --port, or 0 for any free port`);
+    throw error;
+  }
+  const summary = { venue: 'alpaca', url: standin.url, tradingStream: `${standin.wsUrl}/stream`, dataStream: `${standin.wsUrl}/v2/{iex|sip}`, port: standin.port, keyFile, accounts, market: market.kind, speed };
+  if (invocation.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    io.stdout.write(
+      `Alpaca stand-in listening on ${standin.url} (trade_updates ${standin.wsUrl}/stream, bars ${standin.wsUrl}/v2/iex); ${market.kind} market at ${speed}x; ${accounts} accounts, their keys in ${keyFile}. Ctrl-C stops it.\n`,
+    );
+  }
+  const signal = await waitForSignal();
+  logger.info({ signal }, 'stopping');
+  await standin.stop();
+}
+
 export const commands: CliCommand[] = [
   {
     name: 'standin',
-    summary: 'run a stand-in exchange that speaks Bybit V5 on 127.0.0.1, for the live path offline (local; runs until stopped)',
+    summary: 'run a stand-in exchange that speaks Bybit V5 or Alpaca on 127.0.0.1, for the live path offline (local; runs until stopped)',
     configure: (command) => {
       command
-        .argument('<venue>', 'the venue to stand in for: bybit')
+        .argument('<venue>', 'the venue to stand in for: bybit or alpaca')
         .requiredOption('--port <p>', 'TCP port on 127.0.0.1 for REST and WebSocket; 0 takes any free port')
-        .option('--key-file <path>', 'where the master key and secret are written (mode 0600; default $FLOTILLA_HOME/standin/bybit-master-key.json)')
+        .option('--key-file <path>', 'where the keys are written (mode 0600; default $FLOTILLA_HOME/standin/bybit-master-key.json or alpaca-keys.json)')
+        .option('--accounts <n>', 'alpaca: accounts made at start, each with its own key pair (default 2)')
         .option('--speed <x>', 'market time per real time (default 1: real time)')
         .option('--seed <n>', "seed of the synthetic market (default: the fleet configuration's marketData.seed)")
         .option('--history-days <n>', "days of synthetic history before the start (default: the fleet configuration's marketData.maxHistoryDays)")

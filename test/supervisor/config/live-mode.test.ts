@@ -54,13 +54,19 @@ describe('fleet configuration in live mode', () => {
     expect(load({ mode: 'live', venues: { BYBIT: { adapter: 'bybit', environment: 'http://127.0.0.1:9977' } } }).venues?.BYBIT?.environment).toBe('http://127.0.0.1:9977');
   });
 
+  it('accepts an Alpaca venue with its feed beside Bybit, for the catalog\'s ALPACA instruments', () => {
+    const config = load({ mode: 'live', venues: { BYBIT: BYBIT_DEMO, ALPACA: { adapter: 'alpaca', environment: 'paper', feed: 'sip' } } });
+    expect(config.venues?.ALPACA).toEqual({ adapter: 'alpaca', environment: 'paper', feed: 'sip' });
+    expect(refusal({ mode: 'live', venues: { ALPACA: { adapter: 'alpaca', environment: 'paper', feed: 'nasdaq' } } })).toMatch(/venues\.ALPACA\.feed/);
+  });
+
   it('needs at least one venue', () => {
     expect(refusal({ mode: 'live' })).toMatch(/^flotilla\.config\.json: venues: live mode needs at least one venue/);
     expect(refusal({ mode: 'live', venues: {} })).toMatch(/venues: live mode needs at least one venue/);
   });
 
   it('refuses an unknown adapter, environment, timeout or provisioning key by name', () => {
-    expect(refusal({ mode: 'live', venues: { BYBIT: { adapter: 'bitmex', environment: 'demo' } } })).toMatch(/venues\.BYBIT.*adapter must be one of: "bybit"/);
+    expect(refusal({ mode: 'live', venues: { BYBIT: { adapter: 'bitmex', environment: 'demo' } } })).toMatch(/venues\.BYBIT.*adapter must be one of: "bybit", "alpaca"/);
     expect(refusal({ mode: 'live', venues: { BYBIT: { adapter: 'bybit', environment: 'moon' } } })).toMatch(/venues\.BYBIT\.environment: .*demo.*testnet.*mainnet/s);
     expect(refusal({ mode: 'live', venues: { BYBIT: { ...BYBIT_DEMO, timeouts: { requestMs: -1 } } } })).toMatch(/venues\.BYBIT\.timeouts\.requestMs/);
     expect(refusal({ mode: 'live', venues: { BYBIT: { ...BYBIT_DEMO, timeouts: { lunchMs: 5 } } } })).toMatch(/venues\.BYBIT\.timeouts.*lunchMs/);

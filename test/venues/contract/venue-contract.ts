@@ -26,6 +26,8 @@ export interface VenueFixture {
   trade(price: string): Promise<void>;
   candle(open: string, high: string, low: string, close: string): Promise<void>;
   close(): Promise<void>;
+  /** What the venue lists for the instrument as [tick, lot, minimum quantity, minimum notional], when it differs from the instrument's own (Alpaca publishes no minimum notional). */
+  listing?: [string, string, string, string];
 }
 
 class Reports {
@@ -261,7 +263,7 @@ export function describeVenueContract(name: string, makeFixture: () => Promise<V
     it('lists its instruments with tick size, lot step and minimums', async () => {
       const listed = (await venue.instruments()).find((instrument) => instrument.instrumentId === fixture.instrument.id);
       expect(listed).toBeDefined();
-      expect([listed?.tickSize.toString(), listed?.lotStep.toString(), listed?.minQuantity.toString(), listed?.minNotional.toString()]).toEqual(['0.1', '0.001', '0.001', '5']);
+      expect([listed?.tickSize.toString(), listed?.lotStep.toString(), listed?.minQuantity.toString(), listed?.minNotional.toString()]).toEqual(fixture.listing ?? ['0.1', '0.001', '0.001', '5']);
     });
 
     it("holds a bracket's children until the entry fills, then protects what filled; a filled take-profit ends the stop", async () => {

@@ -1,0 +1,53 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../core/clock.ts';
+import { dec } from '../../../core/decimal.ts';
+import { parseExposureKey, parseInstrumentId, parseSubAccountId } from '../../../core/ids.ts';
+import type { Instrument } from '../../../core/instrument.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import type { TimeframeCandle } from '../../../core/strategy.ts';
+import { alpacaSettingsSchema, createAlpacaCandleSource } from '../../../venues/alpaca/settings.ts';
+import { AlpacaStandin } from '../../../venues/alpaca/standin/standin.ts';
+import { CATALOG } from './standin/harness.ts';
+
+const QQQ: Instrument = { id: parseInstrumentId('QQQ.ALPACA'), kind: 'EQUITY', tickSize: dec('0.01'), lotStep: dec('1'), minQuantity: dec('1'), minNotional: dec('1'), exposureKey: parseExposureKey('NDX'), beta: dec('1') };
+
+describe('the Alpaca candle source and settings', () => {
+  let standin: AlpacaStandin;
+  let clock: ManualClock;
+
+  beforeEach(async () => {
+    // 10:00 New York on a session day, on a five-minute boundary.
+    clock = new ManualClock(Date.UTC(2024, 10, 26, 15, 0));
+    standin = await AlpacaStandin.start({ instruments: CATALOG, clock });
+  });
+
+  afterEach(async () => {
+    await standin.stop();
+  });
+
+  it('warms up from REST bars and delivers live 5m candles folded from the data stream, never a candle it joined midway', async () => {
+    for (let minute = 0; minute < 10; minute++) standin.pushBar('QQQ', { open: '480', high: String(481 + minute), low: '479', close: '480.5' });
+    clock.advance(9 * 60_000);
+    const settings = alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: standin.url, feed: 'sip' });
+    const source = createAlpacaCandleSource({ name: 'ALPACA', settings, credentials: new Map([[parseSubAccountId('alpha'), standin.createAccount()]]), instruments: [QQQ], clock, logger: silentLogger, historyCandles: 10 });
+    await source.load([{ instrumentId: QQQ.id, timeframe: '5m' }], 10);
+    const history = source.history(QQQ.id, '5m', 10, clock.now());
+    expect(history.map((candle) => candle.high.toString())).toEqual(['481', '486']);
+    const live: TimeframeCandle[] = [];
+    source.subscribe(QQQ.id, '5m', (candle) => live.push(candle));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // 15:09 ends a bucket the source joined midway (not delivered); 15:10 to 15:14 make the next one.
+    for (let minute = 0; minute < 6; minute++) standin.pushBar('QQQ', { open: '480', high: '482.25', low: '479.5', close: '481.75' });
+    const deadline = Date.now() + 5_000;
+    while (live.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(live.map((candle) => [candle.timeframe, candle.high.toString(), candle.close.toString(), candle.volume.toString()])).toEqual([['5m', '482.25', '481.75', '5000000']]);
+    await source.stop();
+  });
+
+  it('refuses unknown keys, a bad environment and a feed other than iex or sip', () => {
+    expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'paper', extra: 1 })).toThrow(/extra/);
+    expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'ftp://x' })).toThrow(/plain http:\/\/host:port URL/);
+    expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'live', feed: 'otc' })).toThrow();
+    expect(alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'paper' }).feed).toBe('iex');
+  });
+});

@@ -1,0 +1,158 @@
+import { ApiError, type Alpaca } from '@alpacahq/alpaca-trade-api';
+import { Decimal } from '../../core/decimal.ts';
+import { VenueReplyError } from '../../core/errors.ts';
+import type { ClientOrderId } from '../../core/ids.ts';
+import { readOrder, type AlpacaOrderRow } from './mapping.ts';
+
+/**
+ * The REST calls the adapter makes for one account, with replies read field by field. A Flotilla order is a chain of
+ * Alpaca orders (each replace makes the next); `chain` finds its first and current ones from its client order ID,
+ * since Alpaca cancels and replaces by order ID only.
+ */
+
+export interface FillRow {
+  id: string;
+  executionId: string;
+  orderId: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  price: Decimal;
+  qty: Decimal;
+  cumQty: Decimal;
+  leavesQty: Decimal;
+  at: number;
+}
+
+export interface Chain {
+  root: AlpacaOrderRow;
+  current: AlpacaOrderRow;
+  generation: number;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}
+
+function decimalText(row: Record<string, unknown>, name: string, what: string): Decimal {
+  const value = row[name];
+  if (typeof value !== 'string') throw new VenueReplyError(`${what}: ${name} is not a decimal string`);
+  return Decimal.parse(value, `${what} ${name}`);
+}
+
+export class AccountApi {
+  readonly #client: Alpaca;
+
+  constructor(client: Alpaca) {
+    this.#client = client;
+  }
+
+  get client(): Alpaca {
+    return this.#client;
+  }
+
+  async place(input: Record<string, unknown>): Promise<AlpacaOrderRow> {
+    return readOrder(await this.#client.trading.orders.submit(input as never), 'POST /v2/orders');
+  }
+
+  async replace(orderId: string, changes: Record<string, unknown>): Promise<AlpacaOrderRow> {
+    return readOrder(await this.#client.trading.orders.patchOrderByOrderId({ orderId, patchOrderRequest: changes as never }), 'PATCH /v2/orders/{id}');
+  }
+
+  async cancel(orderId: string): Promise<void> {
+    await this.#client.trading.orders.deleteOrderByOrderID({ orderId });
+  }
+
+  async byClientId(clientOrderId: string): Promise<AlpacaOrderRow | null> {
+    try {
+      return readOrder(await this.#client.trading.orders.getOrderByClientOrderId({ clientOrderId }), 'GET /v2/orders:by_client_order_id');
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async byId(orderId: string): Promise<AlpacaOrderRow> {
+    return readOrder(await this.#client.trading.orders.getOrderByOrderID({ orderId }), 'GET /v2/orders/{id}');
+  }
+
+  /** The chain of a Flotilla order: the first Alpaca order (its client_order_id is the Flotilla ID) and the latest. */
+  async chain(id: ClientOrderId): Promise<Chain | null> {
+    const root = await this.byClientId(id);
+    if (root === null) return null;
+    let current = root;
+    let generation = 0;
+    while (current.status === 'replaced' && current.replacedBy !== null && generation < 1_000) {
+      current = await this.byId(current.replacedBy);
+      generation++;
+    }
+    return { root, current, generation };
+  }
+
+  async openOrders(): Promise<AlpacaOrderRow[]> {
+    const rows = await this.#client.trading.orders.getAllOrders({ status: 'open', limit: 500, nested: false } as never);
+    return rows.map((row, index) => readOrder(row, `GET /v2/orders[${index}]`));
+  }
+
+  /** FILL activities oldest first, after the activity `pageToken` (or after `after` when there is none). */
+  async fills(pageToken: string | null, after: Date | null, pageSize: number): Promise<FillRow[]> {
+    const rows = await this.#client.trading.accountActivities.getAccountActivities({
+      activityTypes: ['FILL'],
+      direction: 'asc',
+      pageSize,
+      ...(pageToken === null ? {} : { pageToken }),
+      ...(after === null || pageToken !== null ? {} : { after }),
+    } as never);
+    return rows.map((raw, index) => {
+      const what = `GET /v2/account/activities[${index}]`;
+      const row = raw as unknown as Record<string, unknown>;
+      const id = row['id'];
+      const orderId = row['order_id'];
+      const symbol = row['symbol'];
+      const side = row['side'];
+      if (typeof id !== 'string' || typeof orderId !== 'string' || typeof symbol !== 'string' || (side !== 'buy' && side !== 'sell')) throw new VenueReplyError(`${what}: not a FILL activity`);
+      const at = Date.parse(String(row['transaction_time']));
+      // Alpaca's activity IDs are "<time>::<execution ID>"; the part after the separator names the execution.
+      const separator = id.indexOf('::');
+      return {
+        id,
+        executionId: separator < 0 ? id : id.slice(separator + 2),
+        orderId,
+        symbol,
+        side: side === 'buy' ? 'BUY' : 'SELL',
+        price: decimalText(row, 'price', what),
+        qty: decimalText(row, 'qty', what),
+        cumQty: decimalText(row, 'cum_qty', what),
+        leavesQty: decimalText(row, 'leaves_qty', what),
+        at: Number.isNaN(at) ? 0 : at,
+      };
+    });
+  }
+
+  async positions(): Promise<Array<{ symbol: string; qty: Decimal; averagePrice: Decimal; unrealized: Decimal }>> {
+    const rows = await this.#client.trading.positions.getAllOpenPositions();
+    return rows.map((raw, index) => {
+      const what = `GET /v2/positions[${index}]`;
+      const row = raw as unknown as Record<string, unknown>;
+      if (typeof row['symbol'] !== 'string') throw new VenueReplyError(`${what}: symbol is missing`);
+      // The SDK maps positions to camelCase only.
+      return { symbol: row['symbol'], qty: decimalText(row, 'qty', what), averagePrice: decimalText(row, 'avgEntryPrice', what), unrealized: decimalText(row, 'unrealizedPl', what) };
+    });
+  }
+
+  async equity(): Promise<Decimal> {
+    const row = (await this.#client.trading.account.getAccount()) as unknown as Record<string, unknown>;
+    return decimalText(row, 'equity', 'GET /v2/account');
+  }
+
+  /** An asset's increments (the SDK maps assets to camelCase only), or null when Alpaca does not list it. */
+  async asset(symbol: string): Promise<{ priceIncrement: Decimal; tradeIncrement: Decimal; minOrderSize: Decimal } | null> {
+    try {
+      const row = (await this.#client.trading.assets.getV2AssetsSymbolOrAssetId({ symbolOrAssetId: symbol } as never)) as unknown as Record<string, unknown>;
+      const what = `GET /v2/assets/${symbol}`;
+      return { priceIncrement: decimalText(row, 'priceIncrement', what), tradeIncrement: decimalText(row, 'minTradeIncrement', what), minOrderSize: decimalText(row, 'minOrderSize', what) };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,646 @@
+import type { Alpaca } from '@alpacahq/alpaca-trade-api';
+import type { Clock } from '../../core/clock.ts';
+import { Decimal } from '../../core/decimal.ts';
+import { ConfigurationError, InvalidInputError, OutcomeUnknownError } from '../../core/errors.ts';
+import { instrumentSymbol, isFlotillaClientOrderId, parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
+import type { FillCursor, FillPage, OrderChanges, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
+import type { LiveVenue, VenueCredentials } from '../registry.ts';
+import { AccountApi, type Chain } from './account-api.ts';
+import { classify, createClient, failureError, Redactor, type Failure } from './client.ts';
+import { resolveEnvironment, resolveTimeouts, type AlpacaEndpoints, type AlpacaTimeouts } from './config.ts';
+import { chainClientOrderId, flotillaIdOf, isEnded, orderInput, readOrder, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
+import { Protection } from './protection.ts';
+import { ReportTracker } from './report-tracker.ts';
+
+/**
+ * Alpaca (US equities, paper or live) behind Flotilla's Venue contract, on @alpacahq/alpaca-trade-api 4.x. Alpaca has
+ * no sub-accounts: each sub-account is an Alpaca account with its own key pair, held here only. Orders carry
+ * Flotilla's client order ID; amends are replaces (PATCH), each a new Alpaca order in the same chain; cancels look
+ * the order up by client order ID first. See README.md.
+ */
+
+export interface AlpacaVenueOptions {
+  /** The venue in instrument IDs ("ALPACA"). */
+  name: string;
+  /** "paper", "live", or a stand-in's URL. */
+  environment: string;
+  credentials: ReadonlyMap<SubAccountId, VenueCredentials>;
+  instruments: readonly Instrument[];
+  clock: Clock;
+  logger: Logger;
+  timeouts?: Partial<AlpacaTimeouts>;
+}
+
+type TradingStream = ReturnType<Alpaca['trading']['stream']>;
+
+interface Account {
+  readonly subAccountId: SubAccountId;
+  readonly api: AccountApi;
+  stream: TradingStream | null;
+  connected: boolean;
+  /** The first listening after start resolves this; later ones are reconnects. */
+  readonly firstListening: Promise<void>;
+  markListening: () => void;
+  everListened: boolean;
+}
+
+const CURSOR_PREFIX = 'alpaca1:';
+/** Alpaca's documented minimum notional for fractional orders; it publishes no per-asset minimum. */
+const MIN_NOTIONAL = Decimal.ONE;
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class AlpacaVenue implements LiveVenue {
+  readonly name: string;
+  readonly capabilities: VenueCapabilities = { amend: true, maxBatchCancel: 1 };
+  readonly #endpoints: AlpacaEndpoints;
+  readonly #timeouts: AlpacaTimeouts;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #redactor = new Redactor();
+  readonly #bySymbol = new Map<string, Instrument>();
+  readonly #accounts = new Map<SubAccountId, Account>();
+  readonly #tracker = new ReportTracker();
+  readonly #protection: Protection;
+  /** Alpaca order ID → the Flotilla order (or foreign client_order_id) and its chain's first order ID. */
+  readonly #orderNames = new Map<string, { clientOrderId: string; rootId: string }>();
+  readonly #submitting = new Map<string, Promise<void>>();
+  readonly #listeners: Array<(report: ExecutionReport) => void> = [];
+  readonly #connectionListeners: Array<(event: VenueConnectionEvent) => void> = [];
+  #state: 'NEW' | 'STARTED' | 'STOPPED' = 'NEW';
+
+  constructor(options: AlpacaVenueOptions) {
+    this.name = options.name;
+    this.#endpoints = resolveEnvironment(options.environment);
+    this.#timeouts = resolveTimeouts(options.timeouts);
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ venue: this.name });
+    for (const instrument of options.instruments) this.#bySymbol.set(instrumentSymbol(instrument.id), instrument);
+    this.#protection = new Protection({
+      send: (order, quantity) => this.#place(order, quantity),
+      resize: (order, quantity) => this.#replace(order.subAccountId, order.clientOrderId, { quantity }, true),
+      cancel: (subAccountId, clientOrderId) => this.#cancelAtAlpaca(subAccountId, clientOrderId),
+      report: (report) => this.#emit(report),
+      now: () => this.#clock.now(),
+      logger: this.#logger,
+    });
+    for (const [subAccountId, credentials] of options.credentials) this.#addAccount(subAccountId, credentials);
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'NEW') return;
+    this.#state = 'STARTED';
+    const accounts = [...this.#accounts.values()];
+    for (const account of accounts) this.#openStream(account);
+    await this.#waitListening(accounts);
+  }
+
+  async openAccount(subAccountId: SubAccountId, credentials: VenueCredentials): Promise<void> {
+    if (this.#accounts.has(subAccountId)) throw new InvalidInputError(`${this.name} already has sub-account ${subAccountId}`);
+    const account = this.#addAccount(subAccountId, credentials);
+    if (this.#state === 'STARTED') {
+      this.#openStream(account);
+      await this.#waitListening([account]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'STOPPED') return;
+    const wasStarted = this.#state === 'STARTED';
+    this.#state = 'STOPPED';
+    for (const account of this.#accounts.values()) {
+      account.stream?.removeAllListeners();
+      account.stream?.disconnect();
+      account.stream = null;
+      if (wasStarted) this.#deliverConnection({ type: 'DISCONNECTED', subAccountId: account.subAccountId, at: this.#clock.now(), detail: 'the adapter stopped' }, true);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Commands
+
+  async submitOrder(order: SubmitOrder): Promise<void> {
+    this.#account(order.subAccountId);
+    if (order.parentClientOrderId !== null && order.activatesOnParentFill) {
+      await this.#submitChild(order);
+      return;
+    }
+    const key = `${order.subAccountId} ${order.clientOrderId}`;
+    const running = this.#place(order, order.quantity);
+    this.#submitting.set(key, running);
+    try {
+      await running;
+    } finally {
+      this.#submitting.delete(key);
+    }
+  }
+
+  async cancelOrder(subAccountId: SubAccountId, _instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<void> {
+    this.#account(subAccountId);
+    await this.#submitting.get(`${subAccountId} ${clientOrderId}`)?.catch(() => undefined);
+    if (this.#protection.cancelHeld(subAccountId, clientOrderId)) return;
+    await this.#cancelAtAlpaca(subAccountId, clientOrderId);
+  }
+
+  async cancelOrders(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void> {
+    // Alpaca cancels one order per request, by its ID: never all at once.
+    for (const clientOrderId of clientOrderIds) await this.cancelOrder(subAccountId, instrumentId, clientOrderId);
+  }
+
+  async amendOrder(subAccountId: SubAccountId, _instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {
+    this.#account(subAccountId);
+    await this.#submitting.get(`${subAccountId} ${clientOrderId}`)?.catch(() => undefined);
+    if (this.#protection.amendHeld(subAccountId, clientOrderId, changes)) return;
+    await this.#replace(subAccountId, clientOrderId, changes, false);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Queries
+
+  async queryOrder(subAccountId: SubAccountId, _instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<VenueOrder | null> {
+    const held = this.#protection.heldOrder(subAccountId, clientOrderId);
+    if (held !== null) return held;
+    const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    if (chain === null) return null;
+    return this.#venueOrder(subAccountId, clientOrderId, chain.current, chain.root.id);
+  }
+
+  async openOrders(subAccountId: SubAccountId): Promise<VenueOrder[]> {
+    const orders = this.#protection.heldOrders(subAccountId);
+    const rows = await this.#call(subAccountId, 'GET /v2/orders', (api) => api.openOrders());
+    for (const row of rows) {
+      const flotilla = flotillaIdOf(row.clientOrderId);
+      const name = flotilla?.id ?? row.clientOrderId;
+      const rootId = flotilla === null || flotilla.generation === 0 ? row.id : (this.#orderNames.get(row.id)?.rootId ?? (await this.#rootOf(subAccountId, flotilla.id)));
+      const order = this.#venueOrder(subAccountId, name, row, rootId);
+      if (order !== null) orders.push(order);
+    }
+    return orders;
+  }
+
+  /** FILL activities after the cursor, oldest first; the cursor is the last activity's ID. */
+  async fillsSince(subAccountId: SubAccountId, cursor: FillCursor | null, limit = 100): Promise<FillPage> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidInputError(`fillsSince limit must be a positive integer, got ${limit}`);
+    if (cursor !== null && !cursor.startsWith(CURSOR_PREFIX)) throw new InvalidInputError(`${JSON.stringify(cursor)} is not an Alpaca fill cursor`);
+    const after = cursor === null ? cursor : cursor.slice(CURSOR_PREFIX.length);
+    const pageSize = Math.min(limit, 100);
+    const rows = await this.#call(subAccountId, 'GET /v2/account/activities', (api) => api.fills(after, after === null ? new Date(this.#clock.now() - this.#timeouts.fillLookbackMs) : null, pageSize));
+    const fills: VenueFill[] = [];
+    for (const row of rows) {
+      const instrument = this.#bySymbol.get(row.symbol);
+      if (instrument === undefined) continue;
+      const clientOrderId = await this.#clientOrderIdOf(subAccountId, row.orderId);
+      fills.push({ tradeId: parseTradeId(row.executionId), clientOrderId, instrumentId: instrument.id, side: row.side, quantity: row.qty, price: row.price, fee: Decimal.ZERO, liquidity: 'TAKER', at: row.at });
+    }
+    const last = rows.at(-1);
+    return { fills, cursor: last === undefined ? cursor : `${CURSOR_PREFIX}${last.id}`, complete: rows.length < pageSize };
+  }
+
+  async positions(subAccountId: SubAccountId): Promise<VenuePosition[]> {
+    const rows = await this.#call(subAccountId, 'GET /v2/positions', (api) => api.positions());
+    const positions: VenuePosition[] = [];
+    for (const row of rows) {
+      const instrument = this.#bySymbol.get(row.symbol);
+      if (instrument !== undefined && !row.qty.isZero()) positions.push({ instrumentId: instrument.id, quantity: row.qty, averagePrice: row.averagePrice });
+    }
+    return positions;
+  }
+
+  /** Equity less the positions' unrealized PnL: cash plus what the positions cost, as the contract counts it. */
+  async balance(subAccountId: SubAccountId): Promise<Decimal> {
+    const [equity, positions] = await Promise.all([this.equity(subAccountId), this.#call(subAccountId, 'GET /v2/positions', (api) => api.positions())]);
+    return positions.reduce((sum, position) => sum.sub(position.unrealized), equity);
+  }
+
+  async equity(subAccountId: SubAccountId): Promise<Decimal> {
+    return this.#call(subAccountId, 'GET /v2/account', (api) => api.equity());
+  }
+
+  /** The fleet's instruments as Alpaca lists its assets (price and trade increments, minimum order size). */
+  async instruments(): Promise<VenueInstrument[]> {
+    const account = this.#accounts.keys().next();
+    if (account.done === true) throw new ConfigurationError(`${this.name} has no account to read assets with`);
+    const listed: VenueInstrument[] = [];
+    for (const [symbol, instrument] of this.#bySymbol) {
+      const asset = await this.#call(account.value, 'GET /v2/assets/{symbol}', (api) => api.asset(symbol));
+      if (asset !== null) listed.push({ instrumentId: instrument.id, tickSize: asset.priceIncrement, lotStep: asset.tradeIncrement, minQuantity: asset.minOrderSize, minNotional: MIN_NOTIONAL });
+    }
+    return listed;
+  }
+
+  onExecutionReport(listener: (report: ExecutionReport) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
+    };
+  }
+
+  onConnectionEvent(listener: (event: VenueConnectionEvent) => void): () => void {
+    this.#connectionListeners.push(listener);
+    return () => {
+      const index = this.#connectionListeners.indexOf(listener);
+      if (index >= 0) this.#connectionListeners.splice(index, 1);
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Orders at Alpaca
+
+  /** POST /v2/orders; an ambiguous outcome is settled by asking by client order ID, never by sending again. */
+  async #place(order: SubmitOrder, quantity: Decimal): Promise<void> {
+    const { subAccountId, clientOrderId } = order;
+    const api = this.#account(subAccountId).api;
+    const input = orderInput(order, instrumentSymbol(order.instrumentId), quantity);
+    const deadline = Date.now() + this.#timeouts.settleMs;
+    for (;;) {
+      let failure: Failure;
+      try {
+        const row = await api.place(input);
+        this.#remember(row, clientOrderId, row.id);
+        this.#reportRow(subAccountId, clientOrderId, row, row.id);
+        return;
+      } catch (error) {
+        failure = classify(error, this.#redactor);
+      }
+      if (failure.kind === 'REFUSED') {
+        if (failure.status === 422 && /client_order_id must be unique/i.test(failure.message)) {
+          // Unique forever at Alpaca: the order exists. Report what it is.
+          await this.#settle(order, 'a reused client_order_id (422)');
+          return;
+        }
+        if (failure.status === 401) throw new ConfigurationError(`${this.name} ${subAccountId}: the key pair was refused (${failure.message})`);
+        if (failure.status === 429) throw failureError(failure, `${this.name} ${subAccountId} submit ${clientOrderId}`);
+        this.#emit({ type: 'ORDER_REJECTED', subAccountId, clientOrderId, reason: rejectionReason(failure), detail: failure.message, at: this.#clock.now() });
+        return;
+      }
+      if (failure.kind === 'NOT_SENT' && Date.now() < deadline) {
+        await pause(Math.min(250, this.#timeouts.requestMs));
+        continue;
+      }
+      if (failure.kind === 'NOT_SENT') throw failureError(failure, `${this.name} ${subAccountId} submit ${clientOrderId} never reached Alpaca`);
+      this.#logger.warn({ subAccountId, clientOrderId, error: failure.message }, 'submit outcome unknown; asking Alpaca by client order ID');
+      await this.#settle(order, failure.message);
+      return;
+    }
+  }
+
+  /** Asks by client order ID until Alpaca answers or settleMs passes; reports what it finds, never sends again. */
+  async #settle(order: SubmitOrder, why: string): Promise<void> {
+    const { subAccountId, clientOrderId } = order;
+    const api = this.#account(subAccountId).api;
+    const deadline = Date.now() + this.#timeouts.settleMs;
+    let last = why;
+    while (Date.now() < deadline) {
+      try {
+        const chain = await api.chain(clientOrderId);
+        if (chain === null) break;
+        this.#remember(chain.current, clientOrderId, chain.root.id);
+        this.#reportRow(subAccountId, clientOrderId, chain.current, chain.root.id);
+        return;
+      } catch (error) {
+        last = classify(error, this.#redactor).message;
+        await pause(Math.min(250, this.#timeouts.requestMs));
+      }
+    }
+    throw new OutcomeUnknownError(`${this.name} ${subAccountId} submit ${clientOrderId}: ${last}; Alpaca does not (yet) list it by client order ID; reconciliation settles it`);
+  }
+
+  async #cancelAtAlpaca(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<void> {
+    const api = this.#account(subAccountId).api;
+    const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.chain(clientOrderId));
+    if (chain === null) {
+      this.#emit({ type: 'CANCEL_REJECTED', subAccountId, clientOrderId, reason: 'UNKNOWN_ORDER', detail: 'Alpaca has no order with this client order ID', at: this.#clock.now() });
+      return;
+    }
+    this.#remember(chain.current, clientOrderId, chain.root.id);
+    if (isEnded(chain.current)) {
+      this.#reportRow(subAccountId, clientOrderId, chain.current, chain.root.id);
+      this.#emit({ type: 'CANCEL_REJECTED', subAccountId, clientOrderId, reason: 'UNKNOWN_ORDER', detail: `order is already ${statusOf(chain.current)}`, at: this.#clock.now() });
+      return;
+    }
+    try {
+      await api.cancel(chain.current.id);
+    } catch (error) {
+      const failure = classify(error, this.#redactor);
+      if (failure.kind === 'REFUSED' && failure.status !== 422 && failure.status !== 404) throw failureError(failure, `${this.name} ${subAccountId} cancel ${clientOrderId}`);
+      // 422 (no longer cancelable) or an unknown outcome: what Alpaca holds now says which.
+    }
+    const now = await this.#call(subAccountId, 'GET /v2/orders/{id}', (client) => client.byId(chain.current.id));
+    this.#reportRow(subAccountId, clientOrderId, now, chain.root.id);
+  }
+
+  /** PATCH /v2/orders/{id}: the next order of the chain, reported as ORDER_AMENDED; `protective`: a held child's growth. */
+  async #replace(subAccountId: SubAccountId, clientOrderId: ClientOrderId, changes: OrderChanges, protective: boolean): Promise<void> {
+    const api = this.#account(subAccountId).api;
+    const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.chain(clientOrderId));
+    const refuse = (reason: RejectionReason, detail: string): void => this.#emit({ type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason, detail, at: this.#clock.now() });
+    if (chain === null) return refuse('UNKNOWN_ORDER', 'Alpaca has no order with this client order ID');
+    if (isEnded(chain.current)) return refuse('UNKNOWN_ORDER', `order is already ${statusOf(chain.current)}`);
+    const next = chainClientOrderId(clientOrderId, chain.generation + 1);
+    const patch = {
+      clientOrderId: next,
+      ...(changes.quantity === undefined ? {} : { qty: changes.quantity.toString() }),
+      ...(changes.limitPrice === undefined ? {} : { limitPrice: changes.limitPrice.toString() }),
+      ...(changes.triggerPrice === undefined ? {} : { stopPrice: changes.triggerPrice.toString() }),
+    };
+    let row: AlpacaOrderRow;
+    try {
+      row = await api.replace(chain.current.id, patch);
+    } catch (error) {
+      const failure = classify(error, this.#redactor);
+      if (failure.kind === 'REFUSED') return refuse(rejectionReason(failure), failure.message);
+      // Ambiguous: the replacement exists if Alpaca knows its client order ID.
+      const landed = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.byClientId(next));
+      if (landed === null) throw failureError(failure, `${this.name} ${subAccountId} replace ${clientOrderId} (not applied)`);
+      row = landed;
+    }
+    this.#remember(row, clientOrderId, chain.root.id);
+    this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity: row.qty, limitPrice: row.limitPrice, triggerPrice: row.stopPrice, detail: protective ? 'grown with its entry' : 'replaced on request', at: this.#clock.now() });
+  }
+
+  async #submitChild(order: SubmitOrder): Promise<void> {
+    const { subAccountId, clientOrderId } = order;
+    const parentId = order.parentClientOrderId as ClientOrderId;
+    if (this.#protection.isHeld(subAccountId, clientOrderId)) return;
+    const sent = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    if (sent !== null) {
+      this.#reportRow(subAccountId, clientOrderId, sent.current, sent.root.id);
+      return;
+    }
+    await this.#submitting.get(`${subAccountId} ${parentId}`)?.catch(() => undefined);
+    const parent = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(parentId));
+    if (parent === null) {
+      this.#emit({ type: 'ORDER_REJECTED', subAccountId, clientOrderId, reason: 'UNKNOWN_ORDER', detail: `parent ${parentId} is not an order of this account at Alpaca`, at: this.#clock.now() });
+      return;
+    }
+    await this.#protection.hold(order, parent.current.filledQty, isEnded(parent.current));
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // The trade_updates stream
+
+  #openStream(account: Account): void {
+    const stream = account.api.client.trading.stream({
+      ...(this.#endpoints.tradingStreamUrl === undefined ? {} : { url: this.#endpoints.tradingStreamUrl }),
+      // The SDK gives up after 10 attempts by default; an order path never does.
+      maxReconnectAttempts: -1,
+      initialReconnectMs: this.#timeouts.reconnectMinMs,
+      maxReconnectMs: this.#timeouts.reconnectMaxMs,
+    });
+    account.stream = stream;
+    stream.onTradeUpdate((update) => this.#onTradeUpdate(account, update as unknown as Record<string, unknown>));
+    stream.on('subscription', () => this.#onListening(account));
+    stream.onDisconnect(() => {
+      if (!account.connected) return;
+      account.connected = false;
+      this.#deliverConnection({ type: 'DISCONNECTED', subAccountId: account.subAccountId, at: this.#clock.now(), detail: 'the trade_updates stream closed; reconnecting' }, false);
+    });
+    stream.onError((message) => this.#logger.warn({ subAccountId: account.subAccountId, error: this.#redactor.scrub(String(message)) }, 'trade_updates stream error'));
+    stream.subscribeTradeUpdates();
+    stream.connect();
+  }
+
+  #onListening(account: Account): void {
+    if (this.#state === 'STOPPED') return;
+    account.connected = true;
+    const reconnect = account.everListened;
+    account.everListened = true;
+    account.markListening();
+    this.#deliverConnection({ type: 'CONNECTED', subAccountId: account.subAccountId, at: this.#clock.now() }, false);
+    if (reconnect) void this.#gapFill(account);
+  }
+
+  /** After a reconnect: the fills and order states Alpaca did not push meanwhile (nothing is replayed), from REST. */
+  async #gapFill(account: Account): Promise<void> {
+    const { subAccountId } = account;
+    try {
+      const since = this.#tracker.lastFillId(subAccountId);
+      let page = since;
+      for (;;) {
+        const rows = await account.api.fills(page, page === null ? new Date(this.#clock.now() - this.#timeouts.fillLookbackMs) : null, 100);
+        for (const row of rows) {
+          const instrument = this.#bySymbol.get(row.symbol);
+          const clientOrderId = await this.#clientOrderIdOf(subAccountId, row.orderId);
+          if (instrument === undefined || !isFlotillaClientOrderId(clientOrderId)) continue;
+          this.#emitFill(subAccountId, clientOrderId as ClientOrderId, instrument.id, { executionId: row.executionId, activityId: row.id, side: row.side, qty: row.qty, price: row.price, cumQty: row.cumQty, leavesQty: row.leavesQty, at: row.at });
+        }
+        if (rows.length < 100) break;
+        page = rows.at(-1)?.id ?? null;
+      }
+      for (const open of this.#tracker.openOrders(subAccountId)) {
+        const chain = await account.api.chain(open);
+        if (chain !== null) this.#reportRow(subAccountId, open, chain.current, chain.root.id);
+      }
+      for (const parent of this.#protection.parentsOf(subAccountId)) {
+        const chain = await account.api.chain(parent);
+        if (chain !== null) await this.#protection.parentState(subAccountId, parent, chain.current.filledQty, isEnded(chain.current));
+      }
+      this.#deliverConnection({ type: 'RESYNCED', subAccountId, at: this.#clock.now() }, false);
+    } catch (error) {
+      this.#logger.warn({ subAccountId, error: classify(error, this.#redactor).message }, 'gap-fill after a reconnect failed; reconciliation (on CONNECTED) covers it');
+    }
+  }
+
+  /** Every event type of VENUES.md is handled here or explicitly ignored. */
+  #onTradeUpdate(account: Account, update: Record<string, unknown>): void {
+    if (this.#state === 'STOPPED') return;
+    const { subAccountId } = account;
+    let row: AlpacaOrderRow;
+    try {
+      row = readOrder(update['order'], 'trade_updates order');
+    } catch (error) {
+      this.#logger.warn({ subAccountId, error: (error as Error).message }, 'a trade update without a readable order; left to reconciliation');
+      return;
+    }
+    const flotilla = flotillaIdOf(row.clientOrderId);
+    if (flotilla === null) return;
+    const clientOrderId = flotilla.id;
+    const rootId = this.#orderNames.get(row.id)?.rootId ?? (flotilla.generation === 0 ? row.id : (row.replaces ?? row.id));
+    this.#remember(row, clientOrderId, rootId);
+    const at = typeof update['timestamp'] === 'string' ? Date.parse(update['timestamp']) : this.#clock.now();
+    const event = String(update['event'] ?? '');
+    switch (event) {
+      case 'new':
+      case 'canceled':
+      case 'expired':
+      case 'rejected':
+        this.#reportRow(subAccountId, clientOrderId, row, rootId);
+        return;
+      case 'fill':
+      case 'partial_fill': {
+        const instrument = this.#bySymbol.get(row.symbol);
+        const qty = update['qty'];
+        const price = update['price'];
+        const executionId = update['execution_id'];
+        if (instrument === undefined || typeof qty !== 'string' || typeof price !== 'string' || typeof executionId !== 'string') {
+          this.#logger.warn({ subAccountId, clientOrderId, event }, 'a fill update without qty, price or execution_id; the gap-fill or reconciliation books it');
+          return;
+        }
+        this.#emitFill(subAccountId, clientOrderId, instrument.id, {
+          executionId,
+          activityId: null,
+          side: row.side,
+          qty: Decimal.parse(qty, 'fill qty'),
+          price: Decimal.parse(price, 'fill price'),
+          cumQty: row.filledQty,
+          leavesQty: event === 'fill' ? Decimal.ZERO : row.qty.sub(row.filledQty),
+          at: Number.isNaN(at) ? this.#clock.now() : at,
+        });
+        return;
+      }
+      case 'replaced':
+        // The old order of a chain: its successor is now the order; the replace was reported when it was made.
+        return;
+      case 'order_replace_rejected':
+        this.#emit({ type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason: 'VENUE_ERROR', detail: 'Alpaca rejected the replacement', at: this.#clock.now() });
+        return;
+      case 'order_cancel_rejected':
+        this.#emit({ type: 'CANCEL_REJECTED', subAccountId, clientOrderId, reason: 'VENUE_ERROR', detail: 'Alpaca rejected the cancel', at: this.#clock.now() });
+        return;
+      case 'pending_new':
+      case 'pending_cancel':
+      case 'pending_replace':
+      case 'stopped':
+      case 'calculated':
+      case 'done_for_day':
+      case 'suspended':
+      case 'held':
+      case 'accepted':
+        // Transitional or informational: the outcome follows as its own event.
+        return;
+      default:
+        this.#logger.warn({ subAccountId, event }, 'a trade update of a type Flotilla does not know; ignored, reconciliation compares orders');
+    }
+  }
+
+  #emitFill(subAccountId: SubAccountId, clientOrderId: ClientOrderId, instrumentId: InstrumentId, fill: { executionId: string; activityId: string | null; side: 'BUY' | 'SELL'; qty: Decimal; price: Decimal; cumQty: Decimal; leavesQty: Decimal; at: number }): void {
+    if (fill.activityId !== null) this.#tracker.sawFillActivity(subAccountId, fill.activityId);
+    if (!this.#tracker.firstExecution(subAccountId, fill.executionId)) return;
+    this.#emit({
+      type: 'ORDER_FILLED',
+      subAccountId,
+      fill: { tradeId: parseTradeId(fill.executionId), clientOrderId, instrumentId, side: fill.side, quantity: fill.qty, price: fill.price, fee: Decimal.ZERO, liquidity: 'TAKER', at: fill.at },
+      cumulativeQuantity: fill.cumQty,
+      leavesQuantity: fill.leavesQty,
+    });
+    void this.#protection.parentTraded(subAccountId, clientOrderId, fill.cumQty, fill.leavesQty.isZero());
+  }
+
+  /** The state of an order as Alpaca holds it, reported once: accepted, and its end when it has ended (fills come from executions). */
+  #reportRow(subAccountId: SubAccountId, clientOrderId: ClientOrderId, row: AlpacaOrderRow, rootId: string): void {
+    const at = this.#clock.now();
+    if (row.status === 'rejected') {
+      if (this.#tracker.end(subAccountId, clientOrderId)) this.#emit({ type: 'ORDER_REJECTED', subAccountId, clientOrderId, reason: 'VENUE_ERROR', detail: 'Alpaca rejected the order', at });
+      return;
+    }
+    if (this.#tracker.accept(subAccountId, clientOrderId)) this.#emit({ type: 'ORDER_ACCEPTED', subAccountId, clientOrderId, venueOrderId: parseVenueOrderId(rootId), at });
+    const status = statusOf(row);
+    if ((status === 'CANCELED' || status === 'EXPIRED') && this.#tracker.end(subAccountId, clientOrderId)) {
+      this.#emit({ type: status === 'CANCELED' ? 'ORDER_CANCELED' : 'ORDER_EXPIRED', subAccountId, clientOrderId, detail: `Alpaca status ${row.status}`, at });
+    }
+    if (status === 'FILLED') this.#tracker.end(subAccountId, clientOrderId);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+
+  #addAccount(subAccountId: SubAccountId, credentials: VenueCredentials): Account {
+    if (credentials.key === '' || credentials.secret === '') throw new ConfigurationError(`${this.name} sub-account ${subAccountId}: the key and secret must both be set`);
+    this.#redactor.add(credentials);
+    let markListening: () => void = () => {};
+    const firstListening = new Promise<void>((resolve) => (markListening = resolve));
+    const account: Account = { subAccountId, api: new AccountApi(createClient(this.#endpoints, credentials, this.#timeouts)), stream: null, connected: false, firstListening, markListening, everListened: false };
+    account.markListening = markListening;
+    this.#accounts.set(subAccountId, account);
+    return account;
+  }
+
+  #account(subAccountId: SubAccountId): Account {
+    const account = this.#accounts.get(subAccountId);
+    if (account === undefined) throw new InvalidInputError(`${this.name} has no account for sub-account ${subAccountId}`);
+    return account;
+  }
+
+  async #waitListening(accounts: Account[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'TIMEOUT'>((resolve) => (timer = setTimeout(() => resolve('TIMEOUT'), this.#timeouts.connectMs)));
+    const outcome = await Promise.race([Promise.all(accounts.map((account) => account.firstListening)), waited]);
+    clearTimeout(timer);
+    if (outcome === 'TIMEOUT') this.#logger.warn({ subAccounts: accounts.filter((account) => !account.connected).map((account) => account.subAccountId) }, 'trade_updates streams not listening yet; they keep trying, and those sub-accounts wait for CONNECTED');
+  }
+
+  async #call<T>(subAccountId: SubAccountId, route: string, request: (api: AccountApi) => Promise<T>): Promise<T> {
+    try {
+      return await request(this.#account(subAccountId).api);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw error;
+      throw failureError(classify(error, this.#redactor), `${this.name} ${subAccountId} ${route}`);
+    }
+  }
+
+  #remember(row: AlpacaOrderRow, clientOrderId: string, rootId: string): void {
+    this.#orderNames.set(row.id, { clientOrderId, rootId });
+  }
+
+  async #rootOf(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<string> {
+    const chain: Chain | null = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    return chain?.root.id ?? clientOrderId;
+  }
+
+  /** The Flotilla order (or foreign client_order_id) of an Alpaca order ID, asked once and remembered. */
+  async #clientOrderIdOf(subAccountId: SubAccountId, orderId: string): Promise<string> {
+    const known = this.#orderNames.get(orderId);
+    if (known !== undefined) return known.clientOrderId;
+    const row = await this.#call(subAccountId, 'GET /v2/orders/{id}', (api) => api.byId(orderId));
+    const flotilla = flotillaIdOf(row.clientOrderId);
+    const name = flotilla?.id ?? row.clientOrderId;
+    this.#orderNames.set(orderId, { clientOrderId: name, rootId: flotilla === null || flotilla.generation === 0 ? row.id : (row.replaces ?? row.id) });
+    return name;
+  }
+
+  #venueOrder(subAccountId: SubAccountId, clientOrderId: string, row: AlpacaOrderRow, rootId: string): VenueOrder | null {
+    const instrument = this.#bySymbol.get(row.symbol);
+    if (instrument === undefined) return null;
+    return venueOrderOf(row, instrument.id, clientOrderId, rootId, this.#protection.isChild(subAccountId, clientOrderId));
+  }
+
+  #emit(report: ExecutionReport): void {
+    if (this.#state === 'STOPPED') return;
+    if (report.type !== 'FUNDING_SETTLED' && report.type !== 'ORDER_FILLED' && !isFlotillaClientOrderId(report.clientOrderId)) return;
+    if (report.type === 'ORDER_CANCELED' || report.type === 'ORDER_EXPIRED' || report.type === 'ORDER_REJECTED') this.#tracker.end(report.subAccountId, report.clientOrderId);
+    if (report.type === 'ORDER_FILLED' && report.leavesQuantity.isZero()) this.#tracker.end(report.subAccountId, report.fill.clientOrderId);
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(report);
+      } catch (error) {
+        this.#logger.error({ reportType: report.type, error: this.#redactor.scrub(String(error)) }, 'an execution report listener threw; the other listeners and later reports are still delivered');
+      }
+    }
+    this.#protection.observe(report);
+  }
+
+  #deliverConnection(event: VenueConnectionEvent, evenIfStopped: boolean): void {
+    if (this.#state === 'STOPPED' && !evenIfStopped) return;
+    for (const listener of [...this.#connectionListeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.error({ event: event.type, error: this.#redactor.scrub(String(error)) }, 'a connection event listener threw');
+      }
+    }
+  }
+}
+
+function rejectionReason(failure: Extract<Failure, { kind: 'REFUSED' }>): RejectionReason {
+  if (failure.status === 403) return 'INSUFFICIENT_BALANCE';
+  if (failure.status === 404) return 'UNKNOWN_ORDER';
+  if (/asset .* not found|invalid symbol/i.test(failure.message)) return 'UNKNOWN_INSTRUMENT';
+  if (failure.status === 422 || failure.status === 400) return 'INVALID_ORDER';
+  return 'VENUE_ERROR';
+}
+
