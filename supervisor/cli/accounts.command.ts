@@ -149,7 +149,9 @@ async function list(invocation: Invocation, context: Context): Promise<void> {
   const only = venueOption(invocation, context, false);
   const secrets = readSecrets(context.secretsPath);
   const listing: AccountsListing = { secretsFile: context.secretsPath, venues: [], accounts: [] };
-  const names = only === null ? [...new Set([...Object.keys(context.venues), ...context.subAccounts.keys()])].sort() : [only];
+  // The configured venues first, then the venues bots name that the configuration lacks.
+  const configured = Object.keys(context.venues).sort();
+  const names = only === null ? [...configured, ...[...context.subAccounts.keys()].filter((venue) => !configured.includes(venue)).sort()] : [only];
   for (const venue of names) {
     const settings = context.venues[venue];
     const subAccounts = context.subAccounts.get(venue) ?? [];
