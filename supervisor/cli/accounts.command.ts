@@ -219,6 +219,11 @@ async function provision(invocation: Invocation, context: Context): Promise<void
   const accounts = provisioner(context, venue);
   if (accounts === null) throw new CliFailure(EXIT_CODES.FAILED, `provisioning is not available for the ${settings.adapter} adapter yet; create ${venue}'s sub-accounts and keys by hand and put them in ${context.secretsPath}`);
   const subAccountIds = (context.subAccounts.get(venue) ?? []).map((account) => account.subAccountId);
+  if (subAccountIds.length === 0) {
+    accounts.close();
+    emit(invocation, { venue, secretsFile: context.secretsPath, accounts: [] }, () => `No bot in ${botsRoot(invocation)} trades on ${venue}: nothing to provision.`);
+    return;
+  }
   try {
     if (invocation.options['dryRun'] === true) {
       const plan = await accounts.plan(subAccountIds);

@@ -203,6 +203,13 @@ describe('supervisor accounts: refusals', () => {
     expect(unprovisioned.stderr).toMatch(/venues\.BYBIT\.provisioning is not set/);
   });
 
+  it('has nothing to provision when no bot trades on the venue', async () => {
+    rmSync(join(dir, 'bots'), { recursive: true });
+    const result = await run(['accounts', 'provision', '--venue', 'BYBIT'], { env });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe(`No bot in ${join(dir, 'bots')} trades on BYBIT: nothing to provision.\n`);
+  });
+
   it('refuses a secrets file others can read', async () => {
     mkdirSync(join(dir, 'private'));
     writeFileSync(secretsPath, JSON.stringify({ version: 1, venues: {} }), { mode: 0o644 });
