@@ -246,10 +246,11 @@ export class BybitProvisioner implements AccountProvisioner {
         account.uid = member.uid;
         await done('CREATE_ACCOUNT');
       }
-      account.uid = member.uid;
-      const created = await this.#createKey(subAccountId, member.uid);
+      const { uid } = member;
+      account.uid = uid;
+      const created = await this.#createKey(subAccountId, uid);
       await done('CREATE_API_KEY');
-      this.#saveAccount(subAccountId, (secrets) => secrets.withAccount(this.#options.name, subAccountId, { ...created, uid: member?.uid as string }));
+      this.#saveAccount(subAccountId, (secrets) => secrets.withAccount(this.#options.name, subAccountId, { ...created, uid }));
       await done('SAVE_KEY');
     }
     await this.#fund(subAccountId, member.uid, done);
