@@ -18,7 +18,7 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.ts';
  *   "venues": {
  *     "BYBIT": {
  *       "master": { "key": "...", "secret": "..." },
- *       "accounts": { "aggressive": { "key": "...", "secret": "...", "uid": "10123" } }
+ *       "accounts": { "aggressive": { "key": "...", "secret": "...", "uid": "10123", "capitalTransferId": "..." } }
  *     }
  *   }
  * }
@@ -32,6 +32,11 @@ export interface VenueKey {
 /** A sub-account's key and, where the venue numbers its accounts, the account's number there. */
 export interface AccountKey extends VenueKey {
   readonly uid?: string;
+  /**
+   * The venue's ID of the transfer that gave the account its starting capital, once the venue confirmed it: what
+   * tells `supervisor accounts provision` the account is funded, long after the venue stops listing the transfer.
+   */
+  readonly capitalTransferId?: string;
 }
 
 export interface VenueSecrets {
@@ -42,7 +47,10 @@ export interface VenueSecrets {
 // Printable ASCII only: a key that is not is a copy-paste accident, and saying which key without showing it helps.
 const keyText = z.string().regex(/^[\x21-\x7e]{1,256}$/, { message: 'must be 1-256 printable characters without spaces' });
 const venueKeySchema = z.strictObject({ key: keyText, secret: keyText });
-const accountKeySchema = venueKeySchema.extend({ uid: z.string().regex(/^[0-9]{1,20}$/, { message: 'must be the account number Bybit gave it' }).optional() });
+const accountKeySchema = venueKeySchema.extend({
+  uid: z.string().regex(/^[0-9]{1,20}$/, { message: 'must be the account number Bybit gave it' }).optional(),
+  capitalTransferId: z.string().regex(/^[0-9A-Za-z-]{1,64}$/, { message: 'must be the transfer ID the venue confirmed' }).optional(),
+});
 const secretsSchema = z.strictObject({
   version: z.literal(1),
   venues: z.record(
@@ -122,7 +130,15 @@ export class Secrets {
           name,
           {
             ...(venue.master === undefined ? {} : { master: { key: venue.master.key, secret: venue.master.secret } }),
-            accounts: Object.fromEntries([...venue.accounts].map(([subAccountId, account]) => [subAccountId, { key: account.key, secret: account.secret, ...(account.uid === undefined ? {} : { uid: account.uid }) }])),
+            accounts: Object.fromEntries([...venue.accounts].map(([subAccountId, account]) => [
+                subAccountId,
+                {
+                  key: account.key,
+                  secret: account.secret,
+                  ...(account.uid === undefined ? {} : { uid: account.uid }),
+                  ...(account.capitalTransferId === undefined ? {} : { capitalTransferId: account.capitalTransferId }),
+                },
+              ])),
           },
         ]),
       ),

@@ -21,7 +21,7 @@ describe('command discovery', () => {
 
   it('test_discovery_when_run_on_the_cli_folder_then_finds_every_built_in_command', async () => {
     const names = (await discoverCommands()).map((command) => command.name).sort();
-    expect(names).toEqual(['backtest', 'bots', 'decisions', 'drawdown', 'halt', 'kill', 'new-bot', 'orders', 'pnl', 'positions', 'reconcile', 'restart', 'resume', 'standin', 'start', 'status', 'stop']);
+    expect(names).toEqual(['accounts', 'backtest', 'bots', 'decisions', 'drawdown', 'halt', 'kill', 'new-bot', 'orders', 'pnl', 'positions', 'reconcile', 'restart', 'resume', 'standin', 'start', 'status', 'stop']);
   });
 
   it('test_discovery_when_a_new_command_file_appears_then_it_is_a_command', async () => {

@@ -127,6 +127,15 @@ describe('writing the secrets file', () => {
     expect(readdirSync(outside)).toEqual(['secrets.json']);
   });
 
+  it('keeps the starting capital\'s transfer ID with the account, and refuses one that cannot be an ID', () => {
+    const path = join(outside, 'secrets.json');
+    const transferId = '5b2c6a1e-0f3d-5a7b-9c2d-1e4f6a8b0c2d';
+    writeSecrets(readSecrets(path, project).withAccount('BYBIT', alpha, { key: KEY, secret: SECRET, uid: '42', capitalTransferId: transferId }), project);
+    expect(readSecrets(path, project).venue('BYBIT').accounts.get(alpha)).toEqual({ key: KEY, secret: SECRET, uid: '42', capitalTransferId: transferId });
+    writeRaw(path, JSON.stringify({ version: 1, venues: { BYBIT: { accounts: { alpha: { key: KEY, secret: SECRET, capitalTransferId: 'not an id' } } } } }));
+    expect(messageOf(() => readSecrets(path, project))).toBe(`secrets file ${path}: venues.BYBIT.accounts.alpha.capitalTransferId: must be the transfer ID the venue confirmed`);
+  });
+
   it('leaves the file as it was when a copy is changed but not written', () => {
     const path = join(outside, 'secrets.json');
     writeSecrets(readSecrets(path, project).withAccount('BYBIT', alpha, { key: KEY, secret: SECRET }), project);
