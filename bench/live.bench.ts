@@ -2,20 +2,21 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { RestClientV5 } from 'bybit-api';
 import { systemClock } from '../core/clock.ts';
 import { dec } from '../core/decimal.ts';
-import { parseBotId, parseIntentId, parseSubAccountId, parseVenueOrderId, type BotId, type SubAccountId } from '../core/ids.ts';
+import { parseBotId, parseIntentId, parseSubAccountId, parseVenueOrderId, type BotId, type InstrumentId, type SubAccountId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { SubmitOrder } from '../core/order.ts';
 import { openLedger } from '../ledger/sqlite-ledger.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { DEFAULT_INSTRUMENTS } from '../supervisor/config/fleet-config.ts';
+import { Fleet } from '../supervisor/fleet/fleet.ts';
 import { PROJECT_ROOT, projectNode } from '../supervisor/pm2/apps.ts';
 import { reconcile, type ReconcileFindings } from '../supervisor/reconciliation/reconcile.ts';
 import { BybitVenue } from '../venues/bybit/bybit-venue.ts';
@@ -215,4 +216,109 @@ function verify(findings: readonly ReconcileFindings[], accounts: readonly Accou
   }
 }
 
-export const liveBenchmarks: Benchmark[] = [{ name: 'venue.bybit.reconcile', run: reconcileThree }];
+// ------------------------------------------------------------------------------------------------------------
+// fleet.kill.live.ms
+
+const KILL_BOTS = ['killone', 'killtwo', 'killthree'];
+const RESTING_PER_BOT = 50;
+
+/** 150 perpetuals, each on a key of its own, so 150 entries can rest at once without one locking another. */
+const KILL_INSTRUMENTS: CatalogEntry[] = Array.from({ length: KILL_BOTS.length * RESTING_PER_BOT }, (_, index) => ({
+  id: `K${index}USDT.BYBIT`,
+  kind: 'PERPETUAL',
+  tickSize: '0.01',
+  lotStep: '0.1',
+  minQuantity: '0.1',
+  minNotional: '5',
+  exposure: { key: `K${index}`, beta: '1' },
+  startPrice: '100',
+}));
+
+/**
+ * A live fleet in this process (the stand-in in its own, with Bybit's default rate limits), 3 bots × 50 resting
+ * limit entries sent through the order manager and the adapter; the kill switch is pulled, and the clock stops when
+ * Bybit has confirmed every entry cancelled (the adapter reports ORDER_CANCELED from Bybit's answer or stream).
+ */
+async function killLive(): Promise<Figure[]> {
+  const standin = await StandinProcess.start(KILL_INSTRUMENTS);
+  const home = mkdtempSync(join(tmpdir(), 'flotilla-bench-kill-live-'));
+  mkdirSync(join(PROJECT_ROOT, '.test-bots'), { recursive: true });
+  const botsRoot = mkdtempSync(join(PROJECT_ROOT, '.test-bots', 'bench-live-'));
+  let fleet: Fleet | null = null;
+  try {
+    const accounts: Record<string, { key: string; secret: string }> = {};
+    for (const id of KILL_BOTS) {
+      const made = await provisionSubAccount(standin.master, `bench${KILL_BOTS.indexOf(id) + 1}kill`);
+      accounts[id] = { key: made.key, secret: made.secret };
+    }
+    const secretsPath = join(home, 'secrets.json');
+    writeFileSync(secretsPath, JSON.stringify({ version: 1, venues: { BYBIT: { accounts } } }), { mode: 0o600 });
+    chmodSync(secretsPath, 0o600);
+    const risk = { riskPerTrade: '0.001', maxOpenRisk: '0.5', maxNotionalPerOrder: '50000', orderRateLimit: { maxRequests: 1_000_000, windowMs: 1000 }, drawdown: { threshold: '0.5', windowMs: 86_400_000, action: 'HALTED' } };
+    KILL_BOTS.forEach((id, botIndex) => {
+      const folder = join(botsRoot, id);
+      cpSync(join(PROJECT_ROOT, 'bots', '_example'), folder, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      const instruments = KILL_INSTRUMENTS.slice(botIndex * RESTING_PER_BOT, (botIndex + 1) * RESTING_PER_BOT).map((entry) => entry.id);
+      writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, id, subAccount: id, instruments, risk }));
+    });
+    const configPath = join(home, 'flotilla.config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        mode: 'live',
+        venues: { BYBIT: { adapter: 'bybit', environment: standin.master.url } },
+        secretsFile: secretsPath,
+        defaultCatalog: false,
+        instruments: KILL_INSTRUMENTS.map(({ startPrice: _startPrice, ...entry }) => entry),
+        exposureKeys: Object.fromEntries(KILL_INSTRUMENTS.map((entry) => [entry.exposure.key, { policy: 'exclusive' }])),
+        marketData: { historyCandles: 5 },
+        control: { port: 0 },
+        metrics: { port: 0 },
+      }),
+    );
+    fleet = await Fleet.open({ home, botsRoot, configPath, logger: silentLogger, pm2: null, ports: { control: 0, metrics: 0 } });
+    await fleet.start();
+    const live = fleet;
+    const entries = new Set<string>();
+    KILL_BOTS.forEach((id, botIndex) => {
+      for (let index = 0; index < RESTING_PER_BOT; index++) {
+        const instrumentId = KILL_INSTRUMENTS[botIndex * RESTING_PER_BOT + index]?.id as InstrumentId;
+        const decision = live.om.submitIntent({ intentId: parseIntentId(`kill-live-${index}`), botId: id as BotId, instrumentId, side: 'BUY', size: { kind: 'QUANTITY', quantity: dec('1') }, orderType: 'LIMIT', limitPrice: dec('50'), reduceOnly: false, bracket: { stopLoss: dec('45') }, reason: 'bench' });
+        if (decision.outcome === 'DENIED' || decision.clientOrderId === null) throw new Error(`kill bench setup denied: ${decision.reason} ${decision.detail}`);
+        entries.add(decision.clientOrderId);
+      }
+    });
+    await live.om.idle();
+    const resting = KILL_BOTS.flatMap((id) => live.om.ledger(id as BotId).openOrders().filter((order) => order.role === 'ENTRY' && order.status === 'ACCEPTED'));
+    if (resting.length !== entries.size) throw new Error(`expected ${entries.size} entries resting at Bybit, the ledgers have ${resting.length}`);
+    // Each sub-account's create window (10 a second) empties before the kill, as it would on a fleet at rest.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+
+    const cancelled = new Promise<void>((resolve) => {
+      live.om.onEvent((event) => {
+        if (event.type === 'REPORT_APPLIED' && event.report.type === 'ORDER_CANCELED' && entries.delete(event.report.clientOrderId) && entries.size === 0) resolve();
+      });
+    });
+    const started = performance.now();
+    live.om.kill();
+    await cancelled;
+    const ms = performance.now() - started;
+    await live.om.idle();
+    const venue = live.market.venuesByName((inner) => inner).get('BYBIT');
+    let left = 0;
+    for (const id of KILL_BOTS) left += (await venue!.openOrders(parseSubAccountId(id))).filter((order) => order.venueOrderId !== null).length;
+    if (left !== 0) throw new Error(`the kill left ${left} orders at Bybit`);
+    return [{ name: 'fleet.kill.live.ms', value: round(ms, 1), unit: `ms (target ≤ 1,000; ${KILL_BOTS.length} bots × ${RESTING_PER_BOT} resting entries, Bybit's default rate limits)` }];
+  } finally {
+    await fleet?.close();
+    await standin.stop();
+    rmSync(botsRoot, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export const liveBenchmarks: Benchmark[] = [
+  { name: 'venue.bybit.reconcile', run: reconcileThree },
+  { name: 'fleet.kill.live', run: killLive },
+];
