@@ -56,7 +56,7 @@ function deferred(venue: PaperVenue): Venue {
     submitOrder: (order: SubmitOrder) => Promise.resolve().then(() => venue.submitOrder(order)),
     cancelOrder: (subAccountId, instrumentId, clientOrderId) => Promise.resolve().then(() => venue.cancelOrder(subAccountId, instrumentId, clientOrderId)),
     amendOrder: (subAccountId, instrumentId, clientOrderId, changes) => Promise.resolve().then(() => venue.amendOrder(subAccountId, instrumentId, clientOrderId, changes)),
-    cancelOrders: (subAccountId, instrumentId, clientOrderIds) => Promise.resolve().then(() => venue.cancelOrders(subAccountId, instrumentId, clientOrderIds)),
+    cancelOrders: (subAccountId, orders) => Promise.resolve().then(() => venue.cancelOrders(subAccountId, orders)),
     capabilities: venue.capabilities,
     start: () => venue.start(),
     stop: () => venue.stop(),

@@ -3,12 +3,13 @@ import type { Benchmark, Figure } from './harness.ts';
 import { backtestBenchmarks } from './backtest.bench.ts';
 import { fleetBenchmarks } from './fleet.bench.ts';
 import { ledgerBenchmark } from './ledger.bench.ts';
+import { liveBenchmarks } from './live.bench.ts';
 import { orderManagerBenchmark } from './order-manager.bench.ts';
 import { storageBenchmarks } from './storage.bench.ts';
 import { venueBenchmarks } from './venue.bench.ts';
 import { alpacaVenueBenchmarks } from './venue-alpaca.bench.ts';
 
-const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks, ...storageBenchmarks, ...venueBenchmarks, ...alpacaVenueBenchmarks];
+const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks, ...storageBenchmarks, ...venueBenchmarks, ...alpacaVenueBenchmarks, ...liveBenchmarks];
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
 const selected = positionals.length === 0 ? benchmarks : benchmarks.filter((bench) => positionals.some((prefix) => bench.name.startsWith(prefix)));

@@ -93,6 +93,12 @@ export interface VenueCapabilities {
   maxBatchCancel: number;
 }
 
+/** An order named for a cancel: its client order ID, and the instrument the venue files it under. */
+export interface OrderToCancel {
+  instrumentId: InstrumentId;
+  clientOrderId: ClientOrderId;
+}
+
 /**
  * The private stream's state. DISCONNECTED: reports may be missing from now on; CONNECTED: the stream is back, and
  * what it missed must be fetched (reconciliation) before the sub-account trades again; RESYNCED: that was done.
@@ -119,8 +125,11 @@ export interface Venue {
 
   submitOrder(order: SubmitOrder): Promise<void>;
   cancelOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<void>;
-  /** Cancels several orders by ID, in batches of capabilities.maxBatchCancel; each outcome arrives as a report. */
-  cancelOrders(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void>;
+  /**
+   * Cancels several orders of one sub-account by ID, on any of its instruments, in batches of
+   * capabilities.maxBatchCancel; each outcome arrives as a report.
+   */
+  cancelOrders(subAccountId: SubAccountId, orders: readonly OrderToCancel[]): Promise<void>;
   /**
    * Changes one working order, named by its client order ID, in place; the outcome arrives as ORDER_AMENDED or
    * AMEND_REJECTED. The order keeps its ID, its place in any bracket and its filled quantity.

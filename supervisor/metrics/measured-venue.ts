@@ -58,7 +58,7 @@ export function measuredVenue(venue: Venue, metrics: RequestRecorder, clock: Clo
     cancelOrder: (subAccountId, instrumentId, clientOrderId) => timed(instrumentVenue(instrumentId), 'CANCEL', () => venue.cancelOrder(subAccountId, instrumentId, clientOrderId)),
     amendOrder: (subAccountId, instrumentId, clientOrderId, changes) =>
       timed(instrumentVenue(instrumentId), 'AMEND', () => venue.amendOrder(subAccountId, instrumentId, clientOrderId, changes)),
-    cancelOrders: (subAccountId, instrumentId, clientOrderIds) => timed(instrumentVenue(instrumentId), 'CANCEL', () => venue.cancelOrders(subAccountId, instrumentId, clientOrderIds)),
+    cancelOrders: (subAccountId, orders) => timed(venue.name, 'CANCEL', () => venue.cancelOrders(subAccountId, orders)),
     capabilities: venue.capabilities,
     start: () => venue.start(),
     stop: () => venue.stop(),

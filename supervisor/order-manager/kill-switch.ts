@@ -20,7 +20,8 @@ export interface KillSwitchPort {
   botsIn(scope: Scope): BotId[];
   ledger(botId: BotId): Ledger;
   subAccount(botId: BotId): SubAccountId | undefined;
-  cancel(order: OrderRecord): void;
+  /** Cancels by client order ID, as few requests as the venues allow: a kill must beat their rate limits. */
+  cancelMany(orders: readonly OrderRecord[]): void;
   /** Records the order in the bot's ledger, counts it against the rate limit and sends it. */
   submit(botId: BotId, order: SubmitOrder): void;
   scopeState(scope: Scope): ScopeState;
@@ -37,13 +38,11 @@ export function pullKillSwitch(port: KillSwitchPort, scope: Scope, flatten: bool
   port.setState(scope, 'HALTED', 'KILL_SWITCH', flatten ? 'kill switch with flatten' : 'kill switch', flatten);
   const report: KillReport = { scope, canceled: [], closing: [], protectiveCanceled: [] };
   const now = port.now();
+  const entries = port.botsIn(scope).flatMap((botId) => port.ledger(botId).openOrders().filter((order) => order.role === 'ENTRY'));
+  port.cancelMany(entries);
+  report.canceled.push(...entries.map((order) => order.clientOrderId));
   for (const botId of port.botsIn(scope)) {
     const ledger = port.ledger(botId);
-    for (const order of ledger.openOrders()) {
-      if (order.role !== 'ENTRY') continue;
-      port.cancel(order);
-      report.canceled.push(order.clientOrderId);
-    }
     const subAccountId = port.subAccount(botId);
     if (!flatten || subAccountId === undefined) continue;
     for (const position of ledger.openPositions()) {
@@ -78,14 +77,9 @@ export function pullKillSwitch(port: KillSwitchPort, scope: Scope, flatten: bool
 export function continueFlatten(port: KillSwitchPort, scope: Scope): ClientOrderId[] {
   const bots = port.botsIn(scope);
   if (bots.some((botId) => port.ledger(botId).openPositions().length > 0)) return [];
-  const canceled: ClientOrderId[] = [];
-  for (const botId of bots) {
-    for (const order of port.ledger(botId).openOrders()) {
-      if (order.role !== 'STOP' && order.role !== 'TAKE_PROFIT') continue;
-      port.cancel(order);
-      canceled.push(order.clientOrderId);
-    }
-  }
+  const protective = bots.flatMap((botId) => port.ledger(botId).openOrders().filter((order) => order.role === 'STOP' || order.role === 'TAKE_PROFIT'));
+  port.cancelMany(protective);
+  const canceled: ClientOrderId[] = protective.map((order) => order.clientOrderId);
   const state = port.scopeState(scope);
   port.setState(scope, state.state, state.reason ?? 'KILL_SWITCH', `${state.detail}; flat, protective orders cancelled`, false);
   return canceled;

@@ -509,12 +509,40 @@ export class OrderManager {
     this.#trackRequest(order.botId, order.clientOrderId, 'CANCEL', this.#venue(order.instrumentId).cancelOrder(order.subAccountId, order.instrumentId, order.clientOrderId));
   }
 
-  #trackRequest(botId: BotId, clientOrderId: ClientOrderId, request: 'SUBMIT' | 'CANCEL', call: Promise<void>): void {
+  /**
+   * Cancels by client order ID, one request per batch where the venue takes batches (orders of one sub-account, any
+   * instrument), else one each: at Bybit's ten cancels a second per sub-account, a kill of fifty orders one by one
+   * would take five seconds.
+   */
+  #cancelMany(orders: readonly OrderRecord[]): void {
+    const now = this.#clock.now();
+    const groups = new Map<string, OrderRecord[]>();
+    for (const order of orders) {
+      const key = `${instrumentVenue(order.instrumentId)} ${order.subAccountId}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [order]);
+      else group.push(order);
+    }
+    for (const group of groups.values()) {
+      const [first] = group;
+      if (first === undefined) continue;
+      const venue = this.#venue(first.instrumentId);
+      if (group.length === 1 || venue.capabilities.maxBatchCancel <= 1) {
+        for (const order of group) this.#cancel(order);
+        continue;
+      }
+      for (const order of group) this.#rateLimiter.record(order.botId, 1, now);
+      const call = venue.cancelOrders(first.subAccountId, group.map(({ instrumentId, clientOrderId }) => ({ instrumentId, clientOrderId })));
+      this.#trackRequest(first.botId, first.clientOrderId, 'CANCEL', call, group.map((order) => order.clientOrderId));
+    }
+  }
+
+  #trackRequest(botId: BotId, clientOrderId: ClientOrderId, request: 'SUBMIT' | 'CANCEL', call: Promise<void>, clientOrderIds: readonly ClientOrderId[] = [clientOrderId]): void {
     const pending: Promise<void> = call
       .catch((error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
-        this.#logger.error({ botId, clientOrderId, request, error: message }, 'venue request failed; the order is left for reconciliation by client order ID');
-        this.#emit({ type: 'VENUE_REQUEST_FAILED', botId, clientOrderId, request, error: message });
+        this.#logger.error({ botId, clientOrderId, ...(clientOrderIds.length > 1 ? { clientOrderIds } : {}), request, error: message }, 'venue request failed; the order is left for reconciliation by client order ID');
+        for (const id of clientOrderIds) this.#emit({ type: 'VENUE_REQUEST_FAILED', botId, clientOrderId: id, request, error: message });
       })
       .finally(() => this.#pending.delete(pending));
     this.#pending.add(pending);
@@ -770,7 +798,7 @@ export class OrderManager {
     botsIn: (scope) => this.#botsIn(scope),
     ledger: (botId) => this.#ledger(botId),
     subAccount: (botId) => this.#botConfig(botId)?.subAccountId,
-    cancel: (order) => this.#cancel(order),
+    cancelMany: (orders) => this.#cancelMany(orders),
     submit: (botId, order) => {
       const now = this.#clock.now();
       this.#ledger(botId).recordOrders([order], now);

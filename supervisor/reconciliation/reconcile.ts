@@ -102,10 +102,11 @@ export type OrderSettlement = 'ADOPTED' | 'NEVER_RECEIVED' | 'UNSETTLED' | 'SETT
  * passed (before that its outcome is still unknown, and its lock holds); an order the venue ended or changed is
  * brought up to date. Never a resubmit.
  */
-export async function settleOpenOrder(target: ReconcileTarget, order: OrderRecord, port: ReconcilePort): Promise<OrderSettlement> {
+export async function settleOpenOrder(target: ReconcileTarget, order: OrderRecord, port: ReconcilePort, listed?: VenueOrder): Promise<OrderSettlement> {
   const { subAccountId, venue } = target;
   const now = port.now();
-  const atVenue = await venue.queryOrder(subAccountId, order.instrumentId, order.clientOrderId);
+  // An order the venue just listed as open needs no question of its own; any other is asked for by its ID.
+  const atVenue = listed ?? (await venue.queryOrder(subAccountId, order.instrumentId, order.clientOrderId));
   if (atVenue === null) {
     if (order.status === 'PENDING_SUBMIT' && order.activatesOnParentFill && order.parentClientOrderId !== null) {
       const parent = target.ledger.order(order.parentClientOrderId);
@@ -167,7 +168,6 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
         findings.foreignFills++;
         continue;
       }
-      const before = ledger.fills().length;
       const cumulative = order.filledQuantity.add(fill.quantity);
       const leaves = Decimal.max(order.quantity.sub(cumulative), Decimal.ZERO);
       port.apply({
@@ -177,16 +177,21 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
         cumulativeQuantity: cumulative,
         leavesQuantity: leaves,
       });
-      if (ledger.fills().length > before) findings.fillsApplied++;
+      // A fill the ledger already had (same trade ID) leaves the order as it was; reading the order is a lookup,
+      // where counting the ledger's fills would read them all once per fill.
+      if (!(ledger.order(clientOrderId)?.filledQuantity.eq(order.filledQuantity) ?? true)) findings.fillsApplied++;
     }
     findings.cursor = page.cursor;
     if (page.cursor !== null) ledger.setFillCursor(venue.name, page.cursor);
     if (page.complete || page.fills.length === 0) break;
   }
 
-  // 2. Every order the ledger has open, asked by its client order ID.
+  // 2. Every order the ledger has open: as the venue lists it open, else asked for by its client order ID (it ended,
+  // or never arrived). One listing instead of a question per order keeps a restart within the venue's read limits.
+  const openAtVenue = await venue.openOrders(subAccountId);
+  const listed = new Map(openAtVenue.map((open) => [open.clientOrderId, open]));
   for (const order of ledger.openOrders()) {
-    const outcome = await settleOpenOrder(target, order, port);
+    const outcome = await settleOpenOrder(target, order, port, listed.get(order.clientOrderId));
     if (outcome === 'ADOPTED') findings.adopted.push(order.clientOrderId);
     else if (outcome === 'NEVER_RECEIVED') findings.neverReceived.push(order.clientOrderId);
     else if (outcome === 'UNSETTLED') findings.unsettled.push(order.clientOrderId);
@@ -194,8 +199,8 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
     else if (outcome === 'HANDED_OVER') findings.handedOver.push(order.clientOrderId);
   }
 
-  // 3. What is open on the sub-account and not Flotilla's.
-  for (const open of await venue.openOrders(subAccountId)) {
+  // 3. What is open on the sub-account and not Flotilla's (or not in this ledger).
+  for (const open of openAtVenue) {
     if (ownedBy(botId, open.clientOrderId) === null || ledger.order(open.clientOrderId as ClientOrderId) === null) {
       findings.foreignOrders.push({ clientOrderId: open.clientOrderId, instrumentId: open.instrumentId });
     }

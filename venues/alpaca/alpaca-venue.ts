@@ -6,7 +6,7 @@ import { instrumentSymbol, isFlotillaClientOrderId, parseTradeId, parseVenueOrde
 import type { Instrument } from '../../core/instrument.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
-import type { FillCursor, FillPage, OrderChanges, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
+import type { FillCursor, FillPage, OrderChanges, OrderToCancel, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { LiveVenue, VenueCredentials } from '../registry.ts';
 import { AccountApi, type Chain } from './account-api.ts';
 import { classify, createClient, failureError, Redactor, type Failure } from './client.ts';
@@ -147,9 +147,9 @@ export class AlpacaVenue implements LiveVenue {
     await this.#cancelAtAlpaca(subAccountId, clientOrderId);
   }
 
-  async cancelOrders(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void> {
+  async cancelOrders(subAccountId: SubAccountId, orders: readonly OrderToCancel[]): Promise<void> {
     // Alpaca cancels one order per request, by its ID: never all at once.
-    for (const clientOrderId of clientOrderIds) await this.cancelOrder(subAccountId, instrumentId, clientOrderId);
+    for (const { instrumentId, clientOrderId } of orders) await this.cancelOrder(subAccountId, instrumentId, clientOrderId);
   }
 
   async amendOrder(subAccountId: SubAccountId, _instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {

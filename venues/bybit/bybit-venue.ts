@@ -4,7 +4,7 @@ import { ConfigurationError, InvalidInputError, TemporaryVenueError } from '../.
 import { isFlotillaClientOrderId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
-import type { FillCursor, FillPage, OrderChanges, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
+import type { FillCursor, FillPage, OrderChanges, OrderToCancel, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import { Brackets } from './brackets.ts';
 import { credentialProblem, resolveOptions, type BybitCredentials, type BybitVenueOptions, type ResolvedOptions } from './config.ts';
 import { fillReportOf, isTrade, readExecution, SeenExecutions, venueFillOf } from './executions.ts';
@@ -149,10 +149,10 @@ export class BybitVenue implements Venue {
     await this.#commands.cancel(subAccountId, instrumentId, clientOrderId);
   }
 
-  async cancelOrders(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void> {
-    await Promise.all(clientOrderIds.map((id) => this.#brackets.settled(subAccountId, id)));
-    const atBybit = clientOrderIds.filter((id) => !this.#brackets.cancelHeld(subAccountId, id, 'cancelled before its entry filled; it was never sent to Bybit'));
-    if (atBybit.length > 0) await this.#commands.cancelBatch(subAccountId, instrumentId, atBybit);
+  async cancelOrders(subAccountId: SubAccountId, orders: readonly OrderToCancel[]): Promise<void> {
+    await Promise.all(orders.map((order) => this.#brackets.settled(subAccountId, order.clientOrderId)));
+    const atBybit = orders.filter((order) => !this.#brackets.cancelHeld(subAccountId, order.clientOrderId, 'cancelled before its entry filled; it was never sent to Bybit'));
+    if (atBybit.length > 0) await this.#commands.cancelBatch(subAccountId, atBybit);
   }
 
   async amendOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId, changes: OrderChanges): Promise<void> {

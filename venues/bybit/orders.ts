@@ -4,7 +4,7 @@ import { OutcomeUnknownError, TemporaryVenueError } from '../../core/errors.ts';
 import { parseClientOrderId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { OrderReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
-import type { OrderChanges } from '../../core/venue.ts';
+import type { OrderChanges, OrderToCancel } from '../../core/venue.ts';
 import { classifyCode, refusalDetail } from './codes.ts';
 import type { BybitTimeouts } from './config.ts';
 import { TransportError, type BybitHttp, type Invoke, type Reply } from './http.ts';
@@ -192,24 +192,25 @@ export class OrderCommands {
     await this.#cancelAnswered(subAccountId, instrumentId, clientOrderId, reply);
   }
 
-  /** Cancels orders by ID, MAX_BATCH_CANCEL per request; an order the batch could not cancel goes through cancel() alone. */
-  async cancelBatch(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void> {
+  /**
+   * Cancels orders by ID, MAX_BATCH_CANCEL per request, each entry naming its own symbol; an order the batch could not
+   * cancel goes through cancel() alone.
+   */
+  async cancelBatch(subAccountId: SubAccountId, orders: readonly OrderToCancel[]): Promise<void> {
     const { http, lane, instruments } = this.#options;
-    await Promise.all(clientOrderIds.map((id) => this.submitted(subAccountId, id)));
-    const symbol = instruments.symbol(instrumentId);
+    await Promise.all(orders.map((order) => this.submitted(subAccountId, order.clientOrderId)));
     const singles: Promise<void>[] = [];
-    for (let start = 0; start < clientOrderIds.length; start += MAX_BATCH_CANCEL) {
-      const chunk = clientOrderIds.slice(start, start + MAX_BATCH_CANCEL);
+    for (let start = 0; start < orders.length; start += MAX_BATCH_CANCEL) {
+      const chunk = orders.slice(start, start + MAX_BATCH_CANCEL);
+      const request = chunk.map((order) => ({ symbol: instruments.symbol(order.instrumentId), orderLinkId: order.clientOrderId }));
       let reply: Reply | null = null;
       try {
-        reply = await lane(subAccountId).schedule('CANCEL', CANCEL_BATCH, () =>
-          http.call(subAccountId, CANCEL_BATCH, (client) => client.batchCancelOrders(CATEGORY, chunk.map((orderLinkId) => ({ symbol, orderLinkId })))),
-        );
+        reply = await lane(subAccountId).schedule('CANCEL', CANCEL_BATCH, () => http.call(subAccountId, CANCEL_BATCH, (client) => client.batchCancelOrders(CATEGORY, request)));
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
       }
       const outcomes = reply !== null && reply.retCode === 0 ? this.#batchOutcomes(reply, chunk.length) : null;
-      chunk.forEach((clientOrderId, index) => {
+      chunk.forEach(({ instrumentId, clientOrderId }, index) => {
         if (outcomes?.[index] === 0) {
           // The stream may have told the cancel first: it is reported once.
           if (this.#options.tracker.end(subAccountId, clientOrderId)) this.#emit({ type: 'ORDER_CANCELED', subAccountId, clientOrderId, detail: 'cancelled at Bybit on request', at: this.#options.clock.now() });

@@ -4,7 +4,7 @@ import type { Decimal } from '../../core/decimal.ts';
 import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { reportClientOrderId, type ExecutionReport, type SubmitOrder } from '../../core/order.ts';
-import type { FillCursor, FillPage, OrderChanges, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
+import type { FillCursor, FillPage, OrderChanges, OrderToCancel, Venue, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { PaperAccountConfig, PaperVenueConfig } from './config.ts';
 import { PaperMatchingEngine, type RestoredOrder } from './matching-engine.ts';
 
@@ -81,8 +81,8 @@ export class PaperVenue implements Venue {
     this.#deliver(this.engine.cancel(subAccountId, clientOrderId, instrumentId));
   }
 
-  async cancelOrders(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderIds: readonly ClientOrderId[]): Promise<void> {
-    for (const clientOrderId of clientOrderIds) this.#deliver(this.engine.cancel(subAccountId, clientOrderId, instrumentId));
+  async cancelOrders(subAccountId: SubAccountId, orders: readonly OrderToCancel[]): Promise<void> {
+    for (const { instrumentId, clientOrderId } of orders) this.#deliver(this.engine.cancel(subAccountId, clientOrderId, instrumentId));
   }
 
   async queryOrder(subAccountId: SubAccountId, instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<VenueOrder | null> {

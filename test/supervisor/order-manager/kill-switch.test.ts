@@ -45,6 +45,35 @@ describe('the kill switch', () => {
     expect(sent).toEqual([]);
   });
 
+  it("cancels a sub-account's entries on several instruments in one batched request where the venue takes batches", async () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    h.price(ETH, '2000');
+    expect(h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '44000', type: 'LIMIT', limitPrice: d('45000') })).outcome).toBe('APPROVED');
+    expect(h.om.submitIntent(intent(ALPHA, ETH, 'BUY', { quantity: '1', stop: '1700', type: 'LIMIT', limitPrice: d('1800') })).outcome).toBe('APPROVED');
+    h.price(QQQ, '500');
+    expect(h.om.submitIntent(intent(CHARLIE, QQQ, 'SELL', { quantity: '5', stop: '530', type: 'LIMIT', limitPrice: d('520') })).outcome).toBe('APPROVED');
+    await h.om.idle();
+    const requests: string[][] = [];
+    const cancelOne = h.venue.cancelOrder.bind(h.venue);
+    const cancelMany = h.venue.cancelOrders.bind(h.venue);
+    h.venue.cancelOrder = async (subAccountId, instrumentId, clientOrderId) => {
+      requests.push([clientOrderId]);
+      await cancelOne(subAccountId, instrumentId, clientOrderId);
+    };
+    h.venue.cancelOrders = async (subAccountId, orders) => {
+      requests.push(orders.map((order) => order.clientOrderId));
+      await cancelMany(subAccountId, orders);
+    };
+    const report = h.om.kill();
+    await h.om.idle();
+    // alpha's two entries in one request, charlie's one alone: as few requests as there are sub-accounts.
+    expect(requests.map((ids) => ids.length).sort()).toEqual([1, 2]);
+    expect(requests.flat().sort()).toEqual([...report.canceled].sort());
+    expect(await openAtVenue(ALPHA)).toEqual([]);
+    expect(await openAtVenue(CHARLIE)).toEqual([]);
+  });
+
   it('never touches an order Flotilla did not make', async () => {
     h = makeHarness();
     fleetWithOrders();

@@ -128,4 +128,31 @@ describe('reconciliation of a sub-account against its venue', () => {
     expect(h.ledgers.get(ALPHA)!.position(ETH)).toBeNull();
     expect(h.ledgers.get(ALPHA)!.recentOrders(10)).toEqual([]);
   });
+
+  it('asks the venue by client order ID only about the open orders its listing does not show', async () => {
+    h = makeHarness();
+    h.price(BTC, '50000');
+    h.price(ETH, '3000');
+    deafen(h);
+    // A resting limit with its stop, and a market entry that fills while nobody hears: its stop starts working.
+    const resting = h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', type: 'LIMIT', limitPrice: dec('45000'), stop: '44000' }));
+    const filled = h.om.submitIntent(intent(ALPHA, ETH, 'BUY', { quantity: '0.5', stop: '2900' }));
+    expect([resting.outcome, filled.outcome]).toEqual(['APPROVED', 'APPROVED']);
+    h.restart();
+    const ledger = h.ledgers.get(ALPHA)!;
+    const asked: string[] = [];
+    const query = h.venue.queryOrder.bind(h.venue);
+    h.venue.queryOrder = async (subAccountId, instrumentId, clientOrderId) => {
+      asked.push(clientOrderId);
+      return query(subAccountId, instrumentId, clientOrderId);
+    };
+    const findings = await run(h);
+    // The filled entry is settled by its fill, and every order still open is in the venue's listing: no question needed.
+    expect(asked).toEqual([]);
+    expect(findings.fillsApplied).toBe(1);
+    expect(findings.adopted).toHaveLength(3);
+    expect(findings.positionMismatches).toEqual([]);
+    // The resting entry's stop waits at the venue for its entry to fill, with no venue order ID yet.
+    expect(ledger.openOrders().map((order) => [order.role, order.instrumentId, order.status])).toEqual([['ENTRY', BTC, 'ACCEPTED'], ['STOP', BTC, 'PENDING_SUBMIT'], ['STOP', ETH, 'ACCEPTED']]);
+  });
 });

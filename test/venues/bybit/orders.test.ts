@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dec } from '../../../core/decimal.ts';
 import { OutcomeUnknownError } from '../../../core/errors.ts';
 import type { SubAccountId } from '../../../core/ids.ts';
-import { BTC, order, orderId, setupBybit, type BybitSetup } from './fixtures.ts';
+import { BTC, ETH, eth, order, orderId, setupBybit, type BybitSetup } from './fixtures.ts';
 import { ordersAtStandin } from './ledger-check.ts';
 
 /** Orders in Bybit's words: what is sent, what Bybit refuses and how that is reported, and what happens when nobody can tell. */
@@ -56,14 +56,16 @@ describe('orders as Bybit holds them', () => {
     expect(await setup.recorder.next('ORDER_REJECTED', huge)).toMatchObject({ reason: 'INSUFFICIENT_BALANCE' });
   });
 
-  it('cancels more orders than one batch holds in batches of 20', async () => {
+  it('cancels more orders than one batch holds in batches of 20, each naming its own symbol', async () => {
     const { setup, alpha, uid } = await started();
     const ids = Array.from({ length: 23 }, (_, index) => orderId('ENTRY', index + 1));
+    const ethIds = [orderId('ENTRY', 24), orderId('ENTRY', 25)];
     for (const [index, id] of ids.entries()) await setup.venue.submitOrder(order({ id, side: 'BUY', type: 'LIMIT', quantity: '0.001', limit: String(50000 + index), account: alpha }));
-    await setup.venue.cancelOrders(alpha, BTC, ids);
-    for (const id of ids) await setup.recorder.next('ORDER_CANCELED', id);
+    for (const [index, id] of ethIds.entries()) await setup.venue.submitOrder(order({ id, instrument: eth, side: 'BUY', type: 'LIMIT', quantity: '0.01', limit: String(2500 + index), account: alpha }));
+    await setup.venue.cancelOrders(alpha, [...ids.map((clientOrderId) => ({ instrumentId: BTC, clientOrderId })), ...ethIds.map((clientOrderId) => ({ instrumentId: ETH, clientOrderId }))]);
+    for (const id of [...ids, ...ethIds]) await setup.recorder.next('ORDER_CANCELED', id);
     expect(setup.venue.capabilities.maxBatchCancel).toBe(20);
-    expect(setup.running.standin.exchange.book.orders(uid, (o) => o.status === 'Cancelled', 100, undefined).list).toHaveLength(23);
+    expect(setup.running.standin.exchange.book.orders(uid, (o) => o.status === 'Cancelled', 100, undefined).list).toHaveLength(25);
   });
 
   it('sends a cancel only once the submit of the same order has settled', async () => {

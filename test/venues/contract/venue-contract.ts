@@ -182,7 +182,7 @@ export function describeVenueContract(name: string, makeFixture: () => Promise<V
       const ids = [1, 2, 3].map((sequence) => fixture.id('ENTRY', sequence));
       for (const [index, id] of ids.entries()) await venue.submitOrder(make({ id, side: 'BUY', type: 'LIMIT', quantity: '0.01', limit: String(59000 - index * 100) }));
       for (const id of ids) await reports.next('ORDER_ACCEPTED', id);
-      await venue.cancelOrders(fixture.account, fixture.instrument.id, ids);
+      await venue.cancelOrders(fixture.account, ids.map((clientOrderId) => ({ instrumentId: fixture.instrument.id, clientOrderId })));
       for (const id of ids) await reports.next('ORDER_CANCELED', id);
       expect(await venue.openOrders(fixture.account)).toEqual([]);
     });
