@@ -39,15 +39,9 @@ export const FAST: Partial<CcxtTimeouts> = {
   connectMs: 5_000,
 };
 
-export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSetup> {
-  const running = await startStandin(options.standin);
-  running.clock.advance(60_000);
-  running.standin.pushCandle('BTCUSDT', { open: '60000', high: '60000', low: '60000', close: '60000' });
-  running.clock.advance(60_000);
-  running.standin.pushCandle('ETHUSDT', { open: '3000', high: '3000', low: '3000', close: '3000' });
-  const credentials = new Map<SubAccountId, Credentials>();
-  for (const [index, name] of (options.accounts ?? ['alpha']).entries()) credentials.set(parseSubAccountId(name), await provision(running.standin, `member${index + 1}x`));
-  const venue = new CcxtVenue({
+/** An adapter on a running stand-in, with these sub-accounts' keys. */
+export function ccxtVenueOn(running: Running, credentials: ReadonlyMap<SubAccountId, Credentials>, options: CcxtSetupOptions = {}): CcxtVenue {
+  return new CcxtVenue({
     name: 'BYBIT',
     exchange: 'bybit',
     environment: running.standin.url,
@@ -57,6 +51,17 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
     logger: options.logger ?? silentLogger,
     timeouts: { ...FAST, ...options.timeouts },
   });
+}
+
+export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSetup> {
+  const running = await startStandin(options.standin);
+  running.clock.advance(60_000);
+  running.standin.pushCandle('BTCUSDT', { open: '60000', high: '60000', low: '60000', close: '60000' });
+  running.clock.advance(60_000);
+  running.standin.pushCandle('ETHUSDT', { open: '3000', high: '3000', low: '3000', close: '3000' });
+  const credentials = new Map<SubAccountId, Credentials>();
+  for (const [index, name] of (options.accounts ?? ['alpha']).entries()) credentials.set(parseSubAccountId(name), await provision(running.standin, `member${index + 1}x`));
+  const venue = ccxtVenueOn(running, credentials, options);
   const recorder = new Recorder();
   venue.onExecutionReport((report) => recorder.report(report));
   venue.onConnectionEvent((event) => recorder.connection(event));
