@@ -6,8 +6,9 @@ import { ledgerBenchmark } from './ledger.bench.ts';
 import { orderManagerBenchmark } from './order-manager.bench.ts';
 import { storageBenchmarks } from './storage.bench.ts';
 import { venueBenchmarks } from './venue.bench.ts';
+import { venueCcxtBenchmarks } from './venue-ccxt.bench.ts';
 
-const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks, ...storageBenchmarks, ...venueBenchmarks];
+const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks, ...storageBenchmarks, ...venueBenchmarks, ...venueCcxtBenchmarks];
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
 const selected = positionals.length === 0 ? benchmarks : benchmarks.filter((bench) => positionals.some((prefix) => bench.name.startsWith(prefix)));
