@@ -4,12 +4,13 @@ import type { SubAccountId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Logger } from '../../core/logger.ts';
 import { checkCapabilities } from './capabilities.ts';
+import { CcxtCandleSource } from './candle-source.ts';
 import { CcxtVenue } from './ccxt-venue.ts';
 import { DEFAULT_TIMEOUTS, exchangeProblem, MARKET_TYPES, resolveEnvironment, type CcxtCredentials, type CcxtTimeouts } from './config.ts';
 
 /**
  * The entry `venues.<NAME>` of flotilla.config.json for a venue reached through ccxt in live mode, and the factory
- * the venue registry builds the adapter with. Every key is read by the adapter: `exchange` picks ccxt's class (and
+ * and candle-source factories the venue registry builds with. Every key is read by the adapter: `exchange` picks ccxt's class (and
  * is refused here, by name and with what it lacks, when it cannot serve), `environment` where it connects,
  * `defaultType` which markets the instruments are, `timeouts` how long it waits.
  */
@@ -59,7 +60,7 @@ export interface CcxtSetup {
   instruments: readonly Instrument[];
   clock: Clock;
   logger: Logger;
-  /** Closed candles a candle source keeps per stream (the registry passes it to every adapter's factories). */
+  /** Closed candles the candle source keeps per stream. */
   historyCandles: number;
 }
 
@@ -73,6 +74,21 @@ export function createCcxtVenue(setup: CcxtSetup): CcxtVenue {
     instruments: setup.instruments,
     clock: setup.clock,
     logger: setup.logger,
+    ...(setup.settings.timeouts === undefined ? {} : { timeouts: setup.settings.timeouts }),
+  });
+}
+
+export function createCcxtCandleSource(setup: CcxtSetup): CcxtCandleSource {
+  return new CcxtCandleSource({
+    name: setup.name,
+    exchange: setup.settings.exchange,
+    environment: setup.settings.environment,
+    marketType: setup.settings.defaultType,
+    instruments: setup.instruments,
+    clock: setup.clock,
+    logger: setup.logger,
+    historyLimit: Math.max(setup.historyCandles, 1),
+    // The source reads the request and reconnect timeouts; the order-path ones do not concern it.
     ...(setup.settings.timeouts === undefined ? {} : { timeouts: setup.settings.timeouts }),
   });
 }

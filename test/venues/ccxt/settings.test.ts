@@ -9,7 +9,7 @@ import { checkCapabilities, missingCapabilities } from '../../../venues/ccxt/cap
 import { CcxtVenue } from '../../../venues/ccxt/ccxt-venue.ts';
 import { buildClient, pointAt } from '../../../venues/ccxt/client.ts';
 import { PROFILES } from '../../../venues/ccxt/profiles.ts';
-import { ccxtSettingsSchema, createCcxtVenue } from '../../../venues/ccxt/settings.ts';
+import { ccxtSettingsSchema, createCcxtCandleSource, createCcxtVenue } from '../../../venues/ccxt/settings.ts';
 import { btc } from '../bybit/fixtures.ts';
 
 /** The `venues.<NAME>` entry for a ccxt venue, and exchanges refused at build by name and with what they lack. */
@@ -49,6 +49,8 @@ describe('ccxt venue settings', () => {
     const venue = createCcxtVenue({ name: 'BYBIT', settings, credentials: new Map(), instruments: [btc], clock: new ManualClock(), logger: silentLogger, historyCandles: 10 });
     expect(venue.name).toBe('BYBIT');
     expect(venue.capabilities).toEqual({ amend: true, maxBatchCancel: 1 });
+    const candles = createCcxtCandleSource({ name: 'BYBIT', settings, credentials: new Map(), instruments: [btc], clock: new ManualClock(), logger: silentLogger, historyCandles: 10 });
+    expect(() => candles.history(btc.id, '1m', 5, 0)).toThrow(/load\(\)/);
   });
 });
 
