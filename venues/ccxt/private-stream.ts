@@ -45,7 +45,8 @@ export class PrivateStream {
   readonly #options: PrivateStreamOptions;
   readonly #logger: Logger;
   #state: State = 'CONNECTING';
-  #delayMs: number;
+  /** Counts the times the stream has been subscribed, so each loop knows when its backoff starts over. */
+  #generation = 0;
   /** Subscriptions the exchange has confirmed on the current connection. */
   #confirmed = 0;
   #downSince: number | null = null;
@@ -56,7 +57,6 @@ export class PrivateStream {
   constructor(options: PrivateStreamOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ subAccountId: options.subAccountId, stream: 'private' });
-    this.#delayMs = options.timeouts.reconnectMinMs;
     this.connected = new Promise((resolve) => (this.#firstConnected = resolve));
     const client = options.client;
     client.options = { ...client.options, ws: { ...(client.options['ws'] as object | undefined), backoff: { base: 0 } } };
@@ -87,15 +87,23 @@ export class PrivateStream {
   }
 
   async #loop(watch: (typeof WATCHES)[number]): Promise<void> {
-    const { client, subAccountId, handlers } = this.#options;
+    const { client, subAccountId, handlers, timeouts } = this.#options;
+    let delayMs = timeouts.reconnectMinMs;
+    let generation = this.#generation;
     while (!this.#stopped()) {
       let batch: Array<Order | Trade>;
       try {
         batch = watch === 'watchOrders' ? await client.watchOrders() : await client.watchMyTrades();
       } catch (error) {
         if (this.#stopped()) return;
-        this.#dropped(describeError(error, this.#options.redactor));
-        await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+        // Each failed attempt doubles the wait before the next, without end: the stream is never given up.
+        if (generation !== this.#generation) {
+          generation = this.#generation;
+          delayMs = timeouts.reconnectMinMs;
+        }
+        this.#dropped(describeError(error, this.#options.redactor), delayMs);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, timeouts.reconnectMaxMs);
         continue;
       }
       if (this.#stopped()) return;
@@ -113,17 +121,13 @@ export class PrivateStream {
     return this.#state === 'STOPPED';
   }
 
-  #dropped(detail: string): void {
+  #dropped(detail: string, nextAttemptMs: number): void {
     this.#confirmed = 0;
-    if (this.#state === 'DISCONNECTED') {
-      // Each failed attempt doubles the wait before the next, without end: the stream is never given up.
-      this.#delayMs = Math.min(this.#delayMs * 2, this.#options.timeouts.reconnectMaxMs);
-      return;
-    }
+    if (this.#state === 'DISCONNECTED') return;
     const first = this.#state === 'CONNECTING';
     this.#state = 'DISCONNECTED';
     if (!first) this.#downSince ??= this.#options.clock.now();
-    this.#logger.warn({ nextAttemptMs: this.#delayMs }, `the private stream dropped; reconnecting (${detail})`);
+    this.#logger.warn({ nextAttemptMs }, `the private stream dropped; reconnecting (${detail})`);
     this.#connection({ type: 'DISCONNECTED', subAccountId: this.#options.subAccountId, at: this.#options.clock.now(), detail });
   }
 
@@ -132,7 +136,7 @@ export class PrivateStream {
     this.#confirmed++;
     if (this.#confirmed < WATCHES.length) return;
     this.#state = 'CONNECTED';
-    this.#delayMs = this.#options.timeouts.reconnectMinMs;
+    this.#generation++;
     this.#logger.info({}, 'private stream subscribed');
     const { subAccountId } = this.#options;
     this.#connection({ type: 'CONNECTED', subAccountId, at: this.#options.clock.now() });

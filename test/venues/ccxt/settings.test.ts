@@ -81,7 +81,7 @@ describe('the clients the adapter builds', () => {
     const client = await buildClient({ exchange: 'bybit', environment: { kind: 'url', origin: 'http://127.0.0.1:9' }, marketType: 'swap', profile: PROFILES['bybit']!, requestMs: 1_000, redactor: new Redactor() }, { key: 'k-123456', secret: 's-123456' });
     expect(client.number).toBe(String);
     expect(client.verbose).toBe(false);
-    await expect(client.cancelAllOrders('BTC/USDT:USDT')).rejects.toThrow(/cancel by client order ID/);
+    await expect(client.cancelAllOrders("BTC/USDT:USDT")).rejects.toThrow(/cancel by client order ID/);
     expect(client.urls['api']).toMatchObject({ public: 'http://127.0.0.1:9', ws: { private: { contract: 'ws://127.0.0.1:9/v5/private' } } });
   });
 
