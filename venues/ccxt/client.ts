@@ -2,12 +2,13 @@ import ccxt, { type Exchange } from 'ccxt';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { Redactor } from '../bybit/redact.ts';
 import type { CcxtCredentials, Environment, MarketType } from './config.ts';
+import { nodeFetch } from './http.ts';
 import type { ExchangeProfile } from './profiles.ts';
 
 /**
  * Building ccxt clients: one per sub-account (its key inside, nowhere else) and one without a key for markets and
- * candles. Every client parses amounts as strings (`number: String`, see amounts.ts), keeps ccxt's request throttle
- * (as a rolling window), never logs a request (`verbose` off: its log prints the signed headers), and has its
+ * candles. Every client parses amounts as strings (`number: String`, see amounts.ts), sends over node:http (http.ts),
+ * keeps ccxt's request throttle (as a rolling window), never logs a request (`verbose` off: its log prints the signed headers), and has its
  * cancel-everything methods replaced by ones that refuse, so nothing in Flotilla or ccxt can cancel every order at once.
  */
 
@@ -74,6 +75,17 @@ export async function buildClient(setup: ClientSetup, credentials: CcxtCredentia
       if (setup.environment.origin.startsWith('http:')) await client.loadHttpProxyAgent();
       break;
   }
+  // node:http with kept-alive connections (http.ts); closing the client ends them.
+  const http = nodeFetch();
+  client.fetchImplementation = http.fetch;
+  const close = client.close.bind(client);
+  client.close = async (...args: Parameters<Exchange['close']>) => {
+    try {
+      return await close(...args);
+    } finally {
+      http.close();
+    }
+  };
   const refuse = (): Promise<never> => Promise.reject(new Error('cancelling every order at once is not something Flotilla does: cancel by client order ID'));
   for (const method of CANCEL_EVERYTHING) (client as unknown as Record<string, unknown>)[method] = refuse;
   return client;

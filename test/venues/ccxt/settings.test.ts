@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import ccxt from 'ccxt';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
@@ -8,6 +10,7 @@ import { Redactor } from '../../../venues/bybit/redact.ts';
 import { checkCapabilities, missingCapabilities } from '../../../venues/ccxt/capabilities.ts';
 import { CcxtVenue } from '../../../venues/ccxt/ccxt-venue.ts';
 import { buildClient, pointAt } from '../../../venues/ccxt/client.ts';
+import { outcomeOf } from '../../../venues/ccxt/outcomes.ts';
 import { PROFILES } from '../../../venues/ccxt/profiles.ts';
 import { ccxtSettingsSchema, createCcxtCandleSource, createCcxtVenue } from '../../../venues/ccxt/settings.ts';
 import { btc } from '../bybit/fixtures.ts';
@@ -83,6 +86,28 @@ describe('the clients the adapter builds', () => {
     expect(client.verbose).toBe(false);
     await expect(client.cancelAllOrders("BTC/USDT:USDT")).rejects.toThrow(/cancel by client order ID/);
     expect(client.urls['api']).toMatchObject({ public: 'http://127.0.0.1:9', ws: { private: { contract: 'ws://127.0.0.1:9/v5/private' } } });
+  });
+
+  it('send over node:http: a refused connection is "not sent", a reply that never comes is ccxt\'s RequestTimeout (unknown outcome)', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const setup = (origin: string) => ({ exchange: 'bybit', environment: { kind: 'url' as const, origin }, marketType: 'swap' as const, profile: PROFILES['bybit']!, requestMs: 300, redactor: new Redactor() });
+    const refused = await buildClient(setup('http://127.0.0.1:1'), null);
+    const hanging = await buildClient(setup(`http://127.0.0.1:${port}`), null);
+    try {
+      const notSent = await refused.fetchTime().catch((error: unknown) => error);
+      expect(notSent).toBeInstanceOf(ccxt.NetworkError);
+      expect(outcomeOf(notSent, PROFILES['bybit']!.codes).kind).toBe('NOT_SENT');
+      const timedOut = await hanging.fetchTime().catch((error: unknown) => error);
+      expect(timedOut).toBeInstanceOf(ccxt.RequestTimeout);
+      expect(outcomeOf(timedOut, PROFILES['bybit']!.codes).kind).toBe('UNKNOWN_OUTCOME');
+    } finally {
+      await refused.close();
+      await hanging.close();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('move every URL to a stand-in, keeping paths, ws to ws and wss to wss', () => {
