@@ -8,8 +8,9 @@ import { orderManagerBenchmark } from './order-manager.bench.ts';
 import { storageBenchmarks } from './storage.bench.ts';
 import { venueBenchmarks } from './venue.bench.ts';
 import { alpacaVenueBenchmarks } from './venue-alpaca.bench.ts';
+import { venueCcxtBenchmarks } from './venue-ccxt.bench.ts';
 
-const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks, ...storageBenchmarks, ...venueBenchmarks, ...alpacaVenueBenchmarks, ...liveBenchmarks];
+const benchmarks: Benchmark[] = [orderManagerBenchmark, ledgerBenchmark, ...backtestBenchmarks, ...fleetBenchmarks, ...storageBenchmarks, ...venueBenchmarks, ...alpacaVenueBenchmarks, ...venueCcxtBenchmarks, ...liveBenchmarks];
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
 const selected = positionals.length === 0 ? benchmarks : benchmarks.filter((bench) => positionals.some((prefix) => bench.name.startsWith(prefix)));

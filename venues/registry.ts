@@ -9,6 +9,7 @@ import type { Venue } from '../core/venue.ts';
 import type { CandleSource } from '../supervisor/market-data/candle-source.ts';
 import { alpacaSettingsSchema, createAlpacaCandleSource, createAlpacaVenue } from './alpaca/settings.ts';
 import { bybitSettingsSchema, createBybitCandleSource, createBybitVenue } from './bybit/settings.ts';
+import { ccxtSettingsSchema, createCcxtCandleSource, createCcxtVenue } from './ccxt/settings.ts';
 import { PaperVenue } from './paper/paper-venue.ts';
 
 /**
@@ -71,8 +72,8 @@ export function paperVenuesByName(paper: Venue, instruments: readonly Instrument
 // Live venues
 
 /** A venue's entry under `venues` in live mode; `adapter` says which adapter serves it. */
-export const liveVenueSettingsSchema = z.discriminatedUnion('adapter', [bybitSettingsSchema, alpacaSettingsSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'adapter must be one of: "bybit", "alpaca"' : undefined),
+export const liveVenueSettingsSchema = z.discriminatedUnion('adapter', [bybitSettingsSchema, alpacaSettingsSchema, ccxtSettingsSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'adapter must be one of: "bybit", "alpaca", "ccxt"' : undefined),
 });
 
 export type LiveVenueSettings = z.output<typeof liveVenueSettingsSchema>;
@@ -112,6 +113,8 @@ export function buildLiveVenue(setup: LiveVenueSetup): LiveVenue {
       return createBybitVenue({ ...setup, settings: setup.settings });
     case 'alpaca':
       return createAlpacaVenue({ ...setup, settings: setup.settings });
+    case 'ccxt':
+      return createCcxtVenue({ ...setup, settings: setup.settings });
   }
 }
 
@@ -121,5 +124,7 @@ export function buildLiveCandleSource(setup: LiveVenueSetup): LiveCandleSource {
       return createBybitCandleSource({ ...setup, settings: setup.settings });
     case 'alpaca':
       return createAlpacaCandleSource({ ...setup, settings: setup.settings });
+    case 'ccxt':
+      return createCcxtCandleSource({ ...setup, settings: setup.settings });
   }
 }

@@ -66,7 +66,7 @@ describe('fleet configuration in live mode', () => {
   });
 
   it('refuses an unknown adapter, environment, timeout or provisioning key by name', () => {
-    expect(refusal({ mode: 'live', venues: { BYBIT: { adapter: 'bitmex', environment: 'demo' } } })).toMatch(/venues\.BYBIT.*adapter must be one of: "bybit", "alpaca"/);
+    expect(refusal({ mode: 'live', venues: { BYBIT: { adapter: 'bitmex', environment: 'demo' } } })).toMatch(/venues\.BYBIT.*adapter must be one of: "bybit", "alpaca", "ccxt"/);
     expect(refusal({ mode: 'live', venues: { BYBIT: { adapter: 'bybit', environment: 'moon' } } })).toMatch(/venues\.BYBIT\.environment: .*demo.*testnet.*mainnet/s);
     expect(refusal({ mode: 'live', venues: { BYBIT: { ...BYBIT_DEMO, timeouts: { requestMs: -1 } } } })).toMatch(/venues\.BYBIT\.timeouts\.requestMs/);
     expect(refusal({ mode: 'live', venues: { BYBIT: { ...BYBIT_DEMO, timeouts: { lunchMs: 5 } } } })).toMatch(/venues\.BYBIT\.timeouts.*lunchMs/);

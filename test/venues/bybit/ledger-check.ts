@@ -5,11 +5,11 @@ import type { Clock } from '../../../core/clock.ts';
 import { Decimal } from '../../../core/decimal.ts';
 import { parseBotId, type SubAccountId } from '../../../core/ids.ts';
 import type { ExecutionReport, SubmitOrder } from '../../../core/order.ts';
+import type { Venue } from '../../../core/venue.ts';
 import { openLedger } from '../../../ledger/sqlite-ledger.ts';
 import type { Ledger } from '../../../ledger/types.ts';
 import { reconcile, type ReconcileFindings } from '../../../supervisor/reconciliation/reconcile.ts';
 import type { BybitStandin } from '../../../venues/bybit/standin/standin.ts';
-import type { BybitVenue } from '../../../venues/bybit/bybit-venue.ts';
 import { BTC } from './fixtures.ts';
 
 /**
@@ -21,7 +21,7 @@ export class LedgerCheck {
   readonly ledger: Ledger;
   readonly #dir: string;
 
-  constructor(venue: BybitVenue, clock: Clock, subAccountId: SubAccountId) {
+  constructor(venue: Venue, clock: Clock, subAccountId: SubAccountId) {
     this.#dir = mkdtempSync(join(tmpdir(), 'bybit-ledger-'));
     this.ledger = openLedger({ path: join(this.#dir, 'alpha.sqlite'), botId: parseBotId('alpha'), clock });
     venue.onExecutionReport((report: ExecutionReport) => {
@@ -34,7 +34,7 @@ export class LedgerCheck {
   }
 
   /** What the fleet does on CONNECTED: fills since the ledger's cursor, every open order, positions. */
-  reconcile(venue: BybitVenue, subAccountId: SubAccountId, now: number): Promise<ReconcileFindings> {
+  reconcile(venue: Venue, subAccountId: SubAccountId, now: number): Promise<ReconcileFindings> {
     return reconcile({ botId: parseBotId('alpha'), subAccountId, venue, ledger: this.ledger }, { apply: (report) => this.ledger.applyReport(report), now: () => now, receiveWindowMs: 10_000 });
   }
 
@@ -58,7 +58,7 @@ export function ledgerTradeIds(ledger: Ledger): string[] {
   return ledger.fills().map((fill) => fill.tradeId as string).sort();
 }
 
-export async function positionsAgree(ledger: Ledger, venue: BybitVenue, subAccountId: SubAccountId): Promise<{ ledger: string; venue: string }> {
+export async function positionsAgree(ledger: Ledger, venue: Venue, subAccountId: SubAccountId): Promise<{ ledger: string; venue: string }> {
   const held = ledger.position(BTC)?.quantity ?? Decimal.ZERO;
   const there = (await venue.positions(subAccountId)).find((position) => position.instrumentId === BTC)?.quantity ?? Decimal.ZERO;
   return { ledger: held.toString(), venue: there.toString() };
