@@ -10,7 +10,9 @@ import { discoverBots } from '../discovery/discover.ts';
 import { fleetConfigPath } from '../paths.ts';
 import { defaultSecretsPath, readSecrets, writeSecrets } from '../secrets/secrets-file.ts';
 import type { CliCommand, Invocation } from './command.ts';
-import { CliFailure, EXIT_CODES, UsageError } from './exit-codes.ts';
+import { connectToSupervisor } from './control-client.ts';
+import type { PnlInfo } from '../control/fleet-control.ts';
+import { AuthenticationError, CliFailure, EXIT_CODES, SupervisorUnreachableError, UsageError } from './exit-codes.ts';
 import { orDash, table } from './format.ts';
 import { findProjectRoot } from './new-bot.command.ts';
 import { emit } from './output.ts';
@@ -124,12 +126,17 @@ export interface AccountRow {
   /** Whether the secrets file holds the sub-account's key. */
   key: boolean;
   uid: string | null;
+  /** The balance the venue holds for the sub-account. */
   balance: string | null;
+  /** The balance the bot's ledger holds, as the running supervisor reports it; null when it does not run. */
+  ledgerBalance: string | null;
   note: string | null;
 }
 
 export interface AccountsListing {
   secretsFile: string;
+  /** Why no ledger balance is shown (the supervisor does not run), or null. */
+  ledgers: string | null;
   venues: Array<{ venue: string; adapter: string; environment: string; masterKey: boolean; masterUid: string | null; problem: string | null }>;
   accounts: AccountRow[];
 }
@@ -141,14 +148,35 @@ export function renderAccounts(listing: AccountsListing): string {
     lines.push(`${venue.venue}: ${venue.adapter} adapter, ${venue.environment}, ${master}${venue.problem === null ? '' : `; ${venue.problem}`}`);
   }
   if (listing.accounts.length === 0) return [...lines, 'No bot trades on these venues.'].join('\n');
-  const rows = listing.accounts.map((row) => [row.botId, row.venue, row.subAccountId, row.key ? 'yes' : 'no', orDash(row.uid), orDash(row.balance), orDash(row.note)]);
-  return [...lines, '', table([{ header: 'BOT' }, { header: 'VENUE' }, { header: 'SUB-ACCOUNT' }, { header: 'KEY' }, { header: 'UID' }, { header: 'BALANCE', align: 'right' }, { header: 'NOTE' }], rows)].join('\n');
+  const rows = listing.accounts.map((row) => [row.botId, row.venue, row.subAccountId, row.key ? 'yes' : 'no', orDash(row.uid), orDash(row.balance), orDash(row.ledgerBalance), orDash(row.note)]);
+  const tail = listing.ledgers === null ? [] : [`Ledger balances not shown: ${listing.ledgers}.`];
+  return [
+    ...lines,
+    '',
+    table([{ header: 'BOT' }, { header: 'VENUE' }, { header: 'SUB-ACCOUNT' }, { header: 'KEY' }, { header: 'UID' }, { header: 'VENUE BALANCE', align: 'right' }, { header: 'LEDGER BALANCE', align: 'right' }, { header: 'NOTE' }], rows),
+    ...tail,
+  ].join('\n');
+}
+
+/**
+ * Each bot's ledger balance, from the running supervisor (it holds the ledgers' writer locks and computes balances
+ * the one way the ledger does); when it does not run, the reason instead, and the listing goes on without them.
+ */
+async function ledgerBalances(invocation: Invocation): Promise<{ balances: Map<string, string>; problem: string | null }> {
+  try {
+    const rows = await connectToSupervisor(invocation.home, 5_000).get<PnlInfo[]>('/v1/pnl');
+    return { balances: new Map(rows.map((row) => [row.botId, row.balance])), problem: null };
+  } catch (error) {
+    if (error instanceof SupervisorUnreachableError || error instanceof AuthenticationError) return { balances: new Map(), problem: 'the supervisor does not run (start it to see them)' };
+    throw error;
+  }
 }
 
 async function list(invocation: Invocation, context: Context): Promise<void> {
   const only = venueOption(invocation, context, false);
   const secrets = readSecrets(context.secretsPath);
-  const listing: AccountsListing = { secretsFile: context.secretsPath, venues: [], accounts: [] };
+  const ledgers = await ledgerBalances(invocation);
+  const listing: AccountsListing = { secretsFile: context.secretsPath, ledgers: ledgers.problem, venues: [], accounts: [] };
   // The configured venues first, then the venues bots name that the configuration lacks.
   const configured = Object.keys(context.venues).sort();
   const names = only === null ? [...configured, ...[...context.subAccounts.keys()].filter((venue) => !configured.includes(venue)).sort()] : [only];
@@ -177,6 +205,7 @@ async function list(invocation: Invocation, context: Context): Promise<void> {
           key: key !== undefined,
           uid: seen?.uid ?? key?.uid ?? null,
           balance: seen?.balance ?? null,
+          ledgerBalance: ledgers.balances.get(botId) ?? null,
           note: settings === undefined ? `venue ${venue} is not in ${context.configFile}` : (seen?.note ?? null),
         });
       }

@@ -55,6 +55,12 @@ describe('the live fleet under pm2 on the Bybit stand-in', () => {
     const after = await live.ready('both bots back and reconciled', first.supervisor.pid);
     expect(after.killSwitchEngaged).toBe(true);
 
+    // The accounts as the venue and the ledgers see them, side by side.
+    const accounts = await live.fleet.json<{ ledgers: string | null; accounts: Array<{ botId: string; balance: string | null; ledgerBalance: string | null }> }>('accounts');
+    expect(accounts.ledgers).toBeNull();
+    for (const row of accounts.accounts) expect([row.botId, row.ledgerBalance]).toEqual([row.botId, row.balance]);
+    expect(accounts.accounts.map((row) => row.botId).sort()).toEqual(['alpha', 'bravo']);
+
     // Reconcile on demand from the CLI: nothing to adopt, no mismatch, balances equal; and the ledgers equal the venue.
     const results = await live.fleet.json<ReconcileResult[]>('reconcile');
     expect(results.map((result) => [result.botId, result.state, result.positionMismatches])).toEqual([

@@ -115,20 +115,22 @@ describe('supervisor accounts: set-master, provision, list', () => {
 
     const listed = await cli(['--json']);
     expect(listed.code).toBe(0);
-    const listing = JSON.parse(listed.stdout) as { secretsFile: string; venues: unknown[]; accounts: unknown[] };
+    const listing = JSON.parse(listed.stdout) as { secretsFile: string; ledgers: string | null; venues: unknown[]; accounts: unknown[] };
+    expect(listing.ledgers).toBe('the supervisor does not run (start it to see them)');
     const saved = readSecrets(secretsPath).venue('BYBIT').accounts;
     expect(listing.secretsFile).toBe(secretsPath);
     expect(listing.venues).toEqual([{ venue: 'BYBIT', adapter: 'bybit', environment: running.standin.url, masterKey: true, masterUid: String(master.uid), problem: null }]);
     expect(listing.accounts).toEqual([
-      { botId: 'alpha', venue: 'BYBIT', subAccountId: 'alpha', key: true, uid: saved.get('alpha' as never)?.uid, balance: '1000', note: null },
-      { botId: 'beta', venue: 'BYBIT', subAccountId: 'beta', key: true, uid: saved.get('beta' as never)?.uid, balance: '1000', note: null },
-      { botId: 'gamma', venue: 'ALPACA', subAccountId: 'gamma', key: false, uid: null, balance: null, note: `venue ALPACA is not in ${env.FLOTILLA_CONFIG}` },
+      { botId: 'alpha', venue: 'BYBIT', subAccountId: 'alpha', key: true, uid: saved.get('alpha' as never)?.uid, balance: '1000', ledgerBalance: null, note: null },
+      { botId: 'beta', venue: 'BYBIT', subAccountId: 'beta', key: true, uid: saved.get('beta' as never)?.uid, balance: '1000', ledgerBalance: null, note: null },
+      { botId: 'gamma', venue: 'ALPACA', subAccountId: 'gamma', key: false, uid: null, balance: null, ledgerBalance: null, note: `venue ALPACA is not in ${env.FLOTILLA_CONFIG}` },
     ]);
 
     const table = await cli([]);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^BOT +VENUE +SUB-ACCOUNT +KEY +UID +BALANCE +NOTE$/m);
-    expect(table.stdout).toMatch(/^alpha +BYBIT +alpha +yes +\d+ +1000  -$/m);
+    expect(table.stdout).toMatch(/^BOT +VENUE +SUB-ACCOUNT +KEY +UID +VENUE BALANCE +LEDGER BALANCE +NOTE$/m);
+    expect(table.stdout).toMatch(/^alpha +BYBIT +alpha +yes +\d+ +1000 +-  -$/m);
+    expect(table.stdout).toMatch(/^Ledger balances not shown: the supervisor does not run \(start it to see them\)\.$/m);
 
     const everySecret = [master.key, master.secret, ...[...saved.values()].flatMap((account) => [account.key, account.secret])];
     for (const ran of [stored, plan, provisioned, again, listed, table]) expectNoSecrets(ran, everySecret);
