@@ -131,7 +131,9 @@ export class OrderManager {
       apply: (report) => this.applyReport(report),
       now: () => this.#clock.now(),
       track: (call) => {
-        const pending: Promise<void> = call.finally(() => this.#pending.delete(pending));
+        const pending: Promise<void> = call
+          .catch((error: unknown) => this.#logger.error({ error: error instanceof Error ? error.message : String(error) }, 'settling a stop amend failed; reconciliation settles it'))
+          .finally(() => this.#pending.delete(pending));
         this.#pending.add(pending);
       },
       requestFailed: (botId, clientOrderId, error) => {
