@@ -2,19 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BotId, ClientOrderId, SubAccountId } from '../../../core/ids.ts';
+import type { ClientOrderId, SubAccountId } from '../../../core/ids.ts';
 import { parseIntentId } from '../../../core/ids.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import { openLedger } from '../../../ledger/sqlite-ledger.ts';
-import type { Ledger } from '../../../ledger/types.ts';
 import { parseOrderManagerConfig } from '../../../supervisor/order-manager/config.ts';
-import type { OrderManagerEvent } from '../../../supervisor/order-manager/order-manager.ts';
-import { OrderManager } from '../../../supervisor/order-manager/order-manager.ts';
 import { reconcile } from '../../../supervisor/reconciliation/reconcile.ts';
-import { SupervisorStore } from '../../../supervisor/store/supervisor-store.ts';
 import { BybitVenue } from '../../../venues/bybit/bybit-venue.ts';
 import { btc, eth, FAST, setupBybit, type BybitSetup } from '../../venues/bybit/fixtures.ts';
-import { ALPHA, BTC, STARTING_EQUITY, configInput, d, intent } from './fixture.ts';
+import { ALPHA, BTC, configInput, d, intent } from './fixture.ts';
+import { Run } from './venue-run.ts';
 
 /**
  * Stop moves by amend through the real Bybit adapter, against its stand-in on 127.0.0.1: the order manager, the bot's
@@ -32,51 +28,6 @@ const config = parseOrderManagerConfig(
 
 let moves = 0;
 const move = () => parseIntentId(`bybit-amend-${++moves}`);
-
-/** One supervisor run on the files in `dir`: the bots' ledgers, the store, and the order manager over `venue`. */
-class Run {
-  readonly ledgers = new Map<BotId, Ledger>();
-  readonly store: SupervisorStore;
-  readonly om: OrderManager;
-  readonly events: OrderManagerEvent[] = [];
-  readonly #waiters: Array<() => void> = [];
-
-  constructor(dir: string, venue: BybitVenue, clock: BybitSetup['running']['clock']) {
-    this.store = new SupervisorStore(join(dir, 'supervisor.sqlite'));
-    for (const botId of config.bots.keys()) {
-      const ledger = openLedger({ path: join(dir, `${botId}.ledger.sqlite`), botId, clock });
-      if (ledger.capital().isZero()) ledger.recordCapital(STARTING_EQUITY, clock.now(), 'deposit');
-      this.ledgers.set(botId, ledger);
-    }
-    this.om = new OrderManager({ config, store: this.store, ledgers: this.ledgers, venues: new Map([['BYBIT', venue]]), clock, logger: silentLogger });
-    this.om.onEvent((event) => {
-      this.events.push(event);
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-  }
-
-  get ledger(): Ledger {
-    return this.ledgers.get(ALPHA)!;
-  }
-
-  /** Resolves once `match` holds, checked after every order-manager event. */
-  async until(match: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!match()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  close(): void {
-    this.om.close();
-    for (const ledger of this.ledgers.values()) ledger.close();
-    this.store.close();
-  }
-}
 
 describe('moving a stop by amend on the Bybit adapter, against its stand-in', () => {
   let setup: BybitSetup | undefined;
@@ -96,7 +47,7 @@ describe('moving a stop by amend on the Bybit adapter, against its stand-in', ()
     setup = await setupBybit();
     const s = setup;
     dir = mkdtempSync(join(tmpdir(), 'flotilla-bybit-amend-'));
-    const run = new Run(dir, s.venue, s.running.clock);
+    const run = new Run(dir, config, s.venue, s.running.clock);
     runs.push(run);
     run.om.updateMark(BTC, d('60000'));
     expect(run.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.01', stop: '59000' })).outcome).toBe('APPROVED');
@@ -160,7 +111,7 @@ describe('moving a stop by amend on the Bybit adapter, against its stand-in', ()
     const alpha = s.accounts[0] as SubAccountId;
     const venue = new BybitVenue({ name: 'BYBIT', environment: s.running.standin.url, credentials: new Map([[alpha, s.credentials.get(alpha)!]]), instruments: [btc, eth], clock: s.running.clock, logger: silentLogger, timeouts: FAST });
     venues.push(venue);
-    const after = new Run(dir, venue, s.running.clock);
+    const after = new Run(dir, config, venue, s.running.clock);
     runs.push(after);
     expect(after.ledger.unsettledStopAmendments()).toMatchObject([{ clientOrderId: stop, triggerPrice: d('59500') }]);
     expect(after.ledger.order(stop)?.triggerPrice).toEqual(d('59000'));
