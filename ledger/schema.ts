@@ -187,4 +187,27 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ${appendOnly('funding')}
     `,
   },
+  {
+    // A stop moved by amending it in place: the request is recorded before the venue is asked, and its outcome once
+    // known, so a crash in between is settled from what the venue holds and never by asking again.
+    version: 6,
+    statements: `
+      CREATE TABLE stop_amendments (
+        id INTEGER PRIMARY KEY,
+        intent_id TEXT NOT NULL UNIQUE,
+        client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+        trigger_price TEXT NOT NULL,
+        requested_at INTEGER NOT NULL
+      ) STRICT;
+      ${appendOnly('stop_amendments')}
+
+      CREATE TABLE stop_amendment_outcomes (
+        amendment INTEGER PRIMARY KEY REFERENCES stop_amendments (id),
+        outcome TEXT NOT NULL CHECK (outcome IN ('AMENDED', 'FAILED')),
+        detail TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) STRICT;
+      ${appendOnly('stop_amendment_outcomes')}
+    `,
+  },
 ];

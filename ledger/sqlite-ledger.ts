@@ -16,7 +16,8 @@ import { amendmentFromRow, decimalOrNull, fillFromRow, fundingFromRow, orderFrom
 import type { EventRow, FillRow, FundingRow, OrderRow, PositionRow } from './rows.ts';
 import { LEDGER_MIGRATIONS } from './schema.ts';
 import type { Decision, DecisionOutcome, DecisionReason } from '../core/decision.ts';
-import type { EquitySnapshot, FundingPayment, FundingRecorded, Ledger, OrderRecord, PositionRecord, RecordOrdersOptions, ReportApplied } from './types.ts';
+import { StopAmendmentJournal } from './stop-amendments.ts';
+import type { EquitySnapshot, FundingPayment, FundingRecorded, Ledger, OrderRecord, PositionRecord, RecordOrdersOptions, ReportApplied, StopAmendment, StopAmendmentOutcome, StopAmendmentRequest } from './types.ts';
 
 /** Approvals kept in the ledger beyond what crash recovery needs are pruned this often (in approvals). */
 const DECISIONS_KEPT = 1_000;
@@ -97,6 +98,7 @@ class SqliteLedger implements Ledger {
   readonly #insertFunding: StatementSync;
   #decisionsSincePrune = 0;
   readonly #equityRetention: EquityRetention;
+  readonly #amendments: StopAmendmentJournal;
 
   constructor(opened: OpenedDatabase, options: OpenLedgerOptions) {
     this.#opened = opened;
@@ -144,6 +146,7 @@ class SqliteLedger implements Ledger {
       'INSERT INTO funding (funding_id, sequence, instrument, amount, rate, position_quantity, mark_price, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#equityRetention = new EquityRetention(db);
+    this.#amendments = new StopAmendmentJournal(db, this.#batch, this.#ordersDurableBeforeSend);
     this.#recover();
   }
 
@@ -331,6 +334,27 @@ class SqliteLedger implements Ledger {
     this.#batch.write(() =>
       this.#db.prepare('INSERT INTO venue_cursors (venue, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (venue) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at').run(venue, cursor, this.#clock.now()),
     );
+  }
+
+  recordStopAmendment(request: StopAmendmentRequest, at: number): StopAmendment {
+    this.#assertOpen();
+    this.#recordedOrder(request.clientOrderId, `amendment for intent ${request.intentId}`);
+    return this.#amendments.record(request, at);
+  }
+
+  settleStopAmendment(id: number, outcome: StopAmendmentOutcome, detail: string, at: number): StopAmendment | null {
+    this.#assertOpen();
+    return this.#amendments.settle(id, outcome, detail, at);
+  }
+
+  stopAmendment(intentId: IntentId): StopAmendment | null {
+    this.#assertOpen();
+    return this.#amendments.forIntent(intentId);
+  }
+
+  unsettledStopAmendments(): StopAmendment[] {
+    this.#assertOpen();
+    return this.#amendments.unsettled();
   }
 
   openReplacements(): Map<ClientOrderId, ClientOrderId> {

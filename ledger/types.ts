@@ -84,6 +84,26 @@ export interface ReportApplied {
   fill: Fill | null;
 }
 
+/** A stop move asked of the venue as an amend of the stop's trigger, in place. */
+export interface StopAmendmentRequest {
+  /** The move's intent ID: a move is asked of the venue once, however often the bot sends it. */
+  intentId: IntentId;
+  clientOrderId: ClientOrderId;
+  triggerPrice: Decimal;
+}
+
+/** AMENDED: the venue holds the new trigger. FAILED: it refused, or the stop ended, or the amend never took effect. */
+export type StopAmendmentOutcome = 'AMENDED' | 'FAILED';
+
+export interface StopAmendment extends StopAmendmentRequest {
+  id: number;
+  requestedAt: number;
+  /** Null while the venue's answer is awaited. */
+  outcome: StopAmendmentOutcome | null;
+  detail: string;
+  settledAt: number | null;
+}
+
 /** What else commits in the same transaction as a batch of orders. */
 export interface RecordOrdersOptions {
   /** The approval that made the orders: a crash can then never leave an order without its decision. */
@@ -114,6 +134,14 @@ export interface Ledger {
   recentDecisions(limit: number): Array<{ decision: Decision; intentJson: string }>;
   /** replacement → replaced, for every replacement recorded while the stop it replaces is still open. */
   openReplacements(): Map<ClientOrderId, ClientOrderId>;
+  /** Records a stop amend before the venue is asked; committed at once, like an order. */
+  recordStopAmendment(request: StopAmendmentRequest, at: number): StopAmendment;
+  /** Records how an amend ended; the first outcome stands. */
+  settleStopAmendment(id: number, outcome: StopAmendmentOutcome, detail: string, at: number): StopAmendment | null;
+  /** The amend a move's intent became, or null. */
+  stopAmendment(intentId: IntentId): StopAmendment | null;
+  /** Amends still awaiting the venue's answer, oldest first: what a restart must settle. */
+  unsettledStopAmendments(): StopAmendment[];
   /** Where the ledger stands in a venue's listing of fills (an opaque cursor the venue's adapter made); null at first. */
   fillCursor(venue: string): string | null;
   /** Committed with whatever is pending, so a crash never leaves the cursor ahead of the fills it passed. */

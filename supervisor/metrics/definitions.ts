@@ -124,7 +124,7 @@ export function defineMetrics(registry: Registry) {
     unprotectedPositions: gauge(N.unprotectedPositions, 'Open positions of the bot that no working stop fully covers, past the grace period for a stop in flight.', ['bot']),
     protectionRepairs: counter(N.protectionRepairs, 'Unprotected positions repaired by rule: a stop placed, or the uncovered part closed.', ['bot', 'repair']),
     stopPrice: gauge(N.stopPrice, 'Trigger price of the working stop that would close the bot\'s position first.', ['bot', 'instrument']),
-    stopMoveFailures: counter(N.stopMoveFailures, 'Stop moves whose replacement the venue did not accept; the old stop kept working.', ['bot']),
+    stopMoveFailures: counter(N.stopMoveFailures, 'Stop moves the venue did not carry out (a replacement not accepted, an amend refused or not in force); the old stop kept working.', ['bot']),
     strategyNotes: counter(N.strategyNotes, 'Notes strategies made: which filter blocked an entry, the regime seen, a model fallback.', ['bot', 'note', 'value']),
     noteState: gauge(N.noteState, '1 for the latest value of each note the bot\'s strategy made (per instrument, or instrument="" for the bot), 0 for the other values it declares.', ['bot', 'note', 'instrument', 'value']),
 

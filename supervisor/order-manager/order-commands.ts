@@ -11,7 +11,10 @@ import type { TradingState } from '../../core/trading-state.ts';
 import type { Ledger, OrderRecord } from '../../ledger/types.ts';
 import { stopCoverage } from './protection.ts';
 
-/** The answer to a cancel or a stop move: these are commands on existing orders, not new intents. */
+/**
+ * The answer to a cancel or a stop move: these are commands on existing orders, not new intents. `replacement` is
+ * the new stop of a move done by replacement; null for a cancel and for a move done by amending the stop in place.
+ */
 export type CommandResult =
   | { outcome: 'ACCEPTED'; clientOrderId: ClientOrderId; replacement: ClientOrderId | null }
   | { outcome: 'DENIED'; reason: DecisionReason; detail: string };
@@ -25,6 +28,12 @@ export interface OrderCommandsPort {
   reconciliationBlock(botId: BotId): string | null;
   /** The replacement already on its way for a stop, or null. */
   replacementOf(clientOrderId: ClientOrderId): ClientOrderId | null;
+  /** The trigger an amend already on its way for a stop asks for, or null. */
+  amendmentOf(clientOrderId: ClientOrderId): Decimal | null;
+  /** Whether the instrument's venue amends an order in place (capabilities.amend). */
+  amends(instrumentId: InstrumentId): boolean;
+  /** Records the amend of the stop's trigger, counts it and asks the venue (stop-amendments.ts). */
+  sendAmendment(order: OrderRecord, intentId: IntentId, triggerPrice: Decimal): void;
   rateAllows(botId: BotId, requests: number): boolean;
   /** Records the replacement (with its link to the stop it replaces), counts and sends it. */
   sendReplacement(botId: BotId, replacement: SubmitOrder, replaced: ClientOrderId): void;
@@ -68,16 +77,19 @@ export class OrderCommands {
   }
 
   /**
-   * Moves a protective stop by replacing it: the replacement is recorded and sent, and the old stop is cancelled by
-   * its ID only once the venue has accepted the replacement. If the replacement is refused, the old stop keeps
-   * working and the failure is reported. The take-profit is never touched. A replacement names the stop's entry only
-   * while that entry is open, so it never names a parent the venue cannot know, and it is never larger than the
-   * position. Idempotent on the move's intent ID.
+   * Moves a protective stop. Where the venue amends in place, the stop's trigger is amended under its own ID and the
+   * old trigger stays in force until the venue confirms (stop-amendments.ts). Elsewhere it is replaced: the
+   * replacement is recorded and sent, and the old stop is cancelled by its ID only once the venue has accepted the
+   * replacement. Either way, if the venue refuses, the old stop keeps working and the failure is reported. The
+   * take-profit is never touched. A replacement names the stop's entry only while that entry is open, so it never
+   * names a parent the venue cannot know, and it is never larger than the position. Idempotent on the move's intent
+   * ID; one move per stop at a time.
    */
   moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal, intentId: IntentId): CommandResult {
     const ledger = this.#port.ledger(botId);
     const earlier = ledger?.ordersForIntent(intentId) ?? [];
     if (earlier[0] !== undefined) return { outcome: 'ACCEPTED', clientOrderId, replacement: earlier[0].clientOrderId };
+    if ((ledger?.stopAmendment(intentId) ?? null) !== null) return { outcome: 'ACCEPTED', clientOrderId, replacement: null };
     const order = this.#ownOpenOrder(botId, clientOrderId);
     if ('outcome' in order || ledger === undefined) return 'outcome' in order ? order : denied('NOT_OWN_ORDER', `bot ${botId} has no ledger`);
     if (order.role !== 'STOP') return denied('INVALID_INTENT', `${clientOrderId} is a ${order.role} order, not a stop`);
@@ -86,15 +98,24 @@ export class OrderCommands {
     if (blocked !== null) return denied('NOT_RECONCILED', `bot ${botId} may not move a stop yet: ${blocked}`);
     const inFlight = this.#port.replacementOf(clientOrderId);
     if (inFlight !== null) return denied('STOP_MOVE_IN_FLIGHT', `${clientOrderId} is already being replaced by ${inFlight}; move that one once the venue has accepted it`);
+    const amending = this.#port.amendmentOf(clientOrderId);
+    if (amending !== null) return denied('STOP_MOVE_IN_FLIGHT', `${clientOrderId} is already being amended to ${amending.toString()}; move it again once the venue has answered`);
     const instrument = this.#port.instrument(order.instrumentId);
     if (instrument === undefined) return denied('UNKNOWN_INSTRUMENT', `${order.instrumentId} is not configured`);
-    if (!this.#port.rateAllows(botId, 2)) return denied('RATE_LIMIT_EXCEEDED', `no room for 2 requests on ${order.subAccountId}`);
+    const amend = this.#port.amends(order.instrumentId);
+    const requests = amend ? 1 : 2;
+    if (!this.#port.rateAllows(botId, requests)) return denied('RATE_LIMIT_EXCEEDED', `no room for ${requests} request(s) on ${order.subAccountId}`);
     let trigger: Decimal;
     try {
       trigger = quantizePrice(instrument, triggerPrice, order.side === 'SELL' ? 'up' : 'down');
     } catch (error) {
       if (error instanceof InvalidInputError) return denied('INVALID_INTENT', error.message);
       throw error;
+    }
+    if (amend) {
+      // Only the trigger changes: the venue keeps the stop's quantity (and cuts a reduce-only order to its position).
+      if (order.triggerPrice === null || !order.triggerPrice.eq(trigger)) this.#port.sendAmendment(order, intentId, trigger);
+      return { outcome: 'ACCEPTED', clientOrderId, replacement: null };
     }
     const parent = order.parentClientOrderId === null ? null : ledger.order(order.parentClientOrderId);
     const followsOpenEntry = parent !== null && isOpenStatus(parent.status) && order.activatesOnParentFill;

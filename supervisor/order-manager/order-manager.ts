@@ -33,14 +33,19 @@ import type { CommandResult } from './order-commands.ts';
 import { OrderCommands } from './order-commands.ts';
 import type { ReplacementFailure } from './stop-replacements.ts';
 import { StopReplacements } from './stop-replacements.ts';
+import type { AmendFailure } from './stop-amendments.ts';
+import { StopAmendments } from './stop-amendments.ts';
 
 export type OrderManagerEvent =
   | { type: 'DECISION_MADE'; decision: Decision }
   | { type: 'REPORT_APPLIED'; botId: BotId; report: ExecutionReport; order: OrderRecord; position: PositionRecord | null }
   | { type: 'STATE_CHANGED'; state: ScopeState }
-  | { type: 'VENUE_REQUEST_FAILED'; botId: BotId; clientOrderId: ClientOrderId; request: 'SUBMIT' | 'CANCEL'; error: string }
-  /** A stop's replacement ended without being accepted; the old stop is still working. */
-  | { type: 'STOP_MOVE_FAILED'; botId: BotId; replaced: ClientOrderId; replacement: ClientOrderId; status: OrderStatus; detail: string }
+  | { type: 'VENUE_REQUEST_FAILED'; botId: BotId; clientOrderId: ClientOrderId; request: 'SUBMIT' | 'CANCEL' | 'AMEND'; error: string }
+  /**
+   * A stop move did not take effect and the old stop is still working, as it was: its replacement ended without
+   * being accepted, or (replacement null) the amend of its trigger was refused or never took effect.
+   */
+  | { type: 'STOP_MOVE_FAILED'; botId: BotId; replaced: ClientOrderId; replacement: ClientOrderId | null; status: OrderStatus; detail: string }
   /** The bot's positions were measured against their stops; `unprotected` is empty when every one is covered. */
   | { type: 'PROTECTION_CHECKED'; botId: BotId; unprotected: UnprotectedPosition[] }
   /** A funding payment the venue settled, booked in the bot's ledger. */
@@ -98,6 +103,7 @@ export class OrderManager {
   readonly #unsubscribe: Array<() => void> = [];
   #decisionsSincePrune = 0;
   readonly #replacements: StopReplacements;
+  readonly #amendments: StopAmendments;
   readonly #protection: ProtectionKeeper;
   readonly #commands: OrderCommands;
   /** Why each bot may not trade yet, until its sub-account is reconciled; absent once it is. */
@@ -118,6 +124,24 @@ export class OrderManager {
       ledger: (botId) => this.#ledger(botId),
       cancel: (order) => this.#cancel(order),
       failed: (failure) => this.#stopMoveFailed(failure),
+    });
+    this.#amendments = new StopAmendments({
+      ledger: (botId) => this.#ledger(botId),
+      venue: (order) => this.#venue(order.instrumentId),
+      apply: (report) => this.applyReport(report),
+      now: () => this.#clock.now(),
+      track: (call) => {
+        const pending: Promise<void> = call
+          .catch((error: unknown) => this.#logger.error({ error: error instanceof Error ? error.message : String(error) }, 'settling a stop amend failed; reconciliation settles it'))
+          .finally(() => this.#pending.delete(pending));
+        this.#pending.add(pending);
+      },
+      requestFailed: (botId, clientOrderId, error) => {
+        this.#logger.error({ botId, clientOrderId, request: 'AMEND', error }, 'stop amend failed at the venue; the stop is asked for by client order ID');
+        this.#emit({ type: 'VENUE_REQUEST_FAILED', botId, clientOrderId, request: 'AMEND', error });
+      },
+      failed: (failure) => this.#amendFailed(failure),
+      logger: this.#logger,
     });
     this.#protection = new ProtectionKeeper({
       ledger: (botId) => this.#ledgers.get(botId),
@@ -143,6 +167,12 @@ export class OrderManager {
       effectiveState: (botId) => this.effectiveState(botId),
       reconciliationBlock: (botId) => this.reconciliationBlock(botId),
       replacementOf: (clientOrderId) => this.#replacements.replacementOf(clientOrderId),
+      amendmentOf: (clientOrderId) => this.#amendments.inFlight(clientOrderId)?.triggerPrice ?? null,
+      amends: (instrumentId) => this.#venue(instrumentId).capabilities.amend,
+      sendAmendment: (order, intentId, triggerPrice) => {
+        this.#rateLimiter.record(order.botId, 1, this.#clock.now());
+        this.#amendments.send(order, intentId, triggerPrice);
+      },
       rateAllows: (botId, requests) => this.#rateLimiter.wouldAllow(botId, requests, this.#clock.now()),
       sendReplacement: (botId, replacement, replaced) => this.#sendReplacement(botId, replacement, replaced),
       cancel: (order) => this.#cancel(order),
@@ -179,6 +209,7 @@ export class OrderManager {
   #recoverBot(botId: BotId, ledger: Ledger): void {
     this.#portfolio.recoverBot(botId, ledger);
     this.#replacements.recover(botId, ledger);
+    this.#amendments.recover(botId, ledger);
     // An approval commits in the ledger with its orders; the store's copy commits a moment later, so a crash in
     // between leaves the store without it. The newest approvals of each ledger fill that gap.
     for (const { decision, intentJson } of ledger.recentDecisions(RECOVERED_DECISIONS)) this.#store.recordDecision(decision, intentJson);
@@ -233,6 +264,8 @@ export class OrderManager {
 
   /** Lets the bot trade: its sub-account was just reconciled. */
   reconciled(botId: BotId): void {
+    // The venue's triggers are the ledger's now: an amend still unanswered (a crash, a lost answer) is settled by them.
+    this.#amendments.settleAll(botId);
     if (this.#unreconciled.delete(botId)) this.#logger.info({ botId }, 'reconciled with its venue; the bot may trade');
   }
 
@@ -254,6 +287,7 @@ export class OrderManager {
    */
   afterVenuesRestored(): void {
     this.#replacements.settleAll();
+    this.#amendments.settleAll();
     this.checkProtection();
   }
 
@@ -556,7 +590,7 @@ export class OrderManager {
     return this.#commands.cancel(botId, clientOrderId);
   }
 
-  /** Moves a protective stop by a safe replace (order-commands.ts, stop-replacements.ts). */
+  /** Moves a protective stop by an amend in place or a safe replace (order-commands.ts, stop-amendments.ts, stop-replacements.ts). */
   moveStop(botId: BotId, clientOrderId: ClientOrderId, triggerPrice: Decimal, intentId: IntentId): CommandResult {
     return this.#commands.moveStop(botId, clientOrderId, triggerPrice, intentId);
   }
@@ -573,6 +607,11 @@ export class OrderManager {
   #stopMoveFailed(failure: ReplacementFailure): void {
     this.#logger.warn({ ...failure }, 'a stop move failed at the venue; the old stop keeps protecting the position');
     this.#emit({ type: 'STOP_MOVE_FAILED', botId: failure.botId, replaced: failure.replaced, replacement: failure.replacement, status: failure.status, detail: failure.detail });
+  }
+
+  #amendFailed(failure: AmendFailure): void {
+    this.#logger.warn({ ...failure }, 'a stop amend did not take effect; the stop keeps protecting the position at its old trigger');
+    this.#emit({ type: 'STOP_MOVE_FAILED', botId: failure.botId, replaced: failure.stop, replacement: null, status: failure.status, detail: failure.detail });
   }
 
   /** The one entry point for a bot's commands. */
@@ -608,6 +647,8 @@ export class OrderManager {
     const ledger = this.#ledgers.get(botId);
     if (ledger === undefined) return;
     const applied = ledger.applyReport(report);
+    // Before the duplicate check: reconciliation may have recorded the amended trigger before the venue's answer came.
+    if (applied.order !== null && this.#amendments.inFlight(applied.order.clientOrderId) !== null) this.#amendments.settle(applied.order, report);
     if (applied.order === null || applied.duplicate) return;
     const stop = this.#childStop(ledger, applied.order);
     this.#track(applied.order, stop);

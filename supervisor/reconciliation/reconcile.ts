@@ -73,8 +73,11 @@ function ownedBy(botId: BotId, clientOrderId: string): ClientOrderId | null {
   }
 }
 
-/** The reports that bring a ledger order up to what the venue says of it, fills excepted (they come from the fill listing). */
-function reportsFor(order: OrderRecord, venue: VenueOrder, subAccountId: SubAccountId, at: number): ExecutionReport[] {
+/**
+ * The reports that bring a ledger order up to what the venue says of it, fills excepted (they come from the fill
+ * listing): the venue's quantity and prices win. Also how a stop amend whose answer was lost is settled.
+ */
+export function venueOrderReports(order: OrderRecord, venue: VenueOrder, subAccountId: SubAccountId, at: number): ExecutionReport[] {
   const reports: ExecutionReport[] = [];
   const clientOrderId = order.clientOrderId;
   if (order.status === 'PENDING_SUBMIT' && venue.venueOrderId !== null) reports.push({ type: 'ORDER_ACCEPTED', subAccountId, clientOrderId, venueOrderId: venue.venueOrderId, at });
@@ -129,7 +132,7 @@ export async function settleOpenOrder(target: ReconcileTarget, order: OrderRecor
     }
     return 'UNSETTLED';
   }
-  const reports = reportsFor(order, atVenue, subAccountId, now);
+  const reports = venueOrderReports(order, atVenue, subAccountId, now);
   for (const report of reports) port.apply(report);
   if (order.status === 'PENDING_SUBMIT') return 'ADOPTED';
   return reports.length > 0 ? 'SETTLED' : 'UNCHANGED';

@@ -45,15 +45,19 @@ describe('the fleet after the supervisor is SIGKILLed', () => {
     metrics: { port: 0 },
   });
   const status = (): Promise<FleetStatus> => fleet.json<FleetStatus>('status');
-  /** Stop moves the ledgers record, across both bots. */
-  const moves = (): number => BOTS.reduce((sum, id) => sum + (fleet.ledgerRows<{ n: number }>(id, 'SELECT COUNT(*) AS n FROM replacements')[0]?.n ?? 0), 0);
-  const lastSequences = (): Map<string, number> => new Map(BOTS.map((id) => [id, fleet.ledgerRows<{ n: number | null }>(id, 'SELECT MAX(sequence) AS n FROM orders')[0]?.n ?? 0]));
+  /** Stop moves the ledgers record, across both bots: replacements, and amends the venue carried out (the paper venue amends in place). */
+  const AMENDED = "FROM stop_amendments a JOIN stop_amendment_outcomes o ON o.amendment = a.id JOIN orders b ON b.client_order_id = a.client_order_id WHERE o.outcome = 'AMENDED'";
+  const count = (id: string, sql: string): number => fleet.ledgerRows<{ n: number | null }>(id, sql)[0]?.n ?? 0;
+  const moves = (): number => BOTS.reduce((sum, id) => sum + count(id, 'SELECT COUNT(*) AS n FROM replacements') + count(id, `SELECT COUNT(*) AS n ${AMENDED}`), 0);
+  const lastSequences = (): Map<string, { order: number; amendment: number }> =>
+    new Map(BOTS.map((id) => [id, { order: count(id, 'SELECT MAX(sequence) AS n FROM orders'), amendment: count(id, 'SELECT MAX(id) AS n FROM stop_amendments') }]));
   /** Moves, made after the crash, of stops placed before it: the case a rebuilt venue once refused. */
-  const movesAcrossCrash = (before: Map<string, number>): number =>
+  const movesAcrossCrash = (before: Map<string, { order: number; amendment: number }>): number =>
     BOTS.reduce((sum, id) => {
-      const last = before.get(id) ?? 0;
-      const rows = fleet.ledgerRows<{ n: number }>(id, `SELECT COUNT(*) AS n FROM replacements r JOIN orders a ON a.client_order_id = r.replacement JOIN orders b ON b.client_order_id = r.replaced WHERE a.sequence > ${last} AND b.sequence <= ${last}`);
-      return sum + (rows[0]?.n ?? 0);
+      const last = before.get(id) ?? { order: 0, amendment: 0 };
+      const replaced = count(id, `SELECT COUNT(*) AS n FROM replacements r JOIN orders a ON a.client_order_id = r.replacement JOIN orders b ON b.client_order_id = r.replaced WHERE a.sequence > ${last.order} AND b.sequence <= ${last.order}`);
+      const amended = count(id, `SELECT COUNT(*) AS n ${AMENDED} AND a.id > ${last.amendment} AND b.sequence <= ${last.order}`);
+      return sum + replaced + amended;
     }, 0);
 
   /**

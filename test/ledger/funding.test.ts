@@ -137,7 +137,7 @@ describe('funding payments', () => {
     first.close();
     // Back to what a version 4 build wrote.
     const db = new DatabaseSync(path);
-    db.exec('DROP TABLE funding; PRAGMA user_version = 4;');
+    db.exec('DROP TABLE stop_amendment_outcomes; DROP TABLE stop_amendments; DROP TABLE funding; PRAGMA user_version = 4;');
     db.close();
 
     const migrated = open(path);
@@ -148,7 +148,7 @@ describe('funding payments', () => {
     expect(reopen(migrated).balance()).toEqual(balance.sub(dec('1')));
     const check = openDatabaseReadOnly(path);
     try {
-      expect((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(5);
+      expect((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(6);
     } finally {
       check.close();
     }

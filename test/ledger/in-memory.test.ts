@@ -58,7 +58,7 @@ describe('a ledger on an in-memory database', () => {
     }
     expect(readdirSync(cwd)).toEqual([]);
     expect(existsSync(join(cwd, IN_MEMORY_LEDGER))).toBe(false);
-    expect(Math.max(...LEDGER_MIGRATIONS.map((migration) => migration.version))).toBe(5);
+    expect(Math.max(...LEDGER_MIGRATIONS.map((migration) => migration.version))).toBe(6);
   });
 
   it('test_open_when_two_in_memory_ledgers_then_each_is_its_own_and_neither_takes_a_writer_lock', () => {

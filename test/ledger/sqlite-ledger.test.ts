@@ -355,6 +355,8 @@ describe('applying execution reports', () => {
       DROP TABLE decisions;
       DROP TABLE venue_cursors;
       DROP TABLE funding;
+      DROP TABLE stop_amendment_outcomes;
+      DROP TABLE stop_amendments;
       PRAGMA user_version = 1;
     `);
     db.close();

@@ -132,8 +132,9 @@ describe('order path through the bot channel', () => {
   });
 
   it('test_move_stop_when_position_is_open_then_replacement_at_venue_and_old_stop_canceled', async () => {
-    // Arrange
+    // Arrange: the replacement path, as on a venue that cannot amend in place (the paper venue can: see the next test).
     const alpha = await h.connectedBot('alpha');
+    (h.fleet.venue.capabilities as { amend: boolean }).amend = false;
     const entry = decisionOf(await alpha.execute(marketLong(h, 'alpha', 'alpha-move', BTC, '0.01')));
     const stop = h.fleet.om.ledger(alpha.botId).ordersForIntent(entry.intentId).find((order) => order.role === 'STOP')!;
     // Act
@@ -148,6 +149,26 @@ describe('order path through the bot channel', () => {
     expect(books.orders).toContain(moved.replacement);
     expect(books.orders).not.toContain(stop.clientOrderId);
     expect(await venueView(h.fleet, 'alpha')).toEqual(books);
+  });
+
+  it('test_move_stop_when_the_venue_amends_then_the_same_stop_carries_the_new_trigger_in_ledger_and_venue', async () => {
+    // Arrange
+    const alpha = await h.connectedBot('alpha');
+    const entry = decisionOf(await alpha.execute(marketLong(h, 'alpha', 'alpha-amend', BTC, '0.01')));
+    const stop = h.fleet.om.ledger(alpha.botId).ordersForIntent(entry.intentId).find((order) => order.role === 'STOP')!;
+    const trigger = h.priceAt(BTC, '0.95');
+    // Act
+    const moved = await alpha.execute({ type: 'MOVE_STOP', botId: 'alpha', intentId: 'alpha-amend-stop', clientOrderId: stop.clientOrderId, triggerPrice: trigger });
+    await h.fleet.om.idle();
+    // Assert
+    expect(moved).toMatchObject({ kind: 'command', outcome: 'ACCEPTED', replacement: null });
+    const ledger = h.fleet.om.ledger(alpha.botId);
+    expect(ledger.order(stop.clientOrderId)).toMatchObject({ status: 'ACCEPTED' });
+    expect(ledger.order(stop.clientOrderId)?.triggerPrice?.toString()).toBe(trigger);
+    const atVenue = await h.fleet.venue.queryOrder(stop.subAccountId, BTC, stop.clientOrderId);
+    expect(atVenue?.triggerPrice?.toString()).toBe(trigger);
+    expect(await venueView(h.fleet, 'alpha')).toEqual(ledgerView(h.fleet, 'alpha'));
+    expect(h.fleet.om.unprotectedPositions(alpha.botId)).toEqual([]);
   });
 
   it('test_submit_order_when_command_is_malformed_then_denied_invalid_intent_without_a_decision', async () => {

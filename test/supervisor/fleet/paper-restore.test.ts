@@ -16,7 +16,7 @@ import type { OrderManagerConfig } from '../../../supervisor/order-manager/confi
 import { OrderManager } from '../../../supervisor/order-manager/order-manager.ts';
 import { SupervisorStore } from '../../../supervisor/store/supervisor-store.ts';
 import { PaperVenue } from '../../../venues/paper/paper-venue.ts';
-import { ALPHA, BTC, ETH, STARTING_EQUITY, configInput, intent } from '../order-manager/fixture.ts';
+import { ALPHA, BTC, ETH, STARTING_EQUITY, configInput, intent, withoutAmend } from '../order-manager/fixture.ts';
 
 /**
  * One supervisor run: ledgers and store on files in `dir`, a paper venue that lives in memory only, and the order
@@ -29,7 +29,7 @@ class Run {
   readonly om: OrderManager;
   readonly #clock: ManualClock;
 
-  constructor(dir: string, config: OrderManagerConfig, clock: ManualClock, session: string) {
+  constructor(dir: string, config: OrderManagerConfig, clock: ManualClock, session: string, venueAmends = true) {
     this.#clock = clock;
     const accounts = [...config.bots.values()].map((bot) => ({ subAccountId: bot.subAccountId, balance: STARTING_EQUITY, leverage: dec('5') }));
     this.venue = new PaperVenue(
@@ -43,7 +43,8 @@ class Run {
       if (ledger.capital().isZero()) ledger.recordCapital(STARTING_EQUITY, clock.now(), 'paper deposit');
       this.ledgers.set(botId, ledger);
     }
-    this.om = new OrderManager({ config, store: this.store, ledgers: this.ledgers, venues: new Map([['BYBIT', this.venue], ['ALPACA', this.venue]]), clock, logger: silentLogger });
+    const seen = venueAmends ? this.venue : withoutAmend(this.venue);
+    this.om = new OrderManager({ config, store: this.store, ledgers: this.ledgers, venues: new Map([['BYBIT', seen], ['ALPACA', seen]]), clock, logger: silentLogger });
   }
 
   candle(instrumentId: InstrumentId, open: string, high: string, low: string, close: string): void {
@@ -69,16 +70,16 @@ describe('restoring the paper venue from the ledgers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function start(config: OrderManagerConfig, clock: ManualClock, session: string): Run {
-    const run = new Run(dir, config, clock, session);
+  function start(config: OrderManagerConfig, clock: ManualClock, session: string, venueAmends = true): Run {
+    const run = new Run(dir, config, clock, session, venueAmends);
     runs.push(run);
     return run;
   }
 
-  function restart(previous: Run, config: OrderManagerConfig, clock: ManualClock, prices: Record<string, string>): Run {
+  function restart(previous: Run, config: OrderManagerConfig, clock: ManualClock, prices: Record<string, string>, venueAmends = true): Run {
     previous.close();
     runs = runs.filter((run) => run !== previous);
-    const next = start(config, clock, 'after');
+    const next = start(config, clock, 'after', venueAmends);
     // As Fleet.start does: last prices first, then the venue rebuilt from the ledgers.
     for (const [instrumentId, price] of Object.entries(prices)) next.candle(instrumentId as InstrumentId, price, price, price, price);
     restorePaperVenue(next.venue, next.ledgers, config, silentLogger);
@@ -118,7 +119,8 @@ describe('restoring the paper venue from the ledgers', () => {
     before.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000', takeProfit: '53000' }));
     await before.om.idle();
     const stop = before.ledgers.get(ALPHA)!.openOrders().find((order) => order.role === 'STOP')!;
-    const after = restart(before, config, clock, { [BTC]: '50000' });
+    // A venue that cannot amend, so the move is a replacement.
+    const after = restart(before, config, clock, { [BTC]: '50000' }, false);
     // Act
     const moved = after.om.moveStop(ALPHA, stop.clientOrderId, dec('49500'), parseIntentId('move-after-restart'));
     await after.om.idle();
@@ -130,6 +132,32 @@ describe('restoring the paper venue from the ledgers', () => {
     after.candle(BTC, '50000', '50000', '49400', '49450');
     await after.om.idle();
     expect(ledger.order(replacement!)?.status).toBe('FILLED');
+    expect(ledger.position(BTC)?.quantity.isZero()).toBe(true);
+  });
+
+  it('test_move_stop_after_restart_when_the_venue_amends_then_the_restored_stop_is_amended_in_place_and_still_closes_the_position', async () => {
+    // Arrange: a bracketed long whose entry filled before the restart; the restored venue knows the stop as a plain
+    // reduce-only order.
+    dir = mkdtempSync(join(tmpdir(), 'flotilla-restore-'));
+    const config = parseOrderManagerConfig(configInput());
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 14, 30));
+    const before = start(config, clock, 'before');
+    before.candle(BTC, '50000', '50000', '50000', '50000');
+    before.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000', takeProfit: '53000' }));
+    await before.om.idle();
+    const stop = before.ledgers.get(ALPHA)!.openOrders().find((order) => order.role === 'STOP')!;
+    const after = restart(before, config, clock, { [BTC]: '50000' });
+    // Act
+    const moved = after.om.moveStop(ALPHA, stop.clientOrderId, dec('49500'), parseIntentId('amend-after-restart'));
+    await after.om.idle();
+    // Assert: the same stop, with the new trigger in the ledger and at the venue, and it closes the position there.
+    expect(moved).toMatchObject({ outcome: 'ACCEPTED', replacement: null });
+    const ledger = after.ledgers.get(ALPHA)!;
+    expect(ledger.order(stop.clientOrderId)).toMatchObject({ status: 'ACCEPTED', triggerPrice: dec('49500') });
+    expect((await after.venue.queryOrder(stop.subAccountId, BTC, stop.clientOrderId))?.triggerPrice?.toString()).toBe('49500');
+    after.candle(BTC, '50000', '50000', '49400', '49450');
+    await after.om.idle();
+    expect(ledger.order(stop.clientOrderId)?.status).toBe('FILLED');
     expect(ledger.position(BTC)?.quantity.isZero()).toBe(true);
   });
 });

@@ -63,6 +63,8 @@ describe('the order path a live venue can trust', () => {
     await h.closeFleet();
     await h.reopen();
     bot = await h.connectedBot('alpha');
+    // The replacement path, as on a venue that cannot amend in place (the paper venue can; see stop-amend.test.ts).
+    (h.fleet.venue.capabilities as { amend: boolean }).amend = false;
     const ledger = h.fleet.om.ledger(botIdOf('alpha'));
     const stop = ledger.openOrders().find((order) => order.role === 'STOP')!;
     // Act

@@ -14,6 +14,7 @@ import type { OrderManagerConfigInput } from '../../../supervisor/order-manager/
 import { parseOrderManagerConfig } from '../../../supervisor/order-manager/config.ts';
 import { OrderManager } from '../../../supervisor/order-manager/order-manager.ts';
 import { SupervisorStore } from '../../../supervisor/store/supervisor-store.ts';
+import type { Venue } from '../../../core/venue.ts';
 import { PaperVenue } from '../../../venues/paper/paper-venue.ts';
 
 export const ALPHA = parseBotId('alpha');
@@ -70,7 +71,30 @@ export interface Harness {
   close(): void;
 }
 
-export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock; slippage?: { baseBps: string; jitterBps: string }; requireReconciliation?: boolean } = {}): Harness {
+/**
+ * The venue as one that cannot amend in place (capabilities.amend false), so stop moves go by replacement. Every call
+ * reaches `venue` when it is made, so a test may still stub the paper venue's methods.
+ */
+export function withoutAmend(venue: PaperVenue): Venue {
+  return new Proxy(venue, {
+    get(target, property) {
+      if (property === 'capabilities') return { ...target.capabilities, amend: false };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+export interface HarnessOptions {
+  dir?: string;
+  clock?: ManualClock;
+  slippage?: { baseBps: string; jitterBps: string };
+  requireReconciliation?: boolean;
+  /** Whether the venue amends in place (default true, as the paper venue does); false: stop moves are replacements. */
+  venueAmends?: boolean;
+}
+
+export function makeHarness(input: OrderManagerConfigInput = configInput(), options: HarnessOptions = {}): Harness {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'flotilla-om-'));
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 2, 14, 30));
   const config = parseOrderManagerConfig(input);
@@ -81,7 +105,8 @@ export function makeHarness(input: OrderManagerConfigInput = configInput(), opti
     clock,
     { logger: silentLogger },
   );
-  const venues = new Map([['BYBIT', venue], ['ALPACA', venue]]);
+  const seen: Venue = options.venueAmends === false ? withoutAmend(venue) : venue;
+  const venues = new Map([['BYBIT', seen], ['ALPACA', seen]]);
   let store!: SupervisorStore;
   let ledgers!: Map<BotId, Ledger>;
   let om!: OrderManager;

@@ -6,7 +6,7 @@ import { ALPHA, BRAVO, BTC, d, intent, makeHarness } from './fixture.ts';
 let moves = 0;
 const move = () => parseIntentId(`move-${++moves}`);
 
-describe('moving a stop', () => {
+describe('moving a stop by replacement, on a venue that cannot amend', () => {
   let h: Harness;
   afterEach(() => h.close());
 
@@ -18,7 +18,7 @@ describe('moving a stop', () => {
   }
 
   it('replaces only the stop, by its ID, and the take-profit survives', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const { stop, takeProfit } = longWithBracket();
     const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), move());
     await h.om.idle();
@@ -34,7 +34,7 @@ describe('moving a stop', () => {
   });
 
   it('cancels the take-profit once the replacement has closed the position', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const { stop, takeProfit } = longWithBracket();
     const result = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), move());
     h.candle(BTC, '50000', '50000', '49500', '49700');
@@ -46,7 +46,7 @@ describe('moving a stop', () => {
   });
 
   it('moves a stop once when the same move arrives twice, as after a reconnect', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const { stop } = longWithBracket();
     const id = move();
     const first = h.om.moveStop(ALPHA, stop.clientOrderId, d('49600'), id);

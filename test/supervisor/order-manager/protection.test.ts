@@ -52,12 +52,12 @@ function longWithBracket(h: Harness, quantity = '0.02'): { stop: ClientOrderId; 
   return { stop: open.find((order) => order.role === 'STOP')!.clientOrderId, takeProfit: open.find((order) => order.role === 'TAKE_PROFIT')!.clientOrderId };
 }
 
-describe('a stop is never removed before its replacement is live', () => {
+describe('a stop is never removed before its replacement is live (a venue that cannot amend)', () => {
   let h: Harness;
   afterEach(() => h.close());
 
   it('keeps the old stop until the venue accepts the replacement', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const { stop } = longWithBracket(h);
     const held: SubmitOrder[] = [];
     const submit = h.venue.submitOrder.bind(h.venue);
@@ -79,7 +79,7 @@ describe('a stop is never removed before its replacement is live', () => {
   });
 
   it('keeps the old stop working when the replacement is rejected, and reports the failure', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const seen = events(h);
     const { stop } = longWithBracket(h);
     rejectNext(h, 'STOP');
@@ -95,7 +95,7 @@ describe('a stop is never removed before its replacement is live', () => {
   });
 
   it('finishes a move whose replacement was accepted before a crash, once the venue stands again', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const { stop } = longWithBracket(h);
     // The venue accepts the replacement, but the process dies before the old stop's cancel goes out.
     const cancel = h.venue.cancelOrder.bind(h.venue);
@@ -112,7 +112,7 @@ describe('a stop is never removed before its replacement is live', () => {
   });
 
   it('never sizes a replacement above the position', async () => {
-    h = makeHarness();
+    h = makeHarness(undefined, { venueAmends: false });
     const { stop } = longWithBracket(h, '0.02');
     h.om.submitIntent(intent(ALPHA, BTC, 'SELL', { quantity: '0.005', reduceOnly: true }));
     await h.om.idle();
