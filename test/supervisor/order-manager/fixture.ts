@@ -8,6 +8,7 @@ import type { BotId, InstrumentId, SubAccountId } from '../../../core/ids.ts';
 import { parseBotId, parseInstrumentId, parseIntentId } from '../../../core/ids.ts';
 import type { Intent, OrderType, Side } from '../../../core/intent.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import type { SessionOf } from '../../../core/market-session.ts';
 import { openLedger } from '../../../ledger/sqlite-ledger.ts';
 import type { Ledger } from '../../../ledger/types.ts';
 import type { OrderManagerConfigInput } from '../../../supervisor/order-manager/config.ts';
@@ -70,7 +71,7 @@ export interface Harness {
   close(): void;
 }
 
-export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock; slippage?: { baseBps: string; jitterBps: string }; requireReconciliation?: boolean } = {}): Harness {
+export function makeHarness(input: OrderManagerConfigInput = configInput(), options: { dir?: string; clock?: ManualClock; slippage?: { baseBps: string; jitterBps: string }; requireReconciliation?: boolean; sessions?: SessionOf } = {}): Harness {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'flotilla-om-'));
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 2, 14, 30));
   const config = parseOrderManagerConfig(input);
@@ -93,7 +94,7 @@ export function makeHarness(input: OrderManagerConfigInput = configInput(), opti
       if (ledger.capital().isZero()) ledger.recordCapital(STARTING_EQUITY, clock.now(), 'paper deposit');
       ledgers.set(botId, ledger);
     }
-    om = new OrderManager({ config, store, ledgers, venues, clock, logger: silentLogger, requireReconciliation: options.requireReconciliation ?? false });
+    om = new OrderManager({ config, store, ledgers, venues, clock, logger: silentLogger, requireReconciliation: options.requireReconciliation ?? false, ...(options.sessions === undefined ? {} : { sessions: options.sessions }) });
   };
   const shut = () => {
     om.close();
