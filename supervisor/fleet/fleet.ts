@@ -138,7 +138,7 @@ export class Fleet {
 
     this.metrics = new FleetMetrics({ bots: this.manifests.values(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
     this.#venues = this.market.venuesByName((venue) => measuredVenue(venue, this.metrics));
-    this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true });
+    this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true, sessions: this.market.sessions });
     this.om.onEvent((event) => this.metrics.recordOrderManagerEvent(event));
     this.reconciliation = new ReconciliationService({
       om: this.om,
