@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
+import { followsUsEquitySession } from '../../core/market-session.ts';
 import { InvariantViolation } from '../../core/errors.ts';
 import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -165,6 +166,10 @@ export class Fleet {
       source: this.market.source,
       historyCandles: config.marketData.historyCandles,
       onError: (error) => logger.error({ error: error.message }, 'market data refused or a listener failed'),
+      followsSession: (instrumentId) => {
+        const instrument = this.omConfig.instruments.get(instrumentId);
+        return instrument !== undefined && followsUsEquitySession(instrument);
+      },
     });
     // The venue matches each candle and the marks move before any bot sees it (taps run before subscribers).
     this.hub.onEveryCandle('paper-venue', (candle) => this.#onMarketCandle(candle));
