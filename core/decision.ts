@@ -31,6 +31,7 @@ export const DECISION_REASONS = [
   'ENTRY_COOLDOWN',
   'ADD_TOO_CLOSE',
   'NOT_RECONCILED',
+  'MARKET_CLOSED',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 

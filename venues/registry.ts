@@ -1,3 +1,4 @@
+import type { MarketSession } from '../core/market-session.ts';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { Decimal } from '../core/decimal.ts';
@@ -87,6 +88,8 @@ export interface VenueCredentials {
 /** A live adapter: the contract, plus taking a sub-account's key while it runs (a bot adopted later). */
 export interface LiveVenue extends Venue {
   openAccount(subAccountId: SubAccountId, credentials: VenueCredentials): Promise<void>;
+  /** The venue's own word on its equities' session (Alpaca's /v2/clock); the bundled calendar where absent. */
+  readonly marketSession?: MarketSession;
 }
 
 /** A venue's market data: history is loaded before the hub asks for it, synchronously; live candles follow. */

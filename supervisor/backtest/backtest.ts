@@ -1,3 +1,4 @@
+import { followsUsEquitySession } from '../../core/market-session.ts';
 import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { BotId, InstrumentId } from '../../core/ids.ts';
@@ -164,6 +165,10 @@ export function prepareMarket(options: Pick<BacktestOptions, 'fleetConfig' | 'ma
       maxMissing: market.maxMissing,
       tickSizes,
       allowOffTick: market.allowOffTick === true,
+      sessionInstruments: new Set(manifest.instruments.filter((id) => {
+        const kind = entries.get(id)?.kind;
+        return kind !== undefined && followsUsEquitySession({ kind });
+      })),
     });
     return { feed: loaded.feed, baseTimeframes: loaded.baseTimeframes, source: { kind: 'data', files: loaded.files }, findings: loaded.findings, span: loaded.span };
   }

@@ -1,4 +1,5 @@
 import { Decimal } from '../../core/decimal.ts';
+import { sessionOf } from '../../core/us-equity-calendar.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { InstrumentId } from '../../core/ids.ts';
 import { TIMEFRAME_MS, TIMEFRAMES } from '../../core/strategy.ts';
@@ -68,7 +69,7 @@ export function mergeStreams(streams: readonly (readonly TimeframeCandle[])[], i
  * of the data is dropped, as it would not hold all of its candles; a bucket with a gap inside is built from what
  * is there, and the gap has already been reported by validation.
  */
-export function aggregate(base: readonly TimeframeCandle[], timeframe: Timeframe): TimeframeCandle[] {
+export function aggregate(base: readonly TimeframeCandle[], timeframe: Timeframe, followsSession = false): TimeframeCandle[] {
   const first = base[0];
   const last = base[base.length - 1];
   if (first === undefined || last === undefined) return [];
@@ -77,6 +78,8 @@ export function aggregate(base: readonly TimeframeCandle[], timeframe: Timeframe
     throw new InvalidInputError(`cannot build ${timeframe} candles from ${first.timeframe} candles: ${timeframe} is not a whole multiple of ${first.timeframe}`);
   }
   if (ms === first.durationMs) return [...base];
+  // An equity's day is its session, as the synthetic market and the hub have it.
+  if (followsSession && timeframe === '1d') return aggregateSessions(base, first, last);
   const dataStart = first.openTime;
   const dataEnd = closeTime(last);
   const out: TimeframeCandle[] = [];
@@ -115,6 +118,39 @@ export function aggregate(base: readonly TimeframeCandle[], timeframe: Timeframe
     }
     close = candle.close;
     volume += candle.volume.units;
+  }
+  flush();
+  return out;
+}
+
+/** An equity's daily candles: one per US equity session, from its open to its close; a session the data cuts is dropped. */
+function aggregateSessions(base: readonly TimeframeCandle[], first: TimeframeCandle, last: TimeframeCandle): TimeframeCandle[] {
+  const out: TimeframeCandle[] = [];
+  const dataStart = first.openTime;
+  const dataEnd = closeTime(last);
+  let current: { open: number; close: number; candles: TimeframeCandle[] } | null = null;
+  const flush = (): void => {
+    if (current === null || current.open < dataStart || current.close > dataEnd || current.candles.length === 0) return;
+    const candles = current.candles;
+    let high = (candles[0] as TimeframeCandle).high;
+    let low = (candles[0] as TimeframeCandle).low;
+    let volume = Decimal.ZERO;
+    for (const candle of candles) {
+      high = Decimal.max(high, candle.high);
+      low = Decimal.min(low, candle.low);
+      volume = volume.add(candle.volume);
+    }
+    out.push({ instrumentId: first.instrumentId, timeframe: '1d', openTime: current.open, durationMs: current.close - current.open, open: (candles[0] as TimeframeCandle).open, high, low, close: (candles.at(-1) as TimeframeCandle).close, volume });
+  };
+  for (const candle of base) {
+    const session = sessionOf(candle.openTime);
+    // A candle outside every session (extended hours in an export) belongs to no day.
+    if (session === null) continue;
+    if (current === null || current.open !== session.open) {
+      flush();
+      current = { open: session.open, close: session.close, candles: [] };
+    }
+    current.candles.push(candle);
   }
   flush();
   return out;

@@ -1,5 +1,6 @@
 import type { Decimal } from '../../core/decimal.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
+import { sessionsBetween } from '../../core/us-equity-calendar.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import { DataError } from './klines.ts';
 import type { RawKline } from './klines.ts';
@@ -48,6 +49,26 @@ export interface SeriesInstrument {
   tickSize: Decimal;
   /** With true, prices below one tick or off the tick are reported instead of refused (--allow-off-tick). */
   allowOffTick: boolean;
+  /** An equity: its candles come only in the US equity session, so closed hours are no gap and nothing is missing there. */
+  followsSession?: boolean;
+}
+
+/**
+ * The open times on a timeframe's grid, from `fromMs` (included) to `toMs` (excluded), whose candle holds some minute
+ * of a US equity session: the candles an equity can have. Outside the bundled calendar's years this throws, naming them.
+ */
+export function sessionSlots(timeframe: Timeframe, fromMs: number, toMs: number): number[] {
+  const ms = TIMEFRAME_MS[timeframe];
+  const slots: number[] = [];
+  if (toMs <= fromMs) return slots;
+  const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
+  // Sessions lie inside their UTC date, so the UTC dates of the span (one each side for the buckets) cover them.
+  for (const session of sessionsBetween(date(fromMs - 86_400_000), date(toMs + 86_400_000))) {
+    for (let slot = Math.floor(session.open / ms) * ms; slot < session.close; slot += ms) {
+      if (slot >= fromMs && slot < toMs && slot !== slots[slots.length - 1]) slots.push(slot);
+    }
+  }
+  return slots;
 }
 
 /** Prices the venue could never have quoted: below one tick, or between two ticks. */
@@ -135,8 +156,14 @@ export function checkSeries(file: string, timeframe: Timeframe, input: readonly 
       regular++;
       continue;
     }
+    // An equity's night, weekend or holiday is no gap: only session candles can be missing.
+    const absent = instrument?.followsSession === true ? sessionSlots(timeframe, (rows[index - 1] as RawKline).openTime + ms, (rows[index] as RawKline).openTime).length : step / ms - 1;
+    if (absent === 0) {
+      regular++;
+      continue;
+    }
     gaps++;
-    missing += step / ms - 1;
+    missing += absent;
     if (firstGaps.length < EXAMPLES) firstGaps.push(`${iso((rows[index - 1] as RawKline).openTime + ms)} to ${iso((rows[index] as RawKline).openTime)}`);
   }
   if (rows.length >= 3 && regular === 0) {
@@ -176,10 +203,11 @@ export function runSpan(spans: readonly Span[]): Span {
 }
 
 /** Counts a checked stream's candles against every candle of its timeframe that fits in `period`. */
-export function coverage(rows: readonly RawKline[], timeframe: Timeframe, period: Span): Coverage {
+export function coverage(rows: readonly RawKline[], timeframe: Timeframe, period: Span, followsSession = false): Coverage {
   const ms = TIMEFRAME_MS[timeframe];
   const firstSlot = Math.ceil(period.startMs / ms) * ms;
   const endSlot = Math.floor(period.endMs / ms) * ms;
+  if (followsSession) return sessionCoverage(rows, timeframe, firstSlot, endSlot);
   const expected = Math.max(0, (endSlot - firstSlot) / ms);
   const first = (rows[0] as RawKline).openTime;
   const last = (rows[rows.length - 1] as RawKline).openTime;
@@ -190,12 +218,31 @@ export function coverage(rows: readonly RawKline[], timeframe: Timeframe, period
   return { expected, before, inGaps, after, missing, share: expected === 0 ? 0 : missing / expected };
 }
 
+/** Coverage counted in the candles an equity can have: those of the session. */
+function sessionCoverage(rows: readonly RawKline[], timeframe: Timeframe, firstSlot: number, endSlot: number): Coverage {
+  const slots = sessionSlots(timeframe, firstSlot, endSlot);
+  const present = new Set(rows.map((row) => row.openTime));
+  const first = (rows[0] as RawKline).openTime;
+  const last = (rows[rows.length - 1] as RawKline).openTime;
+  let before = 0;
+  let inGaps = 0;
+  let after = 0;
+  for (const slot of slots) {
+    if (present.has(slot)) continue;
+    if (slot < first) before++;
+    else if (slot > last) after++;
+    else inGaps++;
+  }
+  const missing = before + inGaps + after;
+  return { expected: slots.length, before, inGaps, after, missing, share: slots.length === 0 ? 0 : missing / slots.length };
+}
+
 /**
  * Refuses a stream that misses more than `maxMissing` of the run's candles: a backtest on it would report a
  * strategy's behaviour on a market that mostly was not there. Fewer missing candles are reported as a finding.
  */
-export function checkCoverage(file: string, timeframe: Timeframe, rows: readonly RawKline[], period: Span, maxMissing: number): Finding | null {
-  const found = coverage(rows, timeframe, period);
+export function checkCoverage(file: string, timeframe: Timeframe, rows: readonly RawKline[], period: Span, maxMissing: number, followsSession = false): Finding | null {
+  const found = coverage(rows, timeframe, period, followsSession);
   const detail = `${percent(found.share)} of the ${timeframe} candles from ${iso(period.startMs)} to ${iso(period.endMs)} missing (${found.missing} of ${found.expected}: ${found.before} before the first candle, ${found.inGaps} in gaps, ${found.after} after the last)`;
   if (found.share > maxMissing) {
     throw new DataError(file, null, `${detail}, more than the ${percent(maxMissing)} allowed; use a complete export, narrow the period with --from and --to to where every instrument's data is complete, or allow more with --max-missing`);

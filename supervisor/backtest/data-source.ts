@@ -37,6 +37,8 @@ export interface LoadDataOptions {
   /** Each instrument's tick, from the catalog: prices below one tick or off it are refused unless `allowOffTick`. */
   tickSizes?: ReadonlyMap<InstrumentId, Decimal>;
   allowOffTick?: boolean;
+  /** Instruments that trade only in the US equity session (the catalog's equities): closed hours are neither gaps nor missing. */
+  sessionInstruments?: ReadonlySet<InstrumentId>;
 }
 
 export interface LoadedData {
@@ -149,7 +151,8 @@ export function loadData(options: LoadDataOptions): LoadedData {
     const inPeriod = rows.filter((row) => (options.fromMs === undefined || row.openTime >= options.fromMs) && (options.toMs === undefined || row.openTime + ms <= options.toMs));
     const label = baseFiles.length === 1 ? (baseFiles[0] as DataFile).path : `${instrumentSymbol(instrumentId)}-${base} (${baseFiles.length} files)`;
     const tickSize = options.tickSizes?.get(instrumentId);
-    const checked = checkSeries(label, base, inPeriod, tickSize === undefined ? undefined : { tickSize, allowOffTick: options.allowOffTick === true });
+    const followsSession = options.sessionInstruments?.has(instrumentId) === true;
+    const checked = checkSeries(label, base, inPeriod, tickSize === undefined ? undefined : { tickSize, allowOffTick: options.allowOffTick === true, followsSession });
     const startMs = (checked.rows[0] as RawKline).openTime;
     const endMs = (checked.rows[checked.rows.length - 1] as RawKline).openTime + ms;
     findings.push(`${basename(label)} (${[...formats].join(', ')}): ${checked.rows.length} ${base} candles from ${iso(startMs)} to ${iso(endMs)}`);
@@ -164,13 +167,14 @@ export function loadData(options: LoadDataOptions): LoadedData {
   const streams: TimeframeCandle[][] = [];
   const baseTimeframes = new Map<InstrumentId, Timeframe>();
   for (const { instrumentId, base, label, rows } of series) {
-    const missing = checkCoverage(label, base, rows, period, maxMissing);
+    const followsSession = options.sessionInstruments?.has(instrumentId) === true;
+    const missing = checkCoverage(label, base, rows, period, maxMissing, followsSession);
     if (missing !== null) findings.push(`${basename(label)}: ${missing.detail}`);
     const candles = rows.map((row) => toCandle(instrumentId, base, row));
     baseTimeframes.set(instrumentId, base);
     streams.push(candles);
     for (const timeframe of TIMEFRAMES) {
-      if (timeframe !== base && options.timeframes.includes(timeframe)) streams.push(aggregate(candles, timeframe));
+      if (timeframe !== base && options.timeframes.includes(timeframe)) streams.push(aggregate(candles, timeframe, followsSession));
     }
   }
   return { feed: new ArrayFeed(mergeStreams(streams, options.instruments)), baseTimeframes, files: read, findings, span };

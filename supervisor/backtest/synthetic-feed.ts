@@ -98,7 +98,7 @@ export class SyntheticFeed implements CandleFeed {
       instrumentId: candle.instrumentId,
       timeframe: candle.timeframe,
       openTime: candle.openTime,
-      durationMs: TIMEFRAME_MS[candle.timeframe],
+      durationMs: candle.durationMs ?? TIMEFRAME_MS[candle.timeframe],
       open,
       high: candle.high === candle.open ? open : candle.high === candle.close ? close : Decimal.fromUnits(BigInt(candle.high) * tick),
       low: candle.low === candle.open ? open : candle.low === candle.close ? close : Decimal.fromUnits(BigInt(candle.low) * tick),

@@ -1,3 +1,4 @@
+import type { SessionOf } from '../../core/market-session.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { BotId, InstrumentId } from '../../core/ids.ts';
 import type { Timeframe, TimeframeCandle } from '../../core/strategy.ts';
@@ -20,6 +21,8 @@ export interface FleetMarket {
   readonly clock: Clock & { readonly speed: number };
   /** Candles for the hub. */
   readonly source: CandleSource;
+  /** When each instrument trades: the bundled calendar on paper; live, a venue's own clock where it has one. */
+  readonly sessions: SessionOf;
   /** The instruments this market quotes: the whole catalog on paper, those of the configured venues live. */
   readonly instrumentIds: readonly InstrumentId[];
   /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
+import { followsUsEquitySession } from '../../core/market-session.ts';
 import { InvariantViolation } from '../../core/errors.ts';
 import type { BotId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -138,7 +139,7 @@ export class Fleet {
 
     this.metrics = new FleetMetrics({ bots: this.manifests.values(), instruments: this.omConfig.instruments.values(), notes: strategyNotes });
     this.#venues = this.market.venuesByName((venue) => measuredVenue(venue, this.metrics));
-    this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true });
+    this.om = new OrderManager({ config: this.omConfig, store: this.store, ledgers: this.ledgers, venues: this.#venues, clock: this.clock, logger, requireReconciliation: true, sessions: this.market.sessions });
     this.om.onEvent((event) => this.metrics.recordOrderManagerEvent(event));
     this.reconciliation = new ReconciliationService({
       om: this.om,
@@ -165,6 +166,10 @@ export class Fleet {
       source: this.market.source,
       historyCandles: config.marketData.historyCandles,
       onError: (error) => logger.error({ error: error.message }, 'market data refused or a listener failed'),
+      followsSession: (instrumentId) => {
+        const instrument = this.omConfig.instruments.get(instrumentId);
+        return instrument !== undefined && followsUsEquitySession(instrument);
+      },
     });
     // The venue matches each candle and the marks move before any bot sees it (taps run before subscribers).
     this.hub.onEveryCandle('paper-venue', (candle) => this.#onMarketCandle(candle));

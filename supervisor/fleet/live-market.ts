@@ -1,3 +1,4 @@
+import { followsUsEquitySession, US_EQUITY_CALENDAR, type SessionOf } from '../../core/market-session.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { BotId, InstrumentId, SubAccountId } from '../../core/ids.ts';
@@ -42,6 +43,11 @@ interface LiveVenueEntry {
  */
 export class LiveMarket implements FleetMarket {
   readonly mode = 'live' as const;
+  /** Equities follow their venue's clock where the adapter offers one, else the bundled calendar. */
+  readonly sessions: SessionOf = (instrument) => {
+    if (!followsUsEquitySession(instrument)) return null;
+    return this.#venues.get(venueOf(instrument.id))?.adapter.marketSession ?? US_EQUITY_CALENDAR;
+  };
   readonly clock: Clock & { readonly speed: number };
   readonly source: CandleSource;
   readonly #config: FleetConfig;

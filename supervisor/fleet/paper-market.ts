@@ -1,3 +1,4 @@
+import { bundledSessions, type SessionOf } from '../../core/market-session.ts';
 import { randomBytes } from 'node:crypto';
 import { Decimal } from '../../core/decimal.ts';
 import type { BotId, InstrumentId } from '../../core/ids.ts';
@@ -36,6 +37,7 @@ export interface PaperMarketOptions {
  */
 export class PaperMarket implements FleetMarket {
   readonly mode = 'paper' as const;
+  readonly sessions: SessionOf = bundledSessions;
   readonly clock: MarketClock;
   readonly source: SyntheticCandleSource;
   readonly venue: PaperVenue;

@@ -37,6 +37,8 @@ export interface MarketDataHubOptions {
   historyCandles: number;
   /** Told of every refused candle and every failed listener; delivery goes on either way. */
   onError: (error: MarketDataError) => void;
+  /** Whether an instrument follows the US equity session, whose daily candle is the session (none unless given). */
+  followsSession?: (instrumentId: InstrumentId) => boolean;
 }
 
 /** A snapshot of one open stream, for metrics. */
@@ -81,6 +83,7 @@ export class MarketDataHub {
   readonly #source: CandleSource;
   readonly #historyCandles: number;
   readonly #onError: (error: MarketDataError) => void;
+  readonly #followsSession: (instrumentId: InstrumentId) => boolean;
   readonly #streams = new Map<string, HubStream>();
   readonly #subscribers = new Map<string, Subscriber>();
   readonly #taps = new Set<Tap>();
@@ -93,6 +96,7 @@ export class MarketDataHub {
     this.#source = options.source;
     this.#historyCandles = options.historyCandles;
     this.#onError = options.onError;
+    this.#followsSession = options.followsSession ?? (() => false);
   }
 
   /**
@@ -201,7 +205,7 @@ export class MarketDataHub {
 
   /** Validates and records a candle; returns the frozen copy every listener shares, or null when refused. */
   #accept(stream: HubStream, candle: TimeframeCandle): TimeframeCandle | null {
-    const refusal = checkCandle(stream, candle, stream.lastOpenTime);
+    const refusal = checkCandle(stream, candle, stream.lastOpenTime, this.#followsSession(stream.instrumentId));
     if (refusal !== null) {
       this.#onError(refusal);
       return null;

@@ -59,7 +59,9 @@ export class SyntheticCandleSource implements CandleSource {
     const recent = this.#stream(instrumentId, timeframe).recent;
     const durationMs = TIMEFRAME_MS[timeframe];
     let end = recent.length;
-    while (end > 0 && (recent[end - 1] as TickCandle).openTime + durationMs > endMs) end--;
+    // An equity's daily candle is its session, shorter than a day.
+    const closeOf = (candle: TickCandle): number => candle.openTime + (candle.durationMs ?? durationMs);
+    while (end > 0 && closeOf(recent[end - 1] as TickCandle) > endMs) end--;
     const start = Math.max(0, end - Math.min(count, this.#historyLimit));
     return recent.slice(start, end).map((candle) => this.#market.toCandle(candle));
   }

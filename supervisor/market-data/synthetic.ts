@@ -2,7 +2,10 @@ import { Decimal, dec } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import { parseInstrumentId, type InstrumentId } from '../../core/ids.ts';
 import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe, type TimeframeCandle } from '../../core/strategy.ts';
+import type { InstrumentKind } from '../../core/instrument.ts';
+import { followsUsEquitySession } from '../../core/market-session.ts';
 import { SeededRandom } from './random.ts';
+import { SessionCursor, type SessionMinute } from './session-cursor.ts';
 import {
   GARCH_ALPHA,
   GARCH_BETA,
@@ -28,6 +31,12 @@ const MAX_BASE_VOLUME_UNITS = 1e8;
 const TEN = dec('10');
 /** Standard deviation of the log-normal noise on volume. */
 const VOLUME_NOISE = 0.4;
+/**
+ * While an equity's session is closed its price still moves (news, futures, other markets), at a sixteenth of the
+ * variance rate of the session: the first candle of a session opens that far from the last close. An ordinary night
+ * (17.5 h) then gaps about eight minutes' worth of volatility, a weekend about sixteen.
+ */
+const CLOSED_VARIANCE_SHARE = 1 / 16;
 
 /** What the generator needs to know of an instrument; a core Instrument plus a start price fits. */
 export interface SyntheticInstrument {
@@ -41,11 +50,14 @@ export interface SyntheticInstrument {
    * minute is this divided by the price, so the participation cap binds alike on a 60,000 coin and a 0.00001 one.
    */
   turnoverPerMinute?: Decimal;
+  /** Trades only in the US equity session (an instrument of kind EQUITY): no candles while it is closed, a gap at each open. */
+  followsUsEquitySession?: boolean;
 }
 
 /** A catalog entry as configuration spells it, decimals as text. */
 export interface CatalogSyntheticInstrument {
   id: string;
+  kind?: string;
   tickSize: string;
   lotStep: string;
   startPrice: string;
@@ -61,6 +73,7 @@ export function syntheticInstrumentOf(entry: CatalogSyntheticInstrument): Synthe
     startPrice: Decimal.parse(entry.startPrice, `${entry.id} startPrice`),
   };
   if (entry.turnoverPerMinute !== undefined) instrument.turnoverPerMinute = Decimal.parse(entry.turnoverPerMinute, `${entry.id} turnoverPerMinute`);
+  if (entry.kind !== undefined && followsUsEquitySession({ kind: entry.kind as InstrumentKind })) instrument.followsUsEquitySession = true;
   return instrument;
 }
 
@@ -99,6 +112,8 @@ export interface TickCandle {
   readonly low: number;
   readonly close: number;
   readonly volume: number;
+  /** Only where it differs from the timeframe's: an equity's daily candle covers its session, open to close. */
+  readonly durationMs?: number;
 }
 
 type Building = { -readonly [K in keyof TickCandle]: TickCandle[K] };
@@ -125,6 +140,9 @@ class InstrumentPath {
   readonly #building: (Building | null)[];
   /** Per emitted timeframe: the candle that closed with the last minute, waiting to be emitted in order. */
   readonly completed: (TickCandle | null)[];
+  readonly followsSession: boolean;
+  /** The open time of the last minute traded in a session; null before the first. */
+  #lastSessionMinute: number | null = null;
 
   constructor(seed: number, instrument: SyntheticInstrument, frameCount: number) {
     this.id = instrument.id;
@@ -143,6 +161,7 @@ class InstrumentPath {
     this.#closeTicks = Math.max(1, Math.round(instrument.startPrice.toNumber() / this.#tick));
     this.#building = new Array<Building | null>(frameCount).fill(null);
     this.completed = new Array<TickCandle | null>(frameCount).fill(null);
+    this.followsSession = instrument.followsUsEquitySession === true;
   }
 
   get regime(): MarketRegime {
@@ -151,6 +170,81 @@ class InstrumentPath {
 
   /** Generates the 1m candle opening at `openTime` and folds it into every higher timeframe. */
   step(openTime: number, frames: readonly Frame[]): void {
+    const minute = this.#walk(openTime);
+    for (let index = 0; index < frames.length; index++) {
+      const frame = frames[index] as Frame;
+      if (frame.ms === MINUTE_MS) {
+        this.completed[index] = minute;
+        continue;
+      }
+      let building = this.#building[index] ?? null;
+      if (openTime % frame.ms === 0) {
+        building = { ...minute, timeframe: frame.timeframe };
+        this.#building[index] = building;
+      } else if (building !== null) {
+        fold(building, minute);
+      }
+      // A bucket that began before the first minute is never emitted: it would not hold all of its minutes.
+      if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
+        this.completed[index] = building;
+        this.#building[index] = null;
+      }
+    }
+  }
+
+  /**
+   * A minute of the session for an equity: the first after a closure opens with the gap the closed hours made.
+   * Intraday buckets stay on the UTC grid (as Alpaca's bars do) and hold the session minutes in them; the daily
+   * candle is the session itself, from its open to its close, and closes with it.
+   */
+  stepInSession(openTime: number, frames: readonly Frame[], session: SessionMinute, marketStart: number): void {
+    const last = this.#lastSessionMinute;
+    if (last !== null && openTime - last > MINUTE_MS) this.#gap((openTime - last - MINUTE_MS) / MINUTE_MS);
+    this.#lastSessionMinute = openTime;
+    const minute = this.#walk(openTime);
+    for (let index = 0; index < frames.length; index++) {
+      const frame = frames[index] as Frame;
+      if (frame.ms === MINUTE_MS) {
+        this.completed[index] = minute;
+        continue;
+      }
+      const daily = frame.timeframe === '1d';
+      const bucketStart = daily ? session.sessionOpen : openTime - (openTime % frame.ms);
+      let building = this.#building[index] ?? null;
+      if (building === null || building.openTime !== bucketStart) {
+        // A bucket that began before the market did is never emitted: it would not hold all of its minutes.
+        building = bucketStart < marketStart ? null : { ...minute, timeframe: frame.timeframe, openTime: bucketStart, ...(daily ? { durationMs: session.sessionClose - session.sessionOpen } : {}) };
+        this.#building[index] = building;
+      } else {
+        fold(building, minute);
+      }
+      const ends = daily ? openTime + MINUTE_MS === session.sessionClose : (openTime + MINUTE_MS) % frame.ms === 0;
+      if (building !== null && ends) {
+        this.completed[index] = building;
+        this.#building[index] = null;
+      }
+    }
+  }
+
+  /** A minute outside an equity's session: no candle, but an intraday bucket the close left open ends on its grid. */
+  idle(openTime: number, frames: readonly Frame[]): void {
+    for (let index = 0; index < frames.length; index++) {
+      const frame = frames[index] as Frame;
+      const building = this.#building[index] ?? null;
+      if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
+        this.completed[index] = building;
+        this.#building[index] = null;
+      }
+    }
+  }
+
+  #gap(closedMinutes: number): void {
+    this.#logPrice += Math.sqrt(this.#variance * closedMinutes * CLOSED_VARIANCE_SHARE) * this.#random.normal();
+    this.#closeTicks = Math.max(1, Math.round(Math.exp(this.#logPrice) / this.#tick));
+  }
+
+  /** The random walk's next minute. */
+  #walk(openTime: number): TickCandle {
     if (--this.#dwellLeft <= 0) this.#switchRegime();
     const parameters = this.#parameters;
     const random = this.#random;
@@ -176,29 +270,7 @@ class InstrumentPath {
     // Turnover is set in quote currency, so the base volume follows the price: turnover / close, in volume steps.
     const volume = Math.round((this.#turnoverStepTicks / close) * parameters.volumeFactor * activity * noise);
 
-    const minute: TickCandle = { instrumentId: this.id, timeframe: '1m', openTime, open, high, low, close, volume };
-    for (let index = 0; index < frames.length; index++) {
-      const frame = frames[index] as Frame;
-      if (frame.ms === MINUTE_MS) {
-        this.completed[index] = minute;
-        continue;
-      }
-      let building = this.#building[index] ?? null;
-      if (openTime % frame.ms === 0) {
-        building = { instrumentId: this.id, timeframe: frame.timeframe, openTime, open, high, low, close, volume };
-        this.#building[index] = building;
-      } else if (building !== null) {
-        if (high > building.high) building.high = high;
-        if (low < building.low) building.low = low;
-        building.close = close;
-        building.volume += volume;
-      }
-      // A bucket that began before the first minute is never emitted: it would not hold all of its minutes.
-      if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
-        this.completed[index] = building;
-        this.#building[index] = null;
-      }
-    }
+    return { instrumentId: this.id, timeframe: '1m', openTime, open, high, low, close, volume };
   }
 
   #switchRegime(): void {
@@ -213,6 +285,13 @@ class InstrumentPath {
 interface Frame {
   timeframe: Timeframe;
   ms: number;
+}
+
+function fold(building: Building, minute: TickCandle): void {
+  if (minute.high > building.high) building.high = minute.high;
+  if (minute.low < building.low) building.low = minute.low;
+  building.close = minute.close;
+  building.volume += minute.volume;
 }
 
 function checkInstrument(instrument: SyntheticInstrument): void {
@@ -237,6 +316,9 @@ export class SyntheticMarket {
   readonly #byId: ReadonlyMap<InstrumentId, InstrumentPath>;
   readonly #frames: readonly Frame[];
   #nextOpenTime: number;
+  readonly #startOpenTime: number;
+  /** The US equity session, asked only when some instrument follows it. */
+  readonly #sessions: SessionCursor | null;
 
   constructor(options: SyntheticMarketOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new InvalidInputError(`synthetic market seed must be an integer, got ${options.seed}`);
@@ -258,6 +340,8 @@ export class SyntheticMarket {
     this.#paths = [...byId.values()];
     this.instrumentIds = [...byId.keys()];
     this.#nextOpenTime = Math.ceil(options.startMs / MINUTE_MS) * MINUTE_MS;
+    this.#startOpenTime = this.#nextOpenTime;
+    this.#sessions = this.#paths.some((path) => path.followsSession) ? new SessionCursor() : null;
   }
 
   /** When the next 1m candle closes: nothing new can be emitted before then. */
@@ -274,7 +358,12 @@ export class SyntheticMarket {
     const frames = this.#frames;
     while (this.#nextOpenTime + MINUTE_MS <= ms) {
       const openTime = this.#nextOpenTime;
-      for (const path of paths) path.step(openTime, frames);
+      const session = this.#sessions?.at(openTime) ?? null;
+      for (const path of paths) {
+        if (!path.followsSession) path.step(openTime, frames);
+        else if (session?.open === true) path.stepInSession(openTime, frames, session, this.#startOpenTime);
+        else path.idle(openTime, frames);
+      }
       // Time moves on before anything is emitted, so the generator stays consistent whatever a consumer does.
       this.#nextOpenTime = openTime + MINUTE_MS;
       for (let index = 0; index < frames.length; index++) {
@@ -296,7 +385,7 @@ export class SyntheticMarket {
       instrumentId: candle.instrumentId,
       timeframe: candle.timeframe,
       openTime: candle.openTime,
-      durationMs: TIMEFRAME_MS[candle.timeframe],
+      durationMs: candle.durationMs ?? TIMEFRAME_MS[candle.timeframe],
       open: Decimal.fromUnits(BigInt(candle.open) * tick),
       high: Decimal.fromUnits(BigInt(candle.high) * tick),
       low: Decimal.fromUnits(BigInt(candle.low) * tick),

@@ -2,6 +2,7 @@ import { Decimal } from '../../core/decimal.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { InstrumentId } from '../../core/ids.ts';
 import { TIMEFRAME_MS, type Timeframe, type TimeframeCandle } from '../../core/strategy.ts';
+import { sessionOf, type Session } from '../../core/us-equity-calendar.ts';
 
 /** Why a candle was refused: a closed set, so it is also a bounded metric label. */
 export const CANDLE_PROBLEMS = [
@@ -34,6 +35,15 @@ export class RefusedCandleError extends InvalidInputError {
   }
 }
 
+function sessionAt(t: number): Session | null {
+  try {
+    return sessionOf(t);
+  } catch {
+    // Outside the calendar's years: no session is known there.
+    return null;
+  }
+}
+
 function describeTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
@@ -46,6 +56,7 @@ export function checkCandle(
   stream: { instrumentId: InstrumentId; timeframe: Timeframe },
   candle: TimeframeCandle,
   previousOpenTime: number | null,
+  followsSession = false,
 ): RefusedCandleError | null {
   const refuse = (problem: CandleProblem, detail: string): RefusedCandleError => new RefusedCandleError(stream, candle.openTime, problem, detail);
   if (candle.instrumentId !== stream.instrumentId || candle.timeframe !== stream.timeframe) {
@@ -56,10 +67,17 @@ export function checkCandle(
   for (const [field, value] of [['open', open], ['high', high], ['low', low], ['close', close], ['volume', volume]] as const) {
     if (!(value instanceof Decimal)) return refuse('MALFORMED', `${field} is not a Decimal`);
   }
-  const durationMs = TIMEFRAME_MS[stream.timeframe];
-  if (candle.durationMs !== durationMs) return refuse('WRONG_DURATION', `duration ${candle.durationMs} ms, expected ${durationMs} ms`);
-  if (!Number.isSafeInteger(candle.openTime) || candle.openTime % durationMs !== 0) {
-    return refuse('MISALIGNED_OPEN_TIME', `openTime ${candle.openTime} is not a multiple of ${durationMs} ms`);
+  if (followsSession && stream.timeframe === '1d') {
+    // An equity's day is its session: it opens at the session's open and lasts until its close.
+    const session = Number.isSafeInteger(candle.openTime) ? sessionAt(candle.openTime) : null;
+    if (session === null || session.open !== candle.openTime) return refuse('MISALIGNED_OPEN_TIME', `openTime ${describeTime(candle.openTime)} is not the open of a US equity session`);
+    if (candle.durationMs !== session.close - session.open) return refuse('WRONG_DURATION', `duration ${candle.durationMs} ms, expected the session's ${session.close - session.open} ms`);
+  } else {
+    const durationMs = TIMEFRAME_MS[stream.timeframe];
+    if (candle.durationMs !== durationMs) return refuse('WRONG_DURATION', `duration ${candle.durationMs} ms, expected ${durationMs} ms`);
+    if (!Number.isSafeInteger(candle.openTime) || candle.openTime % durationMs !== 0) {
+      return refuse('MISALIGNED_OPEN_TIME', `openTime ${candle.openTime} is not a multiple of ${durationMs} ms`);
+    }
   }
   const prices = `O ${open.toString()} H ${high.toString()} L ${low.toString()} C ${close.toString()}`;
   if (!open.isPositive() || !high.isPositive() || !low.isPositive() || !close.isPositive()) return refuse('NON_POSITIVE_PRICE', prices);

@@ -5,6 +5,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import { checkMinimums, quantizePrice, quantizeQuantity } from '../../core/instrument.ts';
 import type { Intent, Side } from '../../core/intent.ts';
 import { sideSign } from '../../core/intent.ts';
+import type { SessionOf } from '../../core/market-session.ts';
 import type { TradingState } from '../../core/trading-state.ts';
 import type { PositionRecord } from '../../ledger/types.ts';
 import type { BotRiskConfig } from './config.ts';
@@ -24,6 +25,8 @@ export interface DecisionContext {
   rateAllows(requests: number): boolean;
   /** The worst slippage a taker fill is expected to see, as a fraction of its price: risk is sized to it. */
   slippageAllowance: Decimal;
+  /** The session an instrument trades in (null: around the clock); an entry outside it is denied MARKET_CLOSED. */
+  sessionOf: SessionOf;
 }
 
 /** The orders an approved intent becomes, with prices already on the tick and quantity on the lot step. */
@@ -172,7 +175,7 @@ interface Cap {
 }
 
 /**
- * The order manager's rules, in order: trading state, reductions, hedging, stacking, in-flight locks,
+ * The order manager's rules, in order: trading state, reductions, the market session, hedging, stacking, in-flight locks,
  * pyramiding, then sizing against risk, notional and stacking caps, and the rate limit. Pure: it reads the
  * context and changes nothing, so a denial leaves no trace but its record.
  */
@@ -201,6 +204,12 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     return deny('INVALID_INTENT', `a ${intent.side} larger than the open position of ${signedHeld.toString()} would flip it; close with a reduce-only intent first`);
   }
   if (context.state === 'REDUCING') return deny('REDUCE_ONLY_STATE', `bot ${intent.botId} is reducing; only orders that shrink its exposure are allowed`);
+  // Only entries wait for the session: closes and protective orders rest at the venue as it allows.
+  const session = context.sessionOf(instrument);
+  if (session !== null && !session.isOpen(context.now)) {
+    const opens = session.nextOpen(context.now);
+    return deny('MARKET_CLOSED', `${instrument.id} trades in the ${session.name}, which is closed${opens === null ? '' : `; it opens at ${new Date(opens).toISOString()}`}`);
+  }
   if (intent.side === 'SELL' && instrument.kind === 'SPOT') return deny('INVALID_INTENT', `${instrument.id} is spot: there is nothing to borrow, so it cannot be sold short`);
 
   // An entry from here on: it must say where it is wrong, or its risk cannot be measured.

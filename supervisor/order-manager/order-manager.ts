@@ -19,6 +19,7 @@ import { bookFunding, type FundingReport } from './funding.ts';
 import type { BotRiskConfig, DrawdownPolicy, OrderManagerConfig } from './config.ts';
 import type { DecisionContext, OrderPlan, PipelineResult } from './decide.ts';
 import { runPipeline } from './decide.ts';
+import { bundledSessions, type SessionOf } from '../../core/market-session.ts';
 import { DrawdownMonitor } from './drawdown-monitor.ts';
 import type { BindingReading, WindowReading } from './drawdown-monitor.ts';
 import { continueFlatten, pullKillSwitch } from './kill-switch.ts';
@@ -73,6 +74,8 @@ export interface OrderManagerDependencies {
    * start and after every reconnect). A backtest's venue starts empty in the same process: nothing to reconcile.
    */
   requireReconciliation?: boolean;
+  /** When each instrument trades: the bundled US equity calendar for equities unless given (a live venue's clock). */
+  sessions?: SessionOf;
 }
 
 /** Approvals per ledger copied back into the store at start: far more than a crash can leave uncommitted there. */
@@ -109,6 +112,7 @@ export class OrderManager {
   /** Why each bot may not trade yet, until its sub-account is reconciled; absent once it is. */
   readonly #unreconciled = new Map<BotId, string>();
   readonly #requireReconciliation: boolean;
+  readonly #sessions: SessionOf;
   #lastPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(dependencies: OrderManagerDependencies) {
@@ -120,6 +124,7 @@ export class OrderManager {
     this.#clock = dependencies.clock;
     this.#logger = dependencies.logger.child({ component: 'order-manager' });
     this.#requireReconciliation = dependencies.requireReconciliation ?? false;
+    this.#sessions = dependencies.sessions ?? bundledSessions;
     this.#replacements = new StopReplacements({
       ledger: (botId) => this.#ledger(botId),
       cancel: (order) => this.#cancel(order),
@@ -379,6 +384,7 @@ export class OrderManager {
       portfolio: this.#portfolio,
       rateAllows: (requests) => this.#rateLimiter.wouldAllow(bot.id, requests, now),
       slippageAllowance: this.#config.slippageAllowance,
+      sessionOf: this.#sessions,
     };
   }
 

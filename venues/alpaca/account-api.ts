@@ -3,6 +3,7 @@ import { Decimal } from '../../core/decimal.ts';
 import { VenueReplyError } from '../../core/errors.ts';
 import type { ClientOrderId } from '../../core/ids.ts';
 import { readOrder, type AlpacaOrderRow } from './mapping.ts';
+import type { VenueClockReading } from './session-clock.ts';
 
 /**
  * The REST calls the adapter makes for one account, with replies read field by field. A Flotilla order is a chain of
@@ -137,6 +138,19 @@ export class AccountApi {
       // The SDK maps positions to camelCase only.
       return { symbol: row['symbol'], qty: decimalText(row, 'qty', what), averagePrice: decimalText(row, 'avgEntryPrice', what), unrealized: decimalText(row, 'unrealizedPl', what) };
     });
+  }
+
+  /** GET /v2/clock: the venue's time, whether the session is open, and its next open and close. */
+  async clock(): Promise<VenueClockReading> {
+    const row = (await this.#client.trading.clock.legacyClock()) as unknown as Record<string, unknown>;
+    const time = (name: string): number => {
+      const value = row[name];
+      const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+      if (!Number.isFinite(ms)) throw new VenueReplyError(`GET /v2/clock: ${name} is not a time`);
+      return ms;
+    };
+    if (typeof row['isOpen'] !== 'boolean') throw new VenueReplyError('GET /v2/clock: is_open is not a boolean');
+    return { timestamp: time('timestamp'), isOpen: row['isOpen'], nextOpen: time('nextOpen'), nextClose: time('nextClose') };
   }
 
   async equity(): Promise<Decimal> {

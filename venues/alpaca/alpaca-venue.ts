@@ -14,6 +14,7 @@ import { resolveEnvironment, resolveTimeouts, type AlpacaEndpoints, type AlpacaT
 import { chainClientOrderId, flotillaIdOf, isEnded, orderInput, readOrder, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
 import { Protection } from './protection.ts';
 import { ReportTracker } from './report-tracker.ts';
+import { AlpacaSessionClock } from './session-clock.ts';
 
 /**
  * Alpaca (US equities, paper or live) behind Flotilla's Venue contract, on @alpacahq/alpaca-trade-api 4.x. Alpaca has
@@ -73,6 +74,8 @@ export class AlpacaVenue implements LiveVenue {
   readonly #listeners: Array<(report: ExecutionReport) => void> = [];
   readonly #connectionListeners: Array<(event: VenueConnectionEvent) => void> = [];
   #state: 'NEW' | 'STARTED' | 'STOPPED' = 'NEW';
+  /** The US equity session by Alpaca's own clock, asked with any account's keys. */
+  readonly marketSession: AlpacaSessionClock;
 
   constructor(options: AlpacaVenueOptions) {
     this.name = options.name;
@@ -90,6 +93,13 @@ export class AlpacaVenue implements LiveVenue {
       logger: this.#logger,
     });
     for (const [subAccountId, credentials] of options.credentials) this.#addAccount(subAccountId, credentials);
+    this.marketSession = new AlpacaSessionClock({ name: this.name, read: () => this.#readClock(), clock: this.#clock, pollMs: this.#timeouts.clockPollMs, logger: this.#logger });
+  }
+
+  async #readClock(): ReturnType<AccountApi['clock']> {
+    const account = this.#accounts.values().next().value;
+    if (account === undefined) throw new InvalidInputError(`${this.name} has no account to ask its clock with`);
+    return this.#call(account.subAccountId, 'GET /v2/clock', (api) => api.clock());
   }
 
   async start(): Promise<void> {
@@ -97,7 +107,7 @@ export class AlpacaVenue implements LiveVenue {
     this.#state = 'STARTED';
     const accounts = [...this.#accounts.values()];
     for (const account of accounts) this.#openStream(account);
-    await this.#waitListening(accounts);
+    await Promise.all([this.#waitListening(accounts), this.marketSession.start()]);
   }
 
   async openAccount(subAccountId: SubAccountId, credentials: VenueCredentials): Promise<void> {
@@ -113,6 +123,7 @@ export class AlpacaVenue implements LiveVenue {
     if (this.#state === 'STOPPED') return;
     const wasStarted = this.#state === 'STARTED';
     this.#state = 'STOPPED';
+    this.marketSession.stop();
     for (const account of this.#accounts.values()) {
       account.stream?.removeAllListeners();
       account.stream?.disconnect();

@@ -1,3 +1,5 @@
+import { followsUsEquitySession } from '../../core/market-session.ts';
+import { newYorkDate, sessionOf, sessionOnDate } from '../../core/us-equity-calendar.ts';
 import type { Alpaca } from '@alpacahq/alpaca-trade-api';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
@@ -14,8 +16,10 @@ import { resolveEnvironment, resolveTimeouts, type AlpacaFeed, type AlpacaTimeou
 /**
  * Alpaca's stock bars as a candle source: history from REST (GET /v2/stocks/bars, paged) for warm-up, live 1m bars
  * from the stock data stream (`feed` iex or sip), folded into each subscribed timeframe and delivered when it closes.
- * Market data needs a key pair too (any of the fleet's accounts). Buckets are aligned to UTC; daily candles that
- * follow the US session are the market-data hub's to build.
+ * Market data needs a key pair too (any of the fleet's accounts). Intraday buckets are aligned to UTC, as Alpaca's
+ * are; an equity's daily candle is its session, from the open to the close (core/market-session.ts), as the synthetic
+ * market and the hub have it: Alpaca's 1Day bars (stamped at New York midnight) are restamped so, and live minutes
+ * are folded into the session they belong to.
  */
 
 const TIMEFRAME: Record<Timeframe, string> = { '1m': '1Min', '5m': '5Min', '15m': '15Min', '1h': '1Hour', '4h': '4Hour', '1d': '1Day' };
@@ -46,6 +50,12 @@ interface Stream {
 function price(value: unknown, tick: Decimal): Decimal {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidInputError(`a bar price must be a positive number, got ${String(value)}`);
   return Decimal.parse(String(value)).quantize(tick, 'half-even');
+}
+
+/** The session a minute trades in, as a daily candle's open and length; null outside every session. */
+function sessionDay(t: number): { openTime: number; durationMs: number } | null {
+  const session = sessionOf(t);
+  return session === null ? null : { openTime: session.open, durationMs: session.close - session.open };
 }
 
 export class AlpacaCandleSource implements LiveCandleSource {
@@ -81,7 +91,14 @@ export class AlpacaCandleSource implements LiveCandleSource {
           throw new InvalidInputError(`${this.#options.name} bars for ${instrumentId} ${timeframe}: ${classify(error, this.#redactor).message}`);
         }
         for (const raw of page.bars?.[instrumentSymbol(instrumentId)] ?? []) {
-          const candle = this.#candle(raw as Record<string, unknown>, instrument, timeframe);
+          let candle = this.#candle(raw as Record<string, unknown>, instrument, timeframe);
+          if (timeframe === '1d' && followsUsEquitySession(instrument)) {
+            // Alpaca stamps a day at New York midnight; the session of that date is what it covers.
+            const { year, month, day } = newYorkDate(candle.openTime);
+            const session = sessionOnDate(new Date(Date.UTC(year, month, day)).toISOString().slice(0, 10));
+            if (session === null) continue;
+            candle = { ...candle, openTime: session.open, durationMs: session.close - session.open };
+          }
           if (candle.openTime + candle.durationMs <= now) candles.push(candle);
         }
         pageToken = page.nextPageToken ?? undefined;
@@ -134,8 +151,11 @@ export class AlpacaCandleSource implements LiveCandleSource {
     }
     for (const stream of this.#streams.values()) {
       if (stream.instrumentId !== instrument.id || stream.listeners.size === 0) continue;
-      const duration = TIMEFRAME_MS[stream.timeframe];
-      const bucket = minute.openTime - (minute.openTime % duration);
+      const day = stream.timeframe === '1d' && followsUsEquitySession(instrument) ? sessionDay(minute.openTime) : undefined;
+      // A minute outside every session (an extended-hours bar) belongs to no equity day.
+      if (day === null) continue;
+      const duration = day?.durationMs ?? TIMEFRAME_MS[stream.timeframe];
+      const bucket = day?.openTime ?? minute.openTime - (minute.openTime % duration);
       if (stream.forming !== null && stream.forming.openTime !== bucket) this.#close(stream);
       const forming = stream.forming;
       if (forming === null) stream.partial = minute.openTime !== bucket;

@@ -19,6 +19,8 @@ export interface AlpacaTimeouts {
   reconnectMaxMs: number;
   /** fillsSince without a cursor starts this far back. */
   fillLookbackMs: number;
+  /** How often the venue's clock (GET /v2/clock) is asked whether the US equity session is open. */
+  clockPollMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: AlpacaTimeouts = {
@@ -28,6 +30,7 @@ export const DEFAULT_TIMEOUTS: AlpacaTimeouts = {
   reconnectMinMs: 1_000,
   reconnectMaxMs: 30_000,
   fillLookbackMs: 7 * 86_400_000,
+  clockPollMs: 15_000,
 };
 
 export interface AlpacaEndpoints {

@@ -1,3 +1,4 @@
+import type { SessionOf } from '../../core/market-session.ts';
 import { Decimal } from '../../core/decimal.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { SubAccountId } from '../../core/ids.ts';
@@ -45,6 +46,12 @@ export interface PaperVenueConfig {
   slippage: PaperSlippageConfig;
   partialFills: PaperPartialFillConfig;
   accounts: PaperAccountConfig[];
+  /**
+   * When each instrument trades (core/market-session.ts): the bundled US equity calendar for equities unless given.
+   * Outside its session an order meets no price on arrival: it rests, and a market order fills at the open of the
+   * next candle, which the session's first minute brings.
+   */
+  sessions?: SessionOf;
 }
 
 const VENUE_NAME = /^[A-Z][A-Z0-9]{1,15}$/;

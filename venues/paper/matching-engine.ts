@@ -1,3 +1,4 @@
+import { bundledSessions, type SessionOf } from '../../core/market-session.ts';
 import type { Candle } from '../../core/candle.ts';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
@@ -87,6 +88,7 @@ export class PaperMatchingEngine {
   #runs = 0;
   /** The clock reading for the call in progress; every report of one call carries the same time. */
   #at = 0;
+  readonly #sessions: SessionOf;
   readonly #markOf: MarkPrice = (instrumentId) => this.#books.get(instrumentId)?.lastPrice ?? null;
 
   constructor(config: PaperVenueConfig, clock: Clock) {
@@ -97,6 +99,7 @@ export class PaperMatchingEngine {
     this.#fees = config.fees;
     this.#participation = config.partialFills.participation;
     this.#slippage = new TakerSlippage(config.slippage, config.seed);
+    this.#sessions = config.sessions ?? bundledSessions;
     for (const instrument of config.instruments) {
       this.#books.set(instrument.id, { instrument, lastPrice: null, resting: new Set(), path: new CandlePath() });
     }
@@ -410,6 +413,12 @@ export class PaperMatchingEngine {
     const request = order.request;
     const last = order.book.lastPrice;
     const immediateOrCancel = request.timeInForce === 'IOC' && request.type === 'LIMIT';
+    // While its session is closed the last price is stale: the order waits for the open, as a broker queues it.
+    const session = this.#sessions(order.book.instrument);
+    if (session !== null && !session.isOpen(this.#at)) {
+      if (immediateOrCancel) this.#cancel(order, `IOC: ${order.book.instrument.id} is outside its ${session.name}`, reports);
+      return;
+    }
     if (last === null || !isMarketableAt(order, last.units)) {
       // Without a price a market order waits for the next open; anything else rests until the path reaches it.
       if (immediateOrCancel) this.#cancel(order, 'IOC: not marketable on arrival', reports);

@@ -9,7 +9,7 @@ import { parseBotId } from '../../../core/ids.ts';
 import { defineStrategy } from '../../../core/strategy.ts';
 import type { BotStateView, StrategyModule, TimeframeCandle } from '../../../core/strategy.ts';
 import { StrategyHost } from '../../../runtime/strategy-host.ts';
-import { BTC, BotProcess, ETH, FleetHarness, QQQ, botIdOf, manifest, marketLong, quietBot, venueView, withTimeout, stopOutAfterRestart } from './fleet-harness.ts';
+import { BTC, BotProcess, ETH, FleetHarness, QQQ, botIdOf, entryCommand, manifest, marketLong, quietBot, venueView, withTimeout, stopOutAfterRestart } from './fleet-harness.ts';
 
 /**
  * Regression tests: each one failed against a bug the integration tests found, and passes since its fix. The
@@ -50,7 +50,8 @@ describe('regressions: bot isolation', () => {
     h = await FleetHarness.open({ bots: [quietBot('alpha', { instruments: [BTC] })] });
     const bot = await h.connectedBot('alpha');
     // Act
-    const result = await bot.execute(marketLong(h, 'alpha', 'outside-manifest', instrumentId, quantity));
+    // Fixed prices: an equity has no mark before the US session opens, and the denial comes before any pricing.
+    const result = await bot.execute(entryCommand({ botId: 'alpha', intentId: 'outside-manifest', instrumentId, side: 'BUY', quantity, stopLoss: '1' }));
     await h.fleet.om.idle();
     // Assert
     expect(result).toMatchObject({ decision: { outcome: 'DENIED' } });

@@ -8,6 +8,7 @@ import type { BotId, InstrumentId, SubAccountId } from '../../../core/ids.ts';
 import { parseBotId, parseInstrumentId, parseIntentId } from '../../../core/ids.ts';
 import type { Intent, OrderType, Side } from '../../../core/intent.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import type { SessionOf } from '../../../core/market-session.ts';
 import { openLedger } from '../../../ledger/sqlite-ledger.ts';
 import type { Ledger } from '../../../ledger/types.ts';
 import type { OrderManagerConfigInput } from '../../../supervisor/order-manager/config.ts';
@@ -92,6 +93,8 @@ export interface HarnessOptions {
   requireReconciliation?: boolean;
   /** Whether the venue amends in place (default true, as the paper venue does); false: stop moves are replacements. */
   venueAmends?: boolean;
+  /** The market session of each instrument; the bundled calendar unless given. */
+  sessions?: SessionOf;
 }
 
 export function makeHarness(input: OrderManagerConfigInput = configInput(), options: HarnessOptions = {}): Harness {
@@ -118,7 +121,7 @@ export function makeHarness(input: OrderManagerConfigInput = configInput(), opti
       if (ledger.capital().isZero()) ledger.recordCapital(STARTING_EQUITY, clock.now(), 'paper deposit');
       ledgers.set(botId, ledger);
     }
-    om = new OrderManager({ config, store, ledgers, venues, clock, logger: silentLogger, requireReconciliation: options.requireReconciliation ?? false });
+    om = new OrderManager({ config, store, ledgers, venues, clock, logger: silentLogger, requireReconciliation: options.requireReconciliation ?? false, ...(options.sessions === undefined ? {} : { sessions: options.sessions }) });
   };
   const shut = () => {
     om.close();

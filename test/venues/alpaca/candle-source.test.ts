@@ -44,6 +44,18 @@ describe('the Alpaca candle source and settings', () => {
     await source.stop();
   });
 
+  it('test_daily_history_when_an_equity_then_each_day_is_its_session_not_new_york_midnight', async () => {
+    // Tuesday 2024-11-26 from 09:59 to the close at 16:00 New York (21:00 UTC), then Wednesday morning.
+    for (let minute = 0; minute < 361; minute++) standin.pushBar('QQQ', { open: '480', high: '481', low: '479', close: '480' });
+    clock.set(Date.UTC(2024, 10, 27, 15, 0));
+    const settings = alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: standin.url, feed: 'sip' });
+    const source = createAlpacaCandleSource({ name: 'ALPACA', settings, credentials: new Map([[parseSubAccountId('alpha'), standin.createAccount()]]), instruments: [QQQ], clock, logger: silentLogger, historyCandles: 10 });
+    await source.load([{ instrumentId: QQQ.id, timeframe: '1d' }], 10);
+    const days = source.history(QQQ.id, '1d', 10, clock.now());
+    expect(days.map((candle) => [new Date(candle.openTime).toISOString(), candle.durationMs])).toEqual([['2024-11-26T14:30:00.000Z', 6.5 * 3_600_000]]);
+    await source.stop();
+  });
+
   it('refuses unknown keys, a bad environment and a feed other than iex or sip', () => {
     expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'paper', extra: 1 })).toThrow(/extra/);
     expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'ftp://x' })).toThrow(/plain http:\/\/host:port URL/);

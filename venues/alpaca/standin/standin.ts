@@ -71,6 +71,7 @@ export class AlpacaStandin {
   #feedDone: Promise<void> = Promise.resolve();
   #synthetic: SyntheticCandleSource | null = null;
   #port = 0;
+  #clockReads = 0;
 
   private constructor(options: AlpacaStandinOptions) {
     this.#options = options;
@@ -94,7 +95,9 @@ export class AlpacaStandin {
     this.#manual = choice.kind === 'manual';
     for (let index = 0; index < (options.accounts ?? 0); index++) this.createAccount();
     if (choice.kind === 'synthetic') this.#startSynthetic(choice);
-    this.#rest = new RestServer({ routes: ROUTES, exchange: this.exchange, bars: this.bars, faults: this.faults, clock: this.clock, logger, admin: (request, response, body) => this.#admin(request, response, body) });
+    // GET /v2/clock is counted, so a test that moves the clock can wait until a client has asked since.
+    const routes = ROUTES.map((route) => (route.template === '/v2/clock' ? { ...route, handle: (context: Parameters<typeof route.handle>[0]) => (this.#clockReads++, route.handle(context)) } : route));
+    this.#rest = new RestServer({ routes, exchange: this.exchange, bars: this.bars, faults: this.faults, clock: this.clock, logger, admin: (request, response, body) => this.#admin(request, response, body) });
     this.#streams.attach(this.#rest.server);
   }
 
@@ -133,13 +136,22 @@ export class AlpacaStandin {
     return { id: account.id, key: account.key, secret: account.secret };
   }
 
-  /** The next 1m bar of a symbol (manual market): matched by the engine first, then published. */
+  /** How many GET /v2/clock requests have been answered. */
+  get clockReads(): number {
+    return this.#clockReads;
+  }
+
+  /**
+   * The next 1m bar of a symbol (manual market): matched by the engine first, then published. It is the minute after
+   * the symbol's last bar, or the minute that has just closed when the clock has moved beyond that (a new session).
+   */
   pushBar(symbol: string, prices: { open: string; high: string; low: string; close: string; volume?: string }): Candle {
     const asset = this.exchange.asset(symbol);
     if (asset === undefined) throw new InvalidInputError(`the stand-in does not list ${symbol}`);
     const last = this.bars.lastMinute(symbol);
     const now = this.clock.now();
-    const openTime = last === undefined ? Math.floor(now / MINUTE_MS) * MINUTE_MS - MINUTE_MS : last + MINUTE_MS;
+    const justClosed = Math.floor(now / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+    const openTime = last === undefined ? justClosed : Math.max(last + MINUTE_MS, justClosed);
     const candle: Candle = {
       instrumentId: asset.instrument.id,
       openTime,
