@@ -3,6 +3,7 @@ import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.t
 import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, SubmitOrder } from '../../core/order.ts';
 import type { OrderChanges, VenueOrder } from '../../core/venue.ts';
+import { heldVenueOrder } from '../held-order.ts';
 
 /**
  * Bracket children (a protective stop, a take-profit) held by the adapter until their entry fills, then sent to
@@ -181,22 +182,4 @@ export class Protection {
     // An entry still working after its bracket has exited would open a position no stop protects.
     if (!group.parentEnded) await this.#port.cancel(group.subAccountId, group.parentId).catch(() => undefined);
   }
-}
-
-function heldVenueOrder(order: SubmitOrder): VenueOrder {
-  return {
-    clientOrderId: order.clientOrderId,
-    venueOrderId: null,
-    instrumentId: order.instrumentId,
-    side: order.side,
-    type: order.type,
-    status: 'ACCEPTED',
-    quantity: order.quantity,
-    filledQuantity: Decimal.ZERO,
-    leavesQuantity: order.quantity,
-    limitPrice: order.limitPrice,
-    triggerPrice: order.triggerPrice,
-    reduceOnly: order.reduceOnly,
-    detail: 'held by the adapter until its entry fills',
-  };
 }

@@ -20,6 +20,7 @@ import { RequestLane } from './rate-limit.ts';
 import { AccountReads } from './reads.ts';
 import { describe, Redactor } from './redact.ts';
 import { pageOf } from './wire.ts';
+import { heldVenueOrder } from '../held-order.ts';
 
 /**
  * Bybit V5 (USDT perpetuals, unified trading accounts, one-way mode) behind Flotilla's Venue contract, on bybit-api.
@@ -395,23 +396,4 @@ export class BybitVenue implements Venue {
       }
     }
   }
-}
-
-/** A child the adapter holds for its entry, as the venue lists it: accepted, with no Bybit order ID until it is sent. */
-function heldVenueOrder(order: SubmitOrder): VenueOrder {
-  return {
-    clientOrderId: order.clientOrderId,
-    venueOrderId: null,
-    instrumentId: order.instrumentId,
-    side: order.side,
-    type: order.type,
-    status: 'ACCEPTED',
-    quantity: order.quantity,
-    filledQuantity: Decimal.ZERO,
-    leavesQuantity: order.quantity,
-    limitPrice: order.limitPrice,
-    triggerPrice: order.triggerPrice,
-    reduceOnly: order.reduceOnly,
-    detail: 'held by the adapter until its entry fills',
-  };
 }

@@ -22,6 +22,7 @@ import { describeError } from './outcomes.ts';
 import { PrivateStream } from './private-stream.ts';
 import type { ExchangeProfile } from './profiles.ts';
 import { AccountReads } from './reads.ts';
+import { heldVenueOrder } from '../held-order.ts';
 
 /**
  * Any ccxt exchange with a profile (profiles.ts) behind Flotilla's Venue contract. One ccxt client per sub-account
@@ -421,23 +422,4 @@ export class CcxtVenue implements LiveVenue {
       }
     }
   }
-}
-
-/** A child the adapter holds for its entry, as the venue lists it: accepted, with no venue order ID until it is sent. */
-function heldVenueOrder(order: SubmitOrder): VenueOrder {
-  return {
-    clientOrderId: order.clientOrderId,
-    venueOrderId: null,
-    instrumentId: order.instrumentId,
-    side: order.side,
-    type: order.type,
-    status: 'ACCEPTED',
-    quantity: order.quantity,
-    filledQuantity: Decimal.ZERO,
-    leavesQuantity: order.quantity,
-    limitPrice: order.limitPrice,
-    triggerPrice: order.triggerPrice,
-    reduceOnly: order.reduceOnly,
-    detail: 'held by the adapter until its entry fills',
-  };
 }
