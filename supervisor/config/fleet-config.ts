@@ -261,6 +261,17 @@ export const DEFAULT_INSTRUMENTS: SyntheticCatalogInstrument[] = [
   equity('SPXS', 'SPX', '-3', '7', '50000'),
   equity('SOXL', 'SOX', '3', '30', '500000'),
   equity('SOXS', 'SOX', '-3', '20', '150000'),
+  equity('SOXX', 'SOX', '1', '230', '300000'),
+  // The equity-baskets bot's stocks: each its own exposure key, so holding one says nothing about its index.
+  equity('AAPL', 'AAPL', '1', '230', '2500000'),
+  equity('MSFT', 'MSFT', '1', '420', '2000000'),
+  equity('AMZN', 'AMZN', '1', '190', '1500000'),
+  equity('META', 'META', '1', '560', '1500000'),
+  equity('GOOGL', 'GOOGL', '1', '170', '1000000'),
+  equity('TSLA', 'TSLA', '1', '250', '3000000'),
+  equity('NVDA', 'NVDA', '1', '130', '5000000'),
+  equity('AMD', 'AMD', '1', '150', '1000000'),
+  equity('AVGO', 'AVGO', '1', '170', '1000000'),
 ];
 
 export const DEFAULT_EXPOSURE_KEYS: OrderManagerConfigInput['exposureKeys'] = {
@@ -274,6 +285,15 @@ export const DEFAULT_EXPOSURE_KEYS: OrderManagerConfigInput['exposureKeys'] = {
   NDX: { policy: 'capped', maxNotional: '150000' },
   SPX: { policy: 'capped', maxNotional: '150000' },
   SOX: { policy: 'exclusive' },
+  AAPL: { policy: 'exclusive' },
+  MSFT: { policy: 'exclusive' },
+  AMZN: { policy: 'exclusive' },
+  META: { policy: 'exclusive' },
+  GOOGL: { policy: 'exclusive' },
+  TSLA: { policy: 'exclusive' },
+  NVDA: { policy: 'exclusive' },
+  AMD: { policy: 'exclusive' },
+  AVGO: { policy: 'exclusive' },
 };
 
 /** A configuration file as messages name it: relative to the working directory when it lies inside it. */

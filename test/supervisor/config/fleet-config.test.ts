@@ -107,14 +107,14 @@ describe('fleet configuration', () => {
     const ids = catalog(config).map((instrument) => instrument.id);
     expect(ids).toEqual([...DEFAULT_INSTRUMENTS.map((instrument) => instrument.id), 'PEPEUSDT.BYBIT']);
     const om = orderManagerConfigFor(config, []);
-    expect(om.instruments.size).toBe(15);
+    expect(om.instruments.size).toBe(DEFAULT_INSTRUMENTS.length + 1);
     expect([...om.keyPolicies.keys()]).toEqual(expect.arrayContaining(['BTC', 'NDX', 'PEPE']));
   });
 
   it('test_catalog_when_a_built_in_id_or_key_is_configured_then_it_replaces_that_one_in_place', () => {
     const config = load({ instruments: [{ ...DEFAULT_INSTRUMENTS[0], startPrice: '90000' }], exposureKeys: { NDX: { policy: 'capped', maxNotional: '50000' } } });
     const instruments = catalog(config);
-    expect(instruments).toHaveLength(14);
+    expect(instruments).toHaveLength(DEFAULT_INSTRUMENTS.length);
     expect(instruments[0]).toMatchObject({ id: 'BTCUSDT.BYBIT', startPrice: '90000' });
     const ndx = orderManagerConfigFor(config, []).keyPolicies.get(parseExposureKey('NDX'));
     expect(ndx?.policy === 'capped' ? ndx.maxNotional.toString() : ndx).toBe('50000');
