@@ -36,6 +36,17 @@ function speedOption(value: unknown): number {
   return speed;
 }
 
+/** A funding rate per interval as a decimal string: -0.01 to 0.01 (Bybit caps ordinary perpetuals well inside that). */
+function fundingRateOption(value: unknown): Decimal | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim() : '';
+  const rate = /^-?\d+(\.\d{1,8})?$/.test(text) ? Decimal.parse(text) : null;
+  if (rate === null || rate.abs().gt(Decimal.parse('0.01'))) {
+    throw new UsageError(`--funding-rate must be a decimal between -0.01 and 0.01 with at most 8 decimals (0.0001 is 0.01% per 8 hours; 0 settles none); got ${JSON.stringify(value)}`);
+  }
+  return rate;
+}
+
 function marketChoice(options: Readonly<Record<string, unknown>>, config: FleetConfig, cwd: string): MarketChoice {
   const klines = options['klines'];
   const manual = options['manual'] === true;
@@ -86,10 +97,12 @@ async function run(invocation: Invocation): Promise<void> {
   }
   const market = marketChoice(options, config, io.cwd);
   if (venue === 'alpaca') {
+    if (options['fundingRate'] !== undefined) throw new UsageError('--funding-rate is for the Bybit stand-in (Alpaca trades stocks, which pay no funding)');
     await runAlpaca(invocation, { port, speed, config, market });
     return;
   }
   if (options['accounts'] !== undefined) throw new UsageError('--accounts is for the Alpaca stand-in (a Bybit stand-in provisions sub-members with its master key)');
+  const fundingRate = fundingRateOption(options['fundingRate']);
   const keyFileOption = options['keyFile'];
   const keyFile = typeof keyFileOption === 'string' ? resolve(io.cwd, keyFileOption) : join(invocation.home, 'standin', 'bybit-master-key.json');
   const logger = stderrLogger();
@@ -111,6 +124,7 @@ async function run(invocation: Invocation): Promise<void> {
         participation: Decimal.parse(config.paper.participation),
       },
       leverage: Decimal.parse(config.paper.leverage),
+      ...(fundingRate === undefined ? {} : { funding: { rate: fundingRate } }),
     });
   } catch (error) {
     if (error instanceof InvalidInputError) throw new UsageError(error.message);
@@ -169,6 +183,7 @@ export const commands: CliCommand[] = [
         .argument('<venue>', 'the venue to stand in for: bybit or alpaca')
         .requiredOption('--port <p>', 'TCP port on 127.0.0.1 for REST and WebSocket; 0 takes any free port')
         .option('--key-file <path>', 'where the keys are written (mode 0600; default $FLOTILLA_HOME/standin/bybit-master-key.json or alpaca-keys.json)')
+        .option('--funding-rate <rate>', 'bybit: funding rate settled on open positions every 8 hours (00:00, 08:00, 16:00 UTC of market time); default 0.0001, 0 for none')
         .option('--accounts <n>', 'alpaca: accounts made at start, each with its own key pair (default 2)')
         .option('--speed <x>', 'market time per real time (default 1: real time)')
         .option('--seed <n>', "seed of the synthetic market (default: the fleet configuration's marketData.seed)")

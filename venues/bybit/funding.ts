@@ -25,12 +25,16 @@ function positionOf(execution: ExecutionRow): Decimal {
   return long ? execution.quantity : execution.quantity.neg();
 }
 
+/** A funding settlement as a report says it, without the sub-account and instrument it belongs to. */
+export type FundingPayment = Omit<Extract<ExecutionReport, { type: 'FUNDING_SETTLED' }>, 'type' | 'subAccountId' | 'instrumentId'>;
+
 export function fundingReportOf(subAccountId: SubAccountId, execution: ExecutionRow, instrumentId: InstrumentId): Extract<ExecutionReport, { type: 'FUNDING_SETTLED' }> {
+  return { type: 'FUNDING_SETTLED', subAccountId, instrumentId, ...fundingPaymentOf(execution) };
+}
+
+export function fundingPaymentOf(execution: ExecutionRow): FundingPayment {
   return {
-    type: 'FUNDING_SETTLED',
-    subAccountId,
     fundingId: execution.execId,
-    instrumentId,
     amount: execution.fee.neg(),
     rate: execution.feeRate,
     positionQuantity: positionOf(execution),

@@ -9,6 +9,7 @@ import type { FillCursor, FillPage, OrderChanges, OrderToCancel, VenueCapabiliti
 import type { LiveVenue } from '../registry.ts';
 import { Brackets } from '../bybit/brackets.ts';
 import { SeenExecutions } from '../bybit/executions.ts';
+import type { FundingPayment } from '../bybit/funding.ts';
 import { OrderTracker } from '../bybit/order-tracker.ts';
 import { Redactor } from '../bybit/redact.ts';
 import { checkCapabilities } from './capabilities.ts';
@@ -192,6 +193,8 @@ export class CcxtVenue implements LiveVenue {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidInputError(`fillsSince limit must be a positive integer, got ${limit}`);
     this.#client(subAccountId);
     const page = await this.#fills.page(subAccountId, cursor, limit);
+    // Funding is not a trade and has no cursor of its own: it is listed over the same window and reported (once per ID).
+    if (page.listedFrom !== null) await this.#fundingSince(subAccountId, page.listedFrom);
     const fills = [];
     for (const row of page.rows) {
       const instrumentId = this.#markets.instrumentId(row.symbol);
@@ -306,7 +309,7 @@ export class CcxtVenue implements LiveVenue {
       redactor: this.#redactor,
       handlers: {
         onOrders: (sub, orders) => this.#onOrders(sub, orders),
-        onTrades: (sub, trades) => this.#onTrades(sub, trades.map((trade) => readTrade(trade, this.#profile, this.#options.exchange))),
+        onTrades: (sub, trades) => this.#onStreamTrades(sub, trades),
         onConnection: (event) => this.#deliverConnection(event, false),
         resync: (sub, downSince) => this.#gapFill(sub, downSince),
       },
@@ -337,6 +340,41 @@ export class CcxtVenue implements LiveVenue {
     }
   }
 
+  /** The trade stream carries funding too (profiles.ts asks for it): funding is reported as such, the rest as fills. */
+  #onStreamTrades(subAccountId: SubAccountId, trades: Trade[]): void {
+    const rows: TradeRow[] = [];
+    for (const trade of trades) {
+      const funding = this.#profile.funding?.(trade.info, `${this.#options.exchange} trade ${String(trade.id)}`) ?? null;
+      if (funding === null) rows.push(readTrade(trade, this.#profile, this.#options.exchange));
+      else this.#onFunding(subAccountId, trade.symbol, funding);
+    }
+    this.#onTrades(subAccountId, rows);
+  }
+
+  /** A funding payment from the stream or a listing: reported once per funding ID (the ledger books one per ID too). */
+  #onFunding(subAccountId: SubAccountId, symbol: string | undefined, payment: FundingPayment): void {
+    const instrumentId = this.#markets.instrumentId(symbol);
+    if (instrumentId === null || !this.#seen.first(subAccountId, payment.fundingId)) return;
+    this.#emit({ type: 'FUNDING_SETTLED', subAccountId, instrumentId, ...payment });
+  }
+
+  /** Funding settled on the fleet's markets since `since`, window by window as the exchange allows. */
+  async #fundingSince(subAccountId: SubAccountId, since: number): Promise<void> {
+    const read = this.#profile.funding;
+    if (read === null) return;
+    const windowMs = this.#profile.tradeWindowMs;
+    for (const symbol of this.#markets.symbols) {
+      for (let start = since; ; start += windowMs ?? 0) {
+        const last = windowMs === null || start + windowMs > this.#clock.now();
+        for (const entry of await this.#reads.funding(subAccountId, symbol, start, last ? null : start + (windowMs ?? 0) - 1)) {
+          const payment = read(entry.info, `${this.#options.exchange} funding ${String(entry.id)}`);
+          if (payment !== null) this.#onFunding(subAccountId, entry.symbol, payment);
+        }
+        if (last) break;
+      }
+    }
+  }
+
   /** Trades from the stream or a gap-fill: each reported once, as a fill of its order with how much has filled. */
   #onTrades(subAccountId: SubAccountId, rows: TradeRow[]): void {
     for (const row of rows) {
@@ -362,6 +400,7 @@ export class CcxtVenue implements LiveVenue {
       const trades = await this.#reads.trades(subAccountId, symbol, since, null);
       this.#onTrades(subAccountId, trades.map((trade: Trade) => readTrade(trade, this.#profile, this.#options.exchange)));
     }
+    await this.#fundingSince(subAccountId, since);
     for (const [clientOrderId, instrumentId] of [...(this.#working.get(subAccountId) ?? [])]) {
       const row = await this.#reads.order(subAccountId, instrumentId, clientOrderId);
       if (row !== null) for (const report of this.#tracker.update(subAccountId, row, this.#clock.now())) this.#emit(report);

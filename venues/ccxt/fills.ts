@@ -150,15 +150,18 @@ export class FillListing {
     this.#options = options;
   }
 
-  async page(subAccountId: SubAccountId, cursor: FillCursor | null, limit: number): Promise<{ rows: TradeRow[]; cursor: FillCursor; complete: boolean }> {
+  /** The next page; `listedFrom` is where a fresh listing began (null when the page came from one already fetched). */
+  async page(subAccountId: SubAccountId, cursor: FillCursor | null, limit: number): Promise<{ rows: TradeRow[]; cursor: FillCursor; complete: boolean; listedFrom: number | null }> {
     const kept = this.#rest.get(subAccountId);
     let state: CursorState;
     let rows: TradeRow[];
+    let listedFrom: number | null = null;
     if (kept !== undefined && cursor !== null && kept.cursor === cursor) {
       ({ state, rows } = kept);
     } else {
       state = cursor === null ? { from: Math.max(0, this.#options.now() - this.#options.lookbackMs), seen: [] } : decodeCursor(cursor);
       rows = await this.#since(subAccountId, state);
+      listedFrom = state.from;
     }
     const page = rows.slice(0, limit);
     const rest = rows.slice(limit);
@@ -166,7 +169,7 @@ export class FillListing {
     const nextCursor = encodeCursor(next);
     if (rest.length > 0) this.#rest.set(subAccountId, { cursor: nextCursor, state: next, rows: rest });
     else this.#rest.delete(subAccountId);
-    return { rows: page, cursor: nextCursor, complete: rest.length === 0 };
+    return { rows: page, cursor: nextCursor, complete: rest.length === 0, listedFrom };
   }
 
   async #since(subAccountId: SubAccountId, state: CursorState): Promise<TradeRow[]> {

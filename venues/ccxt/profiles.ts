@@ -1,6 +1,8 @@
 import type { Exchange, Order, Trade } from 'ccxt';
 import type { Side } from '../../core/intent.ts';
 import { classifyCode } from '../bybit/codes.ts';
+import { readExecution } from '../bybit/executions.ts';
+import { fundingPaymentOf, isFunding, type FundingPayment } from '../bybit/funding.ts';
 import type { CodeReader, Outcome } from './outcomes.ts';
 
 /**
@@ -37,6 +39,11 @@ export interface ExchangeProfile {
   fillProgress(trade: Trade): { orderQuantity: unknown; leaves: unknown } | null;
   /** True for the private stream's message that confirms a subscription. */
   subscribed(message: unknown): boolean;
+  /**
+   * The funding payment in one of the exchange's raw rows (a streamed trade's or a funding-history entry's `info`);
+   * null for a row that is not funding. Null as a whole for an exchange whose funding the adapter cannot read.
+   */
+  funding: ((info: unknown, where: string) => FundingPayment | null) | null;
 }
 
 function field(value: unknown, name: string): unknown {
@@ -89,6 +96,8 @@ const bybit: ExchangeProfile = {
     enableUnifiedMargin: false,
     // Only the category traded is loaded: every other category's instruments are thousands of markets never used.
     fetchMarkets: { types: [marketType === 'spot' ? 'spot' : 'linear'] },
+    // ccxt drops Funding executions from the trade stream by default; the adapter books them as they settle.
+    watchMyTrades: { execType: ['Trade', 'AdlTrade', 'BustTrade', 'Settle', 'Funding'] },
   }),
   // With a key, loadMarkets would also ask /v5/asset/coin/query-info, which a trading key may not read.
   has: { fetchCurrencies: false },
@@ -125,7 +134,14 @@ const bybit: ExchangeProfile = {
     return orderQuantity === undefined || orderQuantity === '' || leaves === undefined || leaves === '' ? null : { orderQuantity, leaves };
   },
   subscribed: (message) => field(message, 'op') === 'subscribe' && field(message, 'success') === true,
+  // Bybit's funding is an execution of execType Funding, read as the Bybit adapter reads it (../bybit/funding.ts).
+  funding: (info, where) => (field(info, 'execType') === 'Funding' ? fundingOfExecution(info, where) : null),
 };
+
+function fundingOfExecution(info: unknown, where: string): FundingPayment | null {
+  const execution = readExecution(info, where);
+  return isFunding(execution) ? fundingPaymentOf(execution) : null;
+}
 
 /** Exchanges (ccxt ids) with a profile; see README.md for which pass the contract suite. */
 export const PROFILES: Readonly<Record<string, ExchangeProfile>> = { bybit };

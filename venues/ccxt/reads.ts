@@ -1,4 +1,4 @@
-import type { Exchange, Trade } from 'ccxt';
+import type { Exchange, FundingHistory, Trade } from 'ccxt';
 import { Decimal } from '../../core/decimal.ts';
 import { TemporaryVenueError } from '../../core/errors.ts';
 import type { ClientOrderId, InstrumentId, SubAccountId } from '../../core/ids.ts';
@@ -110,6 +110,12 @@ export class AccountReads {
   async trades(subAccountId: SubAccountId, symbol: string, since: number, until: number | null): Promise<Trade[]> {
     const { profile } = this.#options;
     return this.read(subAccountId, `trades on ${symbol}`, (client) => client.fetchMyTrades(symbol, since, undefined, { ...profile.tradePageParams, ...(until === null ? {} : { until }) }));
+  }
+
+  /** The account's funding history on one market in [since, until], in one listing (raw rows in `info`). */
+  async funding(subAccountId: SubAccountId, symbol: string, since: number, until: number | null): Promise<FundingHistory[]> {
+    const { profile } = this.#options;
+    return this.read(subAccountId, `funding on ${symbol}`, (client) => client.fetchFundingHistory(symbol, since, undefined, { ...profile.tradePageParams, ...(until === null ? {} : { until }) }));
   }
 
   #row(order: Parameters<typeof readOrder>[0]): OrderRow | null {

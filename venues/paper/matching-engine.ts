@@ -219,6 +219,15 @@ export class PaperMatchingEngine {
     return null;
   }
 
+  /**
+   * Settles a funding payment into a sub-account's cash (positive received, negative paid). Unlike a transfer it is
+   * never refused: an exchange charges funding on the position whatever the margin left.
+   */
+  settleFunding(subAccountId: SubAccountId, amount: Decimal): void {
+    const account = this.#account(subAccountId);
+    account.cash = account.cash.add(amount);
+  }
+
   /** Equity less the margin positions and resting orders hold: what a new order or a transfer out may use. */
   freeMargin(subAccountId: SubAccountId): Decimal {
     return this.#account(subAccountId).freeMargin(this.#markOf);

@@ -30,6 +30,9 @@ describe('supervisor standin: arguments', () => {
     [['standin', 'bybit', '--port', '0', '--manual', '--seed', '3'], /--seed and --history-days are for the synthetic market/],
     [['standin', 'bybit', '--port', '0', '--klines', '/no/such/folder'], /is not a folder/],
     [['standin', 'bybit', '--port', '0', '--history-days', '0'], /--history-days must be a whole number from 1/],
+    [['standin', 'bybit', '--port', '0', '--funding-rate', '0.5'], /--funding-rate must be a decimal between -0.01 and 0.01/],
+    [['standin', 'bybit', '--port', '0', '--funding-rate', '1e-4'], /--funding-rate must be a decimal/],
+    [['standin', 'alpaca', '--port', '0', '--funding-rate', '0.0001'], /--funding-rate is for the Bybit stand-in/],
   ])('refuses %j with exit code 2 and a sentence', async (argv, message) => {
     const result = await run(argv, { home: tmpdir() });
     expect(result.code).toBe(2);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Candle } from '../../../core/candle.ts';
 import type { Clock } from '../../../core/clock.ts';
 import { Decimal } from '../../../core/decimal.ts';
+import { InvalidInputError } from '../../../core/errors.ts';
 import { parseBotId, parseIntentId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../../core/ids.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../../core/order.ts';
 import type { OrderChanges } from '../../../core/venue.ts';
@@ -31,6 +32,13 @@ export interface ExchangeOptions {
   firstUid: number;
   /** Wall time, for the keys' creation times. */
   now: number;
+  funding: FundingSettings;
+}
+
+/** Funding on every listed perpetual: `rate` per interval, settled when a 1m candle closes on a multiple of the interval (UTC). */
+export interface FundingSettings {
+  rate: Decimal;
+  intervalHours: number;
 }
 
 const BOT = parseBotId('standin');
@@ -57,6 +65,7 @@ export class Exchange {
   readonly #engine: PaperMatchingEngine;
   readonly #clock: Clock;
   readonly #leverage: Decimal;
+  readonly #funding: FundingSettings;
   readonly #bySymbol = new Map<string, ListedInstrument>();
   readonly #applier: ReportApplier;
   readonly #listeners = new Set<(uid: number, batch: PrivateBatch) => void>();
@@ -64,6 +73,10 @@ export class Exchange {
   constructor(options: ExchangeOptions) {
     this.#clock = options.clock;
     this.#leverage = options.leverage;
+    if (!Number.isInteger(options.funding.intervalHours) || options.funding.intervalHours < 1 || 24 % options.funding.intervalHours !== 0) {
+      throw new InvalidInputError(`funding intervalHours must be a whole divisor of 24 (1, 2, 4, 8, ...), got ${options.funding.intervalHours}`);
+    }
+    this.#funding = options.funding;
     for (const listed of options.instruments) this.#bySymbol.set(listed.symbol, listed);
     this.accounts = new Accounts(options.firstUid, options.now);
     this.#engine = new PaperMatchingEngine(
@@ -246,6 +259,17 @@ export class Exchange {
   /** One closed 1m candle: the engine matches every UID's resting orders along its path. */
   onMinute(candle: Candle): void {
     this.#apply(this.#engine.onCandle(candle));
+    const closeTime = candle.openTime + candle.durationMs;
+    if (!this.#funding.rate.isZero() && closeTime % (this.#funding.intervalHours * 3_600_000) === 0) this.#settleFunding(candle.instrumentId, closeTime);
+  }
+
+  /** Every UID holding the instrument pays or receives funding at the candle's close, its mark. */
+  #settleFunding(instrumentId: InstrumentId, at: number): void {
+    const symbol = this.#symbolOf(instrumentId);
+    for (const member of [this.accounts.master, ...this.accounts.subMembers()]) {
+      const batch = this.#applier.settleFunding(member.uid, member.subAccountId, symbol, this.#funding.rate, at);
+      if (batch !== null) this.#publish(member.uid, batch);
+    }
   }
 
   positions(uid: number): PositionFacts[] {

@@ -54,6 +54,8 @@ export interface BybitOrder {
 
 export interface BybitExecution {
   readonly sequence: number;
+  /** A trade of an order, or a funding settlement on a position (no order: orderId and orderLinkId are ""). */
+  readonly execType: 'Trade' | 'Funding';
   readonly uid: number;
   readonly execId: string;
   readonly orderId: string;
@@ -63,8 +65,8 @@ export interface BybitExecution {
   readonly orderPrice: Decimal | null;
   readonly orderQty: Decimal;
   readonly leavesQty: Decimal;
-  readonly orderType: 'Market' | 'Limit';
-  readonly stopOrderType: '' | 'Stop';
+  readonly orderType: 'Market' | 'Limit' | 'UNKNOWN';
+  readonly stopOrderType: '' | 'Stop' | 'UNKNOWN';
   readonly execPrice: Decimal;
   readonly execQty: Decimal;
   readonly execValue: Decimal;

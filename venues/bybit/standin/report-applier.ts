@@ -23,6 +23,9 @@ export interface PrivateBatch {
   wallet: Record<string, unknown>[];
 }
 
+/** Funding is settled to 1e-8 USDT. */
+const FUNDING_STEP = Decimal.parse('0.00000001');
+
 export function emptyBatch(): PrivateBatch {
   return { order: [], execution: [], position: [], wallet: [] };
 }
@@ -86,6 +89,56 @@ export class ReportApplier {
       batch.wallet.push(walletWire(this.wallet(uid, subAccountId)));
     }
     return batches;
+  }
+
+  /**
+   * Settles funding on one UID's position on a symbol at `rate`, as Bybit does at each funding time: the position
+   * (signed) × mark × rate is paid (received when negative), to 1e-8 USDT, listed as an execution of execType
+   * Funding (execQty the position's size, execPrice the mark, execFee the payment) and counted in realized PnL.
+   * Null when the UID holds no position there.
+   */
+  settleFunding(uid: number, subAccountId: SubAccountId, symbol: string, rate: Decimal, at: number): PrivateBatch | null {
+    const { book, engine, instrumentOf } = this.#options;
+    const instrumentId = instrumentOf(symbol).instrument.id;
+    const held = engine.positions(subAccountId).find((position) => position.instrumentId === instrumentId);
+    const mark = engine.lastPrice(instrumentId);
+    if (held === undefined || held.quantity.isZero() || mark === null) return null;
+    const fee = held.quantity.mul(mark).mul(rate).quantize(FUNDING_STEP, 'half-even');
+    engine.settleFunding(subAccountId, fee.neg());
+    const meta = this.#meta(uid, symbol);
+    meta.currentRealized = meta.currentRealized.sub(fee);
+    const execution: BybitExecution = {
+      sequence: book.nextSequence(),
+      execType: 'Funding',
+      uid,
+      execId: randomUUID(),
+      orderId: '',
+      orderLinkId: '',
+      symbol,
+      // Bybit lists a long position's funding as a Sell and a short one's as a Buy (as in ccxt's sample of a funding row).
+      side: held.quantity.isPositive() ? 'Sell' : 'Buy',
+      orderPrice: null,
+      orderQty: Decimal.ZERO,
+      leavesQty: Decimal.ZERO,
+      orderType: 'UNKNOWN',
+      stopOrderType: 'UNKNOWN',
+      execPrice: mark,
+      execQty: held.quantity.abs(),
+      execValue: held.quantity.abs().mul(mark),
+      execFee: fee,
+      feeRate: rate,
+      isMaker: false,
+      execTime: at,
+      markPrice: mark,
+      closedSize: Decimal.ZERO,
+      execPnl: Decimal.ZERO,
+    };
+    book.addExecution(execution);
+    const batch = emptyBatch();
+    batch.execution.push(executionWire(execution, true));
+    batch.position.push(positionWire(this.position(uid, subAccountId, symbol), true));
+    batch.wallet.push(walletWire(this.wallet(uid, subAccountId)));
+    return batch;
   }
 
   /** A batch with only the wallet, after a transfer. */
@@ -214,6 +267,7 @@ export class ReportApplier {
     const closed = this.#advancePosition(meta, fill.side === 'BUY' ? fill.quantity : fill.quantity.neg(), fill.price, fill.fee, fill.at);
     const execution: BybitExecution = {
       sequence: book.nextSequence(),
+      execType: 'Trade',
       uid,
       execId: randomUUID(),
       orderId: order.orderId,

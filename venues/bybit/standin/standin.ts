@@ -6,7 +6,7 @@ import { InvalidInputError } from '../../../core/errors.ts';
 import { silentLogger, type Logger } from '../../../core/logger.ts';
 import { DEFAULT_INSTRUMENTS } from '../../../supervisor/config/fleet-config.ts';
 import { adminHandler } from './admin.ts';
-import { Exchange } from './exchange.ts';
+import { Exchange, type FundingSettings } from './exchange.ts';
 import { FaultPlan } from './faults.ts';
 import { RestServer } from './http-server.ts';
 import { listInstruments, type CatalogEntry } from './instruments.ts';
@@ -58,6 +58,8 @@ export interface BybitStandinOptions {
   /** What requests are checked against and /v5/market/time answers: the wall clock unless given. */
   wallClock?: Clock;
   paper?: Partial<PaperSettings>;
+  /** Funding on open positions: 0.0001 (0.01%) every 8 hours unless given; a rate of 0 settles none. */
+  funding?: Partial<FundingSettings>;
   /** Every UID's leverage; 10 unless given. */
   leverage?: Decimal;
   /** The master UID's starting USDT; 1,000,000 unless given. Sub-members start with nothing. */
@@ -76,6 +78,9 @@ export const DEFAULT_PAPER: PaperSettings = {
   slippageJitterBps: Decimal.parse('2'),
   participation: Decimal.parse('0.1'),
 };
+
+/** Bybit's usual USDT-perpetual funding: 0.01% every 8 hours, at 00:00, 08:00 and 16:00 UTC. */
+export const DEFAULT_FUNDING: FundingSettings = { rate: Decimal.parse('0.0001'), intervalHours: 8 };
 
 const FIRST_UID = 53_000_001;
 
@@ -125,6 +130,7 @@ export class BybitStandin {
       },
       leverage: options.leverage ?? Decimal.fromInteger(10),
       masterBalance: options.masterBalance ?? Decimal.fromInteger(1_000_000),
+      funding: { ...DEFAULT_FUNDING, ...options.funding },
       firstUid: FIRST_UID,
       now: wallClock.now(),
     });

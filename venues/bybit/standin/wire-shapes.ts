@@ -75,7 +75,7 @@ export function executionWire(execution: BybitExecution, webSocket = false): Rec
     execId: execution.execId,
     execPrice: execution.execPrice.toString(),
     execQty: execution.execQty.toString(),
-    execType: 'Trade',
+    execType: execution.execType,
     execValue: execution.execValue.toString(),
     execTime: String(execution.execTime),
     isMaker: execution.isMaker,

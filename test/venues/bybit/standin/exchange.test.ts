@@ -18,8 +18,8 @@ let market: Market;
 let uid: number;
 let batches: PrivateBatch[];
 
-function build(participation = '1', masterBalance = '1000000'): void {
-  clock = new ManualClock(Date.UTC(2026, 0, 5, 12, 0));
+function build(participation = '1', masterBalance = '1000000', fundingRate = '0', start = Date.UTC(2026, 0, 5, 12, 0)): void {
+  clock = new ManualClock(start);
   const instruments = listInstruments(DEFAULT_INSTRUMENTS.filter((entry) => entry.id === 'BTCUSDT.BYBIT'));
   exchange = new Exchange({
     instruments,
@@ -27,6 +27,7 @@ function build(participation = '1', masterBalance = '1000000'): void {
     paper: { seed: 1, fees: { makerRate: dec('0.0002'), takerRate: dec('0.00055') }, slippage: { baseBps: Decimal.ZERO, jitterBps: Decimal.ZERO }, partialFills: { participation: dec(participation) } },
     leverage: dec('10'),
     masterBalance: dec(masterBalance),
+    funding: { rate: dec(fundingRate), intervalHours: 8 },
     firstUid: 100,
     now: clock.now(),
   });
@@ -143,5 +144,48 @@ describe('executions, positions and the wallet', () => {
     expect(exchange.moveCash(uid, free.add(dec('1')).neg())).toMatch(/exceeds its free margin/);
     expect(exchange.moveCash(uid, free.neg())).toBeNull();
     expect(() => place({ side: 'Buy', orderType: 'Market', qty: '0.01', orderLinkId: 'e2' })).toThrow(BybitError);
+  });
+});
+
+describe('funding', () => {
+  const beforeFunding = Date.UTC(2026, 0, 5, 15, 57);
+
+  it('settles funding on every open position when a candle closes on the funding time: a long pays, listed as a Funding execution', () => {
+    build('1', '1000000', '0.0001', beforeFunding);
+    const sub = exchange.createSubMember({ username: 'shortside1', memberType: 1, isUta: true, note: '' }).uid;
+    exchange.moveCash(sub, dec('100000'));
+    price('60000');
+    place({ side: 'Buy', orderType: 'Market', qty: '0.2', orderLinkId: 'e1' });
+    exchange.placeOrder(sub, parseCreate({ category: 'linear', symbol: 'BTCUSDT', side: 'Sell', orderType: 'Market', qty: '0.5', orderLinkId: 's1' }));
+    price('60000');
+    const cashBefore = [exchange.wallet(uid).cash, exchange.wallet(sub).cash];
+    batches = [];
+    price('60000', '61000', '60000', '61000'); // closes at 16:00 UTC, a funding time, marked at 61,000
+    const funding = exchange.book.executions(uid, (execution) => execution.execType === 'Funding', 10, undefined).list;
+    expect(funding).toHaveLength(1);
+    expect(funding[0]).toMatchObject({ execType: 'Funding', side: 'Sell', orderLinkId: '', execQty: dec('0.2'), execPrice: dec('61000'), execFee: dec('1.22'), feeRate: dec('0.0001'), execTime: Date.UTC(2026, 0, 5, 16, 0) });
+    expect(exchange.wallet(uid).cash.toString()).toBe(cashBefore[0]?.sub(dec('1.22')).toString());
+    // The short side receives: 0.5 × 61,000 × 0.0001 = 3.05.
+    const received = exchange.book.executions(sub, (execution) => execution.execType === 'Funding', 10, undefined).list[0];
+    expect(received).toMatchObject({ side: 'Buy', execQty: dec('0.5'), execFee: dec('-3.05') });
+    expect(exchange.wallet(sub).cash.toString()).toBe(cashBefore[1]?.add(dec('3.05')).toString());
+    const pushed = batches.flatMap((batch) => batch.execution).filter((row) => row['execType'] === 'Funding');
+    expect(pushed.map((row) => row['execFee']).sort()).toEqual(['-3.05', '1.22']);
+  });
+
+  it('settles nothing between funding times, on a flat account, or at a rate of 0', () => {
+    build('1', '1000000', '0.0001', beforeFunding);
+    price('60000');
+    price('60000');
+    price('60000'); // 16:00, but nothing is held
+    place({ side: 'Buy', orderType: 'Market', qty: '0.2', orderLinkId: 'e1' });
+    price('60000'); // 16:01: held, but not a funding time
+    expect(exchange.book.executions(uid, (execution) => execution.execType === 'Funding', 10, undefined).list).toEqual([]);
+    build('1', '1000000', '0', beforeFunding);
+    price('60000');
+    place({ side: 'Buy', orderType: 'Market', qty: '0.2', orderLinkId: 'e1' });
+    price('60000');
+    price('60000');
+    expect(exchange.book.executions(uid, (execution) => execution.execType === 'Funding', 10, undefined).list).toEqual([]);
   });
 });

@@ -162,7 +162,7 @@ export const orderRoutes: RouteTable = {
       const keep = (execution: BybitExecution): boolean =>
         execution.execTime >= from &&
         execution.execTime <= to &&
-        (execType === undefined || execType === 'Trade') &&
+        (execType === undefined || execType === execution.execType) &&
         (symbol === undefined || execution.symbol === symbol) &&
         (orderId === undefined || execution.orderId === orderId) &&
         (orderLinkId === undefined || execution.orderLinkId === orderLinkId) &&
