@@ -9,7 +9,7 @@ import { catalog, syntheticCatalog } from '../config/fleet-config.ts';
 import { loadStrategy } from '../../runtime/strategy-loader.ts';
 import { discoverBots } from '../discovery/discover.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
-import { syntheticInstrumentOf } from '../market-data/synthetic.ts';
+import { syntheticInstrumentsOf } from '../market-data/synthetic.ts';
 import type { SyntheticInstrument } from '../market-data/synthetic.ts';
 import type { ArrayFeed, CandleFeed } from './candle-feed.ts';
 import { lowestTimeframe } from './candle-feed.ts';
@@ -137,13 +137,16 @@ export function configureBot(bot: LoadedBot, changes: { instruments?: readonly I
   return { manifest, module: bot.module, parameters };
 }
 
-/** The synthetic market's instruments as the catalog describes them, volume from each one's quote turnover. */
+/**
+ * The synthetic market's instruments as the catalog describes them, volume from each one's quote turnover; an
+ * equity made of others (QQQ of its stocks) carries them, so the market makes them too without emitting them.
+ */
 export function syntheticInstruments(fleetConfig: FleetConfig, ids: readonly InstrumentId[]): SyntheticInstrument[] {
-  const entries = new Map(syntheticCatalog(fleetConfig).map((entry) => [entry.id, entry]));
+  const entries = new Map(syntheticInstrumentsOf(syntheticCatalog(fleetConfig)).map((instrument) => [instrument.id as string, instrument]));
   return ids.map((id) => {
-    const entry = entries.get(id);
-    if (entry === undefined) throw new InvalidInputError(`${id} is not in the fleet's instrument catalog`);
-    return syntheticInstrumentOf(entry);
+    const instrument = entries.get(id);
+    if (instrument === undefined) throw new InvalidInputError(`${id} is not in the fleet's instrument catalog`);
+    return instrument;
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Decimal } from '../../core/decimal.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
-import { sessionsBetween } from '../../core/us-equity-calendar.ts';
+import { newYorkDate, newYorkOffsetHours, sessionOnDate, sessionsBetween } from '../../core/us-equity-calendar.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import { DataError } from './klines.ts';
 import type { RawKline } from './klines.ts';
@@ -45,8 +45,8 @@ export function ohlcProblem(row: RawKline): string | null {
 
 /** What the checks know of the instrument a file is for. */
 export interface SeriesInstrument {
-  /** Every price the venue quotes is a whole number of ticks, and at least one. */
-  tickSize: Decimal;
+  /** Every price the venue quotes is a whole number of ticks, and at least one; not checked when unknown. */
+  tickSize?: Decimal | undefined;
   /** With true, prices below one tick or off the tick are reported instead of refused (--allow-off-tick). */
   allowOffTick: boolean;
   /** An equity: its candles come only in the US equity session, so closed hours are no gap and nothing is missing there. */
@@ -83,6 +83,59 @@ export function tickProblem(row: RawKline, tickSize: Decimal): string | null {
   return null;
 }
 
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+const isoDate = (year: number, month: number, day: number): string => new Date(Date.UTC(year, month, day)).toISOString().slice(0, 10);
+
+/** The session date a daily equity bar opening at `t` stands for, or a problem; see sessionDailyRows. */
+function sessionDateOf(t: number): { date: string } | { problem: string } {
+  const candidates = new Set<string>();
+  if (t % DAY_MS === 0) candidates.add(new Date(t).toISOString().slice(0, 10));
+  const local = newYorkDate(t);
+  const date = isoDate(local.year, local.month, local.day);
+  const newYorkMidnight = Date.UTC(local.year, local.month, local.day) - newYorkOffsetHours(local.year, local.month, local.day) * HOUR_MS;
+  if (t === newYorkMidnight) candidates.add(date);
+  let session;
+  try {
+    session = sessionOnDate(date);
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  if (session !== null && t === session.open) candidates.add(date);
+  const [found] = [...candidates];
+  if (found === undefined) {
+    return { problem: `open time ${new Date(t).toISOString()} is not the start of a trading day: an equity's daily bar opens at New York midnight (Alpaca: 04:00Z or 05:00Z), at UTC midnight of its date, or at the session's open` };
+  }
+  try {
+    if (sessionOnDate(found) === null) return { problem: `${found} has no US equity session (a weekend or a holiday), so a daily bar cannot stand for it` };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  return { date: found };
+}
+
+/**
+ * Daily bars of an equity are its sessions. Alpaca's daily bars open at New York midnight (04:00Z in daylight time,
+ * 05:00Z otherwise), other exports at UTC midnight of the date or at the session's open: each is read as the session
+ * of its New York date and put on the UTC-midnight grid of that date for the checks (the candle made of it later
+ * opens at the session's open and lasts as long as the session). A bar at another time, or on a date without a
+ * session, is refused.
+ */
+export function sessionDailyRows(file: string, rows: readonly RawKline[]): RawKline[] {
+  const problems: Array<{ row: string; text: string }> = [];
+  const out = rows.map((row) => {
+    const found = sessionDateOf(row.openTime);
+    if ('problem' in found) {
+      problems.push({ row: row.row, text: found.problem });
+      return row;
+    }
+    return { ...row, openTime: Date.parse(`${found.date}T00:00:00Z`) };
+  });
+  if (problems.length > 0) throw describeProblems(file, problems, 'daily bars that are not a session');
+  return out;
+}
+
 function sameValues(a: RawKline, b: RawKline): boolean {
   return a.open.eq(b.open) && a.high.eq(b.high) && a.low.eq(b.low) && a.close.eq(b.close) && a.volume.eq(b.volume);
 }
@@ -93,8 +146,9 @@ function sameValues(a: RawKline, b: RawKline): boolean {
  * different candles at one time, and data whose spacing shows another timeframe than the file's name. Reported and
  * lived with: gaps, identical duplicates (dropped), rows out of order (sorted), allowed off-tick prices.
  */
-export function checkSeries(file: string, timeframe: Timeframe, input: readonly RawKline[], instrument?: SeriesInstrument): CheckedSeries {
-  if (input.length === 0) throw new DataError(file, null, 'no candles in the selected period');
+export function checkSeries(file: string, timeframe: Timeframe, given: readonly RawKline[], instrument?: SeriesInstrument): CheckedSeries {
+  if (given.length === 0) throw new DataError(file, null, 'no candles in the selected period');
+  const input = instrument?.followsSession === true && timeframe === '1d' ? sessionDailyRows(file, given) : given;
   const ms = TIMEFRAME_MS[timeframe];
   const broken: Array<{ row: string; text: string }> = [];
   const offTick: Array<{ row: string; text: string }> = [];
@@ -102,7 +156,7 @@ export function checkSeries(file: string, timeframe: Timeframe, input: readonly 
   for (const row of input) {
     const problem = ohlcProblem(row);
     if (problem !== null) broken.push({ row: row.row, text: problem });
-    const tick = instrument === undefined ? null : tickProblem(row, instrument.tickSize);
+    const tick = instrument?.tickSize === undefined ? null : tickProblem(row, instrument.tickSize);
     if (tick !== null) offTick.push({ row: row.row, text: tick });
     if (row.openTime % ms !== 0) misaligned.push({ row: row.row, text: `open time ${row.openTime} (${new Date(row.openTime).toISOString()}) is not on the ${timeframe} grid` });
   }

@@ -7,13 +7,15 @@ import { instrumentSymbol } from '../../core/ids.ts';
 import { TIMEFRAME_MS, TIMEFRAMES } from '../../core/strategy.ts';
 import type { Timeframe, TimeframeCandle } from '../../core/strategy.ts';
 import { aggregate, ArrayFeed, lowestTimeframe, mergeStreams } from './candle-feed.ts';
-import { checkCoverage, checkOverlap, checkSeries, DEFAULT_MAX_MISSING, runSpan } from './data-check.ts';
-import { DataError, parseKlines } from './klines.ts';
+import { checkCoverage, checkOverlap, checkSeries, DEFAULT_MAX_MISSING, runSpan, sessionDailyRows } from './data-check.ts';
+import { sessionOnDate } from '../../core/us-equity-calendar.ts';
+import { csvHasSymbolColumn, DataError, mayBeAlpacaBars, parseBarFile } from './klines.ts';
 import type { KlineFormat, RawKline } from './klines.ts';
 
 /**
  * `<SYMBOL>-<timeframe>[-anything].csv|json`, e.g. BTCUSDT-5m.csv or Binance's monthly BTCUSDT-5m-2024-01.csv;
- * several files of one symbol and timeframe are read as one series.
+ * several files of one symbol and timeframe are read as one series. A file that names its symbols (Alpaca's bar
+ * JSON, a CSV with a symbol column) holds those symbols whatever its name: `bars-1m.json` gives only the timeframe.
  */
 export const DATA_FILE_PATTERN = /^([A-Za-z0-9]+)[-_](1m|5m|15m|1h|4h|1d)(?:[-_.][^/\\]*)?\.(csv|json)$/;
 
@@ -91,8 +93,54 @@ interface Series {
   endMs: number;
 }
 
-function toCandle(instrumentId: InstrumentId, timeframe: Timeframe, row: RawKline): TimeframeCandle {
+function toCandle(instrumentId: InstrumentId, timeframe: Timeframe, row: RawKline, followsSession: boolean): TimeframeCandle {
+  if (followsSession && timeframe === '1d') {
+    // Checked (sessionDailyRows): the row stands at UTC midnight of a session date; the candle is that session.
+    const session = sessionOnDate(new Date(row.openTime).toISOString().slice(0, 10));
+    if (session !== null) return { instrumentId, timeframe, openTime: session.open, durationMs: session.close - session.open, open: row.open, high: row.high, low: row.low, close: row.close, volume: row.volume };
+  }
   return { instrumentId, timeframe, openTime: row.openTime, durationMs: TIMEFRAME_MS[timeframe], open: row.open, high: row.high, low: row.low, close: row.close, volume: row.volume };
+}
+
+/** One symbol's bars from one file, as read. */
+interface FileSeries {
+  path: string;
+  /** The file as errors name it: its path, and the symbol when the file holds several. */
+  label: string;
+  timeframe: Timeframe;
+  format: KlineFormat;
+  rows: RawKline[];
+}
+
+/**
+ * Reads the data files: each one whose name is a symbol the bot trades, and each one that may name its symbols in
+ * its content (JSON with "bars", a CSV with a symbol column); any other is skipped, as before, without being read.
+ */
+function readSeries(files: readonly DataFile[], wanted: ReadonlyMap<string, InstrumentId>, findings: string[]): Map<InstrumentId, FileSeries[]> {
+  const byInstrument = new Map<InstrumentId, FileSeries[]>();
+  for (const file of files) {
+    const text = readFileSync(file.path, 'utf8');
+    const json = file.path.toLowerCase().endsWith('.json');
+    const namesSymbols = json ? mayBeAlpacaBars(text) : csvHasSymbolColumn(text.slice(0, Math.max(0, text.indexOf('\n')) || text.length));
+    if (!wanted.has(file.symbol) && !namesSymbols) {
+      findings.push(`${basename(file.path)}: skipped, the bot does not trade ${file.symbol}`);
+      continue;
+    }
+    const parsed = parseBarFile(file.path, text);
+    for (const note of parsed.notes) findings.push(`${basename(file.path)}: ${note}`);
+    const several = parsed.series.length > 1 || parsed.series.some((one) => one.symbol !== null);
+    for (const { symbol, rows } of parsed.series) {
+      const name = symbol ?? file.symbol;
+      const instrumentId = wanted.get(name);
+      if (instrumentId === undefined) {
+        findings.push(several ? `${basename(file.path)}: ${name} skipped, the bot does not trade it` : `${basename(file.path)}: skipped, the bot does not trade ${name}`);
+        continue;
+      }
+      const label = several ? `${file.path} (${name})` : file.path;
+      byInstrument.set(instrumentId, [...(byInstrument.get(instrumentId) ?? []), { path: file.path, label, timeframe: file.timeframe, format: parsed.format, rows }]);
+    }
+  }
+  return byInstrument;
 }
 
 /**
@@ -109,15 +157,7 @@ export function loadData(options: LoadDataOptions): LoadedData {
   const findings: string[] = skipped.map((name) => `${name}: skipped, not named <SYMBOL>-<timeframe>.csv|json`);
   const wanted = new Map(options.instruments.map((id) => [instrumentSymbol(id).toUpperCase(), id]));
   const botLowest = lowestTimeframe(options.timeframes);
-  const byInstrument = new Map<InstrumentId, DataFile[]>();
-  for (const file of files) {
-    const instrumentId = wanted.get(file.symbol);
-    if (instrumentId === undefined) {
-      findings.push(`${basename(file.path)}: skipped, the bot does not trade ${file.symbol}`);
-      continue;
-    }
-    byInstrument.set(instrumentId, [...(byInstrument.get(instrumentId) ?? []), file]);
-  }
+  const byInstrument = readSeries(files, wanted, findings);
 
   const missing = options.instruments.filter((id) => (byInstrument.get(id) ?? []).length === 0);
   if (missing.length > 0) {
@@ -137,22 +177,23 @@ export function loadData(options: LoadDataOptions): LoadedData {
     }
     const baseFiles = available.filter((file) => file.timeframe === base);
     for (const file of available) {
-      if (file.timeframe !== base) findings.push(`${basename(file.path)}: skipped, ${file.timeframe} is built from the ${base} candles so the venue and the strategy see one price path`);
+      if (file.timeframe !== base) findings.push(`${basename(file.label)}: skipped, ${file.timeframe} is built from the ${base} candles so the venue and the strategy see one price path`);
     }
     const rows: RawKline[] = [];
     const formats = new Set<KlineFormat>();
     for (const file of baseFiles) {
-      const parsed = parseKlines(file.path, readFileSync(file.path, 'utf8'));
-      formats.add(parsed.format);
-      for (const row of parsed.rows) rows.push(baseFiles.length > 1 ? { ...row, row: `${basename(file.path)} ${row.row}` } : row);
-      read.push(file.path);
+      formats.add(file.format);
+      for (const row of file.rows) rows.push(baseFiles.length > 1 ? { ...row, row: `${basename(file.path)} ${row.row}` } : row);
+      if (!read.includes(file.path)) read.push(file.path);
     }
     const ms = TIMEFRAME_MS[base];
-    const inPeriod = rows.filter((row) => (options.fromMs === undefined || row.openTime >= options.fromMs) && (options.toMs === undefined || row.openTime + ms <= options.toMs));
-    const label = baseFiles.length === 1 ? (baseFiles[0] as DataFile).path : `${instrumentSymbol(instrumentId)}-${base} (${baseFiles.length} files)`;
-    const tickSize = options.tickSizes?.get(instrumentId);
     const followsSession = options.sessionInstruments?.has(instrumentId) === true;
-    const checked = checkSeries(label, base, inPeriod, tickSize === undefined ? undefined : { tickSize, allowOffTick: options.allowOffTick === true, followsSession });
+    // An equity's daily bars stand for their sessions' dates before the period is cut (Alpaca's open at 04:00Z/05:00Z).
+    const label = baseFiles.length === 1 ? (baseFiles[0] as FileSeries).label : `${instrumentSymbol(instrumentId)}-${base} (${baseFiles.length} files)`;
+    const onDates = followsSession && base === '1d' ? sessionDailyRows(label, rows) : rows;
+    const inPeriod = onDates.filter((row) => (options.fromMs === undefined || row.openTime >= options.fromMs) && (options.toMs === undefined || row.openTime + ms <= options.toMs));
+    const tickSize = options.tickSizes?.get(instrumentId);
+    const checked = checkSeries(label, base, inPeriod, { tickSize, allowOffTick: options.allowOffTick === true, followsSession });
     const startMs = (checked.rows[0] as RawKline).openTime;
     const endMs = (checked.rows[checked.rows.length - 1] as RawKline).openTime + ms;
     findings.push(`${basename(label)} (${[...formats].join(', ')}): ${checked.rows.length} ${base} candles from ${iso(startMs)} to ${iso(endMs)}`);
@@ -170,7 +211,7 @@ export function loadData(options: LoadDataOptions): LoadedData {
     const followsSession = options.sessionInstruments?.has(instrumentId) === true;
     const missing = checkCoverage(label, base, rows, period, maxMissing, followsSession);
     if (missing !== null) findings.push(`${basename(label)}: ${missing.detail}`);
-    const candles = rows.map((row) => toCandle(instrumentId, base, row));
+    const candles = rows.map((row) => toCandle(instrumentId, base, row, followsSession));
     baseTimeframes.set(instrumentId, base);
     streams.push(candles);
     for (const timeframe of TIMEFRAMES) {

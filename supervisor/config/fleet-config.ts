@@ -7,6 +7,7 @@ import { ConfigurationError } from '../../core/errors.ts';
 import { liveVenueSettingsSchema } from '../../venues/registry.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import type { ConfigLocator, OrderManagerConfig, OrderManagerConfigInput } from '../order-manager/config.ts';
+import type { CatalogFactors } from '../market-data/synthetic.ts';
 import { decimalString, describeConfigIssues, keyPath, nonNegativeDecimal, orderManagerConfigSchema, parseOrderManagerConfig, positiveDecimal } from '../order-manager/config.ts';
 
 function decimalOrNull(text: string): Decimal | null {
@@ -22,8 +23,28 @@ function decimalOrNull(text: string): Decimal | null {
  * `turnoverPerMinute` (quote currency) sets its volume: an ordinary 1m candle trades turnover / price. In live mode
  * the venue quotes both, and neither key may be set.
  */
+/**
+ * How an equity moves in the synthetic market (supervisor/market-data/equity-factors.ts), one of three:
+ * a stock (`sector`, the basket whose factor it shares, and/or `marketBeta`, default 1), an index ETF (`index`:
+ * constituent stock → weight, the rest of the weight is the market; `{}` is the market itself), or a daily-reset
+ * leveraged or inverse ETF (`tracks`: its stock or index, the multiple being the ratio of their exposure betas).
+ */
+const factorsSchema = z
+  .strictObject({
+    sector: z.string().regex(/^[A-Z][A-Z0-9_]{0,31}$/, { message: 'a sector is 1-32 capitals, digits and underscores (MEGATECH)' }).optional(),
+    marketBeta: positiveDecimal.optional(),
+    index: z.record(z.string(), positiveDecimal).optional(),
+    tracks: z.string().optional(),
+  })
+  .superRefine((factors, context) => {
+    const roles = [factors.sector !== undefined || factors.marketBeta !== undefined, factors.index !== undefined, factors.tracks !== undefined].filter(Boolean).length;
+    if (roles !== 1) context.addIssue({ code: 'custom', path: [], message: 'give exactly one of: sector and/or marketBeta (a stock), index (an index ETF), tracks (a leveraged or inverse ETF)' });
+    const total = Object.values(factors.index ?? {}).reduce((sum, weight) => sum.add(decimalOrNull(weight) ?? Decimal.ZERO), Decimal.ZERO);
+    if (total.gt(Decimal.ONE)) context.addIssue({ code: 'custom', path: ['index'], message: `the weights add up to ${total.toString()}, more than 1 (the rest of 1 is the market)` });
+  });
+
 const catalogInstrumentSchema = orderManagerConfigSchema.shape.instruments.element
-  .extend({ startPrice: positiveDecimal.optional(), turnoverPerMinute: positiveDecimal.optional() })
+  .extend({ startPrice: positiveDecimal.optional(), turnoverPerMinute: positiveDecimal.optional(), factors: factorsSchema.optional() })
   .superRefine((instrument, context) => {
     // The synthetic market cannot quote a price below one tick. Runs even when a key above failed, hence the guard.
     const startPrice = instrument.startPrice === undefined ? null : decimalOrNull(instrument.startPrice);
@@ -198,7 +219,7 @@ function modeProblems(input: unknown, config: FleetConfig, entries: readonly Cat
   for (const path of forbidden) if (present(input, path)) problems.push(`${keyPath([...path])}: applies only in ${other} mode (mode is "${config.mode}")`);
   (config.instruments ?? []).forEach((instrument, index) => {
     if (config.mode === 'live') {
-      for (const key of ['startPrice', 'turnoverPerMinute'] as const) {
+      for (const key of ['startPrice', 'turnoverPerMinute', 'factors'] as const) {
         if (instrument[key] !== undefined) problems.push(`instruments.${index}.${key}: applies only in paper mode, where it drives the synthetic market; the venue quotes it live`);
       }
     } else if (instrument.startPrice === undefined) {
@@ -273,6 +294,35 @@ export const DEFAULT_INSTRUMENTS: SyntheticCatalogInstrument[] = [
   equity('AMD', 'AMD', '1', '150', '1000000'),
   equity('AVGO', 'AVGO', '1', '170', '1000000'),
 ];
+
+/**
+ * How the built-in equities move together in the synthetic market: MEGATECH and SEMIS stocks share their basket's
+ * factor (and the market's, by their beta); QQQ is half its six MEGATECH stocks and half the market, SOXX its three
+ * SEMIS, SPY the market; each leveraged and inverse ETF is its exposure beta times its index, reset daily.
+ */
+const DEFAULT_FACTORS: Readonly<Record<string, CatalogFactors>> = {
+  'AAPL.ALPACA': { sector: 'MEGATECH', marketBeta: '1.1' },
+  'MSFT.ALPACA': { sector: 'MEGATECH', marketBeta: '1' },
+  'AMZN.ALPACA': { sector: 'MEGATECH', marketBeta: '1.2' },
+  'META.ALPACA': { sector: 'MEGATECH', marketBeta: '1.3' },
+  'GOOGL.ALPACA': { sector: 'MEGATECH', marketBeta: '1.1' },
+  'TSLA.ALPACA': { sector: 'MEGATECH', marketBeta: '1.8' },
+  'NVDA.ALPACA': { sector: 'SEMIS', marketBeta: '1.7' },
+  'AMD.ALPACA': { sector: 'SEMIS', marketBeta: '1.8' },
+  'AVGO.ALPACA': { sector: 'SEMIS', marketBeta: '1.4' },
+  'QQQ.ALPACA': { index: { 'AAPL.ALPACA': '0.12', 'MSFT.ALPACA': '0.12', 'AMZN.ALPACA': '0.08', 'META.ALPACA': '0.07', 'GOOGL.ALPACA': '0.07', 'TSLA.ALPACA': '0.04' } },
+  'SOXX.ALPACA': { index: { 'NVDA.ALPACA': '0.4', 'AVGO.ALPACA': '0.35', 'AMD.ALPACA': '0.25' } },
+  'SPY.ALPACA': { index: {} },
+  'TQQQ.ALPACA': { tracks: 'QQQ.ALPACA' },
+  'SQQQ.ALPACA': { tracks: 'QQQ.ALPACA' },
+  'SOXL.ALPACA': { tracks: 'SOXX.ALPACA' },
+  'SOXS.ALPACA': { tracks: 'SOXX.ALPACA' },
+  'SPXS.ALPACA': { tracks: 'SPY.ALPACA' },
+};
+for (const instrument of DEFAULT_INSTRUMENTS) {
+  const factors = DEFAULT_FACTORS[instrument.id];
+  if (factors !== undefined) instrument.factors = factors;
+}
 
 export const DEFAULT_EXPOSURE_KEYS: OrderManagerConfigInput['exposureKeys'] = {
   BTC: { policy: 'exclusive' },
@@ -361,7 +411,54 @@ function catalogEntries(config: FleetConfig, configFile: string): CatalogEntry[]
   configured.forEach((instrument, index) => {
     if (!builtIn.has(instrument.id)) entries.push({ instrument, configuredAt: index });
   });
-  return entries;
+  return withFactorsChecked(entries, configFile);
+}
+
+/** What a stock, an index or a leveraged ETF must be for another to be made of it; null when it fits. */
+function factorProblems(entry: CatalogEntry, byId: ReadonlyMap<string, CatalogInstrument>): { key: string; problem: string }[] {
+  const { instrument } = entry;
+  const factors = instrument.factors;
+  if (factors === undefined) return [];
+  const problems: { key: string; problem: string }[] = [];
+  if (instrument.kind !== 'EQUITY') problems.push({ key: 'factors', problem: `equity factors apply only to kind EQUITY (${instrument.id} is ${instrument.kind})` });
+  for (const id of Object.keys(factors.index ?? {})) {
+    const constituent = byId.get(id);
+    if (constituent === undefined) problems.push({ key: `factors.index.${id}`, problem: `${id} is not in the catalog` });
+    else if (constituent.factors?.sector === undefined && constituent.factors?.marketBeta === undefined) problems.push({ key: `factors.index.${id}`, problem: `${id} is not a stock of the equity factors (it has no factors.sector or factors.marketBeta)` });
+  }
+  if (factors.tracks !== undefined) {
+    const tracked = byId.get(factors.tracks);
+    if (tracked === undefined) problems.push({ key: 'factors.tracks', problem: `${factors.tracks} is not in the catalog` });
+    else if (tracked.factors === undefined || tracked.factors.tracks !== undefined) problems.push({ key: 'factors.tracks', problem: `${factors.tracks} must be a stock or an index of the equity factors (it has ${tracked.factors === undefined ? 'no factors' : 'factors.tracks itself'})` });
+    else if (tracked.exposure.key !== instrument.exposure.key || (decimalOrNull(tracked.exposure.beta)?.isZero() ?? true)) {
+      problems.push({ key: 'factors.tracks', problem: `${factors.tracks} must share the exposure key ${instrument.exposure.key} with a beta other than 0: the daily multiple is the ratio of the two betas` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The catalog's equity factors, checked against each other. A configured instrument whose factors do not fit is an
+ * error naming its key; a built-in one made of an instrument the configuration replaced without factors walks alone,
+ * as every equity did before there were factors (and so, in turn, does what is made of it).
+ */
+function withFactorsChecked(input: CatalogEntry[], configFile: string): CatalogEntry[] {
+  let entries = input;
+  for (;;) {
+    const byId = new Map(entries.map((entry) => [entry.instrument.id, entry.instrument]));
+    let dropped = false;
+    entries = entries.map((entry) => {
+      const problems = factorProblems(entry, byId);
+      if (problems.length === 0) return entry;
+      if (entry.configuredAt !== null) {
+        throw new ConfigurationError(problems.map(({ key, problem }) => `${configFile}: instruments.${entry.configuredAt}.${key}: ${problem}`).join('\n'));
+      }
+      const { factors: _factors, ...alone } = entry.instrument;
+      dropped = true;
+      return { instrument: alone, configuredAt: null };
+    });
+    if (!dropped) return entries;
+  }
 }
 
 /** The fleet's instruments: the built-in catalog extended by the configured ones (see `defaultCatalog`). */
@@ -422,7 +519,7 @@ export function orderManagerConfigFor(config: FleetConfig, manifests: readonly B
   };
   return parseOrderManagerConfig(
     {
-      instruments: entries.map(({ instrument: { startPrice: _startPrice, turnoverPerMinute: _turnover, ...instrument } }) => instrument),
+      instruments: entries.map(({ instrument: { startPrice: _startPrice, turnoverPerMinute: _turnover, factors: _factors, ...instrument } }) => instrument),
       exposureKeys: { ...Object.fromEntries(builtInKeys), ...configuredKeys },
       bots: manifests.map((manifest) => ({
         id: manifest.id,

@@ -7,7 +7,7 @@ import type { Timeframe } from '../../core/strategy.ts';
 import type { SyntheticCatalogInstrument, FleetConfig } from '../config/fleet-config.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import { SyntheticCandleSource } from '../market-data/synthetic-source.ts';
-import { syntheticInstrumentOf } from '../market-data/synthetic.ts';
+import { syntheticInstrumentsOf } from '../market-data/synthetic.ts';
 import type { SupervisorStore } from '../store/supervisor-store.ts';
 
 /**
@@ -109,7 +109,7 @@ export function syntheticMarket(config: FleetConfig, instruments: readonly Synth
     seed,
     startMs: originMs,
     historyLimit: Math.max(config.marketData.historyCandles + 10, 100),
-    instruments: instruments.map(syntheticInstrumentOf),
+    instruments: syntheticInstrumentsOf(instruments),
   });
   source.advanceTo(liveFromMs);
   const clock = new MarketClock(resumeMs, config.clock.speed);

@@ -4,6 +4,7 @@ import { parseInstrumentId, type InstrumentId } from '../../core/ids.ts';
 import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe, type TimeframeCandle } from '../../core/strategy.ts';
 import type { InstrumentKind } from '../../core/instrument.ts';
 import { followsUsEquitySession } from '../../core/market-session.ts';
+import { EquityFactorModel, type EquityFactorMember, type EquityFactorRole } from './equity-factors.ts';
 import { SeededRandom } from './random.ts';
 import { SessionCursor, type SessionMinute } from './session-cursor.ts';
 import {
@@ -52,6 +53,26 @@ export interface SyntheticInstrument {
   turnoverPerMinute?: Decimal;
   /** Trades only in the US equity session (an instrument of kind EQUITY): no candles while it is closed, a gap at each open. */
   followsUsEquitySession?: boolean;
+  /** Moves with other equities (equity-factors.ts) instead of walking alone; only for an instrument that follows the session. */
+  factors?: SyntheticFactors;
+}
+
+/**
+ * How an equity moves with others: a stock (market beta, and the sector it shares a factor with, if any), an index
+ * ETF made of stocks (weights; the rest of it is the market), or a daily-reset multiple of a stock or an index.
+ * The instruments it is made of are carried whole, so a market asked for QQQ alone can still make it of its stocks.
+ */
+export type SyntheticFactors =
+  | { kind: 'STOCK'; sector: string | null; marketBeta: number }
+  | { kind: 'INDEX'; constituents: readonly { instrument: SyntheticInstrument; weight: number }[] }
+  | { kind: 'LEVERAGED'; tracks: SyntheticInstrument; multiple: number };
+
+/** A catalog entry's `factors` as configuration spells them (see supervisor/config/fleet-config.ts). */
+export interface CatalogFactors {
+  sector?: string | undefined;
+  marketBeta?: string | undefined;
+  index?: Readonly<Record<string, string>> | undefined;
+  tracks?: string | undefined;
 }
 
 /** A catalog entry as configuration spells it, decimals as text. */
@@ -62,10 +83,12 @@ export interface CatalogSyntheticInstrument {
   lotStep: string;
   startPrice: string;
   turnoverPerMinute?: string | undefined;
+  /** A leveraged ETF's daily multiple is its beta over its index's (both on one exposure key). */
+  exposure?: { key: string; beta: string };
+  factors?: CatalogFactors | undefined;
 }
 
-/** The synthetic market's view of a catalog instrument: its steps, start price and turnover. */
-export function syntheticInstrumentOf(entry: CatalogSyntheticInstrument): SyntheticInstrument {
+function plainInstrumentOf(entry: CatalogSyntheticInstrument): SyntheticInstrument {
   const instrument: SyntheticInstrument = {
     id: parseInstrumentId(entry.id),
     tickSize: Decimal.parse(entry.tickSize, `${entry.id} tickSize`),
@@ -75,6 +98,54 @@ export function syntheticInstrumentOf(entry: CatalogSyntheticInstrument): Synthe
   if (entry.turnoverPerMinute !== undefined) instrument.turnoverPerMinute = Decimal.parse(entry.turnoverPerMinute, `${entry.id} turnoverPerMinute`);
   if (entry.kind !== undefined && followsUsEquitySession({ kind: entry.kind as InstrumentKind })) instrument.followsUsEquitySession = true;
   return instrument;
+}
+
+/**
+ * The synthetic market's view of a catalog instrument: its steps, start price and turnover, and the factors of a
+ * stock or of an index without constituents (SPY, the market itself). An entry made of other entries (an index of
+ * stocks, a leveraged ETF) needs the catalog: use syntheticInstrumentsOf.
+ */
+export function syntheticInstrumentOf(entry: CatalogSyntheticInstrument): SyntheticInstrument {
+  const factors = entry.factors;
+  if (factors !== undefined && (factors.tracks !== undefined || Object.keys(factors.index ?? {}).length > 0)) {
+    throw new InvalidInputError(`${entry.id} is made from other instruments of the catalog (factors); resolve it with the whole catalog (syntheticInstrumentsOf)`);
+  }
+  return syntheticInstrumentsOf([entry])[0] as SyntheticInstrument;
+}
+
+/** The synthetic market's view of catalog entries, each entry's factors resolved against the others. */
+export function syntheticInstrumentsOf(entries: readonly CatalogSyntheticInstrument[]): SyntheticInstrument[] {
+  const byId = new Map(entries.map((entry) => [entry.id, entry]));
+  const resolved = new Map<string, SyntheticInstrument>();
+  const resolve = (entry: CatalogSyntheticInstrument, path: readonly string[]): SyntheticInstrument => {
+    const done = resolved.get(entry.id);
+    if (done !== undefined) return done;
+    if (path.includes(entry.id)) throw new InvalidInputError(`${[...path, entry.id].join(' → ')}: an instrument is made from itself (factors)`);
+    const instrument = plainInstrumentOf(entry);
+    const factors = entry.factors;
+    const other = (id: string, key: string): CatalogSyntheticInstrument => {
+      const found = byId.get(id);
+      if (found === undefined) throw new InvalidInputError(`${entry.id} factors.${key}: ${id} is not in the synthetic market's catalog`);
+      return found;
+    };
+    if (factors?.tracks !== undefined) {
+      const tracked = other(factors.tracks, 'tracks');
+      const own = entry.exposure;
+      const theirs = tracked.exposure;
+      if (own === undefined || theirs === undefined || own.key !== theirs.key || Decimal.parse(theirs.beta).isZero()) {
+        throw new InvalidInputError(`${entry.id} factors.tracks: ${tracked.id} must share its exposure key with a beta other than 0, so that the daily multiple is the ratio of their betas`);
+      }
+      instrument.factors = { kind: 'LEVERAGED', tracks: resolve(tracked, [...path, entry.id]), multiple: Decimal.parse(own.beta).toNumber() / Decimal.parse(theirs.beta).toNumber() };
+    } else if (factors?.index !== undefined) {
+      const constituents = Object.entries(factors.index).map(([id, weight]) => ({ instrument: resolve(other(id, `index.${id}`), [...path, entry.id]), weight: Decimal.parse(weight).toNumber() }));
+      instrument.factors = { kind: 'INDEX', constituents };
+    } else if (factors !== undefined) {
+      instrument.factors = { kind: 'STOCK', sector: factors.sector ?? null, marketBeta: factors.marketBeta === undefined ? 1 : Decimal.parse(factors.marketBeta).toNumber() };
+    }
+    resolved.set(entry.id, instrument);
+    return instrument;
+  };
+  return entries.map((entry) => resolve(entry, []));
 }
 
 /**
@@ -118,12 +189,75 @@ export interface TickCandle {
 
 type Building = { -readonly [K in keyof TickCandle]: TickCandle[K] };
 
-/** One instrument's random walk: regime chain, GARCH variance, range anchor, and its candles under construction. */
-class InstrumentPath {
+/**
+ * An equity's candles of every emitted timeframe, built from its session minutes: intraday buckets stay on the UTC
+ * grid (as Alpaca's bars do) and hold the session minutes in them; the daily candle is the session itself, from its
+ * open to its close, and closes with it.
+ */
+abstract class SessionCandles {
   readonly id: InstrumentId;
   readonly tickUnits: bigint;
   /** The volume step in Decimal units: volume is a whole number of these. */
   readonly volumeUnits: bigint;
+  /** Per emitted timeframe above 1m: the candle being aggregated, or null before its bucket's first minute. */
+  protected readonly building: (Building | null)[];
+  /** Per emitted timeframe: the candle that closed with the last minute, waiting to be emitted in order. */
+  readonly completed: (TickCandle | null)[];
+  abstract readonly followsSession: boolean;
+
+  constructor(instrument: SyntheticInstrument, frameCount: number) {
+    this.id = instrument.id;
+    this.tickUnits = instrument.tickSize.units;
+    this.volumeUnits = volumeStepOf(instrument).units;
+    this.building = new Array<Building | null>(frameCount).fill(null);
+    this.completed = new Array<TickCandle | null>(frameCount).fill(null);
+  }
+
+  abstract get regime(): MarketRegime;
+  abstract step(openTime: number, frames: readonly Frame[]): void;
+  abstract stepInSession(openTime: number, frames: readonly Frame[], session: SessionMinute, marketStart: number): void;
+
+  /** Folds a session minute into every emitted timeframe. */
+  protected aggregateInSession(minute: TickCandle, openTime: number, frames: readonly Frame[], session: SessionMinute, marketStart: number): void {
+    for (let index = 0; index < frames.length; index++) {
+      const frame = frames[index] as Frame;
+      if (frame.ms === MINUTE_MS) {
+        this.completed[index] = minute;
+        continue;
+      }
+      const daily = frame.timeframe === '1d';
+      const bucketStart = daily ? session.sessionOpen : openTime - (openTime % frame.ms);
+      let building = this.building[index] ?? null;
+      if (building === null || building.openTime !== bucketStart) {
+        // A bucket that began before the market did is never emitted: it would not hold all of its minutes.
+        building = bucketStart < marketStart ? null : { ...minute, timeframe: frame.timeframe, openTime: bucketStart, ...(daily ? { durationMs: session.sessionClose - session.sessionOpen } : {}) };
+        this.building[index] = building;
+      } else {
+        fold(building, minute);
+      }
+      const ends = daily ? openTime + MINUTE_MS === session.sessionClose : (openTime + MINUTE_MS) % frame.ms === 0;
+      if (building !== null && ends) {
+        this.completed[index] = building;
+        this.building[index] = null;
+      }
+    }
+  }
+
+  /** A minute outside an equity's session: no candle, but an intraday bucket the close left open ends on its grid. */
+  idle(openTime: number, frames: readonly Frame[]): void {
+    for (let index = 0; index < frames.length; index++) {
+      const frame = frames[index] as Frame;
+      const building = this.building[index] ?? null;
+      if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
+        this.completed[index] = building;
+        this.building[index] = null;
+      }
+    }
+  }
+}
+
+/** One instrument's random walk: regime chain, GARCH variance, range anchor, and its candles under construction. */
+class InstrumentPath extends SessionCandles {
   readonly #tick: number;
   /** Turnover per minute in volume steps × ticks: divided by the close in ticks, it is an ordinary minute's volume. */
   readonly #turnoverStepTicks: number;
@@ -136,19 +270,13 @@ class InstrumentPath {
   #variance: number;
   /** The last close in ticks; the next candle opens there. */
   #closeTicks: number;
-  /** Per emitted timeframe above 1m: the candle being aggregated, or null before its bucket's first minute. */
-  readonly #building: (Building | null)[];
-  /** Per emitted timeframe: the candle that closed with the last minute, waiting to be emitted in order. */
-  readonly completed: (TickCandle | null)[];
   readonly followsSession: boolean;
   /** The open time of the last minute traded in a session; null before the first. */
   #lastSessionMinute: number | null = null;
 
   constructor(seed: number, instrument: SyntheticInstrument, frameCount: number) {
-    this.id = instrument.id;
-    this.tickUnits = instrument.tickSize.units;
+    super(instrument, frameCount);
     const volumeStep = volumeStepOf(instrument);
-    this.volumeUnits = volumeStep.units;
     this.#tick = instrument.tickSize.toNumber();
     const turnover = instrument.turnoverPerMinute ?? DEFAULT_TURNOVER_PER_MINUTE;
     this.#turnoverStepTicks = turnover.div(volumeStep).div(instrument.tickSize).toNumber();
@@ -159,8 +287,6 @@ class InstrumentPath {
     this.#anchor = this.#logPrice;
     this.#variance = this.#parameters.volatilityPerMinute ** 2;
     this.#closeTicks = Math.max(1, Math.round(instrument.startPrice.toNumber() / this.#tick));
-    this.#building = new Array<Building | null>(frameCount).fill(null);
-    this.completed = new Array<TickCandle | null>(frameCount).fill(null);
     this.followsSession = instrument.followsUsEquitySession === true;
   }
 
@@ -177,65 +303,27 @@ class InstrumentPath {
         this.completed[index] = minute;
         continue;
       }
-      let building = this.#building[index] ?? null;
+      let building = this.building[index] ?? null;
       if (openTime % frame.ms === 0) {
         building = { ...minute, timeframe: frame.timeframe };
-        this.#building[index] = building;
+        this.building[index] = building;
       } else if (building !== null) {
         fold(building, minute);
       }
       // A bucket that began before the first minute is never emitted: it would not hold all of its minutes.
       if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
         this.completed[index] = building;
-        this.#building[index] = null;
+        this.building[index] = null;
       }
     }
   }
 
-  /**
-   * A minute of the session for an equity: the first after a closure opens with the gap the closed hours made.
-   * Intraday buckets stay on the UTC grid (as Alpaca's bars do) and hold the session minutes in them; the daily
-   * candle is the session itself, from its open to its close, and closes with it.
-   */
+  /** A minute of the session for an equity: the first after a closure opens with the gap the closed hours made. */
   stepInSession(openTime: number, frames: readonly Frame[], session: SessionMinute, marketStart: number): void {
     const last = this.#lastSessionMinute;
     if (last !== null && openTime - last > MINUTE_MS) this.#gap((openTime - last - MINUTE_MS) / MINUTE_MS);
     this.#lastSessionMinute = openTime;
-    const minute = this.#walk(openTime);
-    for (let index = 0; index < frames.length; index++) {
-      const frame = frames[index] as Frame;
-      if (frame.ms === MINUTE_MS) {
-        this.completed[index] = minute;
-        continue;
-      }
-      const daily = frame.timeframe === '1d';
-      const bucketStart = daily ? session.sessionOpen : openTime - (openTime % frame.ms);
-      let building = this.#building[index] ?? null;
-      if (building === null || building.openTime !== bucketStart) {
-        // A bucket that began before the market did is never emitted: it would not hold all of its minutes.
-        building = bucketStart < marketStart ? null : { ...minute, timeframe: frame.timeframe, openTime: bucketStart, ...(daily ? { durationMs: session.sessionClose - session.sessionOpen } : {}) };
-        this.#building[index] = building;
-      } else {
-        fold(building, minute);
-      }
-      const ends = daily ? openTime + MINUTE_MS === session.sessionClose : (openTime + MINUTE_MS) % frame.ms === 0;
-      if (building !== null && ends) {
-        this.completed[index] = building;
-        this.#building[index] = null;
-      }
-    }
-  }
-
-  /** A minute outside an equity's session: no candle, but an intraday bucket the close left open ends on its grid. */
-  idle(openTime: number, frames: readonly Frame[]): void {
-    for (let index = 0; index < frames.length; index++) {
-      const frame = frames[index] as Frame;
-      const building = this.#building[index] ?? null;
-      if (building !== null && (openTime + MINUTE_MS) % frame.ms === 0) {
-        this.completed[index] = building;
-        this.#building[index] = null;
-      }
-    }
+    this.aggregateInSession(this.#walk(openTime), openTime, frames, session, marketStart);
   }
 
   #gap(closedMinutes: number): void {
@@ -282,6 +370,76 @@ class InstrumentPath {
   }
 }
 
+/** An equity that moves with others: its minutes come from the factor model, stepped by the market before it. */
+class FactorPath extends SessionCandles {
+  readonly followsSession = true;
+  readonly #model: EquityFactorModel;
+
+  constructor(instrument: SyntheticInstrument, frameCount: number, model: EquityFactorModel) {
+    super(instrument, frameCount);
+    this.#model = model;
+  }
+
+  get regime(): MarketRegime {
+    return this.#model.regime(this.id);
+  }
+
+  step(): void {
+    throw new InvalidInputError(`${this.id} moves with the equity factors, which trade only in the session`);
+  }
+
+  stepInSession(openTime: number, frames: readonly Frame[], session: SessionMinute, marketStart: number): void {
+    const minute = this.#model.minute(this.id);
+    this.aggregateInSession({ instrumentId: this.id, timeframe: '1m', openTime, open: minute.open, high: minute.high, low: minute.low, close: minute.close, volume: minute.volume }, openTime, frames, session, marketStart);
+  }
+}
+
+/** Every instrument a factor instrument is made of, itself included, each once (by id). */
+function factorMembers(instruments: readonly SyntheticInstrument[]): SyntheticInstrument[] {
+  const found = new Map<InstrumentId, SyntheticInstrument>();
+  const visit = (instrument: SyntheticInstrument): void => {
+    const factors = instrument.factors;
+    if (factors === undefined) return;
+    const seen = found.get(instrument.id);
+    if (seen !== undefined) {
+      if (seen !== instrument && !(seen.startPrice.eq(instrument.startPrice) && seen.factors?.kind === factors.kind)) {
+        throw new InvalidInputError(`synthetic instrument ${instrument.id} is given twice, differently (as listed and as a part of another)`);
+      }
+      return;
+    }
+    if (instrument.followsUsEquitySession !== true) throw new InvalidInputError(`synthetic instrument ${instrument.id}: equity factors apply only to an instrument that trades in the US equity session (kind EQUITY)`);
+    checkInstrument(instrument);
+    found.set(instrument.id, instrument);
+    if (factors.kind === 'INDEX') for (const { instrument: constituent, weight } of factors.constituents) {
+      if (constituent.factors?.kind !== 'STOCK') throw new InvalidInputError(`synthetic instrument ${instrument.id}: its constituent ${constituent.id} is not a stock of the equity factors`);
+      if (!(weight > 0)) throw new InvalidInputError(`synthetic instrument ${instrument.id}: the weight of ${constituent.id} must be above 0, got ${weight}`);
+      visit(constituent);
+    }
+    if (factors.kind === 'LEVERAGED') visit(factors.tracks);
+  };
+  for (const instrument of instruments) visit(instrument);
+  return [...found.values()];
+}
+
+function memberOf(instrument: SyntheticInstrument): EquityFactorMember {
+  const factors = instrument.factors as SyntheticFactors;
+  const role: EquityFactorRole =
+    factors.kind === 'STOCK'
+      ? factors
+      : factors.kind === 'INDEX'
+        ? { kind: 'INDEX', constituents: factors.constituents.map(({ instrument: constituent, weight }) => ({ id: constituent.id, weight })) }
+        : { kind: 'LEVERAGED', tracks: factors.tracks.id, multiple: factors.multiple };
+  const volumeStep = volumeStepOf(instrument);
+  return {
+    id: instrument.id,
+    role,
+    streamKey: `${instrument.id}|${instrument.startPrice.toString()}`,
+    startPrice: instrument.startPrice.toNumber(),
+    tick: instrument.tickSize.toNumber(),
+    turnoverStepTicks: (instrument.turnoverPerMinute ?? DEFAULT_TURNOVER_PER_MINUTE).div(volumeStep).div(instrument.tickSize).toNumber(),
+  };
+}
+
 interface Frame {
   timeframe: Timeframe;
   ms: number;
@@ -312,8 +470,10 @@ function checkInstrument(instrument: SyntheticInstrument): void {
  */
 export class SyntheticMarket {
   readonly instrumentIds: readonly InstrumentId[];
-  readonly #paths: readonly InstrumentPath[];
-  readonly #byId: ReadonlyMap<InstrumentId, InstrumentPath>;
+  readonly #paths: readonly SessionCandles[];
+  readonly #byId: ReadonlyMap<InstrumentId, SessionCandles>;
+  /** The equities that move together, stepped once per session minute before their paths read it; null without any. */
+  readonly #factors: EquityFactorModel | null;
   readonly #frames: readonly Frame[];
   #nextOpenTime: number;
   readonly #startOpenTime: number;
@@ -330,11 +490,15 @@ export class SyntheticMarket {
       if (!(TIMEFRAMES as readonly string[]).includes(timeframe)) throw new InvalidInputError(`unknown timeframe ${JSON.stringify(timeframe)}`);
     }
     this.#frames = TIMEFRAMES.filter((timeframe) => wanted.has(timeframe)).map((timeframe) => ({ timeframe, ms: TIMEFRAME_MS[timeframe] }));
-    const byId = new Map<InstrumentId, InstrumentPath>();
+    // Factor members not listed (an index's stocks when only the index is asked for) are made but never emitted.
+    const members = factorMembers(options.instruments);
+    this.#factors = members.length === 0 ? null : new EquityFactorModel(options.seed, members.map(memberOf));
+    const byId = new Map<InstrumentId, SessionCandles>();
     for (const instrument of options.instruments) {
       if (byId.has(instrument.id)) throw new InvalidInputError(`synthetic instrument ${instrument.id} is listed twice`);
       checkInstrument(instrument);
-      byId.set(instrument.id, new InstrumentPath(options.seed, instrument, this.#frames.length));
+      const factors = this.#factors;
+      byId.set(instrument.id, instrument.factors === undefined || factors === null ? new InstrumentPath(options.seed, instrument, this.#frames.length) : new FactorPath(instrument, this.#frames.length, factors));
     }
     this.#byId = byId;
     this.#paths = [...byId.values()];
@@ -359,6 +523,7 @@ export class SyntheticMarket {
     while (this.#nextOpenTime + MINUTE_MS <= ms) {
       const openTime = this.#nextOpenTime;
       const session = this.#sessions?.at(openTime) ?? null;
+      if (session?.open === true) this.#factors?.stepMinute(openTime);
       for (const path of paths) {
         if (!path.followsSession) path.step(openTime, frames);
         else if (session?.open === true) path.stepInSession(openTime, frames, session, this.#startOpenTime);
@@ -404,7 +569,7 @@ export class SyntheticMarket {
     return this.#path(instrumentId).regime;
   }
 
-  #path(instrumentId: InstrumentId): InstrumentPath {
+  #path(instrumentId: InstrumentId): SessionCandles {
     const path = this.#byId.get(instrumentId);
     if (path === undefined) throw new InvalidInputError(`the synthetic market has no instrument ${instrumentId}`);
     return path;

@@ -56,4 +56,15 @@ describe('backtest data of equities and the US equity session', () => {
     const days = aggregate(candles, '1d', true);
     expect(days.map((day) => [day.openTime, day.durationMs, day.volume.toString()])).toEqual(sessions.map((session) => [session.open, session.close - session.open, '39000']));
   });
+
+  it('test_daily_series_when_an_equitys_bars_open_at_new_york_midnight_then_each_stands_for_its_session_date', () => {
+    // Alpaca's daily bars: 05:00Z in November. They once were refused as off the 1d grid.
+    const rows: RawKline[] = sessions.map((session, index) => ({ row: `line ${index + 1}`, openTime: Date.UTC(2026, 10, 23 + index, 5), open: dec('480'), high: dec('481'), low: dec('479'), close: dec('480'), volume: dec('100') }));
+    const checked = checkSeries('QQQ-1d.csv', '1d', rows, equity);
+    expect(checked.rows.map((row) => row.openTime)).toEqual([Date.UTC(2026, 10, 23), Date.UTC(2026, 10, 24)]);
+    expect(checked.findings).toEqual([]);
+    // A crypto file at 05:00Z is still off the grid, and an equity's bar at noon is no trading day's start.
+    expect(() => checkSeries('BTC-1d.csv', '1d', rows, crypto)).toThrow(/line 1: open time .* is not on the 1d grid/);
+    expect(() => checkSeries('QQQ-1d.csv', '1d', [{ ...rows[0]!, openTime: Date.UTC(2026, 10, 23, 12) }], equity)).toThrow(/QQQ-1d\.csv: line 1: open time 2026-11-23T12:00:00\.000Z is not the start of a trading day/);
+  });
 });

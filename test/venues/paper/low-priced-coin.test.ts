@@ -9,7 +9,7 @@ import { syntheticInstruments } from '../../../supervisor/backtest/backtest.ts';
 import { SyntheticFeed } from '../../../supervisor/backtest/synthetic-feed.ts';
 import { catalog, fleetConfigSchema, syntheticCatalog, orderManagerConfigFor } from '../../../supervisor/config/fleet-config.ts';
 import { SyntheticCandleSource } from '../../../supervisor/market-data/synthetic-source.ts';
-import { syntheticInstrumentOf } from '../../../supervisor/market-data/synthetic.ts';
+import { syntheticInstrumentsOf } from '../../../supervisor/market-data/synthetic.ts';
 import { PaperMatchingEngine } from '../../../venues/paper/matching-engine.ts';
 import { orderId } from './fixtures.ts';
 
@@ -68,7 +68,7 @@ const fillsOf = (reports: readonly ExecutionReport[]): Fill[] => reports.flatMap
 describe('a low-priced coin on the paper venue with the default synthetic market', () => {
   it('test_stop_when_triggered_on_a_coin_at_0_00001_then_the_position_closes_in_that_candle_with_no_fill_below_the_minimum_and_no_zero_fee', () => {
     // Arrange: the market the fleet would build from this catalog, and a 5,000-dollar long with a stop 1% below.
-    const source = new SyntheticCandleSource({ seed: config.marketData.seed, instruments: syntheticCatalog(config).map(syntheticInstrumentOf), startMs: START });
+    const source = new SyntheticCandleSource({ seed: config.marketData.seed, instruments: syntheticInstrumentsOf(syntheticCatalog(config)), startMs: START });
     const minutes: TimeframeCandle[] = [];
     source.subscribe(instrument.id, '1m', (candle) => minutes.push(candle));
     const clock = new ManualClock(START);
