@@ -79,11 +79,13 @@ export function createBasketsStrategy(context: StrategyContext<BasketParameters>
   let blocks: Array<{ instrumentId: InstrumentId; block: Block }> = [];
   /** After a hedge or stack denial on an instrument, no entry is asked for on it before this time. */
   const conflictUntil = new Map<InstrumentId, number>();
+  /** After an in-flight lock denial, the key is left alone for a minute: asking again within it would only be denied. */
+  const lockedUntil = new Map<InstrumentId, number>();
 
   /** The first reason an entry on `instrumentId` cannot be asked for now, or null. */
   function orderProblem(instrumentId: InstrumentId, state: BotStateView, now: number, entered: ReadonlySet<InstrumentId>): SuppressReason | null {
     if (state.tradingState !== 'ACTIVE') return 'NOT_ACTIVE';
-    if (entered.has(instrumentId) || entering(state, instrumentId)) return 'LOCKED';
+    if (entered.has(instrumentId) || entering(state, instrumentId) || (lockedUntil.get(instrumentId) ?? Number.NEGATIVE_INFINITY) > now) return 'LOCKED';
     if ((conflictUntil.get(instrumentId) ?? Number.NEGATIVE_INFINITY) > now) return 'CONFLICT';
     return null;
   }
@@ -168,6 +170,7 @@ export function createBasketsStrategy(context: StrategyContext<BasketParameters>
     onEntryDenied(denial: EntryDenial): void {
       blocks.push({ instrumentId: denial.instrumentId, block: blockOf(denial.reason) });
       if (denial.reason === 'WOULD_HEDGE' || denial.reason === 'WOULD_STACK') conflictUntil.set(denial.instrumentId, denial.decidedAt + p.conflictBackoffMinutes * MINUTE);
+      if (denial.reason === 'IN_FLIGHT_LOCK') lockedUntil.set(denial.instrumentId, denial.decidedAt + MINUTE);
     },
 
     onCandle(candle: TimeframeCandle, state: BotStateView): StrategyAction[] {
