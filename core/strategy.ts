@@ -102,9 +102,21 @@ export interface StrategyNote {
   candleOpenTime: number;
 }
 
+/** One of the bot's entries the order manager denied: the instrument and the reason, from core/decision.ts's closed set. */
+export interface EntryDenial {
+  instrumentId: InstrumentId;
+  reason: string;
+  decidedAt: number;
+}
+
 /** One running instance of a strategy; it keeps its own indicator state between calls. */
 export interface Strategy {
   onCandle(candle: TimeframeCandle, state: BotStateView): StrategyAction[];
+  /**
+   * Told when the order manager denies one of the bot's entries, so the strategy may remember it (a note on its next
+   * candle, a pause before asking again). It returns nothing: what the strategy makes of it shows on its next candle.
+   */
+  onEntryDenied?(denial: EntryDenial): void;
 }
 
 export interface StrategyContext<P> {

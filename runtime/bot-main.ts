@@ -96,12 +96,16 @@ function onMessage(message: SupervisorMessage): void {
       state = message.state;
       now = message.now;
       return;
-    case 'result':
+    case 'result': {
+      const entry = pendingEntries.get(message.seq);
       pendingEntries.delete(message.seq);
       if (message.result.kind === 'decision' && message.result.decision.outcome === 'DENIED') {
-        logger.debug({ reason: message.result.decision.reason, detail: message.result.decision.detail }, 'intent denied');
+        const decision = message.result.decision;
+        logger.debug({ reason: decision.reason, detail: decision.detail }, 'intent denied');
+        if (entry !== undefined && decision.reason !== null) host.entryDenied({ instrumentId: entry, reason: decision.reason, decidedAt: decision.decidedAt });
       }
       return;
+    }
     case 'candle': {
       const candle = candleFromWire(message.candle);
       const stream = `${candle.instrumentId}/${candle.timeframe}`;

@@ -3,7 +3,7 @@ import { BotCodeError } from '../core/errors.ts';
 import type { BotId, InstrumentId } from '../core/ids.ts';
 import { instrumentSymbol, parseIntentId } from '../core/ids.ts';
 import type { BotCommand, Intent } from '../core/intent.ts';
-import type { BotStateView, Strategy, StrategyAction, StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../core/strategy.ts';
+import type { BotStateView, EntryDenial, Strategy, StrategyAction, StrategyModule, StrategyNote, Timeframe, TimeframeCandle } from '../core/strategy.ts';
 
 export interface StrategyHostOptions {
   botId: BotId;
@@ -91,6 +91,16 @@ export class StrategyHost {
       if (command !== null) commands.push(command);
     });
     return commands;
+  }
+
+  /** Tells the strategy of an entry the order manager denied; a throw there is the bot's own failure, like any other. */
+  entryDenied(denial: EntryDenial): void {
+    if (this.#strategy.onEntryDenied === undefined) return;
+    try {
+      this.#strategy.onEntryDenied({ ...denial });
+    } catch (error) {
+      this.#fail(`onEntryDenied threw on ${denial.instrumentId} ${denial.reason}: ${(error as Error)?.message ?? String(error)}`);
+    }
   }
 
   #call(candle: TimeframeCandle, state: BotStateView): StrategyAction[] {

@@ -267,8 +267,12 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
             const regime = callRegimes.get(command.intent.instrumentId) ?? lastRegime.get(command.intent.instrumentId);
             if (regime !== undefined) entryRegimes.set(command.intent.intentId, regime);
           }
-          om.execute(command);
+          const result = om.execute(command);
           views.ordersChanged();
+          // The live runtime tells the strategy of its denied entries (runtime/bot-main.ts); so does the backtest.
+          if (command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly && 'intentId' in result && result.outcome === 'DENIED' && result.reason !== null) {
+            host.entryDenied({ instrumentId: result.instrumentId, reason: result.reason, decidedAt: result.decidedAt });
+          }
         }
         if (callRegimes.size > 0) callRegimes.clear();
       }

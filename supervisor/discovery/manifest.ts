@@ -26,6 +26,11 @@ export const manifestRiskSchema = z.strictObject({
   entryCooldownMs: z.number().int().min(0).optional(),
   /** How far (fraction of price) the market must move from the last entry, in its favour, before an add; 0.002 by default. */
   minAddDistance: decimalText.optional(),
+  /**
+   * How long (ms of market time) an entry's exposure key stays locked for every bot after the entry was approved, even
+   * once it has filled or ended; 0 by default (the lock lasts exactly as long as the entry is in flight).
+   */
+  entryLockMs: z.number().int().min(0).optional(),
 });
 
 export const manifestSchema = z.strictObject({

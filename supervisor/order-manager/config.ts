@@ -83,6 +83,11 @@ const botSchema = z.strictObject({
   entryCooldownMs: z.number().int().min(0).default(DEFAULT_ENTRY_COOLDOWN_MS),
   /** How far (a fraction of its price) the market must move from the last entry, in its favour, before an add. */
   minAddDistance: decimalString((value) => (!value.isNegative() && value.lt(Decimal.ONE) ? null : 'must be a fraction from 0 up to 1 (0.002 is 0.2%)')).default('0.002'),
+  /**
+   * The least time (ms of market time) an entry of this bot locks its exposure key for every bot, counted from its
+   * approval: the key stays locked until the entry has filled or ended and this long has passed. 0: only while in flight.
+   */
+  entryLockMs: z.number().int().min(0).default(0),
   /** The instruments the bot may trade (its manifest's); every instrument when absent. */
   instruments: z.array(z.string()).optional(),
 });
@@ -134,6 +139,8 @@ export interface BotRiskConfig {
   drawdown: DrawdownPolicy;
   entryCooldownMs: number;
   minAddDistance: Decimal;
+  /** The least market time an approved entry locks its key for; 0: only while it is in flight. */
+  entryLockMs: number;
   /** Null: any configured instrument. */
   instruments: ReadonlySet<InstrumentId> | null;
 }
@@ -211,6 +218,7 @@ function botRiskConfig(entry: BotEntry, path: readonly PropertyKey[], locate: Co
     drawdown: drawdownPolicy(entry.drawdown),
     entryCooldownMs: entry.entryCooldownMs,
     minAddDistance: Decimal.parse(entry.minAddDistance),
+    entryLockMs: entry.entryLockMs,
     instruments:
       entry.instruments === undefined
         ? null

@@ -248,9 +248,14 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     else if (policy.policy === 'exclusive') return deny('WOULD_STACK', `bot ${botId} already holds ${key} in this direction and ${key} is exclusive`);
   }
 
-  const lock = context.portfolio.book.isLocked(key);
+  const lock = context.portfolio.book.isLocked(key, context.now);
   if (lock !== null) {
-    return deny('IN_FLIGHT_LOCK', `entry ${lock.clientOrderId} on ${key} holds the key until it fills or ends (an entry the venue has not answered holds it until the venue is asked)`);
+    return deny(
+      'IN_FLIGHT_LOCK',
+      'clientOrderId' in lock
+        ? `entry ${lock.clientOrderId} on ${key} holds the key until it fills or ends (an entry the venue has not answered holds it until the venue is asked)`
+        : `bot ${lock.botId}'s entry on ${key} ${Math.max(0, Math.round((context.now - lock.since) / 1000))} s ago holds the key until ${new Date(lock.until).toISOString()} (its entryLockMs of ${Math.round((lock.until - lock.since) / 1000)} s)`,
+    );
   }
 
   if (ownSameDirection) {

@@ -24,6 +24,18 @@ export interface InFlightEntry {
 }
 
 /**
+ * A key held past its entry's life: an entry approved at `since` by a bot whose `entryLockMs` is set keeps its key
+ * locked for every bot until `until` (market time), filled, canceled or rejected meanwhile, so that a burst of
+ * signals on one key cannot become a second entry the moment the first one fills.
+ */
+export interface MinimumLock {
+  botId: BotId;
+  key: ExposureKey;
+  since: number;
+  until: number;
+}
+
+/**
  * The order manager's index of open Flotilla orders: in-flight entries by key (locks and pending exposure)
  * and working protective stops by bot and instrument (open risk). Rebuilt from the ledgers at every start.
  */
@@ -31,6 +43,8 @@ export class OrderBook {
   readonly #entries = new Map<ClientOrderId, InFlightEntry>();
   readonly #entriesByKey = new Map<ExposureKey, Set<InFlightEntry>>();
   readonly #stops = new Map<BotId, Map<InstrumentId, Map<ClientOrderId, Decimal>>>();
+  /** The latest-ending minimum lock per key; an expired one is dropped when next read. */
+  readonly #minimumLocks = new Map<ExposureKey, MinimumLock>();
 
   addEntry(entry: InFlightEntry): void {
     this.#entries.set(entry.clientOrderId, entry);
@@ -58,16 +72,37 @@ export class OrderBook {
     return this.#entries.size;
   }
 
-  /** Keys with at least one entry in flight; for metrics and status. */
-  lockedKeys(): ExposureKey[] {
-    const keys: ExposureKey[] = [];
-    for (const [key, set] of this.#entriesByKey) if (set.size > 0) keys.push(key);
-    return keys;
+  /**
+   * Holds a key until `lock.until` whatever becomes of the entry; a lock ending sooner than the one the key already
+   * has changes nothing. A lock that has no time to run (entryLockMs 0) is not kept at all.
+   */
+  holdKey(lock: MinimumLock): void {
+    if (lock.until <= lock.since) return;
+    const held = this.#minimumLocks.get(lock.key);
+    if (held === undefined || held.until < lock.until) this.#minimumLocks.set(lock.key, lock);
   }
 
-  isLocked(key: ExposureKey): InFlightEntry | null {
-    for (const entry of this.entriesOnKey(key)) return entry;
+  /** The minimum lock on a key at `now`, if one still runs. */
+  minimumLock(key: ExposureKey, now: number): MinimumLock | null {
+    const held = this.#minimumLocks.get(key);
+    if (held === undefined) return null;
+    if (held.until > now) return held;
+    this.#minimumLocks.delete(key);
     return null;
+  }
+
+  /** Keys with at least one entry in flight, or a minimum lock still running at `now`; for metrics and status. */
+  lockedKeys(now: number): ExposureKey[] {
+    const keys = new Set<ExposureKey>();
+    for (const [key, set] of this.#entriesByKey) if (set.size > 0) keys.add(key);
+    for (const key of [...this.#minimumLocks.keys()]) if (this.minimumLock(key, now) !== null) keys.add(key);
+    return [...keys];
+  }
+
+  /** What locks a key at `now`: an entry in flight, else a minimum lock still running. */
+  isLocked(key: ExposureKey, now: number): InFlightEntry | MinimumLock | null {
+    for (const entry of this.entriesOnKey(key)) return entry;
+    return this.minimumLock(key, now);
   }
 
   #removeEntry(clientOrderId: ClientOrderId): void {

@@ -354,7 +354,7 @@ export class OrderManager {
   }
 
   lockedKeys(): ExposureKey[] {
-    return this.#portfolio.book.lockedKeys();
+    return this.#portfolio.book.lockedKeys(this.#clock.now());
   }
 
   ledger(botId: BotId): Ledger {

@@ -161,10 +161,17 @@ export class Portfolio {
     for (const order of open) this.track(order, stopTriggers.get(order.clientOrderId) ?? null);
     this.#equity.delete(botId);
     const seen = new Map<ExposureKey, LastEntry>();
+    const held = new Set<ExposureKey>();
     for (const order of ledger.recentOrders(Number.MAX_SAFE_INTEGER)) {
       if (order.role !== 'ENTRY') continue;
       const instrument = this.#config.instruments.get(order.instrumentId);
-      if (instrument === undefined || seen.has(instrument.exposureKey)) continue;
+      if (instrument === undefined) continue;
+      // The minimum lock starts at the order's recorded time, so a restart neither shortens nor restarts it.
+      if (!held.has(instrument.exposureKey)) {
+        held.add(instrument.exposureKey);
+        this.#holdKey(botId, instrument.exposureKey, order.createdAt);
+      }
+      if (seen.has(instrument.exposureKey)) continue;
       const price = order.averageFillPrice ?? order.limitPrice ?? order.triggerPrice;
       if (price !== null) seen.set(instrument.exposureKey, { at: order.createdAt, instrumentId: order.instrumentId, side: order.side, price });
       // Every key of the catalog found: nothing older can matter.
@@ -173,8 +180,15 @@ export class Portfolio {
     this.#lastEntries.set(botId, seen);
   }
 
-  /** An approved entry: what the bot's next add on the key is measured from. */
+  /** An entry approved at `since` holds its key for its bot's entryLockMs, whatever becomes of it. */
+  #holdKey(botId: BotId, key: ExposureKey, since: number): void {
+    const lockMs = this.#config.bots.get(botId)?.entryLockMs ?? 0;
+    if (lockMs > 0) this.book.holdKey({ botId, key, since, until: since + lockMs });
+  }
+
+  /** An approved entry: what the bot's next add on the key is measured from, and the start of its minimum lock. */
   noteEntry(botId: BotId, entry: LastEntry & { key: ExposureKey }): void {
+    this.#holdKey(botId, entry.key, entry.at);
     let entries = this.#lastEntries.get(botId);
     if (entries === undefined) {
       entries = new Map();

@@ -20,7 +20,7 @@ import { closeSeries, everyHours, expectBooksToAgree, finalCloses, recompute, re
 import type { Books, FundingDue } from './accounting.ts';
 
 /**
- * The three bots in bots/, each through the real entry point on the synthetic market (seed 42), over a short period
+ * The four bots in bots/, each through the real entry point on the synthetic market (seed 42), over a short period
  * in which it trades dozens of times on its own timeframes; trend-following gets a year so that its partial exit at
  * +3R happens a few times.
  */
@@ -54,6 +54,23 @@ const SHIPPED: ReadonlyArray<{ id: string; days: number; shows: string; check(re
       expect(books.partialCloses).toBeGreaterThan(0);
       expect(report.regimes).toBeNull();
       expect(report.entryBlocked).toBeNull();
+    },
+  },
+  {
+    id: 'equity-baskets',
+    days: 7,
+    shows: 'a_route_or_a_suppress_reason_for_every_basket_evaluation',
+    check(report) {
+      const notes = report.notes;
+      expect(Object.keys(notes.route ?? {}).length).toBeGreaterThan(0);
+      const states = Object.values(notes.basket_state ?? {}).reduce((sum, count) => sum + count, 0);
+      const outcomes = Object.entries(notes.suppress ?? {}).reduce((sum, [, count]) => sum + count, 0) + (notes.route?.ENTRY ?? 0) + (notes.route?.ADD ?? 0);
+      expect(states).toBeGreaterThan(0);
+      // Each basket evaluation notes its state once and one outcome, a route or the first suppress reason; direct
+      // signals add suppress notes of their own, so there are at least as many outcomes as states.
+      expect(outcomes).toBeGreaterThanOrEqual(states);
+      expect(notes.suppress?.BELOW_BREADTH).toBeGreaterThan(0);
+      expect(report.regimes).toBeNull();
     },
   },
 ];
