@@ -99,7 +99,7 @@ export class Scenario {
     this.#parameters = strategyModule.parameters.parse({ ...MANIFEST_JSON.parameters, ...options.parameters });
     const risk = { ...MANIFEST.risk, ...options.risk };
     const used = new Set<string>();
-    const instruments = EQUITIES.map(({ startPrice: _price, turnoverPerMinute: _turnover, ...instrument }) => {
+    const instruments = EQUITIES.map(({ startPrice: _price, turnoverPerMinute: _turnover, factors: _factors, ...instrument }) => {
       const exposure = options.exposure?.[instrument.id] ?? instrument.exposure;
       used.add(exposure.key);
       return { ...instrument, exposure };
