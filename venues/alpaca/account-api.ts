@@ -73,11 +73,11 @@ export class AccountApi {
   }
 
   async byId(orderId: string): Promise<AlpacaOrderRow> {
-    return readOrder(await this.#client.trading.orders.getOrderByOrderID({ orderId }), 'GET /v2/orders/{id}');
+    return readOrder(await this.#client.trading.orders.getOrderByOrderID({ orderId, nested: true }), 'GET /v2/orders/{id}');
   }
 
   /** The chain of a Flotilla order: the first Alpaca order (its client_order_id is the Flotilla ID) and the latest. */
-  async chain(id: ClientOrderId): Promise<Chain | null> {
+  async chain(id: ClientOrderId | string): Promise<Chain | null> {
     const root = await this.byClientId(id);
     if (root === null) return null;
     let current = root;
@@ -89,8 +89,15 @@ export class AccountApi {
     return { root, current, generation };
   }
 
+  /** Open orders, an oco's leg nested in its parent (nested=true), as Alpaca lists them. */
   async openOrders(): Promise<AlpacaOrderRow[]> {
-    const rows = await this.#client.trading.orders.getAllOrders({ status: 'open', limit: 500, nested: false } as never);
+    const rows = await this.#client.trading.orders.getAllOrders({ status: 'open', limit: 500, nested: true } as never);
+    return rows.map((row, index) => readOrder(row, `GET /v2/orders[${index}]`));
+  }
+
+  /** The latest 500 orders, open or ended, legs nested: where exit pairs are found again after a restart. */
+  async recentOrders(): Promise<AlpacaOrderRow[]> {
+    const rows = await this.#client.trading.orders.getAllOrders({ status: 'all', limit: 500, nested: true, direction: 'desc' } as never);
     return rows.map((row, index) => readOrder(row, `GET /v2/orders[${index}]`));
   }
 
