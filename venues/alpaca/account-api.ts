@@ -160,6 +160,22 @@ export class AccountApi {
     return { timestamp: time('timestamp'), isOpen: row['isOpen'], nextOpen: time('nextOpen'), nextClose: time('nextClose') };
   }
 
+  /** GET /v2/account: what `accounts provision` shows of an account (its number, status, buying power, cash). */
+  async account(): Promise<{ accountNumber: string; status: string; buyingPower: Decimal; cash: Decimal }> {
+    const row = (await this.#client.trading.account.getAccount()) as unknown as Record<string, unknown>;
+    const what = 'GET /v2/account';
+    const pick = (snake: string, camel: string): unknown => row[snake] ?? row[camel];
+    const accountNumber = pick('account_number', 'accountNumber');
+    const status = pick('status', 'status');
+    if (typeof accountNumber !== 'string' || typeof status !== 'string') throw new VenueReplyError(`${what}: account_number or status is missing`);
+    const amount = (snake: string, camel: string): Decimal => {
+      const value = pick(snake, camel);
+      if (typeof value !== 'string') throw new VenueReplyError(`${what}: ${snake} is not a decimal string`);
+      return Decimal.parse(value, `${what} ${snake}`);
+    };
+    return { accountNumber, status, buyingPower: amount('buying_power', 'buyingPower'), cash: amount('cash', 'cash') };
+  }
+
   async equity(): Promise<Decimal> {
     const row = (await this.#client.trading.account.getAccount()) as unknown as Record<string, unknown>;
     return decimalText(row, 'equity', 'GET /v2/account');
