@@ -11,8 +11,20 @@ import type { VenueClockReading } from './session-clock.ts';
  * since Alpaca cancels and replaces by order ID only.
  */
 
+/**
+ * One execution's identity, the same from both places a fill is seen: its Alpaca order and that order's cumulative
+ * filled quantity after it (the stream's order.id and order.filled_qty; a FILL activity's order_id and cum_qty). The
+ * stream's execution_id and the activity's ID ("<time>::<uuid>") are not documented to share anything, so neither
+ * can dedup a fill seen on the stream and again by the gap-fill. Each execution of an order raises its cumulative
+ * quantity, so the pair is unique.
+ */
+export function executionIdentity(orderId: string, cumulativeQty: Decimal): string {
+  return `${orderId}@${cumulativeQty.toString()}`;
+}
+
 export interface FillRow {
   id: string;
+  /** executionIdentity: the same for this execution on the stream. */
   executionId: string;
   orderId: string;
   symbol: string;
@@ -119,17 +131,16 @@ export class AccountApi {
       const side = row['side'];
       if (typeof id !== 'string' || typeof orderId !== 'string' || typeof symbol !== 'string' || (side !== 'buy' && side !== 'sell')) throw new VenueReplyError(`${what}: not a FILL activity`);
       const at = Date.parse(String(row['transaction_time']));
-      // Alpaca's activity IDs are "<time>::<execution ID>"; the part after the separator names the execution.
-      const separator = id.indexOf('::');
+      const cumQty = decimalText(row, 'cum_qty', what);
       return {
         id,
-        executionId: separator < 0 ? id : id.slice(separator + 2),
+        executionId: executionIdentity(orderId, cumQty),
         orderId,
         symbol,
         side: side === 'buy' ? 'BUY' : 'SELL',
         price: decimalText(row, 'price', what),
         qty: decimalText(row, 'qty', what),
-        cumQty: decimalText(row, 'cum_qty', what),
+        cumQty,
         leavesQty: decimalText(row, 'leaves_qty', what),
         at: Number.isNaN(at) ? 0 : at,
       };

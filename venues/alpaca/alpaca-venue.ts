@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
 import type { FillCursor, FillPage, OrderChanges, OrderToCancel, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { LiveVenue, VenueCredentials } from '../registry.ts';
-import { AccountApi, type Chain } from './account-api.ts';
+import { AccountApi, executionIdentity, type Chain } from './account-api.ts';
 import { classify, createClient, failureError, Redactor, type Failure } from './client.ts';
 import { resolveEnvironment, resolveTimeouts, type AlpacaEndpoints, type AlpacaTimeouts } from './config.ts';
 import { chainClientOrderId, flotillaIdOf, isEnded, ocoClientOrderId, ocoInput, orderInput, readOrder, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
@@ -604,13 +604,13 @@ export class AlpacaVenue implements LiveVenue {
         const instrument = this.#bySymbol.get(row.symbol);
         const qty = update['qty'];
         const price = update['price'];
-        const executionId = update['execution_id'];
-        if (instrument === undefined || typeof qty !== 'string' || typeof price !== 'string' || typeof executionId !== 'string') {
-          this.#logger.warn({ subAccountId, clientOrderId, event }, 'a fill update without qty, price or execution_id; the gap-fill or reconciliation books it');
+        if (instrument === undefined || typeof qty !== 'string' || typeof price !== 'string' || !row.filledQty.isPositive()) {
+          this.#logger.warn({ subAccountId, clientOrderId, event }, 'a fill update without qty, price or filled_qty; the gap-fill or reconciliation books it');
           return;
         }
         this.#emitFill(subAccountId, clientOrderId, instrument.id, {
-          executionId,
+          // The identity the FILL activity gives the same execution (not execution_id: see executionIdentity).
+          executionId: executionIdentity(row.id, row.filledQty),
           activityId: null,
           side: row.side,
           qty: Decimal.parse(qty, 'fill qty'),

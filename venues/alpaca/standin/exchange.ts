@@ -501,7 +501,9 @@ export class Exchange {
           const executionId = randomUUID();
           const positionQty = this.#engine.positions(account.subAccountId).find((position) => position.instrumentId === fill.instrumentId)?.quantity ?? Decimal.ZERO;
           account.fills.push({
-            id: `${compactTime(at)}::${executionId}`,
+            // Alpaca's activity ID is "<time>::<uuid>"; nothing documents that the uuid is the stream's execution_id,
+            // so the stand-in makes them differ and an adapter cannot lean on it.
+            id: `${compactTime(at)}::${randomUUID()}`,
             executionId,
             transactionTime: at,
             type: done ? 'fill' : 'partial_fill',
