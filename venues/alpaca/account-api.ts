@@ -3,7 +3,7 @@ import { Decimal } from '../../core/decimal.ts';
 import { VenueReplyError } from '../../core/errors.ts';
 import type { ClientOrderId } from '../../core/ids.ts';
 import { readOrder, type AlpacaOrderRow } from './mapping.ts';
-import type { VenueClockReading } from './session-clock.ts';
+import { calendarDay, type VenueCalendarDay, type VenueClockReading } from './session-clock.ts';
 
 /**
  * The REST calls the adapter makes for one account, with replies read field by field. A Flotilla order is a chain of
@@ -185,6 +185,23 @@ export class AccountApi {
       return Decimal.parse(value, `${what} ${snake}`);
     };
     return { accountNumber, status, buyingPower: amount('buying_power', 'buyingPower'), cash: amount('cash', 'cash') };
+  }
+
+  /** GET /v2/calendar: each trading day's open and close (New York) between two dates; early closes included. */
+  async calendar(start: string, end: string): Promise<VenueCalendarDay[]> {
+    const rows = (await this.#client.trading.calendar.legacyCalendar({ start: new Date(`${start}T00:00:00Z`), end: new Date(`${end}T00:00:00Z`) })) as unknown as Array<Record<string, unknown>>;
+    return rows.map((row, index) => {
+      const date = row['date'];
+      const text = date instanceof Date ? date.toISOString().slice(0, 10) : typeof date === 'string' ? date.slice(0, 10) : '';
+      const open = row['open'];
+      const close = row['close'];
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || typeof open !== 'string' || typeof close !== 'string') throw new VenueReplyError(`GET /v2/calendar[${index}]: date, open or close is missing`);
+      try {
+        return calendarDay(text, open, close);
+      } catch (error) {
+        throw new VenueReplyError(`GET /v2/calendar[${index}]: ${(error as Error).message}`);
+      }
+    });
   }
 
   async equity(): Promise<Decimal> {

@@ -100,13 +100,19 @@ export class AlpacaVenue implements LiveVenue {
       logger: this.#logger,
     });
     for (const [subAccountId, credentials] of options.credentials) this.#addAccount(subAccountId, credentials);
-    this.marketSession = new AlpacaSessionClock({ name: this.name, read: () => this.#readClock(), clock: this.#clock, pollMs: this.#timeouts.clockPollMs, logger: this.#logger });
+    this.marketSession = new AlpacaSessionClock({ name: this.name, read: () => this.#readClock(), readCalendar: (start, end) => this.#readCalendar(start, end), clock: this.#clock, pollMs: this.#timeouts.clockPollMs, logger: this.#logger });
   }
 
   async #readClock(): ReturnType<AccountApi['clock']> {
     const account = this.#accounts.values().next().value;
     if (account === undefined) throw new InvalidInputError(`${this.name} has no account to ask its clock with`);
     return this.#call(account.subAccountId, 'GET /v2/clock', (api) => api.clock());
+  }
+
+  async #readCalendar(start: string, end: string): ReturnType<AccountApi['calendar']> {
+    const account = this.#accounts.values().next().value;
+    if (account === undefined) throw new InvalidInputError(`${this.name} has no account to ask its calendar with`);
+    return this.#call(account.subAccountId, 'GET /v2/calendar', (api) => api.calendar(start, end));
   }
 
   async start(): Promise<void> {
