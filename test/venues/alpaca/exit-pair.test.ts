@@ -130,7 +130,8 @@ describe('the exit pair on Alpaca (oco, shares reserved)', () => {
     expect((await raw(standin, keys, 'POST', '/v2/orders', { symbol: 'QQQ', qty: '10', side: 'sell', type: 'stop', stop_price: '470', time_in_force: 'gtc' })).status).toBe(200);
     const second = await raw(standin, keys, 'POST', '/v2/orders', { symbol: 'QQQ', qty: '10', side: 'sell', type: 'limit', limit_price: '500', time_in_force: 'gtc' });
     expect(second.status).toBe(403);
-    expect(second.json).toEqual({ code: 40310000, message: 'insufficient qty available for order (requested: 10, available: 0)' });
+    expect(second.json).toMatchObject({ code: 40310000, message: 'insufficient qty available for order (requested: 10, available: 0)', available: '0', existing_qty: '10', held_for_orders: '10', symbol: 'QQQ' });
+    expect(second.json['related_orders']).toHaveLength(1);
   });
 
   it('sends the stop and the take-profit as one oco: both accepted under their own IDs, the shares held once, the stop its leg', async () => {

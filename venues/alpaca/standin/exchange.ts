@@ -301,16 +301,27 @@ export class Exchange {
     const group = (order: AlpacaOrder): string => order.parentId ?? order.id;
     const exclude = replacing === null ? null : group(replacing);
     const held = new Map<string, Decimal>();
+    const related: string[] = [];
     for (const order of account.orders.values()) {
       if (order.symbol !== asset.symbol || order.side !== side || !OPEN_STATUSES.has(order.status)) continue;
       const key = group(order);
       if (key === exclude) continue;
+      related.push(order.id);
       const rest = order.qty.sub(order.filledQty);
       held.set(key, Decimal.max(held.get(key) ?? Decimal.ZERO, rest));
     }
     const reserved = [...held.values()].reduce((sum, rest) => sum.add(rest), Decimal.ZERO);
     const available = Decimal.max(position.abs().sub(reserved), Decimal.ZERO);
-    if (qty.gt(available)) throw forbidden(`insufficient qty available for order (requested: ${qty.toString()}, available: ${available.toString()})`);
+    if (qty.gt(available)) {
+      // Alpaca's body for this refusal carries the numbers and the orders holding the shares.
+      throw forbidden(`insufficient qty available for order (requested: ${qty.toString()}, available: ${available.toString()})`, {
+        available: available.toString(),
+        existing_qty: position.abs().toString(),
+        held_for_orders: reserved.toString(),
+        related_orders: related,
+        symbol: asset.symbol,
+      });
+    }
   }
 
   /** The orders of an oco group other than `order` (open or not). */
