@@ -179,7 +179,8 @@ describe('supervisor accounts: set-master, provision, list', () => {
     expect(onArgv.code).toBe(2);
     expect(onArgv.stderr).toMatch(/never put a key or a secret on the command line/);
     for (const ran of [stored, provisioned, planned, listed, badInput, onArgv]) expectNoSecrets(ran, [SENTINEL_KEY, SENTINEL_SECRET]);
-  });
+    // Seven CLI processes: more than the default 30 s on a loaded two-core machine.
+  }, 90_000);
 });
 
 describe('supervisor accounts: refusals', () => {
