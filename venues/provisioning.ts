@@ -11,6 +11,8 @@ import type { SubAccountId } from '../core/ids.ts';
 export type ProvisionStep =
   /** Reading the master key's own account: checks before anything is created. */
   | 'CHECK_MASTER_KEY'
+  /** Reading an account with its own key pair, where the venue cannot create accounts (Alpaca): the key works. */
+  | 'CHECK_ACCOUNT_KEY'
   /** Listing the accounts the master already has. */
   | 'LIST_ACCOUNTS'
   | 'CREATE_ACCOUNT'

@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { BotId, SubAccountId } from '../../core/ids.ts';
+import { AlpacaProvisioner } from '../../venues/alpaca/provisioning.ts';
 import { BybitProvisioner } from '../../venues/bybit/provisioning.ts';
 import { ProvisioningError, type AccountProvisioner, type AccountsView, type ProvisionOutcome, type ProvisionPlan } from '../../venues/provisioning.ts';
 import type { LiveVenueSettings } from '../../venues/registry.ts';
@@ -35,7 +36,15 @@ const PROVISIONERS: Readonly<Record<string, (setup: ProvisionerSetup) => Account
     if (settings.adapter !== 'bybit') throw new Error(`the bybit provisioner was handed ${name}, a venue of the ${settings.adapter} adapter`);
     return new BybitProvisioner({ name, settings, secretsPath });
   },
+  // Alpaca cannot create accounts: its provisioning checks each bot's key pair and shows the account it opens.
+  alpaca: ({ name, settings, secretsPath }) => {
+    if (settings.adapter !== 'alpaca') throw new Error(`the alpaca provisioner was handed ${name}, a venue of the ${settings.adapter} adapter`);
+    return new AlpacaProvisioner({ name, settings, secretsPath });
+  },
 };
+
+/** Adapters whose provisioning creates and funds accounts, and so needs the venue's `provisioning` settings. */
+const CREATES_ACCOUNTS: ReadonlySet<string> = new Set(['bybit']);
 
 const ACTIONS = ['list', 'provision', 'set-master'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -225,7 +234,9 @@ export function renderPlan(plan: ProvisionPlan & { secretsFile: string; dryRun: 
   }
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   const work = plan.accounts.some((account) => account.steps.length > 0);
-  lines.push(work ? 'Dry run: nothing was changed. Run without --dry-run to do it.' : 'Nothing to do: every sub-account is provisioned.');
+  // Alpaca's accounts are made by hand: one without its key pair yet is not "provisioned".
+  const waiting = plan.accounts.some((account) => account.steps.length === 0 && account.state.startsWith('no key pair'));
+  lines.push(work ? 'Dry run: nothing was changed. Run without --dry-run to do it.' : waiting ? 'Nothing can be done here for the accounts above: see each one.' : 'Nothing to do: every sub-account is provisioned.');
   return lines.join('\n');
 }
 
@@ -246,7 +257,7 @@ async function provision(invocation: Invocation, context: Context): Promise<void
   if (!Object.hasOwn(PROVISIONERS, settings.adapter)) {
     throw new CliFailure(EXIT_CODES.FAILED, `provisioning is not available for the ${settings.adapter} adapter yet; create ${venue}'s accounts and keys by hand and put them in ${context.secretsPath}`);
   }
-  if (!('provisioning' in settings) || settings.provisioning === undefined) {
+  if (CREATES_ACCOUNTS.has(settings.adapter) && (!('provisioning' in settings) || settings.provisioning === undefined)) {
     throw new CliFailure(EXIT_CODES.FAILED, `${context.configFile}: venues.${venue}.provisioning is not set; it says what each new sub-account gets: {"startingCapital": "1000", "ipWhitelist": ["203.0.113.7"]}`);
   }
   const accounts = provisioner(context, venue) as AccountProvisioner;

@@ -8,10 +8,10 @@ import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
 import type { FillCursor, FillPage, OrderChanges, OrderToCancel, VenueCapabilities, VenueConnectionEvent, VenueFill, VenueInstrument, VenueOrder, VenuePosition } from '../../core/venue.ts';
 import type { LiveVenue, VenueCredentials } from '../registry.ts';
-import { AccountApi, type Chain } from './account-api.ts';
+import { AccountApi, executionIdentity, type Chain } from './account-api.ts';
 import { classify, createClient, failureError, Redactor, type Failure } from './client.ts';
 import { resolveEnvironment, resolveTimeouts, type AlpacaEndpoints, type AlpacaTimeouts } from './config.ts';
-import { chainClientOrderId, flotillaIdOf, isEnded, orderInput, readOrder, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
+import { chainClientOrderId, flotillaIdOf, isEnded, ocoClientOrderId, ocoInput, orderInput, readOrder, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
 import { Protection } from './protection.ts';
 import { ReportTracker } from './report-tracker.ts';
 import { AlpacaSessionClock } from './session-clock.ts';
@@ -71,6 +71,12 @@ export class AlpacaVenue implements LiveVenue {
   /** Alpaca order ID → the Flotilla order (or foreign client_order_id) and its chain's first order ID. */
   readonly #orderNames = new Map<string, { clientOrderId: string; rootId: string }>();
   readonly #submitting = new Map<string, Promise<void>>();
+  /**
+   * Exit pairs sent as one oco, by "<sub-account> <take-profit or stop ID>": the parent's client_order_id names both,
+   * so the pairs are found again after a restart from Alpaca's nested order listing (once per account, on demand).
+   */
+  readonly #pairs = new Map<string, { takeProfit: ClientOrderId; stop: ClientOrderId; parentClientId: string }>();
+  readonly #rediscovered = new Set<SubAccountId>();
   readonly #listeners: Array<(report: ExecutionReport) => void> = [];
   readonly #connectionListeners: Array<(event: VenueConnectionEvent) => void> = [];
   #state: 'NEW' | 'STARTED' | 'STOPPED' = 'NEW';
@@ -86,6 +92,7 @@ export class AlpacaVenue implements LiveVenue {
     for (const instrument of options.instruments) this.#bySymbol.set(instrumentSymbol(instrument.id), instrument);
     this.#protection = new Protection({
       send: (order, quantity) => this.#place(order, quantity),
+      sendPair: (stop, takeProfit, quantity) => this.#placePair(stop, takeProfit, quantity),
       resize: (order, quantity) => this.#replace(order.subAccountId, order.clientOrderId, { quantity }, true),
       cancel: (subAccountId, clientOrderId) => this.#cancelAtAlpaca(subAccountId, clientOrderId),
       report: (report) => this.#emit(report),
@@ -93,13 +100,19 @@ export class AlpacaVenue implements LiveVenue {
       logger: this.#logger,
     });
     for (const [subAccountId, credentials] of options.credentials) this.#addAccount(subAccountId, credentials);
-    this.marketSession = new AlpacaSessionClock({ name: this.name, read: () => this.#readClock(), clock: this.#clock, pollMs: this.#timeouts.clockPollMs, logger: this.#logger });
+    this.marketSession = new AlpacaSessionClock({ name: this.name, read: () => this.#readClock(), readCalendar: (start, end) => this.#readCalendar(start, end), clock: this.#clock, pollMs: this.#timeouts.clockPollMs, logger: this.#logger });
   }
 
   async #readClock(): ReturnType<AccountApi['clock']> {
     const account = this.#accounts.values().next().value;
     if (account === undefined) throw new InvalidInputError(`${this.name} has no account to ask its clock with`);
     return this.#call(account.subAccountId, 'GET /v2/clock', (api) => api.clock());
+  }
+
+  async #readCalendar(start: string, end: string): ReturnType<AccountApi['calendar']> {
+    const account = this.#accounts.values().next().value;
+    if (account === undefined) throw new InvalidInputError(`${this.name} has no account to ask its calendar with`);
+    return this.#call(account.subAccountId, 'GET /v2/calendar', (api) => api.calendar(start, end));
   }
 
   async start(): Promise<void> {
@@ -138,7 +151,13 @@ export class AlpacaVenue implements LiveVenue {
   async submitOrder(order: SubmitOrder): Promise<void> {
     this.#account(order.subAccountId);
     if (order.parentClientOrderId !== null && order.activatesOnParentFill) {
-      await this.#submitChild(order);
+      // Registered before any await, so a sibling submitted in the same breath is paired with it (one oco).
+      if (!this.#protection.isChild(order.subAccountId, order.clientOrderId)) this.#protection.expect(order);
+      try {
+        await this.#submitChild(order);
+      } finally {
+        this.#protection.forget(order.subAccountId, order.clientOrderId);
+      }
       return;
     }
     const key = `${order.subAccountId} ${order.clientOrderId}`;
@@ -176,7 +195,7 @@ export class AlpacaVenue implements LiveVenue {
   async queryOrder(subAccountId: SubAccountId, _instrumentId: InstrumentId, clientOrderId: ClientOrderId): Promise<VenueOrder | null> {
     const held = this.#protection.heldOrder(subAccountId, clientOrderId);
     if (held !== null) return held;
-    const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    const chain = await this.#chainOf(subAccountId, clientOrderId);
     if (chain === null) return null;
     return this.#venueOrder(subAccountId, clientOrderId, chain.current, chain.root.id);
   }
@@ -185,11 +204,19 @@ export class AlpacaVenue implements LiveVenue {
     const orders = this.#protection.heldOrders(subAccountId);
     const rows = await this.#call(subAccountId, 'GET /v2/orders', (api) => api.openOrders());
     for (const row of rows) {
+      this.#learn(subAccountId, row);
       const flotilla = flotillaIdOf(row.clientOrderId);
       const name = flotilla?.id ?? row.clientOrderId;
       const rootId = flotilla === null || flotilla.generation === 0 ? row.id : (this.#orderNames.get(row.id)?.rootId ?? (await this.#rootOf(subAccountId, flotilla.id)));
       const order = this.#venueOrder(subAccountId, name, row, rootId);
       if (order !== null) orders.push(order);
+      // An exit pair's stop is the parent's leg, listed inside it.
+      for (const leg of row.legs) {
+        const known = this.#orderNames.get(leg.id);
+        if (known === undefined || isEnded(leg)) continue;
+        const listed = this.#venueOrder(subAccountId, known.clientOrderId, leg, known.rootId);
+        if (listed !== null) orders.push(listed);
+      }
     }
     return orders;
   }
@@ -265,16 +292,27 @@ export class AlpacaVenue implements LiveVenue {
 
   /** POST /v2/orders; an ambiguous outcome is settled by asking by client order ID, never by sending again. */
   async #place(order: SubmitOrder, quantity: Decimal): Promise<void> {
-    const { subAccountId, clientOrderId } = order;
-    const api = this.#account(subAccountId).api;
     const input = orderInput(order, instrumentSymbol(order.instrumentId), quantity);
+    await this.#post(order.subAccountId, order.clientOrderId, input, [order]);
+  }
+
+  /** An exit pair as one oco: the take-profit the parent (its client_order_id names both), the stop its leg. */
+  async #placePair(stop: SubmitOrder, takeProfit: SubmitOrder, quantity: Decimal): Promise<void> {
+    const parentClientId = ocoClientOrderId(takeProfit.clientOrderId, stop.clientOrderId);
+    this.#pair(stop.subAccountId, { takeProfit: takeProfit.clientOrderId, stop: stop.clientOrderId, parentClientId });
+    const input = ocoInput(takeProfit, stop, instrumentSymbol(takeProfit.instrumentId), quantity);
+    await this.#post(stop.subAccountId, parentClientId, input, [takeProfit, stop]);
+  }
+
+  async #post(subAccountId: SubAccountId, sentClientId: string, input: Record<string, unknown>, orders: readonly SubmitOrder[]): Promise<void> {
+    const api = this.#account(subAccountId).api;
+    const named = orders.map((order) => order.clientOrderId).join(' + ');
     const deadline = Date.now() + this.#timeouts.settleMs;
     for (;;) {
       let failure: Failure;
       try {
         const row = await api.place(input);
-        this.#remember(row, clientOrderId, row.id);
-        this.#reportRow(subAccountId, clientOrderId, row, row.id);
+        this.#reportPlaced(subAccountId, row, row.id, orders);
         return;
       } catch (error) {
         failure = classify(error, this.#redactor);
@@ -282,49 +320,118 @@ export class AlpacaVenue implements LiveVenue {
       if (failure.kind === 'REFUSED') {
         if (failure.status === 422 && /client_order_id must be unique/i.test(failure.message)) {
           // Unique forever at Alpaca: the order exists. Report what it is.
-          await this.#settle(order, 'a reused client_order_id (422)');
+          await this.#settle(subAccountId, sentClientId, orders, 'a reused client_order_id (422)');
           return;
         }
         if (failure.status === 401) throw new ConfigurationError(`${this.name} ${subAccountId}: the key pair was refused (${failure.message})`);
-        if (failure.status === 429) throw failureError(failure, `${this.name} ${subAccountId} submit ${clientOrderId}`);
-        this.#emit({ type: 'ORDER_REJECTED', subAccountId, clientOrderId, reason: rejectionReason(failure), detail: failure.message, at: this.#clock.now() });
+        if (failure.status === 429) throw failureError(failure, `${this.name} ${subAccountId} submit ${named}`);
+        for (const order of orders) this.#emit({ type: 'ORDER_REJECTED', subAccountId, clientOrderId: order.clientOrderId, reason: rejectionReason(failure), detail: failure.message, at: this.#clock.now() });
         return;
       }
       if (failure.kind === 'NOT_SENT' && Date.now() < deadline) {
         await pause(Math.min(250, this.#timeouts.requestMs));
         continue;
       }
-      if (failure.kind === 'NOT_SENT') throw failureError(failure, `${this.name} ${subAccountId} submit ${clientOrderId} never reached Alpaca`);
-      this.#logger.warn({ subAccountId, clientOrderId, error: failure.message }, 'submit outcome unknown; asking Alpaca by client order ID');
-      await this.#settle(order, failure.message);
+      if (failure.kind === 'NOT_SENT') throw failureError(failure, `${this.name} ${subAccountId} submit ${named} never reached Alpaca`);
+      this.#logger.warn({ subAccountId, clientOrderId: named, error: failure.message }, 'submit outcome unknown; asking Alpaca by client order ID');
+      await this.#settle(subAccountId, sentClientId, orders, failure.message);
       return;
     }
   }
 
+  /** A placed order (or oco) as Alpaca answered it: the parent under the first order's ID, an oco's leg under the stop's. */
+  #reportPlaced(subAccountId: SubAccountId, row: AlpacaOrderRow, rootId: string, orders: readonly SubmitOrder[]): void {
+    const [first, stop] = orders;
+    if (first === undefined) return;
+    this.#remember(row, first.clientOrderId, rootId);
+    this.#learn(subAccountId, row);
+    this.#reportRow(subAccountId, first.clientOrderId, row, rootId);
+    if (stop === undefined) return;
+    const leg = row.legs[0];
+    if (leg === undefined) {
+      this.#logger.warn({ subAccountId, clientOrderId: stop.clientOrderId }, 'an oco answer without its stop leg; the stop is looked up again by the gap-fill or reconciliation');
+      return;
+    }
+    this.#reportRow(subAccountId, stop.clientOrderId, leg, this.#orderNames.get(leg.id)?.rootId ?? leg.id);
+  }
+
   /** Asks by client order ID until Alpaca answers or settleMs passes; reports what it finds, never sends again. */
-  async #settle(order: SubmitOrder, why: string): Promise<void> {
-    const { subAccountId, clientOrderId } = order;
+  async #settle(subAccountId: SubAccountId, sentClientId: string, orders: readonly SubmitOrder[], why: string): Promise<void> {
     const api = this.#account(subAccountId).api;
     const deadline = Date.now() + this.#timeouts.settleMs;
     let last = why;
     while (Date.now() < deadline) {
       try {
-        const chain = await api.chain(clientOrderId);
+        const chain = await api.chain(sentClientId);
         if (chain === null) break;
-        this.#remember(chain.current, clientOrderId, chain.root.id);
-        this.#reportRow(subAccountId, clientOrderId, chain.current, chain.root.id);
+        this.#reportPlaced(subAccountId, chain.current, chain.root.id, orders);
         return;
       } catch (error) {
         last = classify(error, this.#redactor).message;
         await pause(Math.min(250, this.#timeouts.requestMs));
       }
     }
-    throw new OutcomeUnknownError(`${this.name} ${subAccountId} submit ${clientOrderId}: ${last}; Alpaca does not (yet) list it by client order ID; reconciliation settles it`);
+    throw new OutcomeUnknownError(`${this.name} ${subAccountId} submit ${orders.map((order) => order.clientOrderId).join(' + ')}: ${last}; Alpaca does not (yet) list it by client order ID; reconciliation settles it`);
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Exit pairs (oco)
+
+  #pair(subAccountId: SubAccountId, pair: { takeProfit: ClientOrderId; stop: ClientOrderId; parentClientId: string }): void {
+    this.#pairs.set(`${subAccountId} ${pair.takeProfit}`, pair);
+    this.#pairs.set(`${subAccountId} ${pair.stop}`, pair);
+  }
+
+  /** What an Alpaca order tells of exit pairs: an oco parent's client_order_id names both orders; its leg is the stop. */
+  #learn(subAccountId: SubAccountId, row: AlpacaOrderRow): void {
+    const flotilla = flotillaIdOf(row.clientOrderId);
+    if (flotilla?.stopLeg == null) return;
+    const parentClientId = ocoClientOrderId(flotilla.id, flotilla.stopLeg);
+    this.#pair(subAccountId, { takeProfit: flotilla.id, stop: flotilla.stopLeg, parentClientId });
+    for (const leg of row.legs) {
+      if (this.#orderNames.has(leg.id)) continue;
+      // A replaced leg's successor keeps the chain's first order as its venue order ID.
+      const rootId = (leg.replaces === null ? undefined : this.#orderNames.get(leg.replaces)?.rootId) ?? leg.id;
+      this.#orderNames.set(leg.id, { clientOrderId: flotilla.stopLeg, rootId });
+    }
+  }
+
+  /** The exit pair a stop or take-profit belongs to; after a restart, found once per account in Alpaca's listing. */
+  async #pairOf(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<{ takeProfit: ClientOrderId; stop: ClientOrderId; parentClientId: string } | null> {
+    const known = this.#pairs.get(`${subAccountId} ${clientOrderId}`);
+    if (known !== undefined) return known;
+    if (!/_[ST][0-9a-z]+$/.test(clientOrderId) || this.#rediscovered.has(subAccountId)) return null;
+    await this.#rediscover(subAccountId);
+    return this.#pairs.get(`${subAccountId} ${clientOrderId}`) ?? null;
+  }
+
+  async #rediscover(subAccountId: SubAccountId): Promise<void> {
+    const rows = await this.#call(subAccountId, 'GET /v2/orders?status=all&nested=true', (api) => api.recentOrders());
+    this.#rediscovered.add(subAccountId);
+    for (const row of rows) this.#learn(subAccountId, row);
+  }
+
+  /**
+   * A Flotilla order's chain at Alpaca: by its client order ID, or, for an exit pair, the oco parent's chain (the
+   * take-profit) or the parent's current stop leg (the stop; Alpaca names the leg itself).
+   */
+  async #chainOf(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<Chain | null> {
+    const pair = await this.#pairOf(subAccountId, clientOrderId);
+    if (pair === null) return this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    const parent = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(pair.parentClientId));
+    if (parent === null) return null;
+    this.#learn(subAccountId, parent.current);
+    if (clientOrderId === pair.takeProfit) return parent;
+    const leg = parent.current.legs[0];
+    if (leg === undefined) return null;
+    const rootId = this.#orderNames.get(leg.id)?.rootId ?? leg.id;
+    return { root: { ...leg, id: rootId }, current: leg, generation: 0 };
   }
 
   async #cancelAtAlpaca(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<void> {
     const api = this.#account(subAccountId).api;
-    const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.chain(clientOrderId));
+    // An exit pair's order is cancelled by its own Alpaca ID; Alpaca ends the pair's other order with it.
+    const chain = await this.#chainOf(subAccountId, clientOrderId);
     if (chain === null) {
       this.#emit({ type: 'CANCEL_REJECTED', subAccountId, clientOrderId, reason: 'UNKNOWN_ORDER', detail: 'Alpaca has no order with this client order ID', at: this.#clock.now() });
       return;
@@ -349,13 +456,17 @@ export class AlpacaVenue implements LiveVenue {
   /** PATCH /v2/orders/{id}: the next order of the chain, reported as ORDER_AMENDED; `protective`: a held child's growth. */
   async #replace(subAccountId: SubAccountId, clientOrderId: ClientOrderId, changes: OrderChanges, protective: boolean): Promise<void> {
     const api = this.#account(subAccountId).api;
-    const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.chain(clientOrderId));
+    const pair = await this.#pairOf(subAccountId, clientOrderId);
+    const chain = await this.#chainOf(subAccountId, clientOrderId);
     const refuse = (reason: RejectionReason, detail: string): void => this.#emit({ type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason, detail, at: this.#clock.now() });
     if (chain === null) return refuse('UNKNOWN_ORDER', 'Alpaca has no order with this client order ID');
     if (isEnded(chain.current)) return refuse('UNKNOWN_ORDER', `order is already ${statusOf(chain.current)}`);
-    const next = chainClientOrderId(clientOrderId, chain.generation + 1);
+    // An oco's stop leg is replaced by its own Alpaca ID and keeps an Alpaca-made client_order_id (the pair's parent
+    // names it); any other order's replacement is the next of its chain of client_order_ids.
+    const leg = pair !== null && pair.stop === clientOrderId;
+    const next = leg ? null : chainClientOrderId(pair?.parentClientId ?? clientOrderId, chain.generation + 1);
     const patch = {
-      clientOrderId: next,
+      ...(next === null ? {} : { clientOrderId: next }),
       ...(changes.quantity === undefined ? {} : { qty: changes.quantity.toString() }),
       ...(changes.limitPrice === undefined ? {} : { limitPrice: changes.limitPrice.toString() }),
       ...(changes.triggerPrice === undefined ? {} : { stopPrice: changes.triggerPrice.toString() }),
@@ -366,12 +477,13 @@ export class AlpacaVenue implements LiveVenue {
     } catch (error) {
       const failure = classify(error, this.#redactor);
       if (failure.kind === 'REFUSED') return refuse(rejectionReason(failure), failure.message);
-      // Ambiguous: the replacement exists if Alpaca knows its client order ID.
-      const landed = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.byClientId(next));
+      // Ambiguous: the replacement exists if Alpaca knows its client order ID (a leg: if the pair's leg is a new order).
+      const landed = next === null ? await this.#chainOf(subAccountId, clientOrderId).then((now) => (now === null || now.current.id === chain.current.id ? null : now.current)) : await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (client) => client.byClientId(next));
       if (landed === null) throw failureError(failure, `${this.name} ${subAccountId} replace ${clientOrderId} (not applied)`);
       row = landed;
     }
     this.#remember(row, clientOrderId, chain.root.id);
+    this.#learn(subAccountId, row);
     this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity: row.qty, limitPrice: row.limitPrice, triggerPrice: row.stopPrice, detail: protective ? 'grown with its entry' : 'replaced on request', at: this.#clock.now() });
   }
 
@@ -379,7 +491,7 @@ export class AlpacaVenue implements LiveVenue {
     const { subAccountId, clientOrderId } = order;
     const parentId = order.parentClientOrderId as ClientOrderId;
     if (this.#protection.isHeld(subAccountId, clientOrderId)) return;
-    const sent = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    const sent = await this.#chainOf(subAccountId, clientOrderId);
     if (sent !== null) {
       this.#reportRow(subAccountId, clientOrderId, sent.current, sent.root.id);
       return;
@@ -445,7 +557,7 @@ export class AlpacaVenue implements LiveVenue {
         page = rows.at(-1)?.id ?? null;
       }
       for (const open of this.#tracker.openOrders(subAccountId)) {
-        const chain = await account.api.chain(open);
+        const chain = await this.#chainOf(subAccountId, open);
         if (chain !== null) this.#reportRow(subAccountId, open, chain.current, chain.root.id);
       }
       for (const parent of this.#protection.parentsOf(subAccountId)) {
@@ -470,9 +582,19 @@ export class AlpacaVenue implements LiveVenue {
       return;
     }
     const flotilla = flotillaIdOf(row.clientOrderId);
-    if (flotilla === null) return;
-    const clientOrderId = flotilla.id;
-    const rootId = this.#orderNames.get(row.id)?.rootId ?? (flotilla.generation === 0 ? row.id : (row.replaces ?? row.id));
+    let clientOrderId: ClientOrderId;
+    let rootId: string;
+    if (flotilla !== null) {
+      this.#learn(subAccountId, row);
+      clientOrderId = flotilla.id;
+      rootId = this.#orderNames.get(row.id)?.rootId ?? (flotilla.generation === 0 ? row.id : (row.replaces ?? row.id));
+    } else {
+      // An exit pair's stop leg carries a client_order_id Alpaca made: it is known by its order ID (or its predecessor's).
+      const leg = this.#orderNames.get(row.id) ?? (row.replaces === null ? undefined : this.#orderNames.get(row.replaces));
+      if (leg === undefined || !isFlotillaClientOrderId(leg.clientOrderId)) return;
+      clientOrderId = leg.clientOrderId as ClientOrderId;
+      rootId = leg.rootId;
+    }
     this.#remember(row, clientOrderId, rootId);
     const at = typeof update['timestamp'] === 'string' ? Date.parse(update['timestamp']) : this.#clock.now();
     const event = String(update['event'] ?? '');
@@ -488,13 +610,13 @@ export class AlpacaVenue implements LiveVenue {
         const instrument = this.#bySymbol.get(row.symbol);
         const qty = update['qty'];
         const price = update['price'];
-        const executionId = update['execution_id'];
-        if (instrument === undefined || typeof qty !== 'string' || typeof price !== 'string' || typeof executionId !== 'string') {
-          this.#logger.warn({ subAccountId, clientOrderId, event }, 'a fill update without qty, price or execution_id; the gap-fill or reconciliation books it');
+        if (instrument === undefined || typeof qty !== 'string' || typeof price !== 'string' || !row.filledQty.isPositive()) {
+          this.#logger.warn({ subAccountId, clientOrderId, event }, 'a fill update without qty, price or filled_qty; the gap-fill or reconciliation books it');
           return;
         }
         this.#emitFill(subAccountId, clientOrderId, instrument.id, {
-          executionId,
+          // The identity the FILL activity gives the same execution (not execution_id: see executionIdentity).
+          executionId: executionIdentity(row.id, row.filledQty),
           activityId: null,
           side: row.side,
           qty: Decimal.parse(qty, 'fill qty'),
@@ -599,7 +721,7 @@ export class AlpacaVenue implements LiveVenue {
   }
 
   async #rootOf(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<string> {
-    const chain: Chain | null = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    const chain: Chain | null = await this.#chainOf(subAccountId, clientOrderId);
     return chain?.root.id ?? clientOrderId;
   }
 
@@ -608,6 +730,13 @@ export class AlpacaVenue implements LiveVenue {
     const known = this.#orderNames.get(orderId);
     if (known !== undefined) return known.clientOrderId;
     const row = await this.#call(subAccountId, 'GET /v2/orders/{id}', (api) => api.byId(orderId));
+    this.#learn(subAccountId, row);
+    if (flotillaIdOf(row.clientOrderId) === null && !this.#rediscovered.has(subAccountId)) {
+      // Perhaps an exit pair's stop leg (Alpaca names it): its parent, in the listing, says whose it is.
+      await this.#rediscover(subAccountId);
+      const leg = this.#orderNames.get(orderId);
+      if (leg !== undefined) return leg.clientOrderId;
+    }
     const flotilla = flotillaIdOf(row.clientOrderId);
     const name = flotilla?.id ?? row.clientOrderId;
     this.#orderNames.set(orderId, { clientOrderId: name, rootId: flotilla === null || flotilla.generation === 0 ? row.id : (row.replaces ?? row.id) });

@@ -1,5 +1,5 @@
 import { Decimal } from '../../core/decimal.ts';
-import { VenueReplyError } from '../../core/errors.ts';
+import { InvalidInputError, VenueReplyError } from '../../core/errors.ts';
 import { isFlotillaClientOrderId, parseVenueOrderId, type ClientOrderId, type InstrumentId } from '../../core/ids.ts';
 import type { OrderType, Side } from '../../core/intent.ts';
 import type { OrderStatus, SubmitOrder } from '../../core/order.ts';
@@ -26,6 +26,10 @@ export interface AlpacaOrderRow {
   replacedBy: string | null;
   replaces: string | null;
   updatedAt: number;
+  /** `simple`, or `oco` for both orders of an exit pair. */
+  orderClass: string;
+  /** An oco parent's legs, as nested answers carry them (empty otherwise). */
+  legs: AlpacaOrderRow[];
 }
 
 function text(row: Record<string, unknown>, name: string, what: string): string {
@@ -49,11 +53,14 @@ function time(value: unknown): number {
 
 export function readOrder(raw: unknown, what: string): AlpacaOrderRow {
   if (typeof raw !== 'object' || raw === null) throw new VenueReplyError(`${what}: not an order object`);
-  const row = raw as Record<string, unknown>;
+  // The SDK keeps an order's raw snake_case fields, but maps its nested legs to camelCase only: read either.
+  const source = raw as Record<string, unknown>;
+  const row: Record<string, unknown> = { ...source };
+  for (const [snake, camel] of CAMEL) if (row[snake] === undefined && source[camel] !== undefined) row[snake] = source[camel];
   const type = text(row, 'type', what);
   const side = text(row, 'side', what);
   if (side !== 'buy' && side !== 'sell') throw new VenueReplyError(`${what}: side ${JSON.stringify(side)}`);
-  const updatedAt = time(row['updated_at'] ?? row['updatedAt']);
+  const updatedAt = time(row['updated_at']);
   return {
     id: text(row, 'id', what),
     clientOrderId: typeof row['client_order_id'] === 'string' ? (row['client_order_id'] as string) : '',
@@ -68,18 +75,46 @@ export function readOrder(raw: unknown, what: string): AlpacaOrderRow {
     replacedBy: typeof row['replaced_by'] === 'string' ? (row['replaced_by'] as string) : null,
     replaces: typeof row['replaces'] === 'string' ? (row['replaces'] as string) : null,
     updatedAt: Number.isNaN(updatedAt) ? 0 : updatedAt,
+    orderClass: typeof row['order_class'] === 'string' && row['order_class'] !== '' ? (row['order_class'] as string) : 'simple',
+    legs: Array.isArray(row['legs']) ? row['legs'].map((leg, index) => readOrder(leg, `${what} legs[${index}]`)) : [],
   };
 }
 
-/** The Flotilla order an Alpaca client_order_id belongs to, and which replacement it is; null for a foreign one. */
-export function flotillaIdOf(clientOrderId: string): { id: ClientOrderId; generation: number } | null {
+const CAMEL: ReadonlyArray<readonly [string, string]> = [
+  ['client_order_id', 'clientOrderId'],
+  ['filled_qty', 'filledQty'],
+  ['limit_price', 'limitPrice'],
+  ['stop_price', 'stopPrice'],
+  ['replaced_by', 'replacedBy'],
+  ['updated_at', 'updatedAt'],
+  ['order_class', 'orderClass'],
+];
+
+/**
+ * The Flotilla order an Alpaca client_order_id belongs to, and which replacement it is; null for a foreign one. An
+ * exit pair's oco parent is "<take-profit ID>.oco.<stop ID>": the take-profit's order, naming the stop its leg
+ * carries, so that which Flotilla order an Alpaca-named leg is survives a restart at Alpaca itself.
+ */
+export function flotillaIdOf(clientOrderId: string): { id: ClientOrderId; generation: number; stopLeg: ClientOrderId | null } | null {
   const match = /^(.*)\.r(\d{1,6})$/.exec(clientOrderId);
   const base = match === null ? clientOrderId : (match[1] ?? '');
+  const generation = match === null ? 0 : Number(match[2]);
+  const oco = /^([^.]+)\.oco\.([^.]+)$/.exec(base);
+  if (oco !== null) {
+    const [, takeProfit = '', stop = ''] = oco;
+    if (!isFlotillaClientOrderId(takeProfit) || !isFlotillaClientOrderId(stop)) return null;
+    return { id: takeProfit as ClientOrderId, generation, stopLeg: stop as ClientOrderId };
+  }
   if (!isFlotillaClientOrderId(base)) return null;
-  return { id: base as ClientOrderId, generation: match === null ? 0 : Number(match[2]) };
+  return { id: base as ClientOrderId, generation, stopLeg: null };
 }
 
-export function chainClientOrderId(id: ClientOrderId, generation: number): string {
+/** The client_order_id of an exit pair's oco parent (see flotillaIdOf). */
+export function ocoClientOrderId(takeProfit: ClientOrderId, stop: ClientOrderId): string {
+  return `${takeProfit}.oco.${stop}`;
+}
+
+export function chainClientOrderId(id: string, generation: number): string {
   return generation === 0 ? id : `${id}.r${generation}`;
 }
 
@@ -142,5 +177,26 @@ export function orderInput(order: SubmitOrder, symbol: string, quantity: Decimal
     clientOrderId: order.clientOrderId,
     ...(order.limitPrice === null ? {} : { limitPrice: order.limitPrice.toString() }),
     ...(order.triggerPrice === null ? {} : { stopPrice: order.triggerPrice.toString() }),
+  };
+}
+
+/**
+ * An exit pair as one oco order: the take-profit limit is the parent (with take_profit.limit_price), the stop its
+ * stop_loss leg, the same shares reserved once. Wire shape: POST /v2/orders {order_class: "oco", type: "limit",
+ * take_profit: {limit_price}, stop_loss: {stop_price}} (the SDK's PostOrderRequest takeProfit/stopLoss).
+ */
+export function ocoInput(takeProfit: SubmitOrder, stop: SubmitOrder, symbol: string, quantity: Decimal): Record<string, unknown> {
+  if (takeProfit.limitPrice === null || stop.triggerPrice === null) throw new InvalidInputError('an exit pair needs a take-profit limit price and a stop trigger');
+  const fractional = !quantity.isMultipleOf(Decimal.ONE);
+  return {
+    symbol,
+    qty: quantity.toString(),
+    side: takeProfit.side === 'BUY' ? 'buy' : 'sell',
+    type: 'limit',
+    timeInForce: fractional ? 'day' : 'gtc',
+    clientOrderId: ocoClientOrderId(takeProfit.clientOrderId, stop.clientOrderId),
+    orderClass: 'oco',
+    takeProfit: { limitPrice: takeProfit.limitPrice.toString() },
+    stopLoss: { stopPrice: stop.triggerPrice.toString() },
   };
 }

@@ -7,14 +7,22 @@ import { heldVenueOrder } from '../held-order.ts';
 
 /**
  * Bracket children (a protective stop, a take-profit) held by the adapter until their entry fills, then sent to
- * Alpaca as simple orders for what has filled, the stop first, and grown by replace as the entry fills further.
- * Every order stays cancellable by its own ID (no order class whose legs Alpaca names itself), and no fill of the
- * entry is left without its stop once Alpaca has it. A child that fills completely ends the bracket: its siblings
- * and the entry's unfilled rest are cancelled by ID. An entry that ends unfilled takes its held children with it.
+ * Alpaca for what has filled and grown (by replace) as the entry fills further. A stop and a take-profit of one entry
+ * go as one `oco` order: Alpaca holds the shares of open closing orders, so two separate orders for the same shares
+ * would be refused the second (403 insufficient qty). A lone stop (or take-profit) is a simple order. Every order
+ * stays cancellable by its own Flotilla ID. A child that fills completely ends the bracket: its unpaired siblings and
+ * the entry's unfilled rest are cancelled by ID (Alpaca ends an oco's other order itself). An entry that ends
+ * unfilled takes its held children with it.
+ *
+ * Children of one entry arrive as separate submits; each is registered the moment it is submitted (before any
+ * await), and nothing is sent while a registered sibling is still being looked up, so siblings submitted together
+ * are paired, never sent one by one.
  */
 
 export interface ProtectionPort {
   send(order: SubmitOrder, quantity: Decimal): Promise<void>;
+  /** One oco for both: the take-profit the parent, the stop its leg. */
+  sendPair(stop: SubmitOrder, takeProfit: SubmitOrder, quantity: Decimal): Promise<void>;
   resize(order: SubmitOrder, quantity: Decimal): Promise<void>;
   cancel(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<void>;
   report(report: ExecutionReport): void;
@@ -27,6 +35,10 @@ interface Child {
   /** What Alpaca has been sent; null while held. */
   sent: Decimal | null;
   ended: boolean;
+  /** False from the submit until the adapter has looked the entry up and handed the child over (hold). */
+  confirmed: boolean;
+  /** Sent in one oco with this sibling: Alpaca ends one when the other fills. */
+  pairedWith: ClientOrderId | null;
 }
 
 interface Group {
@@ -49,7 +61,9 @@ export class Protection {
     this.#port = port;
   }
 
-  async hold(order: SubmitOrder, parentFilled: Decimal, parentEnded: boolean): Promise<void> {
+  /** Called synchronously on submit: a sibling on its way is waited for before anything of the bracket is sent. */
+  expect(order: SubmitOrder): void {
+    if (this.#child(order.subAccountId, order.clientOrderId) !== null) return;
     const parentId = order.parentClientOrderId as ClientOrderId;
     const key = `${order.subAccountId} ${parentId}`;
     let group = this.#groups.get(key);
@@ -57,9 +71,25 @@ export class Protection {
       group = { subAccountId: order.subAccountId, parentId, instrumentId: order.instrumentId, children: [], parentFilled: Decimal.ZERO, parentEnded: false, queue: Promise.resolve() };
       this.#groups.set(key, group);
     }
-    group.children.push({ order, sent: null, ended: false });
+    group.children.push({ order, sent: null, ended: false, confirmed: false, pairedWith: null });
     this.#childOf.set(`${order.subAccountId} ${order.clientOrderId}`, group);
-    await this.parentState(order.subAccountId, parentId, parentFilled, parentEnded);
+  }
+
+  /** A child expected but not held after all (already at Alpaca, its entry unknown, or the lookup failed). */
+  forget(subAccountId: SubAccountId, clientOrderId: ClientOrderId): void {
+    const group = this.#childOf.get(`${subAccountId} ${clientOrderId}`);
+    const child = this.#child(subAccountId, clientOrderId);
+    if (group === undefined || child === null || child.confirmed) return;
+    group.children.splice(group.children.indexOf(child), 1);
+    this.#childOf.delete(`${subAccountId} ${clientOrderId}`);
+    void this.parentState(subAccountId, group.parentId, group.parentFilled, group.parentEnded);
+  }
+
+  async hold(order: SubmitOrder, parentFilled: Decimal, parentEnded: boolean): Promise<void> {
+    this.expect(order);
+    const child = this.#child(order.subAccountId, order.clientOrderId);
+    if (child !== null) child.confirmed = true;
+    await this.parentState(order.subAccountId, order.parentClientOrderId as ClientOrderId, parentFilled, parentEnded);
   }
 
   /** The entry's cumulative fill (from a fill, or as Alpaca lists it): sends or grows its children. */
@@ -116,7 +146,7 @@ export class Protection {
 
   isHeld(subAccountId: SubAccountId, clientOrderId: ClientOrderId): boolean {
     const child = this.#child(subAccountId, clientOrderId);
-    return child !== null && child.sent === null && !child.ended;
+    return child !== null && child.confirmed && child.sent === null && !child.ended;
   }
 
   isChild(subAccountId: SubAccountId, clientOrderId: string): boolean {
@@ -125,14 +155,14 @@ export class Protection {
 
   heldOrder(subAccountId: SubAccountId, clientOrderId: ClientOrderId): VenueOrder | null {
     const child = this.#child(subAccountId, clientOrderId);
-    return child === null || child.sent !== null || child.ended ? null : heldVenueOrder(child.order);
+    return child === null || !child.confirmed || child.sent !== null || child.ended ? null : heldVenueOrder(child.order);
   }
 
   heldOrders(subAccountId: SubAccountId): VenueOrder[] {
     const orders: VenueOrder[] = [];
     for (const group of this.#groups.values()) {
       if (group.subAccountId !== subAccountId) continue;
-      for (const child of group.children) if (child.sent === null && !child.ended) orders.push(heldVenueOrder(child.order));
+      for (const child of group.children) if (child.confirmed && child.sent === null && !child.ended) orders.push(heldVenueOrder(child.order));
     }
     return orders;
   }
@@ -147,8 +177,22 @@ export class Protection {
   }
 
   async #follow(group: Group): Promise<void> {
+    // A sibling still being looked up may be the other half of an oco: wait for it (its hold runs this again).
+    if (group.children.some((child) => !child.confirmed && !child.ended)) return;
     // The stop first: a position is never without its stop longer than it must be.
     const children = [...group.children].sort((a, b) => (a.order.role === 'STOP' ? 0 : 1) - (b.order.role === 'STOP' ? 0 : 1));
+    const stop = children.find((child) => child.order.role === 'STOP' && !child.ended && child.sent === null);
+    const takeProfit = children.find((child) => child.order.role === 'TAKE_PROFIT' && !child.ended && child.sent === null);
+    if (stop !== undefined && takeProfit !== undefined && group.parentFilled.isPositive()) {
+      const wanted = Decimal.min(group.parentFilled, stop.order.quantity);
+      if (wanted.eq(Decimal.min(group.parentFilled, takeProfit.order.quantity))) {
+        stop.sent = wanted;
+        takeProfit.sent = wanted;
+        stop.pairedWith = takeProfit.order.clientOrderId;
+        takeProfit.pairedWith = stop.order.clientOrderId;
+        await this.#port.sendPair(stop.order, takeProfit.order, wanted);
+      }
+    }
     for (const child of children) {
       if (child.ended) continue;
       if (group.parentFilled.isZero()) {
@@ -172,6 +216,8 @@ export class Protection {
   async #closeBracket(group: Group, filledId: ClientOrderId): Promise<void> {
     for (const sibling of group.children) {
       if (sibling.ended || sibling.order.clientOrderId === filledId) continue;
+      // The other order of an oco: Alpaca cancels it itself, and its `canceled` event reports it.
+      if (sibling.pairedWith === filledId) continue;
       sibling.ended = true;
       if (sibling.sent === null) {
         this.#port.report({ type: 'ORDER_CANCELED', subAccountId: group.subAccountId, clientOrderId: sibling.order.clientOrderId, detail: `one-cancels-the-other: ${filledId} filled; never sent to Alpaca`, at: this.#port.now() });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSecrets } from '../../../supervisor/secrets/secrets-file.ts';
+import { AlpacaStandin } from '../../../venues/alpaca/standin/standin.ts';
 import { startStandin, type Running } from '../../venues/bybit/standin/harness.ts';
 import { run } from './harness.ts';
 
@@ -178,7 +179,8 @@ describe('supervisor accounts: set-master, provision, list', () => {
     expect(onArgv.code).toBe(2);
     expect(onArgv.stderr).toMatch(/never put a key or a secret on the command line/);
     for (const ran of [stored, provisioned, planned, listed, badInput, onArgv]) expectNoSecrets(ran, [SENTINEL_KEY, SENTINEL_SECRET]);
-  });
+    // Seven CLI processes: more than the default 30 s on a loaded two-core machine.
+  }, 90_000);
 });
 
 describe('supervisor accounts: refusals', () => {
@@ -205,13 +207,6 @@ describe('supervisor accounts: refusals', () => {
     expect(unprovisioned.stderr).toMatch(/venues\.BYBIT\.provisioning is not set/);
   });
 
-  it('says provisioning is not available for an adapter without a provisioner (Alpaca has no sub-accounts)', async () => {
-    writeFileSync(join(dir, 'flotilla.config.json'), JSON.stringify({ mode: 'live', venues: { BYBIT: bybitVenue(), ALPACA: { adapter: 'alpaca', environment: 'paper' } } }));
-    const result = await run(['accounts', 'provision', '--venue', 'ALPACA'], { env });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/provisioning is not available for the alpaca adapter yet; create ALPACA's accounts and keys by hand/);
-  });
-
   it('has nothing to provision when no bot trades on the venue', async () => {
     rmSync(join(dir, 'bots'), { recursive: true });
     const result = await run(['accounts', 'provision', '--venue', 'BYBIT'], { env });
@@ -226,4 +221,60 @@ describe('supervisor accounts: refusals', () => {
     expect(listed.code).toBe(1);
     expect(listed.stderr).toMatch(/is readable or writable by others \(mode 0644\); run chmod 600 on it/);
   });
+});
+
+describe('supervisor accounts provision --venue ALPACA: each bot\'s key pair checked, nothing created', () => {
+  let alpaca: AlpacaStandin;
+
+  beforeEach(async () => {
+    alpaca = await AlpacaStandin.start({ instruments: [{ id: 'QQQ.ALPACA', kind: 'EQUITY', tickSize: '0.01', lotStep: '1', minQuantity: '1', minNotional: '1', exposure: { key: 'NDX', beta: '1' }, startPrice: '480' }] });
+    writeFileSync(join(dir, 'flotilla.config.json'), JSON.stringify({ mode: 'live', venues: { BYBIT: bybitVenue(), ALPACA: { adapter: 'alpaca', environment: alpaca.url, timeouts: { requestMs: 2_000 } } } }));
+    addBot('delta', 'ALPACA', ['QQQ.ALPACA']);
+  });
+
+  afterEach(async () => {
+    await alpaca.stop();
+  });
+
+  const writeAlpacaKeys = (accounts: Record<string, { key: string; secret: string }>): void => {
+    mkdirSync(join(dir, 'private'), { recursive: true, mode: 0o700 });
+    const pairs = Object.fromEntries(Object.entries(accounts).map(([name, { key, secret }]) => [name, { key, secret }]));
+    writeFileSync(secretsPath, JSON.stringify({ version: 1, venues: { ALPACA: { accounts: pairs } } }), { mode: 0o600 });
+  };
+
+  it('plans the checks (--dry-run asks nothing), shows each account it opens, and fails for a missing or refused key pair without printing it', async () => {
+    const gamma = alpaca.createAccount();
+    writeAlpacaKeys({ gamma });
+    const planned = await cli(['provision', '--venue', 'ALPACA', '--dry-run', '--json']);
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as { accounts: Array<{ subAccountId: string; steps: Array<{ step: string }>; state: string }> };
+    expect(plan.accounts.map((account) => [account.subAccountId, account.steps.map((step) => step.step)])).toEqual([
+      ['delta', []],
+      ['gamma', ['CHECK_ACCOUNT_KEY']],
+    ]);
+    expect(plan.accounts[0]?.state).toMatch(/^no key pair in the secrets file/);
+
+    const missing = await cli(['provision', '--venue', 'ALPACA']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/gamma \(UID PA0000000001\): account PA0000000001, ACTIVE, a stand-in, buying power \d+ \(CHECK_ACCOUNT_KEY\)/);
+    expect(missing.stdout).toMatch(/delta: no key pair in .*secrets\.json \(venues\.ALPACA\.accounts\.delta\)/);
+    expect(missing.stderr).toMatch(/ALPACA\/delta: CHECK_ACCOUNT_KEY failed: 1 of 2 key pairs failed the check \(delta\)/);
+
+    writeAlpacaKeys({ gamma, delta: { key: SENTINEL_KEY, secret: SENTINEL_SECRET } });
+    const refused = await cli(['provision', '--venue', 'ALPACA', '--json']);
+    expect(refused.code).toBe(1);
+    const outcome = JSON.parse(refused.stdout) as { accounts: Array<{ subAccountId: string; state: string }> };
+    expect(outcome.accounts.find((account) => account.subAccountId === 'delta')?.state).toMatch(/the key pair was refused by Alpaca \(a stand-in; HTTP 401\)/);
+    expectNoSecrets(refused, [SENTINEL_KEY, SENTINEL_SECRET]);
+  }, 90_000);
+
+  it('passes once every bot has a working key pair, and creates nothing at Alpaca', async () => {
+    writeAlpacaKeys({ gamma: alpaca.createAccount(), delta: alpaca.createAccount() });
+    const checked = await cli(['provision', '--venue', 'ALPACA']);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(/delta \(UID PA0000000002\): account PA0000000002, ACTIVE, a stand-in/);
+    expect(checked.stdout).toMatch(/gamma \(UID PA0000000001\): account PA0000000001, ACTIVE, a stand-in/);
+    expect(alpaca.exchange.accounts()).toHaveLength(2);
+  }, 60_000);
 });

@@ -121,6 +121,19 @@ describe('the Alpaca adapter under faults', () => {
     expect(of(id(1)).filter((type) => type === 'ORDER_FILLED')).toHaveLength(1);
   });
 
+  it('books a fill seen on the stream and listed again by the gap-fill once: both name it by its order and cumulative quantity, not by IDs Alpaca does not tie together', async () => {
+    await until(() => connections.some((event) => event.type === 'CONNECTED'), 'CONNECTED');
+    await venue.submitOrder({ ...limit(id(1)), type: 'MARKET', limitPrice: null });
+    await until(() => of(id(1)).includes('ORDER_FILLED'), 'the streamed fill');
+    const streamed = reports.find((report) => report.type === 'ORDER_FILLED');
+    // The stand-in's FILL activity IDs are "<time>::<uuid>" with a uuid other than the stream's execution_id, as nothing says Alpaca's agree.
+    const listed = (await venue.fillsSince(account, null)).fills;
+    expect(listed.map((fill) => fill.tradeId)).toEqual([streamed?.type === 'ORDER_FILLED' ? streamed.fill.tradeId : null]);
+    expect(standin.dropTradingStreams(standin.accountOf(keys.key)?.id)).toBeGreaterThan(0);
+    await until(() => connections.filter((event) => event.type === 'RESYNCED').length === 1, 'RESYNCED after the gap-fill');
+    expect(of(id(1)).filter((type) => type === 'ORDER_FILLED')).toHaveLength(1);
+  });
+
   it('never puts the key or the secret in an error, a log or a report', async () => {
     standin.faults.add({ kind: 'http-5xx', route: 'GET /v2/positions', status: 500 });
     const error = await venue.positions(account).catch((caught: unknown) => caught);

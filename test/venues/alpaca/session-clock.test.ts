@@ -58,6 +58,26 @@ describe('the Alpaca adapter\'s market session', () => {
     expect(venue.marketSession.nextOpen(local.now())).toBe(NEXT_OPEN - offset);
   });
 
+  it('test_session_when_the_clock_answered_once_then_the_calendar_knows_the_holiday_and_the_early_close_ahead', async () => {
+    // Arrange: Wednesday 2024-11-27 15:59:30 in New York; Thursday is Thanksgiving, Friday closes at 13:00. The clock
+    // answers once (its poll is ten days away): only the calendar read with it knows the days after.
+    const wednesday = Date.UTC(2024, 10, 27, 20, 59, 30);
+    const { local, venue } = await open(wednesday, wednesday, 10 * 86_400_000);
+    await venue.start();
+    expect(venue.marketSession.isOpen(local.now())).toBe(true);
+    // Act and assert: Thanksgiving closed all day; Friday open from 09:30 and closed from its early close at 13:00.
+    local.set(Date.UTC(2024, 10, 28, 16, 0));
+    expect(venue.marketSession.isOpen(local.now())).toBe(false);
+    expect(venue.marketSession.nextOpen(local.now())).toBe(Date.UTC(2024, 10, 29, 14, 30));
+    local.set(Date.UTC(2024, 10, 29, 15, 0));
+    expect(venue.marketSession.isOpen(local.now())).toBe(true);
+    local.set(Date.UTC(2024, 10, 29, 17, 59, 59));
+    expect(venue.marketSession.isOpen(local.now())).toBe(true);
+    local.set(Date.UTC(2024, 10, 29, 18, 0));
+    expect(venue.marketSession.isOpen(local.now())).toBe(false);
+    expect(venue.marketSession.nextOpen(local.now())).toBe(Date.UTC(2024, 11, 2, 14, 30));
+  });
+
   it('test_session_when_the_venue_clock_moves_to_the_next_open_then_the_poll_sees_it_open', async () => {
     const { venueClock, local, venue } = await open(BEFORE_CLOSE + 60_000, BEFORE_CLOSE, 20);
     await venue.start();

@@ -157,7 +157,7 @@ export class Exchange {
 
   placeOrder(account: Account, body: Body): AlpacaOrder {
     const orderClass = stringField(body, 'order_class') ?? 'simple';
-    if (orderClass !== 'simple' && orderClass !== '') throw invalid(`order_class ${JSON.stringify(orderClass)} is not served by the stand-in (simple orders only)`);
+    if (orderClass !== 'simple' && orderClass !== '' && orderClass !== 'oco') throw invalid(`order_class ${JSON.stringify(orderClass)} is not served by the stand-in (simple and oco orders only)`);
     if (body['notional'] !== undefined && body['notional'] !== null) throw invalid('notional orders are not served by the stand-in: send qty');
     if (body['extended_hours'] === true) throw invalid('extended_hours orders are not served by the stand-in');
     const symbol = stringField(body, 'symbol');
@@ -174,6 +174,7 @@ export class Exchange {
     // Unique forever, even after the first order ended: "query, it exists".
     if (account.byClientId.has(clientOrderId)) throw invalid('client_order_id must be unique');
     const qty = decimalField(body, 'qty', true);
+    if (orderClass === 'oco') return this.#placeOco(account, asset, body, { side, type, timeInForce, clientOrderId, qty });
     const limitPrice = decimalField(body, 'limit_price', false);
     const stopPrice = decimalField(body, 'stop_price', false);
     if (type === 'limit' && limitPrice === null) throw invalid('limit_price is required for a limit order');
@@ -186,7 +187,46 @@ export class Exchange {
       this.#checkPrice(asset, stopPrice, 'stop_price');
       this.#checkStopSide(side, stopPrice, this.#engine.lastPrice(asset.instrument.id));
     }
+    this.#checkReservation(account, asset, side, qty, null);
+    const order = this.#newOrder(account, asset, { side, type: type as AlpacaOrder['type'], timeInForce: timeInForce as AlpacaOrder['timeInForce'], clientOrderId, qty, limitPrice, stopPrice, orderClass: 'simple' });
+    this.#apply(order.reports);
+    return order.order;
+  }
 
+  /**
+   * POST /v2/orders with order_class oco: the take-profit limit order (the parent, with the client_order_id sent) and
+   * its stop-loss leg (a stop order Alpaca names itself), for the same shares, reserved once. A fill of one cancels the
+   * other (a partial fill shrinks it to what is left); cancelling either cancels both.
+   */
+  #placeOco(account: Account, asset: ListedAsset, body: Body, common: { side: 'buy' | 'sell'; type: string; timeInForce: string; clientOrderId: string; qty: Decimal }): AlpacaOrder {
+    const { side, type, timeInForce, clientOrderId, qty } = common;
+    if (type !== 'limit') throw invalid('oco orders must be limit orders (the take-profit)');
+    const takeProfit = body['take_profit'];
+    const stopLoss = body['stop_loss'];
+    if (typeof takeProfit !== 'object' || takeProfit === null) throw invalid('take_profit is required for an oco order');
+    if (typeof stopLoss !== 'object' || stopLoss === null) throw invalid('stop_loss is required for an oco order');
+    const limitPrice = decimalField(takeProfit as Body, 'limit_price', true);
+    const topLimit = decimalField(body, 'limit_price', false);
+    if (topLimit !== null && !topLimit.eq(limitPrice)) throw invalid('limit_price and take_profit.limit_price differ');
+    const stopPrice = decimalField(stopLoss as Body, 'stop_price', true);
+    if (decimalField(stopLoss as Body, 'limit_price', false) !== null) throw invalid('stop-limit legs are not served by the stand-in: send stop_loss.stop_price only');
+    if (timeInForce !== 'day' && timeInForce !== 'gtc') throw invalid('oco orders must be day or gtc');
+    this.#checkQty(asset, qty);
+    this.#checkPrice(asset, limitPrice, 'take_profit.limit_price');
+    this.#checkPrice(asset, stopPrice, 'stop_loss.stop_price');
+    this.#checkStopSide(side, stopPrice, this.#engine.lastPrice(asset.instrument.id));
+    this.#checkReservation(account, asset, side, qty, null);
+    const tif = timeInForce as AlpacaOrder['timeInForce'];
+    const parent = this.#newOrder(account, asset, { side, type: 'limit', timeInForce: tif, clientOrderId, qty, limitPrice, stopPrice: null, orderClass: 'oco' });
+    const leg = this.#newOrder(account, asset, { side, type: 'stop', timeInForce: tif, clientOrderId: randomUUID(), qty, limitPrice: null, stopPrice, orderClass: 'oco' });
+    parent.order.legs = [leg.order.id];
+    leg.order.parentId = parent.order.id;
+    this.#apply([...parent.reports, ...leg.reports]);
+    return parent.order;
+  }
+
+  #newOrder(account: Account, asset: ListedAsset, fields: { side: 'buy' | 'sell'; type: AlpacaOrder['type']; timeInForce: AlpacaOrder['timeInForce']; clientOrderId: string; qty: Decimal; limitPrice: Decimal | null; stopPrice: Decimal | null; orderClass: AlpacaOrder['orderClass'] }): { order: AlpacaOrder; reports: ExecutionReport[] } {
+    const { side, type, timeInForce, clientOrderId, qty, limitPrice, stopPrice } = fields;
     const now = this.#clock.now();
     const id = randomUUID();
     const engineId = id as ClientOrderId;
@@ -221,8 +261,11 @@ export class Exchange {
       symbol: asset.symbol,
       assetId: asset.id,
       side,
-      type: type as AlpacaOrder['type'],
-      timeInForce: timeInForce as AlpacaOrder['timeInForce'],
+      type,
+      orderClass: fields.orderClass,
+      legs: [],
+      parentId: null,
+      timeInForce,
       qty,
       limitPrice,
       stopPrice,
@@ -243,8 +286,57 @@ export class Exchange {
     account.orders.set(id, order);
     account.byClientId.set(clientOrderId, order);
     account.byEngineId.set(engineId, order);
-    this.#apply(reports);
-    return order;
+    return { order, reports };
+  }
+
+  /**
+   * Alpaca holds the shares of open closing orders (sell against a long, buy against a short): a closing order for
+   * more than the position less what other open closing orders hold is refused, 403 "insufficient qty available".
+   * An oco's two orders hold the shares once. `replacing`: the order a PATCH replaces, whose shares are its own.
+   */
+  #checkReservation(account: Account, asset: ListedAsset, side: 'buy' | 'sell', qty: Decimal, replacing: AlpacaOrder | null): void {
+    const position = this.#engine.positions(account.subAccountId).find((held) => held.instrumentId === asset.instrument.id)?.quantity ?? Decimal.ZERO;
+    const closing = (side === 'sell' && position.isPositive()) || (side === 'buy' && position.isNegative());
+    if (!closing) return;
+    const group = (order: AlpacaOrder): string => order.parentId ?? order.id;
+    const exclude = replacing === null ? null : group(replacing);
+    const held = new Map<string, Decimal>();
+    const related: string[] = [];
+    for (const order of account.orders.values()) {
+      if (order.symbol !== asset.symbol || order.side !== side || !OPEN_STATUSES.has(order.status)) continue;
+      const key = group(order);
+      if (key === exclude) continue;
+      related.push(order.id);
+      const rest = order.qty.sub(order.filledQty);
+      held.set(key, Decimal.max(held.get(key) ?? Decimal.ZERO, rest));
+    }
+    const reserved = [...held.values()].reduce((sum, rest) => sum.add(rest), Decimal.ZERO);
+    const available = Decimal.max(position.abs().sub(reserved), Decimal.ZERO);
+    if (qty.gt(available)) {
+      // Alpaca's body for this refusal carries the numbers and the orders holding the shares.
+      throw forbidden(`insufficient qty available for order (requested: ${qty.toString()}, available: ${available.toString()})`, {
+        available: available.toString(),
+        existing_qty: position.abs().toString(),
+        held_for_orders: reserved.toString(),
+        related_orders: related,
+        symbol: asset.symbol,
+      });
+    }
+  }
+
+  /** The orders of an oco group other than `order` (open or not). */
+  siblings(account: Account, order: AlpacaOrder): AlpacaOrder[] {
+    if (order.orderClass !== 'oco') return [];
+    const parent = order.parentId === null ? order : account.orders.get(order.parentId);
+    if (parent === undefined) return [];
+    const members = [parent, ...parent.legs.map((id) => account.orders.get(id)).filter((leg): leg is AlpacaOrder => leg !== undefined)];
+    return members.filter((member) => member.id !== order.id);
+  }
+
+  /** An oco parent's legs, for nested answers; null for any other order. */
+  legsOf(account: Account, order: AlpacaOrder): AlpacaOrder[] | null {
+    if (order.orderClass !== 'oco' || order.parentId !== null) return null;
+    return order.legs.map((id) => account.orders.get(id)).filter((leg): leg is AlpacaOrder => leg !== undefined);
   }
 
   /** PATCH /v2/orders/{id}: a new order takes the old one's place; the old one is `replaced`. */
@@ -260,6 +352,7 @@ export class Exchange {
     if (timeInForce !== null && timeInForce !== old.timeInForce) throw invalid('the stand-in does not change time_in_force on replace');
     if (qty !== null && !qty.eq(old.qty)) {
       this.#checkQty(asset, qty);
+      if (qty.gt(old.qty)) this.#checkReservation(account, asset, old.side, qty, old);
       changes.quantity = qty;
     }
     if (limitPrice !== null && (old.limitPrice === null || !limitPrice.eq(old.limitPrice))) {
@@ -298,6 +391,14 @@ export class Exchange {
       replacedBy: null,
       sequence: ++this.#sequence,
     };
+    replacement.legs = [...old.legs];
+    // An oco keeps its two orders linked through a replace of either.
+    for (const legId of replacement.legs) {
+      const leg = account.orders.get(legId);
+      if (leg !== undefined) leg.parentId = replacement.id;
+    }
+    const parent = old.parentId === null ? undefined : account.orders.get(old.parentId);
+    if (parent !== undefined) parent.legs = parent.legs.map((legId) => (legId === old.id ? replacement.id : legId));
     old.status = 'replaced';
     old.replacedAt = now;
     old.replacedBy = replacement.id;
@@ -312,11 +413,40 @@ export class Exchange {
     return replacement;
   }
 
+  /** DELETE /v2/orders/{id}; an oco's orders go together, whichever of them is named. */
   cancelOrder(account: Account, id: string): void {
     const order = this.#openOrder(account, id, 'cancel');
     const reports = this.#engine.cancel(account.subAccountId, order.engineId);
     if (reports[0]?.type === 'CANCEL_REJECTED') throw unprocessable(`order is already in "${order.status}" state`);
     this.#apply(reports);
+    for (const sibling of this.siblings(account, order)) this.#cancelQuietly(account, sibling);
+  }
+
+  #cancelQuietly(account: Account, order: AlpacaOrder): void {
+    if (!OPEN_STATUSES.has(order.status)) return;
+    const reports = this.#engine.cancel(account.subAccountId, order.engineId);
+    if (reports[0]?.type !== 'CANCEL_REJECTED') this.#apply(reports);
+  }
+
+  /** One-cancels-the-other: a complete fill cancels the siblings; a partial one shrinks them to what is left. */
+  #afterOcoFill(account: Account, order: AlpacaOrder): void {
+    const rest = order.qty.sub(order.filledQty);
+    for (const sibling of this.siblings(account, order)) {
+      if (!OPEN_STATUSES.has(sibling.status)) continue;
+      if (!rest.isPositive()) {
+        this.#cancelQuietly(account, sibling);
+        continue;
+      }
+      const asset = this.#assets.get(sibling.symbol) as ListedAsset;
+      const wanted = sibling.filledQty.add(rest);
+      if (wanted.gte(sibling.qty)) continue;
+      const reports = this.#engine.amend(account.subAccountId, sibling.engineId, { quantity: wanted }, asset.instrument.id);
+      if (reports[0]?.type === 'ORDER_AMENDED') {
+        sibling.qty = wanted;
+        sibling.updatedAt = this.#clock.now();
+        this.#apply(reports.slice(1));
+      }
+    }
   }
 
   order(account: Account, id: string): AlpacaOrder {
@@ -382,7 +512,9 @@ export class Exchange {
           const executionId = randomUUID();
           const positionQty = this.#engine.positions(account.subAccountId).find((position) => position.instrumentId === fill.instrumentId)?.quantity ?? Decimal.ZERO;
           account.fills.push({
-            id: `${compactTime(at)}::${executionId}`,
+            // Alpaca's activity ID is "<time>::<uuid>"; nothing documents that the uuid is the stream's execution_id,
+            // so the stand-in makes them differ and an adapter cannot lean on it.
+            id: `${compactTime(at)}::${randomUUID()}`,
             executionId,
             transactionTime: at,
             type: done ? 'fill' : 'partial_fill',
@@ -404,6 +536,7 @@ export class Exchange {
             qty: fill.quantity.toString(),
             position_qty: positionQty.toString(),
           });
+          if (order.orderClass === 'oco') this.#afterOcoFill(account, order);
           break;
         }
         case 'ORDER_CANCELED':

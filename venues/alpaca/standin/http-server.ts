@@ -156,7 +156,7 @@ export class RestServer {
   }
 
   #failure(error: unknown): Outcome {
-    if (error instanceof AlpacaError) return { status: error.status, body: { code: error.code, message: error.message } };
+    if (error instanceof AlpacaError) return { status: error.status, body: { ...error.extra, code: error.code, message: error.message } };
     this.#options.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'handler failed');
     return { status: 500, body: { code: 50010000, message: 'internal server error' } };
   }

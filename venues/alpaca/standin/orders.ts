@@ -17,6 +17,11 @@ export interface AlpacaOrder {
   readonly assetId: string;
   readonly side: 'buy' | 'sell';
   readonly type: 'market' | 'limit' | 'stop';
+  /** `oco`: the take-profit parent (a limit order) and its stop-loss leg, one reservation of shares for both. */
+  readonly orderClass: 'simple' | 'oco';
+  /** An oco parent's legs (their current order IDs); an oco leg's parent (its current order ID). */
+  legs: string[];
+  parentId: string | null;
   readonly timeInForce: 'day' | 'gtc' | 'ioc';
   qty: Decimal;
   limitPrice: Decimal | null;
@@ -38,7 +43,8 @@ export interface AlpacaOrder {
   readonly sequence: number;
 }
 
-export function orderJson(order: AlpacaOrder): Record<string, unknown> {
+/** `legs`: the oco parent's legs as nested listings and single-order answers show them; null elsewhere. */
+export function orderJson(order: AlpacaOrder, legs: readonly AlpacaOrder[] | null = null): Record<string, unknown> {
   const average = order.filledQty.isZero() ? null : order.filledValue.div(order.filledQty, 'half-even');
   return {
     id: order.id,
@@ -60,7 +66,7 @@ export function orderJson(order: AlpacaOrder): Record<string, unknown> {
     qty: order.qty.toString(),
     filled_qty: order.filledQty.toString(),
     filled_avg_price: amount(average),
-    order_class: 'simple',
+    order_class: order.orderClass,
     order_type: order.type,
     type: order.type,
     side: order.side,
@@ -70,7 +76,7 @@ export function orderJson(order: AlpacaOrder): Record<string, unknown> {
     stop_price: amount(order.stopPrice),
     status: order.status,
     extended_hours: false,
-    legs: null,
+    legs: legs === null ? null : legs.map((leg) => orderJson(leg)),
     trail_percent: null,
     trail_price: null,
     hwm: null,

@@ -152,7 +152,7 @@ function fills({ account, query }: RouteContext): unknown {
   return rows.slice(0, pageSize).map(fillJson);
 }
 
-function listOrders({ account, query }: RouteContext): unknown {
+function listOrders({ exchange, account, query }: RouteContext): unknown {
   const status = query.get('status') ?? 'open';
   if (!['open', 'closed', 'all'].includes(status)) throw invalid('status must be open, closed or all');
   const limit = integerParam(query, 'limit', 50, 1, 500);
@@ -169,9 +169,12 @@ function listOrders({ account, query }: RouteContext): unknown {
     if (until !== null && order.createdAt >= until) return false;
     return symbols.length === 0 || symbols.includes(order.symbol);
   });
+  // nested=true: an oco's leg is listed inside its parent, not on its own.
+  const nestedListing = query.get('nested') === 'true';
+  if (nestedListing) rows = rows.filter((order) => order.parentId === null);
   rows.sort((a, b) => a.sequence - b.sequence);
   if (direction === 'desc') rows = rows.reverse();
-  return rows.slice(0, limit).map(orderJson);
+  return rows.slice(0, limit).map((order) => (nestedListing ? orderJson(order, exchange.legsOf(account, order)) : orderJson(order)));
 }
 
 /** Node's JSON.rawJSON (not in TypeScript's lib yet): a number written from its decimal text, exactly. */
@@ -231,8 +234,9 @@ function calendar({ query, now }: RouteContext): unknown {
   }));
 }
 
-function nested(order: AlpacaOrder): unknown {
-  return orderJson(order);
+/** A single order as Alpaca answers it: an oco parent with its legs. */
+function nested(exchange: RouteContext['exchange'], account: RouteContext['account'], order: AlpacaOrder): unknown {
+  return orderJson(order, exchange.legsOf(account, order));
 }
 
 export const ROUTES: readonly Route[] = [
@@ -245,15 +249,15 @@ export const ROUTES: readonly Route[] = [
     return assetJson(asset);
   }),
   route('GET', '/v2/assets', ({ exchange }) => exchange.assets().map(assetJson)),
-  route('POST', '/v2/orders', ({ exchange, account, body }) => nested(exchange.placeOrder(account, body))),
+  route('POST', '/v2/orders', ({ exchange, account, body }) => nested(exchange, account, exchange.placeOrder(account, body))),
   route('GET', '/v2/orders', listOrders),
   route('GET', '/v2/orders:by_client_order_id', ({ exchange, account, query }) => {
     const id = query.get('client_order_id');
     if (id === null || id === '') throw invalid('client_order_id is required');
-    return nested(exchange.orderByClientId(account, id));
+    return nested(exchange, account, exchange.orderByClientId(account, id));
   }),
-  route('GET', '/v2/orders/{id}', ({ exchange, account, params }) => nested(exchange.order(account, params['id'] ?? ''))),
-  route('PATCH', '/v2/orders/{id}', ({ exchange, account, params, body }) => nested(exchange.replaceOrder(account, params['id'] ?? '', body))),
+  route('GET', '/v2/orders/{id}', ({ exchange, account, params }) => nested(exchange, account, exchange.order(account, params['id'] ?? ''))),
+  route('PATCH', '/v2/orders/{id}', ({ exchange, account, params, body }) => nested(exchange, account, exchange.replaceOrder(account, params['id'] ?? '', body))),
   route('DELETE', '/v2/orders/{id}', ({ exchange, account, params }) => {
     exchange.cancelOrder(account, params['id'] ?? '');
     return undefined;

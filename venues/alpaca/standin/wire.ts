@@ -18,18 +18,21 @@ export const ERROR_CODES = {
 export class AlpacaError extends Error {
   readonly status: number;
   readonly code: number;
+  /** Fields Alpaca adds to some refusals' bodies (the share reservation's `available`, `held_for_orders`, ...). */
+  readonly extra: Record<string, unknown>;
 
-  constructor(status: number, code: number, message: string) {
+  constructor(status: number, code: number, message: string, extra: Record<string, unknown> = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.extra = extra;
   }
 }
 
 export const unauthorized = (): AlpacaError => new AlpacaError(401, ERROR_CODES.UNAUTHORIZED, 'request is not authorized');
 export const notFound = (what = 'order not found'): AlpacaError => new AlpacaError(404, ERROR_CODES.NOT_FOUND, what);
 export const invalid = (message: string): AlpacaError => new AlpacaError(422, ERROR_CODES.INVALID, message);
-export const forbidden = (message: string): AlpacaError => new AlpacaError(403, ERROR_CODES.FORBIDDEN, message);
+export const forbidden = (message: string, extra: Record<string, unknown> = {}): AlpacaError => new AlpacaError(403, ERROR_CODES.FORBIDDEN, message, extra);
 export const unprocessable = (message: string): AlpacaError => new AlpacaError(422, ERROR_CODES.UNPROCESSABLE, message);
 
 export type Body = Record<string, unknown>;
