@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from '../../../core/decimal.ts';
 import { instrumentSymbol, instrumentVenue, parseExposureKey, parseInstrumentId } from '../../../core/ids.ts';
 import type { Instrument } from '../../../core/instrument.ts';
+import type { CatalogFactors } from '../../../supervisor/market-data/synthetic.ts';
 
 /**
  * The assets the stand-in lists: the fleet catalog's `.ALPACA` instruments (or a list passed in), served under their
@@ -20,6 +21,8 @@ export interface CatalogEntry {
   exposure: { key: string; beta: string };
   startPrice: string;
   turnoverPerMinute?: string;
+  /** How the synthetic market moves it with other equities (supervisor/market-data/equity-factors.ts); alone when absent. */
+  factors?: CatalogFactors | undefined;
 }
 
 export interface ListedAsset {

@@ -12,6 +12,7 @@ import { silentLogger, type Logger } from '../../../core/logger.ts';
 import { isOpen } from '../../../core/us-equity-calendar.ts';
 import { DEFAULT_INSTRUMENTS } from '../../../supervisor/config/fleet-config.ts';
 import { SyntheticCandleSource } from '../../../supervisor/market-data/synthetic-source.ts';
+import { syntheticInstrumentsOf } from '../../../supervisor/market-data/synthetic.ts';
 import { listAssets, type CatalogEntry, type ListedAsset } from './assets.ts';
 import { BarBook } from './bars.ts';
 import { Exchange, type Account } from './exchange.ts';
@@ -65,6 +66,7 @@ export class AlpacaStandin {
   readonly #rest: RestServer;
   readonly #streams: Streams;
   readonly #assets: ListedAsset[];
+  readonly #entries: readonly CatalogEntry[];
   readonly #manual: boolean;
   readonly #options: AlpacaStandinOptions;
   readonly #feed = new AbortController();
@@ -80,7 +82,8 @@ export class AlpacaStandin {
     const speed = options.speed ?? 1;
     if (!(speed > 0 && Number.isFinite(speed))) throw new InvalidInputError(`speed must be a positive number, got ${speed}`);
     this.clock = options.clock ?? (choice.kind === 'synthetic' ? new AcceleratedClock({ startMs: systemClock.now(), speed }) : systemClock);
-    this.#assets = listAssets(options.instruments ?? DEFAULT_INSTRUMENTS);
+    this.#entries = (options.instruments ?? DEFAULT_INSTRUMENTS).filter((entry) => entry.id.endsWith('.ALPACA'));
+    this.#assets = listAssets(this.#entries);
     if (this.#assets.length === 0) throw new InvalidInputError('the Alpaca stand-in needs at least one .ALPACA instrument');
     this.exchange = new Exchange({
       assets: this.#assets,
@@ -197,10 +200,8 @@ export class AlpacaStandin {
       seed: choice.seed,
       startMs: origin - (origin % MINUTE_MS),
       historyLimit: 10,
-      instruments: this.#assets.map((asset) => {
-        const entry = { id: asset.instrument.id, tickSize: asset.instrument.tickSize, lotStep: asset.instrument.lotStep, startPrice: asset.startPrice };
-        return asset.turnoverPerMinute === undefined ? entry : { ...entry, turnoverPerMinute: asset.turnoverPerMinute };
-      }),
+      // The catalog's equities as the paper fleet's market makes them: stocks, baskets and ETFs moving together.
+      instruments: syntheticInstrumentsOf(this.#entries),
     });
     for (const asset of this.#assets) {
       source.subscribe(asset.instrument.id, '1m', (candle) => {
