@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../../../core/decimal.ts';
 import type { BotStatus, HourActivityInfo } from '../../../supervisor/control/fleet-control.ts';
+import { parseExposition, valueOf } from '../metrics/fixture.ts';
 import { BTC, FleetHarness, botIdOf, manifest, marketLong, quietBot, withTimeout } from './fleet-harness.ts';
 
 /**
@@ -111,7 +112,7 @@ describe('supervisor status <bot>: figures per hour', () => {
     raw.write({ t: 'command', seq: 2, command: BARRIER });
     await raw.waitFor((line) => line.t === 'result' && line.seq === 2, 'the barrier result');
 
-    // Assert: the per-bot view, and the fleet view without it.
+    // Assert: the per-bot view, the fleet view without it, and the counters Prometheus reads.
     const status = await h.fleet.control.status({ botId: 'baskets' });
     expect(status.bots.map((bot) => bot.botId)).toEqual(['baskets']);
     const [bot] = status.bots as [BotStatus];
@@ -127,6 +128,10 @@ describe('supervisor status <bot>: figures per hour', () => {
     const quiet = (await h.fleet.control.status({ botId: 'quiet' })).bots[0];
     expect(quiet?.activity?.countedNotes).toEqual([]);
     expect(quiet === undefined ? null : totals(quiet)).toEqual({ actionable: 0, filled: 0, suppressed: 0, suppressedBy: {}, blockedBy: {}, flipFlops: 0, closed: 0, stoppedOut: 0 });
+    const all = parseExposition(await h.fleet.metrics.metricsText());
+    expect(valueOf(all, 'flotilla_entry_orders_filled_total', { bot: 'baskets' })).toBe(1);
+    expect(valueOf(all, 'flotilla_round_trips_closed_total', { bot: 'baskets', exit: 'STOP' })).toBe(1);
+    expect(valueOf(all, 'flotilla_strategy_notes_total', { bot: 'baskets', note: 'suppress', value: 'BELOW_BREADTH' })).toBe(1);
 
     // Act: the supervisor restarts (crash-only: the same path as a start).
     raw.destroy();
