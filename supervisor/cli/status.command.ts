@@ -1,6 +1,8 @@
-import type { BotStatus, FleetStatus, ScopeStateInfo } from '../control/fleet-control.ts';
+import type { BotActivityInfo, BotStatus, FleetStatus, HourActivityInfo, ScopeStateInfo } from '../control/fleet-control.ts';
+import { botArgument } from './arguments.ts';
 import type { CliCommand } from './command.ts';
-import { age, duration, percentOfFraction, table, time } from './format.ts';
+import type { Column } from './format.ts';
+import { age, duration, orDash, percentOfFraction, table, time } from './format.ts';
 import { emit } from './output.ts';
 
 /**
@@ -57,6 +59,49 @@ function killSwitch(status: FleetStatus): string {
   return status.killSwitchEngaged ? 'ENGAGED for the fleet' : `off${killed.length === 0 ? '' : ' for the fleet'}${bots}`;
 }
 
+/** "BELOW_BREADTH 3, NOT_FALLING 1": most frequent first. */
+function byReason(counts: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(counts).filter(([, count]) => count > 0);
+  entries.sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  return entries.map(([reason, count]) => `${reason} ${count}`).join(', ');
+}
+
+interface HourColumn extends Column {
+  /** The note the column counts; the column is left out for a bot whose strategy does not declare it. */
+  note?: string;
+  cell(hour: HourActivityInfo, current: boolean): string;
+}
+
+const HOUR_COLUMNS: readonly HourColumn[] = [
+  { header: 'HOUR (UTC, MARKET TIME)', cell: (hour, current) => `${time(hour.hour).slice(0, 16)}Z${current ? ' (now)' : ''}` },
+  { header: 'ACTIONABLE', align: 'right', note: 'route', cell: (hour) => String(hour.actionable) },
+  { header: 'FILLED', align: 'right', cell: (hour) => String(hour.filled) },
+  { header: 'SUPPRESSED', align: 'right', note: 'suppress', cell: (hour) => String(hour.suppressed) },
+  { header: 'FLIP-FLOPS', align: 'right', note: 'flip_flop', cell: (hour) => String(hour.flipFlops) },
+  { header: 'CLOSED', align: 'right', cell: (hour) => String(hour.closed) },
+  { header: 'STOPPED OUT', align: 'right', cell: (hour) => String(hour.stoppedOut) },
+  { header: 'STOP-OUT RATIO', align: 'right', cell: (hour) => (hour.stopOutRatio === null ? '-' : percentOfFraction(hour.stopOutRatio)) },
+  { header: 'PEAK RISK IN USE', align: 'right', cell: (hour) => (hour.peakRiskInUse === null ? '-' : percentOfFraction(hour.peakRiskInUse)) },
+  { header: 'SUPPRESSED BY', note: 'suppress', cell: (hour) => orDash(byReason(hour.suppressedBy)) },
+];
+
+/** The per-hour table of one bot: the current hour first; note columns only for the notes its strategy declares. */
+export function renderActivity(bot: BotStatus, activity: BotActivityInfo): string {
+  const risk = bot.riskInUse;
+  const columns = HOUR_COLUMNS.filter((column) => column.note === undefined || activity.countedNotes.includes(column.note));
+  const lines = [
+    `Risk in use  ${percentOfFraction(risk.fraction)} of equity, target at most ${percentOfFraction(risk.target)} (open risk ${risk.openRisk})`,
+    '',
+    table(columns, activity.hours.map((hour, index) => columns.map((column) => column.cell(hour, index === 0)))),
+  ];
+  const blocked: Record<string, number> = {};
+  for (const hour of activity.hours) for (const [reason, count] of Object.entries(hour.blockedBy)) blocked[reason] = (blocked[reason] ?? 0) + count;
+  if (activity.countedNotes.includes('block')) lines.push('', `Blocked by the order manager in these hours: ${byReason(blocked) === '' ? 'none' : byReason(blocked)}`);
+  const missing = ['route', 'suppress', 'flip_flop'].filter((note) => !activity.countedNotes.includes(note));
+  if (missing.length > 0) lines.push('', `The bot's strategy makes no ${missing.map((note) => `"${note}"`).join(', ')} notes, so ${missing.length === 1 ? 'its column is' : 'their columns are'} left out.`);
+  return lines.join('\n');
+}
+
 /** `now` is wall time (the CLI's clock); market-time ages use the supervisor's market clock from the status. */
 export function renderStatus(status: FleetStatus, now: number): string {
   const { supervisor } = status;
@@ -97,15 +142,20 @@ export function renderStatus(status: FleetStatus, now: number): string {
   if (restricted.length > 0) {
     lines.push('', ...restricted.map((bot) => `${bot.botId}: ${describeState(bot.state, status)}`));
   }
+  for (const bot of status.bots) if (bot.activity !== undefined) lines.push('', renderActivity(bot, bot.activity));
   return lines.join('\n');
 }
 
 export const commands: CliCommand[] = [
   {
     name: 'status',
-    summary: 'show the fleet state, the kill switch and every bot',
+    summary: 'show the fleet state, the kill switch and every bot; with a bot, that bot and its figures per hour',
+    configure: (command) => {
+      command.argument('[bot]', 'one bot id: its row, its risk in use and its figures for the current hour and the six before');
+    },
     run: async (invocation) => {
-      const status = await invocation.supervisor().get<FleetStatus>('/v1/status');
+      const bot = invocation.args[0] === undefined ? undefined : botArgument(invocation.args[0], '[bot]');
+      const status = await invocation.supervisor().get<FleetStatus>('/v1/status', { bot });
       emit(invocation, status, (data) => renderStatus(data, invocation.now()));
     },
   },

@@ -105,6 +105,53 @@ export interface BotStatus {
    */
   unprotectedPositions: UnprotectedPositionInfo[];
   reconciliation: ReconciliationInfo;
+  riskInUse: RiskInUseInfo;
+  /** Per hour of market time; only in the status of one bot (`GET /v1/status?bot=<id>`, `supervisor status <bot>`). */
+  activity?: BotActivityInfo;
+}
+
+/** The bot's open risk now, against the most its manifest allows (risk.maxOpenRisk). */
+export interface RiskInUseInfo {
+  /** Quote currency: the loss if every position hit its worst stop, plus what its in-flight entries risk. */
+  openRisk: string;
+  /** openRisk / equity, a fraction (e.g. "0.0042"); "0" when the bot has no equity. */
+  fraction: string;
+  /** risk.maxOpenRisk, a fraction (e.g. "0.01"). */
+  target: string;
+}
+
+/**
+ * One hour of market time for one bot. The note figures count the strategy notes of the same name (`route`,
+ * `suppress`, `flip_flop`, `block`: see BotActivityInfo.countedNotes); the order figures come from its ledger.
+ */
+export interface HourActivityInfo {
+  /** The hour's start, market time. */
+  hour: number;
+  /** `route` notes: evaluations that sent an entry. */
+  actionable: number;
+  /** Entry orders whose first fill was in this hour. */
+  filled: number;
+  /** `suppress` notes, in all and by value (the first condition that failed). */
+  suppressed: number;
+  suppressedBy: Record<string, number>;
+  /** `block` notes by value: order-manager denials the bot learned of. */
+  blockedBy: Record<string, number>;
+  /** `flip_flop` notes: a signal that changed sign. */
+  flipFlops: number;
+  /** Round trips closed (a position back to flat, or through it), and of those, closed by their protective stop. */
+  closed: number;
+  stoppedOut: number;
+  /** stoppedOut / closed, a fraction; null when nothing closed. */
+  stopOutRatio: string | null;
+  /** The highest risk in use (open risk / equity) sampled in this hour; null when none was. */
+  peakRiskInUse: string | null;
+}
+
+export interface BotActivityInfo {
+  /** Of the counted note names, those the bot's strategy declares: the note figures of the others are always 0. */
+  countedNotes: string[];
+  /** The current hour first, then each hour before it. */
+  hours: HourActivityInfo[];
 }
 
 /** Where a bot stands with its venue: it trades only once RECONCILED. */
@@ -221,7 +268,8 @@ export class ControlError extends Error {
 }
 
 export interface FleetControl {
-  status(): Promise<FleetStatus>;
+  /** With a bot, only that bot, with its per-hour activity. */
+  status(options?: { botId?: string }): Promise<FleetStatus>;
   bots(): Promise<BotListing[]>;
   startBot(botId: string): Promise<ProcessInfo>;
   stopBot(botId: string): Promise<ProcessInfo>;

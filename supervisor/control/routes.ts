@@ -70,8 +70,8 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/v1/status',
     handle: async (control, request) => {
-      parse(EmptyBody, queryObject(request.query), 'query');
-      return control.status();
+      const query = parse(BotQuery, queryObject(request.query), 'query');
+      return query.bot === undefined ? control.status() : control.status({ botId: query.bot });
     },
   },
   {

@@ -9,6 +9,8 @@ import type { MarketDataHub } from '../market-data/hub.ts';
 import type { FleetMetrics } from '../metrics/metrics.ts';
 import type { OrderManager } from '../order-manager/order-manager.ts';
 import { botStateWire } from '../bot-state/bot-state.ts';
+import { COUNTED_NOTES } from '../control/activity.ts';
+import type { HourlyActivity } from '../store/hourly-activity.ts';
 
 interface Session {
   connectedAt: number;
@@ -25,6 +27,7 @@ export interface SessionsHost {
   readonly metrics: FleetMetrics;
   readonly manifests: ReadonlyMap<BotId, BotManifest>;
   readonly strategyNotes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
+  readonly store: { readonly hourly: HourlyActivity };
 }
 
 export interface BotSessionsOptions {
@@ -142,6 +145,8 @@ export class BotSessions implements BotChannelHandlers {
         // A note about one instrument (a regime, a trend) is kept per instrument, so instruments do not overwrite each other.
         notes.set(instrumentId === null ? message.name : `${message.name}/${instrumentId}`, message.value);
         fleet.metrics.recordStrategyNote(botId, message.name, message.value, { replayed: message.replayed, instrumentId });
+        // Counted per hour for `supervisor status <bot>`; a replay was counted when it was made.
+        if (!message.replayed && COUNTED_NOTES.includes(message.name)) fleet.store.hourly.countNote(botId, fleet.clock.now(), message.name, message.value);
         return;
       }
       case 'warmup-dropped': {

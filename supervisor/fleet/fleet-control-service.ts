@@ -21,6 +21,8 @@ import type {
   ScopeStateInfo,
 } from '../control/fleet-control.ts';
 import { ControlError } from '../control/fleet-control.ts';
+import type { BotActivityInfo, RiskInUseInfo } from '../control/fleet-control.ts';
+import { botActivity, firstActivityHour, fraction } from '../control/activity.ts';
 import type { ReconcileResult, ReconciliationInfo } from '../control/fleet-control.ts';
 import type { ReconciliationStatus } from '../reconciliation/service.ts';
 import { formatWindowLength, parseWindowLength, WINDOW_LENGTH_RULE } from '../order-manager/drawdown-window.ts';
@@ -82,6 +84,7 @@ export interface ControlHost {
   readonly reconciliation: ReconciliationService;
   readonly manifests: ReadonlyMap<BotId, BotManifest>;
   readonly discovered: readonly DiscoveredBot[];
+  readonly strategyNotes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
 }
 
 /** The operator's view of and hand on the fleet, served by the control API. */
@@ -137,10 +140,33 @@ export class FleetControlService implements FleetControl {
     return new Map(list.map((description) => [description.name ?? '', processInfo(description)]));
   }
 
-  async status(): Promise<FleetStatus> {
+  #riskInUse(botId: BotId): RiskInUseInfo {
+    const risk = this.#fleet.om.openRisk(botId);
+    const equity = this.#fleet.om.equity(botId);
+    if (risk === null) return { openRisk: '0', fraction: '0', target: '0' };
+    return { openRisk: risk.openRisk.toString(), fraction: equity.isPositive() ? fraction(risk.openRisk.div(equity)) : '0', target: risk.maxOpenRisk.toString() };
+  }
+
+  /** Notes and risk peaks from the supervisor's store, fills and round trips from the bot's ledger (control/activity.ts). */
+  #activity(botId: BotId): BotActivityInfo {
     const fleet = this.#fleet;
+    const now = fleet.clock.now();
+    const since = firstActivityHour(now);
+    return botActivity({
+      now,
+      declaredNotes: Object.keys(fleet.strategyNotes.get(botId) ?? {}),
+      notes: fleet.store.hourly.notes(botId, since),
+      riskPeaks: fleet.store.hourly.riskPeaks(botId, since),
+      fills: fleet.om.ledger(botId).fills(),
+    });
+  }
+
+  async status(options: { botId?: string } = {}): Promise<FleetStatus> {
+    const fleet = this.#fleet;
+    const one = this.#bot(options.botId);
     const processes = await this.#processes();
-    const bots: BotStatus[] = [...fleet.manifests.values()].map((manifest) => {
+    const manifests = [...fleet.manifests.values()].filter((manifest) => one === undefined || manifest.id === one);
+    const bots: BotStatus[] = manifests.map((manifest) => {
       const botId = manifest.id;
       const ledger = fleet.om.ledger(botId);
       const connected = fleet.sessions.isConnected(botId);
@@ -167,6 +193,8 @@ export class FleetControlService implements FleetControl {
           cause: gap.cause,
         })),
         reconciliation: reconciliationInfo(fleet.reconciliation.status(botId)),
+        riskInUse: this.#riskInUse(botId),
+        ...(one === undefined ? {} : { activity: this.#activity(botId) }),
       };
     });
     const fleetState = fleet.om.scopeState('fleet');

@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.ts';
 import { followsUsEquitySession } from '../../core/market-session.ts';
 import { InvariantViolation } from '../../core/errors.ts';
 import type { BotId } from '../../core/ids.ts';
+import { Decimal } from '../../core/decimal.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TimeframeCandle } from '../../core/strategy.ts';
 import type { Venue } from '../../core/venue.ts';
@@ -297,6 +298,8 @@ export class Fleet {
       const pnl = await this.control.pnl({});
       const openOrders = await this.control.orders({ openOnly: true, limit: 10_000 });
       this.metrics.observeFleet(status, { lockedKeys: this.om.lockedKeys(), pnl, openOrders });
+      // Sampled here, every second of real time, for the per-hour peak in `supervisor status <bot>`.
+      for (const bot of status.bots) this.store.hourly.recordRiskInUse(bot.botId as BotId, status.supervisor.marketTime, Decimal.parse(bot.riskInUse.fraction));
     } catch (error) {
       this.#options.logger.warn({ error: (error as Error).message }, 'could not refresh fleet metrics');
     }

@@ -114,6 +114,8 @@ export class FleetStatusObserver {
       m.botDrawdownThreshold.set(windowLabels, gaugeValue(window.threshold));
     }
     m.openOrders.set(labels, status.openOrders);
+    m.openRisk.set(labels, gaugeValue(status.riskInUse.fraction));
+    m.openRiskTarget.set(labels, gaugeValue(status.riskInUse.target));
     this.#observePositions(bot, status.openPositions);
   }
 

@@ -6,10 +6,12 @@ import type { Decision } from '../../core/decision.ts';
 import type { BotId, ExposureKey, InstrumentId, SubAccountId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { ORDER_STATUSES, REJECTION_REASONS } from '../../core/order.ts';
-import type { ExecutionReport, OrderStatus, SubmitOrder } from '../../core/order.ts';
+import type { ExecutionReport, Fill, OrderStatus, SubmitOrder } from '../../core/order.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import { TRADING_STATES } from '../../core/trading-state.ts';
-import type { OrderRecord } from '../../ledger/types.ts';
+import type { OrderRecord, PositionRecord } from '../../ledger/types.ts';
+import { ORDER_ROLES } from '../../core/ids.ts';
+import { closesRoundTrip } from '../control/activity.ts';
 import type { FleetStatus } from '../control/fleet-control.ts';
 import type { OrderManagerEvent } from '../order-manager/order-manager.ts';
 import { PROTECTION_REPAIRS } from '../order-manager/protection.ts';
@@ -97,7 +99,7 @@ export class FleetMetrics {
         this.recordDecision(event.decision);
         break;
       case 'REPORT_APPLIED':
-        this.recordReport(event.botId, event.report, event.order);
+        this.recordReport(event.botId, event.report, event.order, event.position);
         break;
       case 'STATE_CHANGED':
         this.recordStateChange(event.state);
@@ -143,10 +145,11 @@ export class FleetMetrics {
     this.#orderEntered(order.botId, 'PENDING_SUBMIT');
   }
 
-  /** An execution report the ledger applied (not a duplicate), with the order as it stands after it. */
-  recordReport(botId: BotId, report: ExecutionReport, order: OrderRecord): void {
+  /** An execution report the ledger applied (not a duplicate), with the order and, after a fill, the position as they stand after it. */
+  recordReport(botId: BotId, report: ExecutionReport, order: OrderRecord, position: PositionRecord | null = null): void {
     switch (report.type) {
       case 'ORDER_FILLED': {
+        this.#roundTrip(botId, report.fill, order, report.cumulativeQuantity.eq(report.fill.quantity), position);
         const bot = this.#guard.id(N.fills, 'bot', botId);
         const instrument = this.#guard.id(N.fills, 'instrument', report.fill.instrumentId);
         if (bot !== null && instrument !== null) {
@@ -181,6 +184,17 @@ export class FleetMetrics {
         // An amended order keeps its status: no transition.
         return;
     }
+  }
+
+  /** An entry's first fill, and a fill that closed a round trip (the same rules as the per-hour view, control/activity.ts). */
+  #roundTrip(botId: BotId, fill: Fill, order: OrderRecord, firstFill: boolean, position: PositionRecord | null): void {
+    const bot = this.#guard.id(N.entryOrdersFilled, 'bot', botId);
+    if (bot === null) return;
+    if (order.role === 'ENTRY' && firstFill) this.#metrics.entryOrdersFilled.inc({ bot });
+    if (position === null) return;
+    const after = position.quantity;
+    const before = fill.side === 'BUY' ? after.sub(fill.quantity) : after.add(fill.quantity);
+    if (closesRoundTrip(before, after)) this.#metrics.roundTripsClosed.inc({ bot, exit: this.#guard.closed(N.roundTripsClosed, 'exit', ORDER_ROLES, order.role) });
   }
 
   #orderEntered(botId: BotId, status: OrderStatus): void {

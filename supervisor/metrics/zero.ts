@@ -1,4 +1,5 @@
 import type { BotId } from '../../core/ids.ts';
+import { ORDER_ROLES } from '../../core/ids.ts';
 import { ORDER_STATUSES, REJECTION_REASONS } from '../../core/order.ts';
 import { PROTECTION_REPAIRS } from '../order-manager/protection.ts';
 import { METRIC_NAMES } from './definitions.ts';
@@ -34,6 +35,8 @@ export function startBotAtZero(metrics: FlotillaMetricSet, guard: LabelGuard, bo
   m.botRestarts.inc(labels, 0);
   m.warmUpActionsDropped.inc(labels, 0);
   m.stopMoveFailures.inc(labels, 0);
+  m.entryOrdersFilled.inc(labels, 0);
+  for (const exit of ORDER_ROLES) m.roundTripsClosed.inc({ bot, exit }, 0);
   m.unprotectedPositions.set(labels, 0);
   m.reconciliationMismatches.set(labels, 0);
   m.reconciliationLastSuccess.set(labels, 0);

@@ -357,6 +357,12 @@ export class OrderManager {
     return this.#portfolio.book.lockedKeys(this.#clock.now());
   }
 
+  /** The bot's open risk (portfolio.ts) and the most its risk settings allow, as a fraction of equity; null for an unknown bot. */
+  openRisk(botId: BotId): { openRisk: Decimal; maxOpenRisk: Decimal } | null {
+    const bot = this.#botConfig(botId);
+    return bot === undefined ? null : { openRisk: this.#portfolio.openRisk(botId), maxOpenRisk: bot.maxOpenRisk };
+  }
+
   ledger(botId: BotId): Ledger {
     return this.#ledger(botId);
   }

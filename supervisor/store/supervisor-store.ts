@@ -6,6 +6,7 @@ import type { Durability, Migration } from '../../core/sqlite.ts';
 import { GroupCommit, openDatabase } from '../../core/sqlite.ts';
 import { InvariantViolation } from '../../core/errors.ts';
 import type { TradingState } from '../../core/trading-state.ts';
+import { HOURLY_ACTIVITY_MIGRATION, HourlyActivity } from './hourly-activity.ts';
 
 /**
  * Decisions commit in groups at the end of the tick they were made in (0 ms: setImmediate). An approval is durable
@@ -128,6 +129,12 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Per-hour figures for `supervisor status <bot>` (hourly-activity.ts): strategy notes are not kept anywhere else,
+    // and the peak of risk in use is a reading, so both are counted here to survive a restart.
+    version: 6,
+    statements: HOURLY_ACTIVITY_MIGRATION,
+  },
 ];
 
 type DecisionRow = {
@@ -194,6 +201,8 @@ export class SupervisorStore {
   readonly #peaks = new Map<Scope, Array<{ at: number; equity: Decimal }>>();
   readonly #db;
   readonly #batch: GroupCommit;
+  /** Each bot's notes and peak risk in use per hour of market time. */
+  readonly hourly: HourlyActivity;
 
   constructor(path: string, durability: Durability = 'NORMAL') {
     this.path = path;
@@ -237,6 +246,7 @@ export class SupervisorStore {
     this.#samplesOfScope = db.prepare('SELECT at, equity FROM equity_samples WHERE scope = ? ORDER BY at');
     this.#deleteSamplesAfter = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at > ?');
     this.#deleteSamplesBetween = db.prepare('DELETE FROM equity_samples WHERE scope = ? AND at > ? AND at < ?');
+    this.hourly = new HourlyActivity(db, this.#batch);
   }
 
   /**

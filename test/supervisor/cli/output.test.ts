@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BOTS, DECISIONS, KILL, MARKET_NOW, ORDERS, PNL, POSITIONS, STATUS } from '../control/fake-fleet.ts';
+import { BOTS, DECISIONS, KILL, MARKET_NOW, ORDERS, PNL, POSITIONS, STATUS, TREND_ACTIVITY } from '../control/fake-fleet.ts';
 import { run, startFleet } from './harness.ts';
 import type { RunningFleet } from './harness.ts';
 
@@ -98,6 +98,50 @@ describe('the supervisor CLI against a running control API', () => {
       const column = header?.indexOf('HEARTBEAT') ?? -1;
       expect(trend?.indexOf('4s ago')).toBe(column);
       expect(grid?.indexOf('never')).toBe(column);
+    });
+
+    it('test_status_of_one_bot_when_human_then_its_row_risk_in_use_and_seven_aligned_hours', async () => {
+      const result = await cli('status', 'trend');
+      expect(result.code).toBe(0);
+      expect(fleet.fleet.calls).toEqual([['status', { botId: 'trend' }]]);
+      const out = result.stdout;
+      const lines = out.split('\n');
+      // Only that bot's row.
+      expect(lines.filter((line) => /^(trend|grid) /.test(line)).map((line) => line.split(' ')[0])).toEqual(['trend']);
+      expect(out).toContain('Risk in use  0.40% of equity, target at most 1.00% (open risk 20)');
+      const header = lines.find((line) => line.startsWith('HOUR'));
+      expect(header).toMatch(/^HOUR \(UTC, MARKET TIME\)\s+ACTIONABLE\s+FILLED\s+SUPPRESSED\s+FLIP-FLOPS\s+CLOSED\s+STOPPED OUT\s+STOP-OUT RATIO\s+PEAK RISK IN USE\s+SUPPRESSED BY$/);
+      const rows = lines.slice(lines.indexOf(header as string) + 1, lines.indexOf(header as string) + 8);
+      expect(rows[0]).toMatch(/^2026-03-31 12:00Z \(now\)\s+3\s+2\s+12\s+4\s+2\s+1\s+50\.00%\s+0\.82%\s+BELOW_BREADTH 10, NOT_FALLING 2$/);
+      expect(rows[1]).toMatch(/^2026-03-31 11:00Z\s+1\s+1\s+0\s+0\s+1\s+1\s+100\.00%\s+0\.20%\s+-$/);
+      expect(rows[6]).toMatch(/^2026-03-31 06:00Z\s+0\s+0\s+0\s+0\s+0\s+0\s+-\s+-\s+-$/);
+      // Right-aligned numbers end under their header.
+      const end = (line: string | undefined, text: string) => (line ?? '').indexOf(text) + text.length;
+      expect(end(rows[0], '50.00%')).toBe(end(header, 'STOP-OUT RATIO'));
+      expect(end(rows[1], '100.00%')).toBe(end(header, 'STOP-OUT RATIO'));
+      expect(out).toContain('Blocked by the order manager in these hours: IN_FLIGHT_LOCK 18, WOULD_HEDGE 1');
+    });
+
+    it('test_status_of_a_bot_without_the_notes_when_human_then_note_columns_left_out_and_said_so', async () => {
+      const out = (await cli('status', 'grid')).stdout;
+      const header = out.split('\n').find((line) => line.startsWith('HOUR'));
+      expect(header).toMatch(/^HOUR \(UTC, MARKET TIME\)\s+FILLED\s+CLOSED\s+STOPPED OUT\s+STOP-OUT RATIO\s+PEAK RISK IN USE$/);
+      expect(out).toContain('The bot\'s strategy makes no "route", "suppress", "flip_flop" notes, so their columns are left out.');
+      expect(out).not.toContain('Blocked by');
+    });
+
+    it('test_status_of_one_bot_when_json_then_the_api_reply_with_its_activity', async () => {
+      const result = await cli('status', 'trend', '--json');
+      const status = JSON.parse(result.stdout) as typeof STATUS;
+      expect(status.bots.map((bot) => bot.botId)).toEqual(['trend']);
+      expect(status.bots[0]?.activity).toEqual(TREND_ACTIVITY);
+      expect(status.bots[0]?.riskInUse).toEqual({ openRisk: '20', fraction: '0.003984', target: '0.01' });
+    });
+
+    it('test_status_of_an_unknown_bot_then_exit_4', async () => {
+      const result = await cli('status', 'nosuch');
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain('no bot "nosuch"');
     });
 
     it('test_bots_when_human_then_shows_load_failures', async () => {

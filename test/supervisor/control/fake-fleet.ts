@@ -1,5 +1,6 @@
 import { ControlError } from '../../../supervisor/control/fleet-control.ts';
 import type {
+  BotActivityInfo,
   BotListing,
   BotStatus,
   DecisionInfo,
@@ -63,6 +64,7 @@ const trend: BotStatus = {
   botCodeErrors: 0,
   unprotectedPositions: [],
   reconciliation: { state: 'RECONCILED', at: MARKET_NOW - 60_000, detail: '0 fill(s) applied, positions agree' },
+  riskInUse: { openRisk: '20', fraction: '0.003984', target: '0.01' },
 };
 
 const grid: BotStatus = {
@@ -82,6 +84,7 @@ const grid: BotStatus = {
   botCodeErrors: 2,
   unprotectedPositions: [],
   reconciliation: { state: 'RECONCILED', at: MARKET_NOW - 60_000, detail: '0 fill(s) applied, positions agree' },
+  riskInUse: { openRisk: '0', fraction: '0', target: '0.02' },
 };
 
 export const STATUS: FleetStatus = {
@@ -92,6 +95,20 @@ export const STATUS: FleetStatus = {
   equity: '9610.45',
   drawdown,
   bots: [trend, grid],
+};
+
+const HOUR = 3_600_000;
+const marketHour = Math.floor(MARKET_NOW / HOUR) * HOUR;
+const quietHour = (hour: number) => ({ hour, actionable: 0, filled: 0, suppressed: 0, suppressedBy: {}, blockedBy: {}, flipFlops: 0, closed: 0, stoppedOut: 0, stopOutRatio: null, peakRiskInUse: null });
+
+/** trend's last seven hours of market time: busy now, a stop-out an hour ago, quiet before. */
+export const TREND_ACTIVITY: BotActivityInfo = {
+  countedNotes: ['route', 'suppress', 'flip_flop', 'block'],
+  hours: [
+    { hour: marketHour, actionable: 3, filled: 2, suppressed: 12, suppressedBy: { NOT_FALLING: 2, BELOW_BREADTH: 10 }, blockedBy: { IN_FLIGHT_LOCK: 18 }, flipFlops: 4, closed: 2, stoppedOut: 1, stopOutRatio: '0.5', peakRiskInUse: '0.0082' },
+    { hour: marketHour - HOUR, actionable: 1, filled: 1, suppressed: 0, suppressedBy: {}, blockedBy: { WOULD_HEDGE: 1 }, flipFlops: 0, closed: 1, stoppedOut: 1, stopOutRatio: '1', peakRiskInUse: '0.002' },
+    ...[2, 3, 4, 5, 6].map((back) => quietHour(marketHour - back * HOUR)),
+  ],
 };
 
 export const BOTS: BotListing[] = [
@@ -164,7 +181,12 @@ function processInfo(status: ProcessInfo['status']): ProcessInfo {
 export function createFakeFleet(overrides: Partial<FleetControl> = {}): FakeFleet {
   const calls: Array<[string, unknown]> = [];
   const base: FleetControl = {
-    status: async () => STATUS,
+    status: async (options) => {
+      known(options?.botId);
+      if (options?.botId === undefined) return STATUS;
+      const bot = STATUS.bots.find((candidate) => candidate.botId === options.botId) as BotStatus;
+      return { ...STATUS, bots: [{ ...bot, activity: bot.botId === 'trend' ? TREND_ACTIVITY : { countedNotes: [], hours: TREND_ACTIVITY.hours.map((hour) => quietHour(hour.hour)) } }] };
+    },
     bots: async () => BOTS,
     startBot: async (botId) => {
       known(botId);

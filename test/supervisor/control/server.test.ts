@@ -175,6 +175,7 @@ describe('the control API server', () => {
       const port = await start();
       const cases: Array<[string, string, object | undefined, [string, unknown]]> = [
         ['GET', '/v1/status', undefined, ['status', undefined]],
+        ['GET', '/v1/status?bot=trend', undefined, ['status', { botId: 'trend' }]],
         ['GET', '/v1/bots', undefined, ['bots', undefined]],
         ['POST', '/v1/bots/grid/start', undefined, ['startBot', 'grid']],
         ['POST', '/v1/bots/grid/stop', {}, ['stopBot', 'grid']],

@@ -75,6 +75,7 @@ describe('fleet control service', () => {
       botCodeErrors: 0,
       unprotectedPositions: [],
       reconciliation: { state: 'RECONCILED', at: expect.any(Number), detail: '0 fill(s) applied, positions agree' },
+      riskInUse: { openRisk: decimal, fraction: decimal, target: '0.05' },
     });
     expect(b).toMatchObject({ botId: 'bravo', connected: false, process: { status: 'not-started' }, openPositions: [], openOrders: 0, equity: '100000' });
   });

@@ -161,6 +161,7 @@ export function botStatus(botId: string, overrides: Partial<BotStatus> = {}): Bo
     botCodeErrors: 0,
     unprotectedPositions: [],
     reconciliation: { state: 'RECONCILED', at: NOW, detail: 'positions agree' },
+    riskInUse: { openRisk: '420.5', fraction: '0.004195', target: '0.01' },
     ...overrides,
   };
 }

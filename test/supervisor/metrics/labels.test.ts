@@ -4,6 +4,7 @@ import { DECISION_REASONS } from '../../../core/decision.ts';
 import type { DecisionReason } from '../../../core/decision.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import type { BotId, ExposureKey, InstrumentId } from '../../../core/ids.ts';
+import { ORDER_ROLES } from '../../../core/ids.ts';
 import { ORDER_STATUSES, REJECTION_REASONS } from '../../../core/order.ts';
 import type { RejectionReason } from '../../../core/order.ts';
 import { TIMEFRAMES } from '../../../core/strategy.ts';
@@ -34,6 +35,7 @@ function allowedValues(): Record<string, ReadonlySet<string>> {
     status: new Set([...ORDER_STATUSES, OTHER]),
     request: new Set([...VENUE_REQUEST_KINDS, OTHER]),
     liquidity: new Set([...LIQUIDITIES, OTHER]),
+    exit: new Set([...ORDER_ROLES, OTHER]),
     repair: new Set([...PROTECTION_REPAIRS, OTHER]),
     error: new Set([...VENUE_ERROR_KINDS, OTHER]),
     state: new Set([...TRADING_STATES, OTHER]),

@@ -101,6 +101,8 @@ describe('the supervisor store', () => {
       CREATE TABLE drawdown_thresholds (scope TEXT PRIMARY KEY, threshold TEXT NOT NULL);
       INSERT INTO drawdown_thresholds (scope, threshold) VALUES ('bot:alpha', '0.04');
       DROP TABLE known_bots;
+      DROP TABLE hourly_notes;
+      DROP TABLE hourly_risk;
       PRAGMA user_version = 3;`);
     raw.close();
     // Act: the order manager starts on it, alpha now with two windows.

@@ -63,7 +63,7 @@ describe('supervisor store: decisions by bot', () => {
     first.close();
     // Back to what a version-2 build left behind.
     const raw = new DatabaseSync(path);
-    raw.exec('DROP INDEX decisions_by_bot; DROP TABLE drawdown_window_thresholds; CREATE TABLE drawdown_thresholds (scope TEXT PRIMARY KEY, threshold TEXT NOT NULL); DROP TABLE known_bots; PRAGMA user_version = 2');
+    raw.exec('DROP INDEX decisions_by_bot; DROP TABLE drawdown_window_thresholds; CREATE TABLE drawdown_thresholds (scope TEXT PRIMARY KEY, threshold TEXT NOT NULL); DROP TABLE known_bots; DROP TABLE hourly_notes; DROP TABLE hourly_risk; PRAGMA user_version = 2');
     raw.close();
 
     const store = new SupervisorStore(path);
