@@ -14,8 +14,8 @@ import { FleetUnderTest } from '../e2e/fleet-harness.ts';
 import { allDashboards, botValue, dataLinks, eventOnlyPanels, substitute } from './dashboards.ts';
 import { MONITORING, alertNames, promtool, tool } from './tools.ts';
 
-/** The fleet's three shipped bots, as `npm start` runs them. */
-const SHIPPED_BOTS = ['adaptive', 'aggressive', 'trend-following'];
+/** The fleet's four shipped bots, as `npm start` runs them. */
+const SHIPPED_BOTS = ['adaptive', 'aggressive', 'equity-baskets', 'trend-following'];
 /** Short intervals so that the whole test, fleet start included, takes under two minutes. */
 const SCRAPE_INTERVAL = '1s';
 /** Grafana's $__rate_interval for a 1 s scrape interval is 4 s; a little more keeps a late scrape from emptying a rate. */
