@@ -222,6 +222,8 @@ function modeProblems(input: unknown, config: FleetConfig, entries: readonly Cat
       for (const key of ['startPrice', 'turnoverPerMinute', 'factors'] as const) {
         if (instrument[key] !== undefined) problems.push(`instruments.${index}.${key}: applies only in paper mode, where it drives the synthetic market; the venue quotes it live`);
       }
+      const venue = venueOf(instrument.id);
+      if (!Object.hasOwn(config.venues ?? {}, venue)) problems.push(`instruments.${index}.id: ${instrument.id} trades on ${venue}, which has no entry under venues (add venues.${venue}, or leave the instrument out)`);
     } else if (instrument.startPrice === undefined) {
       problems.push(`instruments.${index}.startPrice: required in paper mode, where it seeds the synthetic market`);
     }
@@ -399,7 +401,9 @@ function catalogEntries(config: FleetConfig, configFile: string): CatalogEntry[]
     if (earlier !== undefined) throw new ConfigurationError(`${configFile}: instruments.${index}.id: ${instrument.id} is listed twice (also instruments.${earlier})`);
     firstAt.set(instrument.id, index);
   });
-  const base = config.defaultCatalog ? DEFAULT_INSTRUMENTS : [];
+  // Live, the built-in instruments of a venue the fleet does not trade on are left out: nothing could quote or trade them.
+  const liveVenues = config.mode === 'live' ? new Set(Object.keys(config.venues ?? {})) : null;
+  const base = config.defaultCatalog ? DEFAULT_INSTRUMENTS.filter((instrument) => liveVenues === null || liveVenues.size === 0 || liveVenues.has(venueOf(instrument.id))) : [];
   if (base.length === 0 && configured.length === 0) {
     throw new ConfigurationError(`${configFile}: instruments: must list at least one instrument when defaultCatalog is false`);
   }

@@ -82,7 +82,10 @@ export function discoverBots(botsRoot: string, knownInstruments?: ReadonlySet<st
     }
     const unknown = knownInstruments === undefined ? [] : manifest.instruments.filter((id) => !knownInstruments.has(id));
     if (unknown.length > 0) {
-      fail(`instruments not in the fleet configuration: ${unknown.join(', ')}`, manifest);
+      // A live fleet leaves out the catalog of a venue it does not configure: say so rather than only what is missing.
+      const venueAbsent = knownInstruments !== undefined && ![...knownInstruments].some((id) => id.endsWith(`.${manifest.venue}`));
+      const hint = venueAbsent ? ` (the catalog has no ${manifest.venue} instrument at all: a live fleet needs venues.${manifest.venue} in its configuration to trade there)` : '';
+      fail(`instruments not in the fleet configuration: ${unknown.join(', ')}${hint}`, manifest);
       continue;
     }
     found.push({ folder, path, status: 'LOADED', manifest, reason: null });

@@ -114,6 +114,21 @@ describe('fleet configuration in live mode', () => {
     expect(orderManagerConfigFor(load({ paper: { slippageBaseBps: '2', slippageJitterBps: '3' } }), []).slippageAllowance.toString()).toBe('0.0005');
   });
 
+  it('leaves out the built-in instruments of a venue the live fleet does not configure, and refuses a configured one by name', () => {
+    const alpacaOnly = load({ mode: 'live', venues: { ALPACA: { adapter: 'alpaca', environment: 'paper', feed: 'iex' } } });
+    const ids = [...orderManagerConfigFor(alpacaOnly, []).instruments.keys()];
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => id.endsWith('.ALPACA'))).toBe(true);
+    expect(
+      refusal({
+        mode: 'live',
+        venues: { ALPACA: { adapter: 'alpaca', environment: 'paper', feed: 'iex' } },
+        instruments: [{ id: 'PEPEUSDT.BYBIT', kind: 'PERPETUAL', tickSize: '0.0000001', lotStep: '100', minQuantity: '100', minNotional: '5', exposure: { key: 'PEPE', beta: '1' } }],
+        exposureKeys: { PEPE: { policy: 'exclusive' } },
+      }),
+    ).toMatch(/instruments\.0\.id: PEPEUSDT\.BYBIT trades on BYBIT, which has no entry under venues/);
+  });
+
   it('lets a live configuration list an instrument without a start price, which the synthetic market then refuses by name', () => {
     const config = load({
       mode: 'live',
