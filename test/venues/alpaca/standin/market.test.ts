@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 describe('the Alpaca stand-in synthetic market', () => {
-  it('serves SQQQ as -3 times QQQ from the session's open, minute by minute, as its index's daily multiple', async () => {
+  it("serves SQQQ as -3 times QQQ from the session's open, minute by minute, as its index's daily multiple", async () => {
     // A Thursday afternoon in New York; the history starts three days before, so Wednesday's session is served whole.
     const clock = new ManualClock(Date.UTC(2025, 0, 9, 19, 0));
     standin = await AlpacaStandin.start({ market: { kind: 'synthetic', seed: 42, historyDays: 3 }, clock, accounts: 1 });
