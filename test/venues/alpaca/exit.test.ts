@@ -221,6 +221,23 @@ describe('an exit on Alpaca while protective orders hold the shares', () => {
     expect(await venue.positions(SUB)).toEqual([]);
   });
 
+  it('a close that ends unfilled (an IOC limit beyond the market) sends a cancelled lone stop again under its own ID, found again after a restart', async () => {
+    const { stop } = await bracket(true);
+    const exit = close('10', 10, { type: 'LIMIT', limit: '481' });
+    await venue.submitOrder({ ...exit.order, timeInForce: 'IOC' });
+    await reports.until(() => reports.of(exit.id).some((type) => type === 'ORDER_CANCELED' || type === 'ORDER_EXPIRED'), 'the IOC close ended unfilled');
+    const [resent] = await listedOpen(1);
+    expect(resent).toMatchObject({ type: 'stop', qty: '10', stop_price: '470' });
+    expect(String(resent?.['client_order_id'])).toMatch(new RegExp(`^${stop}\\.s`));
+    expect(reports.of(stop)).toEqual(['ORDER_ACCEPTED']);
+    await venue.stop();
+    const restarted = await adapter();
+    expect(await restarted.queryOrder(SUB, QQQ.id, stop)).toMatchObject({ clientOrderId: stop, status: 'ACCEPTED', type: 'STOP_MARKET' });
+    bar('469');
+    await reports.next('ORDER_FILLED', stop);
+    expect(await restarted.positions(SUB)).toEqual([]);
+  });
+
   it('an adapter rebuilt while the close works finds the close and the shrunk pair at Alpaca, and reports the close filled under its own ID', async () => {
     const { stop, takeProfit } = await bracket();
     const exit = close('4', 10, { type: 'LIMIT', limit: '481' });
