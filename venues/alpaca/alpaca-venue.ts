@@ -113,6 +113,7 @@ export class AlpacaVenue implements LiveVenue {
       place: (order) => this.#place(order, order.quantity),
       deliver: (report) => this.#emit(report),
       reopen: (subAccountId, clientOrderId) => this.#tracker.reopen(subAccountId, clientOrderId),
+      now: () => this.#clock.now(),
       logger: this.#logger,
     });
     for (const [subAccountId, credentials] of options.credentials) this.#addAccount(subAccountId, credentials);
@@ -523,7 +524,11 @@ export class AlpacaVenue implements LiveVenue {
     return true;
   }
 
-  /** DELETE /v2/orders/{id} of a protective order (an oco's parent ends its leg too), then asks until Alpaca lists it ended. */
+  /**
+   * DELETE /v2/orders/{id} of a protective order (an oco's parent ends its leg too), then asks until Alpaca lists it
+   * ended: a DELETE is only a request (the order is `pending_cancel` until Alpaca ends it), and its shares are held
+   * until then. True when it ended with nothing filled.
+   */
   async #cancelForExit(subAccountId: SubAccountId, row: AlpacaOrderRow): Promise<boolean> {
     const api = this.#account(subAccountId).api;
     try {
@@ -535,7 +540,8 @@ export class AlpacaVenue implements LiveVenue {
     const deadline = Date.now() + this.#timeouts.settleMs;
     for (;;) {
       const now = await this.#call(subAccountId, 'GET /v2/orders/{id}', (client) => client.byId(row.id)).catch(() => null);
-      if (now !== null && isEnded(now) && now.legs.every(isEnded)) return true;
+      // Ended: freed only if nothing of it filled meanwhile (a stop that fired took the shares itself).
+      if (now !== null && isEnded(now) && now.legs.every(isEnded)) return [now, ...now.legs].every((order) => order.filledQty.isZero());
       if (Date.now() >= deadline) return false;
       await pause(Math.min(100, this.#timeouts.requestMs));
     }

@@ -38,6 +38,7 @@ export interface ExitPort {
   deliver(report: ExecutionReport): void;
   /** A held-back end that is undone: the order may end again later. */
   reopen(subAccountId: SubAccountId, clientOrderId: ClientOrderId): void;
+  now(): number;
   logger: Logger;
 }
 
@@ -146,6 +147,7 @@ export class Exits {
     // is left alone and the close goes as it is.
     if (!closing || !need.isPositive() || available.lt(need)) return this.#port.place(order);
     const pending: Pending = { subAccountId, close: order.clientOrderId, quantity: order.quantity, filled: Decimal.ZERO, freed: [] };
+    let allFreed = true;
     for (const holder of holders) {
       if (!need.isPositive()) break;
       const taken = Decimal.min(need, holder.held);
@@ -153,11 +155,19 @@ export class Exits {
       const freed: Freed = { holder, taken, cancelled: taken.eq(holder.held) };
       pending.freed.push(freed);
       for (const id of idsOf(holder)) this.#held.set(`${subAccountId} ${id}`, []);
-      if (!(await this.#free(subAccountId, freed))) {
-        this.#port.logger.warn({ subAccountId, clientOrderId: order.clientOrderId, holder: holder.row.clientOrderId }, 'shares for a close could not be freed from its protection; the close is sent and Alpaca decides');
-      }
+      if (!(await this.#free(subAccountId, freed))) allFreed = false;
     }
     this.#pending.set(`${subAccountId} ${order.clientOrderId}`, pending);
+    if (!allFreed) {
+      // Perhaps a stop filled while it was being freed: Alpaca has no reduce-only, so a close for more than is left
+      // would open a position the other way. Sent only if the position still covers it.
+      const now = await this.#port.position(subAccountId, symbol).catch(() => Decimal.ZERO);
+      if ((sell ? !now.isPositive() : !now.isNegative()) || order.quantity.gt(now.abs())) {
+        this.#port.logger.warn({ subAccountId, clientOrderId: order.clientOrderId }, 'shares for a close could not be freed and the position no longer covers it; not sent');
+        this.#port.deliver({ type: 'ORDER_REJECTED', subAccountId, clientOrderId: order.clientOrderId, reason: 'REDUCE_ONLY_WOULD_INCREASE', detail: `not sent: the position is ${now.toString()} now, less than the close of ${order.quantity.toString()} (Alpaca has no reduce-only)`, at: this.#port.now() });
+        return;
+      }
+    }
     try {
       await this.#port.place(order);
     } catch (error) {
@@ -205,7 +215,7 @@ export class Exits {
         this.#release(subAccountId, ids, false);
         for (const id of ids) this.#port.reopen(subAccountId, id);
         if (await this.#port.resend(subAccountId, freed.holder, quantity)) continue;
-        for (const id of ids) this.#port.deliver({ type: 'ORDER_CANCELED', subAccountId, clientOrderId: id, detail: 'cancelled to free shares for a close that did not fill; sending it again failed', at: freed.holder.row.updatedAt });
+        for (const id of ids) this.#port.deliver({ type: 'ORDER_CANCELED', subAccountId, clientOrderId: id, detail: 'cancelled to free shares for a close that did not fill; sending it again failed', at: this.#port.now() });
         continue;
       }
       // The stop first: the shares given back are protected as soon as Alpaca answers the first PATCH. An order that
