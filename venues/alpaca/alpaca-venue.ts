@@ -11,7 +11,7 @@ import type { LiveVenue, VenueCredentials } from '../registry.ts';
 import { AccountApi, executionIdentity, type Chain } from './account-api.ts';
 import { classify, createClient, failureError, Redactor, type Failure } from './client.ts';
 import { resolveEnvironment, resolveTimeouts, type AlpacaEndpoints, type AlpacaTimeouts } from './config.ts';
-import { Exits, type Holder } from './exits.ts';
+import { Exits, FREED_DETAIL, type Holder } from './exits.ts';
 import { chainClientOrderId, flotillaIdOf, isEnded, ocoClientOrderId, ocoInput, orderInput, readOrder, resentClientOrderId, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
 import { Protection } from './protection.ts';
 import { ReportTracker } from './report-tracker.ts';
@@ -519,7 +519,7 @@ export class AlpacaVenue implements LiveVenue {
     }
     this.#remember(row, clientOrderId, chain.root.id);
     this.#learn(subAccountId, row);
-    const detail = why === 'GROWN' ? 'grown with its entry' : why === 'FREED' ? 'resized to free shares for a close (or given them back)' : 'replaced on request';
+    const detail = why === 'GROWN' ? 'grown with its entry' : why === 'FREED' ? FREED_DETAIL : 'replaced on request';
     this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity: row.qty, limitPrice: row.limitPrice, triggerPrice: row.stopPrice, detail, at: this.#clock.now() });
     return true;
   }

@@ -66,6 +66,9 @@ interface Pending {
 
 const PROTECTIVE = new Set(['STOP', 'TAKE_PROFIT']);
 
+/** The detail of an ORDER_AMENDED that resized a protective order for a close. */
+export const FREED_DETAIL = 'resized to free shares for a close (or given them back)';
+
 function idsOf(holder: Holder): ClientOrderId[] {
   return [holder.takeProfit, holder.stop].filter((id): id is ClientOrderId => id !== null);
 }
@@ -106,7 +109,8 @@ export class Exits {
 
   /** Called before a report is delivered: true when it is held back until the close it makes way for has ended. */
   hold(report: ExecutionReport): boolean {
-    if (report.type !== 'ORDER_AMENDED' && report.type !== 'ORDER_CANCELED') return false;
+    // Only what the freeing did: an amendment the order manager asked for meanwhile (a stop moved) goes through.
+    if (report.type !== 'ORDER_CANCELED' && !(report.type === 'ORDER_AMENDED' && report.detail === FREED_DETAIL)) return false;
     const held = this.#held.get(`${report.subAccountId} ${report.clientOrderId}`);
     if (held === undefined) return false;
     held.push(report);
