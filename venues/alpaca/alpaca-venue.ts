@@ -2,7 +2,7 @@ import type { Alpaca } from '@alpacahq/alpaca-trade-api';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
 import { ConfigurationError, InvalidInputError, OutcomeUnknownError } from '../../core/errors.ts';
-import { instrumentSymbol, isFlotillaClientOrderId, parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../core/ids.ts';
+import { instrumentSymbol, isFlotillaClientOrderId, parseClientOrderId, parseIntentId, parseTradeId, parseVenueOrderId, type ClientOrderId, type InstrumentId, type SubAccountId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ExecutionReport, RejectionReason, SubmitOrder } from '../../core/order.ts';
@@ -11,7 +11,8 @@ import type { LiveVenue, VenueCredentials } from '../registry.ts';
 import { AccountApi, executionIdentity, type Chain } from './account-api.ts';
 import { classify, createClient, failureError, Redactor, type Failure } from './client.ts';
 import { resolveEnvironment, resolveTimeouts, type AlpacaEndpoints, type AlpacaTimeouts } from './config.ts';
-import { chainClientOrderId, flotillaIdOf, isEnded, ocoClientOrderId, ocoInput, orderInput, readOrder, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
+import { Exits, FREED_DETAIL, type Holder } from './exits.ts';
+import { chainClientOrderId, flotillaIdOf, isEnded, ocoClientOrderId, ocoInput, orderInput, readOrder, resentClientOrderId, statusOf, venueOrderOf, type AlpacaOrderRow } from './mapping.ts';
 import { Protection } from './protection.ts';
 import { ReportTracker } from './report-tracker.ts';
 import { AlpacaSessionClock } from './session-clock.ts';
@@ -77,6 +78,10 @@ export class AlpacaVenue implements LiveVenue {
    */
   readonly #pairs = new Map<string, { takeProfit: ClientOrderId; stop: ClientOrderId; parentClientId: string }>();
   readonly #rediscovered = new Set<SubAccountId>();
+  /** Lone protective orders sent again after a close that did not fill, by "<sub-account> <Flotilla ID>": their current client_order_id. */
+  readonly #resent = new Map<string, string>();
+  #resends = 0;
+  readonly #exits: Exits;
   readonly #listeners: Array<(report: ExecutionReport) => void> = [];
   readonly #connectionListeners: Array<(event: VenueConnectionEvent) => void> = [];
   #state: 'NEW' | 'STARTED' | 'STOPPED' = 'NEW';
@@ -93,9 +98,21 @@ export class AlpacaVenue implements LiveVenue {
     this.#protection = new Protection({
       send: (order, quantity) => this.#place(order, quantity),
       sendPair: (stop, takeProfit, quantity) => this.#placePair(stop, takeProfit, quantity),
-      resize: (order, quantity) => this.#replace(order.subAccountId, order.clientOrderId, { quantity }, true),
+      resize: async (order, quantity) => void (await this.#replace(order.subAccountId, order.clientOrderId, { quantity }, 'GROWN')),
       cancel: (subAccountId, clientOrderId) => this.#cancelAtAlpaca(subAccountId, clientOrderId),
       report: (report) => this.#emit(report),
+      now: () => this.#clock.now(),
+      logger: this.#logger,
+    });
+    this.#exits = new Exits({
+      openOrders: (subAccountId) => this.#call(subAccountId, 'GET /v2/orders', (api) => api.openOrders()),
+      position: async (subAccountId, symbol) => (await this.#call(subAccountId, 'GET /v2/positions', (api) => api.positions())).find((row) => row.symbol === symbol)?.qty ?? Decimal.ZERO,
+      resize: (subAccountId, clientOrderId, quantity) => this.#replace(subAccountId, clientOrderId, { quantity }, 'FREED'),
+      cancel: (subAccountId, row) => this.#cancelForExit(subAccountId, row),
+      resend: (subAccountId, holder, quantity) => this.#resend(subAccountId, holder, quantity),
+      place: (order) => this.#place(order, order.quantity),
+      deliver: (report) => this.#emit(report),
+      reopen: (subAccountId, clientOrderId) => this.#tracker.reopen(subAccountId, clientOrderId),
       now: () => this.#clock.now(),
       logger: this.#logger,
     });
@@ -161,7 +178,8 @@ export class AlpacaVenue implements LiveVenue {
       return;
     }
     const key = `${order.subAccountId} ${order.clientOrderId}`;
-    const running = this.#place(order, order.quantity);
+    // A close first frees the shares Alpaca holds for its protective orders (exits.ts).
+    const running = order.role === 'CLOSE' ? this.#exits.submit(order, instrumentSymbol(order.instrumentId)) : this.#place(order, order.quantity);
     this.#submitting.set(key, running);
     try {
       await running;
@@ -186,7 +204,7 @@ export class AlpacaVenue implements LiveVenue {
     this.#account(subAccountId);
     await this.#submitting.get(`${subAccountId} ${clientOrderId}`)?.catch(() => undefined);
     if (this.#protection.amendHeld(subAccountId, clientOrderId, changes)) return;
-    await this.#replace(subAccountId, clientOrderId, changes, false);
+    await this.#replace(subAccountId, clientOrderId, changes, 'REQUESTED');
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -385,9 +403,15 @@ export class AlpacaVenue implements LiveVenue {
   /** What an Alpaca order tells of exit pairs: an oco parent's client_order_id names both orders; its leg is the stop. */
   #learn(subAccountId: SubAccountId, row: AlpacaOrderRow): void {
     const flotilla = flotillaIdOf(row.clientOrderId);
-    if (flotilla?.stopLeg == null) return;
-    const parentClientId = ocoClientOrderId(flotilla.id, flotilla.stopLeg);
-    this.#pair(subAccountId, { takeProfit: flotilla.id, stop: flotilla.stopLeg, parentClientId });
+    if (flotilla === null) return;
+    // An order sent again (exits.ts) is the one to follow while it is open; an ended first one never displaces it.
+    const open = !isEnded(row) && row.status !== 'replaced';
+    if (flotilla.stopLeg === null) {
+      if (flotilla.sentAs !== flotilla.id && open) this.#resent.set(`${subAccountId} ${flotilla.id}`, flotilla.sentAs);
+      return;
+    }
+    const known = this.#pairs.get(`${subAccountId} ${flotilla.id}`);
+    if (known === undefined || known.parentClientId === flotilla.sentAs || open) this.#pair(subAccountId, { takeProfit: flotilla.id, stop: flotilla.stopLeg, parentClientId: flotilla.sentAs });
     for (const leg of row.legs) {
       if (this.#orderNames.has(leg.id)) continue;
       // A replaced leg's successor keeps the chain's first order as its venue order ID.
@@ -417,7 +441,15 @@ export class AlpacaVenue implements LiveVenue {
    */
   async #chainOf(subAccountId: SubAccountId, clientOrderId: ClientOrderId): Promise<Chain | null> {
     const pair = await this.#pairOf(subAccountId, clientOrderId);
-    if (pair === null) return this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(clientOrderId));
+    if (pair === null) {
+      const chain = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(this.#resent.get(`${subAccountId} ${clientOrderId}`) ?? clientOrderId));
+      // A lone stop or take-profit cancelled for a close and sent again under a new client_order_id: after a restart
+      // it is found in the listing.
+      if (chain === null || !isEnded(chain.current) || this.#rediscovered.has(subAccountId) || !/_[ST][0-9a-z]+$/.test(clientOrderId)) return chain;
+      await this.#rediscover(subAccountId);
+      const resent = this.#resent.get(`${subAccountId} ${clientOrderId}`);
+      return resent === undefined ? chain : this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(resent));
+    }
     const parent = await this.#call(subAccountId, 'GET /v2/orders:by_client_order_id', (api) => api.chain(pair.parentClientId));
     if (parent === null) return null;
     this.#learn(subAccountId, parent.current);
@@ -453,18 +485,21 @@ export class AlpacaVenue implements LiveVenue {
     this.#reportRow(subAccountId, clientOrderId, now, chain.root.id);
   }
 
-  /** PATCH /v2/orders/{id}: the next order of the chain, reported as ORDER_AMENDED; `protective`: a held child's growth. */
-  async #replace(subAccountId: SubAccountId, clientOrderId: ClientOrderId, changes: OrderChanges, protective: boolean): Promise<void> {
+  /**
+   * PATCH /v2/orders/{id}: the next order of the chain, reported as ORDER_AMENDED; `why`: asked for, a held child's
+   * growth, or shares freed for a close (or given back). True when Alpaca made the replacement.
+   */
+  async #replace(subAccountId: SubAccountId, clientOrderId: ClientOrderId, changes: OrderChanges, why: 'REQUESTED' | 'GROWN' | 'FREED'): Promise<boolean> {
     const api = this.#account(subAccountId).api;
     const pair = await this.#pairOf(subAccountId, clientOrderId);
     const chain = await this.#chainOf(subAccountId, clientOrderId);
-    const refuse = (reason: RejectionReason, detail: string): void => this.#emit({ type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason, detail, at: this.#clock.now() });
+    const refuse = (reason: RejectionReason, detail: string): false => (this.#emit({ type: 'AMEND_REJECTED', subAccountId, clientOrderId, reason, detail, at: this.#clock.now() }), false);
     if (chain === null) return refuse('UNKNOWN_ORDER', 'Alpaca has no order with this client order ID');
     if (isEnded(chain.current)) return refuse('UNKNOWN_ORDER', `order is already ${statusOf(chain.current)}`);
     // An oco's stop leg is replaced by its own Alpaca ID and keeps an Alpaca-made client_order_id (the pair's parent
     // names it); any other order's replacement is the next of its chain of client_order_ids.
     const leg = pair !== null && pair.stop === clientOrderId;
-    const next = leg ? null : chainClientOrderId(pair?.parentClientId ?? clientOrderId, chain.generation + 1);
+    const next = leg ? null : chainClientOrderId(pair?.parentClientId ?? this.#resent.get(`${subAccountId} ${clientOrderId}`) ?? clientOrderId, chain.generation + 1);
     const patch = {
       ...(next === null ? {} : { clientOrderId: next }),
       ...(changes.quantity === undefined ? {} : { qty: changes.quantity.toString() }),
@@ -484,7 +519,78 @@ export class AlpacaVenue implements LiveVenue {
     }
     this.#remember(row, clientOrderId, chain.root.id);
     this.#learn(subAccountId, row);
-    this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity: row.qty, limitPrice: row.limitPrice, triggerPrice: row.stopPrice, detail: protective ? 'grown with its entry' : 'replaced on request', at: this.#clock.now() });
+    const detail = why === 'GROWN' ? 'grown with its entry' : why === 'FREED' ? FREED_DETAIL : 'replaced on request';
+    this.#emit({ type: 'ORDER_AMENDED', subAccountId, clientOrderId, quantity: row.qty, limitPrice: row.limitPrice, triggerPrice: row.stopPrice, detail, at: this.#clock.now() });
+    return true;
+  }
+
+  /**
+   * DELETE /v2/orders/{id} of a protective order (an oco's parent ends its leg too), then asks until Alpaca lists it
+   * ended: a DELETE is only a request (the order is `pending_cancel` until Alpaca ends it), and its shares are held
+   * until then. True when it ended with nothing filled.
+   */
+  async #cancelForExit(subAccountId: SubAccountId, row: AlpacaOrderRow): Promise<boolean> {
+    const api = this.#account(subAccountId).api;
+    try {
+      await api.cancel(row.id);
+    } catch (error) {
+      const failure = classify(error, this.#redactor);
+      if (failure.kind === 'REFUSED' && failure.status !== 422 && failure.status !== 404) return false;
+    }
+    const deadline = Date.now() + this.#timeouts.settleMs;
+    for (;;) {
+      const now = await this.#call(subAccountId, 'GET /v2/orders/{id}', (client) => client.byId(row.id)).catch(() => null);
+      // Ended: freed only if nothing of it filled meanwhile (a stop that fired took the shares itself).
+      if (now !== null && isEnded(now) && now.legs.every(isEnded)) return [now, ...now.legs].every((order) => order.filledQty.isZero());
+      if (Date.now() >= deadline) return false;
+      await pause(Math.min(100, this.#timeouts.requestMs));
+    }
+  }
+
+  /**
+   * A protective order (or oco) cancelled to free shares for a close that then did not fill, sent again under the same
+   * Flotilla IDs with a new client_order_id (see exits.ts); false when Alpaca refused it or its outcome stayed unknown.
+   */
+  async #resend(subAccountId: SubAccountId, holder: Holder, quantity: Decimal): Promise<boolean> {
+    const instrument = this.#bySymbol.get(holder.row.symbol);
+    if (instrument === undefined) return false;
+    const leg = holder.row.legs[0];
+    const base = (id: ClientOrderId, role: 'STOP' | 'TAKE_PROFIT', type: 'STOP_MARKET' | 'LIMIT', limitPrice: Decimal | null, triggerPrice: Decimal | null): SubmitOrder => ({
+      clientOrderId: id, botId: parseClientOrderId(id).bot, subAccountId, intentId: parseIntentId(`resend.${id}`), instrumentId: instrument.id, role, side: holder.row.side, type, quantity,
+      limitPrice, triggerPrice, timeInForce: 'GTC', reduceOnly: true, parentClientOrderId: null, activatesOnParentFill: false,
+    });
+    const attempt = ++this.#resends;
+    let sent: string;
+    let input: Record<string, unknown>;
+    let orders: SubmitOrder[];
+    const symbol = holder.row.symbol;
+    if (holder.takeProfit !== null && holder.stop !== null) {
+      const takeProfit = base(holder.takeProfit, 'TAKE_PROFIT', 'LIMIT', holder.row.limitPrice, null);
+      const stop = base(holder.stop, 'STOP', 'STOP_MARKET', null, leg?.stopPrice ?? null);
+      sent = resentClientOrderId(ocoClientOrderId(holder.takeProfit, holder.stop), this.#clock.now(), attempt);
+      input = { ...ocoInput(takeProfit, stop, symbol, quantity), clientOrderId: sent };
+      orders = [takeProfit, stop];
+      this.#pair(subAccountId, { takeProfit: holder.takeProfit, stop: holder.stop, parentClientId: sent });
+    } else {
+      const id = (holder.stop ?? holder.takeProfit) as ClientOrderId;
+      const order = holder.stop !== null ? base(id, 'STOP', 'STOP_MARKET', null, holder.row.stopPrice) : base(id, 'TAKE_PROFIT', 'LIMIT', holder.row.limitPrice, null);
+      sent = resentClientOrderId(id, this.#clock.now(), attempt);
+      input = { ...orderInput(order, symbol, quantity), clientOrderId: sent };
+      orders = [order];
+      this.#resent.set(`${subAccountId} ${id}`, sent);
+    }
+    let refused = false;
+    const stopWatching = this.onExecutionReport((report) => {
+      if (report.type === 'ORDER_REJECTED' && orders.some((order) => order.clientOrderId === report.clientOrderId)) refused = true;
+    });
+    try {
+      await this.#post(subAccountId, sent, input, orders);
+    } catch {
+      return false;
+    } finally {
+      stopWatching();
+    }
+    return !refused;
   }
 
   async #submitChild(order: SubmitOrder): Promise<void> {
@@ -751,6 +857,8 @@ export class AlpacaVenue implements LiveVenue {
 
   #emit(report: ExecutionReport): void {
     if (this.#state === 'STOPPED') return;
+    // What freeing shares for a working close did to its protection waits for the close's end (exits.ts).
+    if (this.#exits.hold(report)) return;
     if (report.type !== 'FUNDING_SETTLED' && report.type !== 'ORDER_FILLED' && !isFlotillaClientOrderId(report.clientOrderId)) return;
     if (report.type === 'ORDER_CANCELED' || report.type === 'ORDER_EXPIRED' || report.type === 'ORDER_REJECTED') this.#tracker.end(report.subAccountId, report.clientOrderId);
     if (report.type === 'ORDER_FILLED' && report.leavesQuantity.isZero()) this.#tracker.end(report.subAccountId, report.fill.clientOrderId);
@@ -762,6 +870,7 @@ export class AlpacaVenue implements LiveVenue {
       }
     }
     this.#protection.observe(report);
+    this.#exits.observe(report);
   }
 
   #deliverConnection(event: VenueConnectionEvent, evenIfStopped: boolean): void {

@@ -95,18 +95,26 @@ const CAMEL: ReadonlyArray<readonly [string, string]> = [
  * exit pair's oco parent is "<take-profit ID>.oco.<stop ID>": the take-profit's order, naming the stop its leg
  * carries, so that which Flotilla order an Alpaca-named leg is survives a restart at Alpaca itself.
  */
-export function flotillaIdOf(clientOrderId: string): { id: ClientOrderId; generation: number; stopLeg: ClientOrderId | null } | null {
+export function flotillaIdOf(clientOrderId: string): { id: ClientOrderId; generation: number; stopLeg: ClientOrderId | null; sentAs: string } | null {
   const match = /^(.*)\.r(\d{1,6})$/.exec(clientOrderId);
-  const base = match === null ? clientOrderId : (match[1] ?? '');
+  const sentAs = match === null ? clientOrderId : (match[1] ?? '');
   const generation = match === null ? 0 : Number(match[2]);
+  // An order sent again after a close that did not fill (see exits.ts) is "<first client_order_id>.s<n>".
+  const resent = /^(.*)\.s[0-9a-z]{1,12}$/.exec(sentAs);
+  const base = resent === null ? sentAs : (resent[1] ?? '');
   const oco = /^([^.]+)\.oco\.([^.]+)$/.exec(base);
   if (oco !== null) {
     const [, takeProfit = '', stop = ''] = oco;
     if (!isFlotillaClientOrderId(takeProfit) || !isFlotillaClientOrderId(stop)) return null;
-    return { id: takeProfit as ClientOrderId, generation, stopLeg: stop as ClientOrderId };
+    return { id: takeProfit as ClientOrderId, generation, stopLeg: stop as ClientOrderId, sentAs };
   }
   if (!isFlotillaClientOrderId(base)) return null;
-  return { id: base as ClientOrderId, generation, stopLeg: null };
+  return { id: base as ClientOrderId, generation, stopLeg: null, sentAs };
+}
+
+/** A client_order_id for an order sent again under the same Flotilla order (unique: Alpaca never reuses one). */
+export function resentClientOrderId(sentAs: string, at: number, attempt: number): string {
+  return `${sentAs}.s${at.toString(36)}${attempt.toString(36)}`;
 }
 
 /** The client_order_id of an exit pair's oco parent (see flotillaIdOf). */

@@ -32,6 +32,11 @@ export class ReportTracker {
     return true;
   }
 
+  /** An end that was undone (an order cancelled to make way for a close and sent again): it may end again. */
+  reopen(subAccountId: SubAccountId, clientOrderId: ClientOrderId): void {
+    this.#set(this.#ended, subAccountId).delete(clientOrderId);
+  }
+
   /** Accepted and not ended: what a gap-fill asks about. */
   openOrders(subAccountId: SubAccountId): ClientOrderId[] {
     const ended = this.#set(this.#ended, subAccountId);
