@@ -157,8 +157,9 @@ describe('the fleet in live mode on the Bybit stand-in', () => {
       instruments: [...(liveConfig(setup).instruments as object[]), { id: QQQ, kind: 'EQUITY', tickSize: '0.01', lotStep: '1', minQuantity: '1', minNotional: '1', exposure: { key: 'NDX', beta: '1' } }],
       exposureKeys: { BTC: { policy: 'exclusive' }, ETH: { policy: 'exclusive' }, NDX: { policy: 'exclusive' } },
     });
+    // The instrument configured for it is refused first, by its key: nothing could quote or trade it.
     const message = await refusalToOpen(config, [quietBot('alpha', { instruments: [BTC] }), quietBot('equity', { venue: 'ALPACA', instruments: [QQQ] })]);
-    expect(message).toMatch(/equity\/manifest\.json: venue: ALPACA is not among the configuration's venues \(BYBIT\)/);
+    expect(message).toMatch(/flotilla\.config\.json: instruments\.2\.id: QQQ\.ALPACA trades on ALPACA, which has no entry under venues/);
   });
 
   it('refuses to start when the catalog disagrees with what the venue lists, naming every difference', async () => {
