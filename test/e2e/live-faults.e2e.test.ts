@@ -95,7 +95,7 @@ describe('the live fleet under faults and SIGKILLs', () => {
     let done = false;
     // The exchange's own event: the fill is recorded and its pushes dropped; the supervisor dies before any answer.
     const unsubscribe = live.running.standin.exchange.onPrivateBatch((batchUid, batch) => {
-      if (done || batchUid !== uid || batch.execution.length === 0) return;
+      if (done || batchUid !== uid || !batch.execution.some((execution) => execution['execType'] === 'Trade')) return;
       done = true;
       process.kill(supervisor.pid, 'SIGKILL');
       killed();

@@ -182,10 +182,11 @@ export class LiveFleet {
       const links = orders.map((order) => order.orderLinkId);
       const duplicated = links.filter((link, index) => links.indexOf(link) !== index);
       if (duplicated.length > 0) found.push(`${botId}: orderLinkId placed twice at the venue: ${duplicated.join(', ')}`);
-      const { intentOf, fills, positions, doubledIntents, answered } = this.fleet.ledgerSnapshot(botId, (rows) => ({
+      const { intentOf, fills, funding, positions, doubledIntents, answered } = this.fleet.ledgerSnapshot(botId, (rows) => ({
         answered: new Set(rows<{ id: string }>('SELECT client_order_id AS id FROM order_events UNION SELECT client_order_id AS id FROM fills').map((row) => row.id)),
         intentOf: new Map(rows<{ id: string; intent: string }>('SELECT client_order_id AS id, intent_id AS intent FROM orders').map((row) => [row.id, row.intent])),
         fills: rows<{ id: string }>('SELECT trade_id AS id FROM fills ORDER BY trade_id').map((row) => row.id),
+        funding: rows<{ id: string }>('SELECT funding_id AS id FROM funding ORDER BY funding_id').map((row) => row.id),
         positions: new Map(rows<{ instrument: string; quantity: string }>('SELECT instrument, quantity FROM positions').map((row) => [row.instrument.split('.')[0] as string, Decimal.parse(row.quantity)])),
         doubledIntents: rows<{ intent: string }>("SELECT intent_id AS intent FROM orders WHERE role IN ('ENTRY', 'CLOSE') GROUP BY intent_id HAVING COUNT(*) > 1").map((row) => row.intent),
       }));
@@ -204,8 +205,12 @@ export class LiveFleet {
       for (const [intent, count] of perIntent(links)) {
         if (count > (written.get(intent) ?? 0)) found.push(`${botId}: ${count} orders at the venue for intent ${intent}, ${written.get(intent) ?? 0} in the ledger`);
       }
-      const executions = standin.exchange.book.executions(uid, () => true, 10_000, undefined).list.map((execution) => execution.execId).sort();
+      // Trades are fills and funding settlements are funding entries, each once by the venue's execution ID.
+      const listed = (type: 'Trade' | 'Funding'): string[] => standin.exchange.book.executions(uid, (execution) => execution.execType === type, 10_000, undefined).list.map((execution) => execution.execId).sort();
+      const executions = listed('Trade');
       if (executions.join(',') !== fills.join(',')) found.push(`${botId}: venue executions [${executions.join(', ')}] but ledger fills [${fills.join(', ')}]`);
+      const settled = listed('Funding');
+      if (settled.join(',') !== funding.join(',')) found.push(`${botId}: venue funding [${settled.join(', ')}] but ledger funding [${funding.join(', ')}]`);
       for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
         const there = standin.exchange.position(uid, symbol).quantity;
         const held = positions.get(symbol) ?? Decimal.ZERO;

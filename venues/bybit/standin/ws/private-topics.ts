@@ -64,8 +64,9 @@ export class PrivateTopics {
 
   publish(uid: number, batch: PrivateBatch): void {
     const connections = this.#byUid.get(uid);
-    // A fault fires on a fill whether or not anyone listens: what matters is what the client misses.
-    const fault = batch.execution.length > 0 ? this.#faults.takeWebSocket(uid) : null;
+    // A fault fires on a fill whether or not anyone listens: what matters is what the client misses. A funding
+    // settlement is an execution too, but not a fill: it never takes a fault meant for one.
+    const fault = batch.execution.some((execution) => execution['execType'] === 'Trade') ? this.#faults.takeWebSocket(uid) : null;
     if (fault?.kind === 'ws-drop-mid-fill') {
       const dropped = this.drop(uid);
       this.#logger.info({ uid, dropped }, 'fault: private sockets dropped in the middle of a fill');
