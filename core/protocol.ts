@@ -86,7 +86,8 @@ export type CommandResultWire =
 
 export type SupervisorMessage =
   | { t: 'welcome'; now: number; heartbeatIntervalMs: number; state: WireBotState; backfill: WireCandle[] }
-  | { t: 'candle'; candle: WireCandle }
+  /** `sessionOpen`: for an instrument that trades in a session, whether it was open at the venue at delivery. */
+  | { t: 'candle'; candle: WireCandle; sessionOpen?: boolean }
   | { t: 'result'; seq: number; result: CommandResultWire }
   | { t: 'report'; report: ExecutionReport }
   | { t: 'state'; now: number; state: WireBotState }

@@ -68,6 +68,13 @@ export interface BotStateView {
    * for a live one. Actions returned during warm-up are dropped, visibly: they are counted and logged, never sent.
    */
   warmingUp?: boolean;
+  /**
+   * For a live candle of an instrument that trades in a session (an equity): whether that session was open at its
+   * venue when the supervisor delivered the candle, as the order manager judges it (the venue's own clock where it
+   * has one, so a stand-in's market time counts, not the wall clock). Absent in warm-up, in backtests and for
+   * instruments that trade around the clock: judge by the calendar at `now` there.
+   */
+  sessionOpen?: boolean;
 }
 
 /** What a strategy may ask for. The runtime turns each into a command for the order manager. */

@@ -112,7 +112,8 @@ function onMessage(message: SupervisorMessage): void {
       if (candle.openTime <= (lastSeen.get(stream) ?? Number.NEGATIVE_INFINITY)) return;
       lastSeen.set(stream, candle.openTime);
       now = Math.max(now, candle.openTime + candle.durationMs);
-      for (const command of host.onCandle(candle, view())) {
+      const shown = message.sessionOpen === undefined ? view() : { ...view(), sessionOpen: message.sessionOpen };
+      for (const command of host.onCandle(candle, shown)) {
         const seq = client?.send(JSON.parse(JSON.stringify(command)) as WireCommand);
         if (seq !== undefined && command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly) pendingEntries.set(seq, command.intent.instrumentId);
       }

@@ -185,7 +185,8 @@ export function createBasketsStrategy(context: StrategyContext<BasketParameters>
       for (const { instrumentId: denied, block } of blocks) actions.push({ type: 'NOTE', name: 'block', value: block, instrumentId: denied });
       blocks = [];
       const now = Math.max(state.now, candle.openTime + candle.durationMs);
-      const open = US_EQUITY_CALENDAR.isOpen(now);
+      // Live, the supervisor says whether the venue's session is open (its clock, not this machine's); else the calendar.
+      const open = state.sessionOpen ?? US_EQUITY_CALENDAR.isOpen(now);
       const entered = new Set<InstrumentId>();
       const basket = basketOf.get(instrumentId);
       const signal = signalOf(score, p.signalThreshold);

@@ -28,6 +28,8 @@ export interface SessionsHost {
   readonly manifests: ReadonlyMap<BotId, BotManifest>;
   readonly strategyNotes: ReadonlyMap<BotId, Readonly<Record<string, readonly string[]>>>;
   readonly store: { readonly hourly: HourlyActivity };
+  /** Whether an instrument's session is open now, as the order manager judges it; null when it trades around the clock. */
+  sessionOpen(instrumentId: InstrumentId): boolean | null;
 }
 
 export interface BotSessionsOptions {
@@ -114,7 +116,8 @@ export class BotSessions implements BotChannelHandlers {
     fleet.hub.unsubscribe(subscriber);
     const streams = (manifest?.instruments ?? []).flatMap((instrumentId) => (manifest?.timeframes ?? []).map((timeframe) => ({ instrumentId, timeframe })));
     const backfill = streams.length === 0 ? [] : fleet.hub.subscribe(subscriber, streams, (candle) => {
-      this.#send(botId, { t: 'candle', candle: candleToWire(candle) });
+      const sessionOpen = fleet.sessionOpen(candle.instrumentId);
+      this.#send(botId, { t: 'candle', candle: candleToWire(candle), ...(sessionOpen === null ? {} : { sessionOpen }) });
       fleet.metrics.recordCandlesDelivered(botId, candle.instrumentId, candle.timeframe);
     });
     this.#options.logger.info({ botId, backfill: backfill.length }, 'bot connected');

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { followsUsEquitySession } from '../../core/market-session.ts';
 import { InvariantViolation } from '../../core/errors.ts';
-import type { BotId } from '../../core/ids.ts';
+import type { BotId, InstrumentId } from '../../core/ids.ts';
 import { Decimal } from '../../core/decimal.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TimeframeCandle } from '../../core/strategy.ts';
@@ -220,6 +220,13 @@ export class Fleet {
   }
 
   /** Whether a bot's folder is gone while it still holds positions or orders (it is halted until flat). */
+  /** Whether an instrument's session is open now, as the order manager judges it; null when it trades around the clock. */
+  sessionOpen(instrumentId: InstrumentId): boolean | null {
+    const instrument = this.omConfig.instruments.get(instrumentId);
+    const session = instrument === undefined ? null : this.market.sessions(instrument);
+    return session === null ? null : session.isOpen(this.clock.now());
+  }
+
   isRetired(botId: BotId): boolean {
     return this.#retired.has(botId);
   }

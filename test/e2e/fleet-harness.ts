@@ -39,6 +39,11 @@ export class FleetUnderTest {
     writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, id, subAccount: id, ...overrides }, null, 2));
   }
 
+  /** Copies a shipped bot's folder as it is (its manifest, strategy and modules, byte for byte). */
+  addShippedBot(id: string): void {
+    cpSync(join(PROJECT_ROOT, 'bots', id), join(this.botsRoot, id), { recursive: true });
+  }
+
   addFolder(name: string, files: Record<string, string>): void {
     mkdirSync(join(this.botsRoot, name), { recursive: true });
     for (const [file, text] of Object.entries(files)) writeFileSync(join(this.botsRoot, name, file), text);

@@ -60,6 +60,8 @@ export interface ScenarioOptions {
   risk?: Partial<ManifestRisk>;
   /** Exposure of an instrument other than the catalog's, e.g. AAPL on NDX with beta 1.2. */
   exposure?: Record<string, { key: string; beta: string }>;
+  /** What the supervisor says of the venue's session with each live candle; unsaid unless given, as in a backtest. */
+  sessionOpen?: boolean;
 }
 
 export interface NoteRecord {
@@ -91,11 +93,13 @@ export class Scenario {
   readonly #levels = new Map<InstrumentId, number>();
   readonly #shadow = new Map<InstrumentId, Scorer>();
   readonly #parameters: BasketParameters;
+  readonly #sessionOpen: boolean | undefined;
   #minute: number;
   #step = 0;
 
   constructor(options: ScenarioOptions = {}) {
     const start = options.start ?? SESSION_OPEN;
+    this.#sessionOpen = options.sessionOpen;
     this.#parameters = strategyModule.parameters.parse({ ...MANIFEST_JSON.parameters, ...options.parameters });
     const risk = { ...MANIFEST.risk, ...options.risk };
     const used = new Set<string>();
@@ -204,7 +208,7 @@ export class Scenario {
     if (!warmingUp && sign !== 0) this.signals.push({ minute: step, instrumentId: candle.instrumentId, sign, deliveredAt: this.om.clock.now() });
     this.#views.positionsChanged();
     this.#views.stateChanged();
-    const view = this.#views.view(this.om.clock.now());
+    const view = { ...this.#views.view(this.om.clock.now()), ...(this.#sessionOpen === undefined || warmingUp ? {} : { sessionOpen: this.#sessionOpen }) };
     if (warmingUp) {
       this.#host.warmUp([candle], view);
       return;

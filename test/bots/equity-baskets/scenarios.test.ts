@@ -107,6 +107,15 @@ describe('equity-baskets scenarios', () => {
     expect(new Set(suppressed.map((note) => note.value))).toEqual(new Set(['MARKET_CLOSED']));
   });
 
+  it('the venue’s session decides, not this machine’s calendar: a live candle the supervisor says came while the venue was closed sends nothing', () => {
+    // Inside the bundled calendar's session, but the venue's clock (a holiday it knows, or a stand-in's market time) says closed.
+    s = new Scenario({ sessionOpen: false });
+    for (let i = 0; i < 6; i++) s.minute({ ...megatechFalls(), GOOGL: 0.01, NVDA: -0.01, AMD: -0.01, AVGO: -0.01 });
+    expect(s.signals.length).toBeGreaterThan(10);
+    expect(s.commands).toEqual([]);
+    expect(new Set(s.notesNamed('suppress').map((note) => note.value))).toEqual(new Set(['MARKET_CLOSED']));
+  });
+
   it.each([
     { layer: 'the bot’s own budget', openRiskBudget: 0.01, entries: 1, suppress: 'RISK_FULL' },
     { layer: 'the order manager’s maxOpenRisk, with the bot’s budget opened wide', openRiskBudget: 0.05, entries: 2, suppress: 'ADD_USED' },

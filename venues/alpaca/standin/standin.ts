@@ -35,9 +35,11 @@ export interface AlpacaStandinOptions {
   /** Catalog entries; their .ALPACA instruments are listed. The fleet's built-in catalog unless given. */
   instruments?: readonly CatalogEntry[];
   market?: MarketChoice;
-  /** Market time; real time unless given (a synthetic market runs `speed` times real time). */
+  /** Market time; real time unless given (a synthetic market runs `speed` times real time from `start`). */
   clock?: Clock;
   speed?: number;
+  /** Market time at the start of a synthetic market (ms since the epoch), e.g. a session's open; now unless given. */
+  start?: number;
   /** Accounts made at start, each with its own key pair and this many dollars; more with createAccount. */
   accounts?: number;
   startingCash?: Decimal;
@@ -81,7 +83,12 @@ export class AlpacaStandin {
     const choice = options.market ?? { kind: 'manual' };
     const speed = options.speed ?? 1;
     if (!(speed > 0 && Number.isFinite(speed))) throw new InvalidInputError(`speed must be a positive number, got ${speed}`);
-    this.clock = options.clock ?? (choice.kind === 'synthetic' ? new AcceleratedClock({ startMs: systemClock.now(), speed }) : systemClock);
+    if (options.start !== undefined) {
+      if (choice.kind !== 'synthetic') throw new InvalidInputError('a start time is for the synthetic market: a manual market follows the clock it is given');
+      if (options.clock !== undefined) throw new InvalidInputError('a start time and a clock exclude each other: the clock says where the market starts');
+      if (!Number.isSafeInteger(options.start)) throw new InvalidInputError(`start must be an integer of ms since the epoch, got ${options.start}`);
+    }
+    this.clock = options.clock ?? (choice.kind === 'synthetic' ? new AcceleratedClock({ startMs: options.start ?? systemClock.now(), speed }) : systemClock);
     this.#entries = (options.instruments ?? DEFAULT_INSTRUMENTS).filter((entry) => entry.id.endsWith('.ALPACA'));
     this.#assets = listAssets(this.#entries);
     if (this.#assets.length === 0) throw new InvalidInputError('the Alpaca stand-in needs at least one .ALPACA instrument');
@@ -167,6 +174,15 @@ export class AlpacaStandin {
     };
     this.#deliver(symbol, candle);
     return candle;
+  }
+
+  /**
+   * Delivers every synthetic minute closed by the clock's now, for a test that moves the clock it gave: the feed's
+   * own timer waits in real time, and would deliver them only when it next wakes.
+   */
+  advanceMarket(): void {
+    if (this.#synthetic === null) throw new InvalidInputError('advanceMarket is for the synthetic market; push bars to a manual one');
+    this.#synthetic.advanceTo(this.clock.now());
   }
 
   /** Terminates trade_updates sockets (one account's, or all); the clients reconnect. */
