@@ -6,6 +6,19 @@ import { UsageError } from './exit-codes.ts';
 
 /** Checks command-line values before anything is sent, with the same limits the control API applies. */
 
+/** A date, or a date and time (UTC unless a zone is given): 2024-01-31, 2024-01-31T12:00Z, 2024-01-31T09:30-05:00. */
+export const DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+export function dateOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim() : '';
+  // A bare date or a time without a zone is UTC, so a run means the same thing on every machine.
+  const withZone = /T/.test(text) && !/(Z|[+-]\d{2}:\d{2})$/.test(text) ? `${text}Z` : text;
+  const ms = DATE_OR_TIME.test(text) ? Date.parse(withZone) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a date like 2024-01-31 or 2024-01-31T12:00Z (UTC unless a zone is given); got ${JSON.stringify(value)}`);
+  return ms;
+}
+
 export function botArgument(value: unknown, what: string): BotId {
   try {
     return parseBotId(value);

@@ -19,7 +19,7 @@ import { renderReport, renderSweep } from '../backtest/text.ts';
 import { loadFleetConfig } from '../config/fleet-config.ts';
 import type { FleetConfig } from '../config/fleet-config.ts';
 import { fleetConfigPath } from '../paths.ts';
-import { botArgument } from './arguments.ts';
+import { botArgument, DATE_OR_TIME, dateOption } from './arguments.ts';
 import type { CliCommand, Invocation } from './command.ts';
 import { CliFailure, EXIT_CODES, UsageError } from './exit-codes.ts';
 import { findProjectRoot } from './new-bot.command.ts';
@@ -31,18 +31,6 @@ const DEFAULT_SWEEP_SPLIT: SplitChoice = { kind: 'fraction', fraction: 0.7, labe
  * `supervisor backtest <bot>`: runs the bot's own strategy module through the order manager and the paper matching
  * engine on historical klines or the synthetic market, and reports. Local: no running supervisor is needed.
  */
-
-const DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-
-function dateOption(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const text = typeof value === 'string' ? value.trim() : '';
-  // A bare date or a time without a zone is UTC, so a run means the same thing on every machine.
-  const withZone = /T/.test(text) && !/(Z|[+-]\d{2}:\d{2})$/.test(text) ? `${text}Z` : text;
-  const ms = DATE.test(text) ? Date.parse(withZone) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a date like 2024-01-31 or 2024-01-31T12:00Z (UTC unless a zone is given); got ${JSON.stringify(value)}`);
-  return ms;
-}
 
 function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -119,7 +107,7 @@ function splitOption(value: unknown): SplitChoice | undefined {
     const fraction = Number(text);
     if (fraction > 0 && fraction < 1) return { kind: 'fraction', fraction, label: text };
   }
-  if (DATE.test(text)) return { kind: 'date', atMs: dateOption(text, '--split') as number, label: text };
+  if (DATE_OR_TIME.test(text)) return { kind: 'date', atMs: dateOption(text, '--split') as number, label: text };
   throw new UsageError(`--split must be a date like 2024-06-01 (UTC) or a fraction of the period between 0 and 1 like 0.7; got ${JSON.stringify(value)}`);
 }
 

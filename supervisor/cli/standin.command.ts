@@ -9,6 +9,7 @@ import { BybitStandin, type MarketChoice } from '../../venues/bybit/standin/stan
 import { loadFleetConfig, syntheticCatalog, type FleetConfig } from '../config/fleet-config.ts';
 import { fleetConfigPath } from '../paths.ts';
 import type { CliCommand, Invocation } from './command.ts';
+import { dateOption } from './arguments.ts';
 import { CliFailure, EXIT_CODES, UsageError } from './exit-codes.ts';
 import { findProjectRoot } from './new-bot.command.ts';
 
@@ -56,6 +57,9 @@ function marketChoice(options: Readonly<Record<string, unknown>>, config: FleetC
   if ((klines !== undefined || manual) && (seed !== undefined || historyDays !== undefined)) {
     throw new UsageError('--seed and --history-days are for the synthetic market (the default), not with --klines or --manual');
   }
+  if ((klines !== undefined || manual) && options['start'] !== undefined) {
+    throw new UsageError(`--start is for the synthetic market (the default): ${manual ? 'a manual market runs on the wall clock' : 'a replay starts at its files\' first candle'}`);
+  }
   if (manual) return { kind: 'manual' };
   if (klines !== undefined) {
     const path = resolve(cwd, String(klines));
@@ -96,9 +100,10 @@ async function run(invocation: Invocation): Promise<void> {
     throw error;
   }
   const market = marketChoice(options, config, io.cwd);
+  const start = dateOption(options['start'], '--start');
   if (venue === 'alpaca') {
     if (options['fundingRate'] !== undefined) throw new UsageError('--funding-rate is for the Bybit stand-in (Alpaca trades stocks, which pay no funding)');
-    await runAlpaca(invocation, { port, speed, config, market });
+    await runAlpaca(invocation, { port, speed, config, market, start });
     return;
   }
   if (options['accounts'] !== undefined) throw new UsageError('--accounts is for the Alpaca stand-in (a Bybit stand-in provisions sub-members with its master key)');
@@ -113,6 +118,7 @@ async function run(invocation: Invocation): Promise<void> {
       instruments: syntheticCatalog(config),
       market,
       speed,
+      ...(start === undefined ? {} : { start }),
       keyFile,
       logger,
       paper: {
@@ -133,11 +139,11 @@ async function run(invocation: Invocation): Promise<void> {
     throw error;
   }
   for (const line of standin.findings) io.stderr.write(`klines: ${line}\n`);
-  const summary = { venue: 'bybit', url: standin.url, wsUrl: standin.wsUrl, port: standin.port, keyFile, masterUid: standin.master.uid, market: market.kind, speed };
+  const summary = { venue: 'bybit', url: standin.url, wsUrl: standin.wsUrl, port: standin.port, keyFile, masterUid: standin.master.uid, market: market.kind, speed, marketTime: new Date(standin.clock.now()).toISOString() };
   if (invocation.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     io.stdout.write(
-      `Bybit V5 stand-in listening on ${standin.url} (WebSocket ${standin.wsUrl}); ${market.kind} market at ${speed}x; master UID ${standin.master.uid}, key and secret in ${keyFile}. Ctrl-C stops it.\n`,
+      `Bybit V5 stand-in listening on ${standin.url} (WebSocket ${standin.wsUrl}); ${market.kind} market at ${speed}x from ${new Date(standin.clock.now()).toISOString()}; master UID ${standin.master.uid}, key and secret in ${keyFile}. Ctrl-C stops it.\n`,
     );
   }
   const signal = await waitForSignal();
@@ -146,9 +152,9 @@ async function run(invocation: Invocation): Promise<void> {
 }
 
 /** The Alpaca stand-in: one account per key pair (`--accounts`, 2 by default), its keys in the key file. */
-async function runAlpaca(invocation: Invocation, choice: { port: number; speed: number; config: FleetConfig; market: MarketChoice }): Promise<void> {
+async function runAlpaca(invocation: Invocation, choice: { port: number; speed: number; config: FleetConfig; market: MarketChoice; start: number | undefined }): Promise<void> {
   const { io, options } = invocation;
-  const { port, speed, config, market } = choice;
+  const { port, speed, config, market, start } = choice;
   if (market.kind === 'replay') throw new UsageError('--klines is not served by the Alpaca stand-in: use the synthetic market (the default) or --manual');
   const accounts = integerOption(options['accounts'], '--accounts', 1, 100) ?? 2;
   const keyFileOption = options['keyFile'];
@@ -156,17 +162,17 @@ async function runAlpaca(invocation: Invocation, choice: { port: number; speed: 
   const logger = stderrLogger();
   let standin: AlpacaStandin;
   try {
-    standin = await AlpacaStandin.start({ port, instruments: syntheticCatalog(config), market, speed, accounts, keyFile, logger });
+    standin = await AlpacaStandin.start({ port, instruments: syntheticCatalog(config), market, speed, ...(start === undefined ? {} : { start }), accounts, keyFile, logger });
   } catch (error) {
     if (error instanceof InvalidInputError) throw new UsageError(error.message);
     if ((error as { code?: unknown }).code === 'EADDRINUSE') throw new CliFailure(EXIT_CODES.FAILED, `port ${port} on 127.0.0.1 is already in use; choose another with --port, or 0 for any free port`);
     throw error;
   }
-  const summary = { venue: 'alpaca', url: standin.url, tradingStream: `${standin.wsUrl}/stream`, dataStream: `${standin.wsUrl}/v2/{iex|sip}`, port: standin.port, keyFile, accounts, market: market.kind, speed };
+  const summary = { venue: 'alpaca', url: standin.url, tradingStream: `${standin.wsUrl}/stream`, dataStream: `${standin.wsUrl}/v2/{iex|sip}`, port: standin.port, keyFile, accounts, market: market.kind, speed, marketTime: new Date(standin.clock.now()).toISOString() };
   if (invocation.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     io.stdout.write(
-      `Alpaca stand-in listening on ${standin.url} (trade_updates ${standin.wsUrl}/stream, bars ${standin.wsUrl}/v2/iex); ${market.kind} market at ${speed}x; ${accounts} accounts, their keys in ${keyFile}. Ctrl-C stops it.\n`,
+      `Alpaca stand-in listening on ${standin.url} (trade_updates ${standin.wsUrl}/stream, bars ${standin.wsUrl}/v2/iex); ${market.kind} market at ${speed}x from ${new Date(standin.clock.now()).toISOString()}; ${accounts} accounts, their keys in ${keyFile}. Ctrl-C stops it.\n`,
     );
   }
   const signal = await waitForSignal();
@@ -186,6 +192,7 @@ export const commands: CliCommand[] = [
         .option('--funding-rate <rate>', 'bybit: funding rate settled on open positions every 8 hours (00:00, 08:00, 16:00 UTC of market time); default 0.0001, 0 for none')
         .option('--accounts <n>', 'alpaca: accounts made at start, each with its own key pair (default 2)')
         .option('--speed <x>', 'market time per real time (default 1: real time)')
+        .option('--start <time>', 'market time at the start of the synthetic market, e.g. 2026-11-17T14:30Z (a US session\'s open; UTC unless a zone is given); default now')
         .option('--seed <n>', "seed of the synthetic market (default: the fleet configuration's marketData.seed)")
         .option('--history-days <n>', "days of synthetic history before the start (default: the fleet configuration's marketData.maxHistoryDays)")
         .option('--klines <dir>', 'replay 1m kline files (<SYMBOL>-1m.csv|json, Binance or Bybit exports) instead of the synthetic market')

@@ -46,4 +46,22 @@ describe('supervisor standin alpaca', () => {
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(0);
   }, 30_000);
+
+  it('runs its synthetic market from --start: /v2/clock says the session opened there, and market time runs at --speed', async () => {
+    home = mkdtempSync(join(tmpdir(), 'flotilla-standin-alpaca-'));
+    const open = Date.UTC(2026, 10, 17, 14, 30);
+    child = spawn(process.execPath, [CLI, 'standin', 'alpaca', '--port', '0', '--start', '2026-11-17T09:30-05:00', '--speed', '60', '--history-days', '1', '--accounts', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_HOME: home } });
+    const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+    const summary = JSON.parse(chunk.toString().split('\n')[0] ?? '') as { url: string; keyFile: string; marketTime: string; speed: number };
+    expect(summary.speed).toBe(60);
+    expect(Date.parse(summary.marketTime)).toBeGreaterThanOrEqual(open);
+    const [account] = (JSON.parse(readFileSync(summary.keyFile, 'utf8')) as { accounts: Array<{ key: string; secret: string }> }).accounts;
+    const headers = { 'APCA-API-KEY-ID': account!.key, 'APCA-API-SECRET-KEY': account!.secret };
+    const clock = (await (await fetch(`${summary.url}/v2/clock`, { headers })).json()) as { timestamp: string; is_open: boolean; next_close: string };
+    expect(clock.is_open).toBe(true);
+    expect(Date.parse(clock.timestamp)).toBeGreaterThanOrEqual(open);
+    // At 60x, an hour of market is a minute of real time: far below it unless the market ran from --start.
+    expect(Date.parse(clock.timestamp)).toBeLessThan(open + 3_600_000);
+    expect(Date.parse(clock.next_close)).toBe(Date.UTC(2026, 10, 17, 21, 0));
+  }, 30_000);
 });

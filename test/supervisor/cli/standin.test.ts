@@ -33,6 +33,10 @@ describe('supervisor standin: arguments', () => {
     [['standin', 'bybit', '--port', '0', '--funding-rate', '0.5'], /--funding-rate must be a decimal between -0.01 and 0.01/],
     [['standin', 'bybit', '--port', '0', '--funding-rate', '1e-4'], /--funding-rate must be a decimal/],
     [['standin', 'alpaca', '--port', '0', '--funding-rate', '0.0001'], /--funding-rate is for the Bybit stand-in/],
+    [['standin', 'alpaca', '--port', '0', '--start', 'yesterday'], /--start must be a date like 2024-01-31 or 2024-01-31T12:00Z/],
+    [['standin', 'alpaca', '--port', '0', '--start', '2026-11-17T25:00Z'], /--start must be a date/],
+    [['standin', 'alpaca', '--port', '0', '--manual', '--start', '2026-11-17T14:30Z'], /--start is for the synthetic market \(the default\): a manual market runs on the wall clock/],
+    [['standin', 'bybit', '--port', '0', '--klines', '.', '--start', '2026-11-17T14:30Z'], /--start is for the synthetic market \(the default\): a replay starts at its files' first candle/],
   ])('refuses %j with exit code 2 and a sentence', async (argv, message) => {
     const result = await run(argv, { home: tmpdir() });
     expect(result.code).toBe(2);
@@ -82,6 +86,20 @@ describe('supervisor standin bybit: the process', () => {
     expect(code).toBe(0);
     expect(cli.stderr()).toContain('stopping');
     expect(cli.stderr()).not.toContain(keyFile.secret);
+  });
+
+  it('starts its synthetic market at --start: the newest kline is the minute before it', async () => {
+    home = mkdtempSync(join(tmpdir(), 'flotilla-standin-'));
+    const cli = startCli(['--port', '0', '--start', '2026-11-17T14:30Z', '--history-days', '1', '--json']);
+    child = cli.process;
+    const summary = JSON.parse(await cli.firstLine) as { url: string; market: string; marketTime: string };
+    expect(summary.market).toBe('synthetic');
+    expect(Date.parse(summary.marketTime) - Date.UTC(2026, 10, 17, 14, 30)).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(summary.marketTime) - Date.UTC(2026, 10, 17, 14, 30)).toBeLessThan(10_000);
+    const klines = (await (await fetch(`${summary.url}/v5/market/kline?category=linear&symbol=BTCUSDT&interval=1&limit=1`)).json()) as { result: { list: string[][] } };
+    expect(Number(klines.result.list[0]?.[0])).toBe(Date.UTC(2026, 10, 17, 14, 29));
+    child.kill('SIGTERM');
+    await once(child, 'exit');
   });
 
   it('fails with exit code 1 and says so when the port is taken', async () => {

@@ -55,6 +55,8 @@ export interface BybitStandinOptions {
   /** Market time. Unless given: real time for a manual market, else `speed` times real time from the market's start. */
   clock?: Clock;
   speed?: number;
+  /** Market time at the start of a synthetic market (ms since the epoch); now unless given. */
+  start?: number;
   /** What requests are checked against and /v5/market/time answers: the wall clock unless given. */
   wallClock?: Clock;
   paper?: Partial<PaperSettings>;
@@ -110,7 +112,12 @@ export class BybitStandin {
     const speed = options.speed ?? 1;
     if (!(speed > 0 && Number.isFinite(speed))) throw new InvalidInputError(`speed must be a positive number, got ${speed}`);
     // A clock is needed before the market exists; a replay learns its start from its files, so its clock is built after.
-    let clock: Clock = options.clock ?? (choice.kind === 'synthetic' ? new AcceleratedClock({ startMs: wallClock.now(), speed, realClock: wallClock }) : wallClock);
+    if (options.start !== undefined) {
+      if (choice.kind !== 'synthetic') throw new InvalidInputError(`a start time is for the synthetic market: ${choice.kind === 'replay' ? 'a replay starts at its files\' first candle' : 'a manual market follows the clock it is given'}`);
+      if (options.clock !== undefined) throw new InvalidInputError('a start time and a clock exclude each other: the clock says where the market starts');
+      if (!Number.isSafeInteger(options.start)) throw new InvalidInputError(`start must be an integer of ms since the epoch, got ${options.start}`);
+    }
+    let clock: Clock = options.clock ?? (choice.kind === 'synthetic' ? new AcceleratedClock({ startMs: options.start ?? wallClock.now(), speed, realClock: wallClock }) : wallClock);
     const clockProxy: Clock & { readonly speed: number } = {
       now: () => clock.now(),
       monotonicNs: () => clock.monotonicNs(),
