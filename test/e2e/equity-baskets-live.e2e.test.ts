@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.ts';
@@ -14,7 +13,8 @@ import { FleetUnderTest } from './fleet-harness.ts';
  * against the Alpaca stand-in's synthetic market, whatever the wall clock says: the stand-in's clock is put inside a
  * past US session and moved a market minute at a time by the test. The seed and the session were picked with
  * `supervisor backtest equity-baskets --synthetic --from 2026-11-17T14:30Z --days 1`, whose market is this one (the
- * same seed, started at the same minute): SQQQ is routed there at 15:24 and SOXS at 16:05.
+ * same seed, started at the same minute): it routes SQQQ at 15:24 and SOXS at 16:05, with stock positions using the
+ * risk budget by then; the live bot starts flat at 15:10 and routes within minutes.
  */
 
 const MINUTE = 60_000;
@@ -30,7 +30,6 @@ const ETFS = ['SQQQ.ALPACA', 'SOXS.ALPACA'];
 
 describe('the shipped equity-baskets bot, live on the Alpaca stand-in inside a US session', () => {
   const clock = new ManualClock(START);
-  const secretsDir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-secrets-'));
   let standin: AlpacaStandin;
   let fleet: FleetUnderTest;
 
@@ -44,29 +43,16 @@ describe('the shipped equity-baskets bot, live on the Alpaca stand-in inside a U
 
   beforeAll(async () => {
     standin = await AlpacaStandin.start({ market: { kind: 'synthetic', seed: SEED, historyDays: HISTORY_MINUTES / 1440 }, clock });
-    const keys = standin.createAccount();
-    const secretsPath = join(secretsDir, 'secrets.json');
-    writeFileSync(secretsPath, JSON.stringify({ version: 1, venues: { ALPACA: { accounts: { [BOT]: { key: keys.key, secret: keys.secret } } } } }), { mode: 0o600 });
-    chmodSync(secretsPath, 0o600);
     // The built-in catalog, as shipped: only ALPACA is configured, so its other venues' instruments are left out.
-    fleet = new FleetUnderTest({
-      mode: 'live',
-      venues: { ALPACA: { adapter: 'alpaca', environment: standin.url, timeouts: { clockPollMs: 100, requestMs: 2_000 } } },
-      secretsFile: secretsPath,
-      marketData: { historyCandles: HISTORY_MINUTES },
-      control: { port: 0 },
-      metrics: { port: 0 },
-    });
+    fleet = FleetUnderTest.onAlpacaStandin(standin, BOT, { marketData: { historyCandles: HISTORY_MINUTES } });
     fleet.addShippedBot(BOT);
     expect(readFileSync(join(fleet.botsRoot, BOT, 'strategy.ts'), 'utf8')).toBe(readFileSync(join(PROJECT_ROOT, 'bots', BOT, 'strategy.ts'), 'utf8'));
-    const started = await fleet.script('supervisor/fleet-start.ts');
-    expect(started.stdout).toContain('Fleet online');
+    await fleet.start();
   }, 120_000);
 
   afterAll(async () => {
     await fleet?.destroy();
     await standin?.stop();
-    rmSync(secretsDir, { recursive: true, force: true });
   }, 60_000);
 
   it('routes a falling basket to its inverse ETF at Alpaca, protected by an oco pair, with the fills in its ledger', async () => {
@@ -94,7 +80,7 @@ describe('the shipped equity-baskets bot, live on the Alpaca stand-in inside a U
       const takeProfit = mine.find((order) => order.role === 'TAKE_PROFIT' && order.status === 'ACCEPTED');
       return filled !== undefined && stop !== undefined && takeProfit !== undefined ? { filled, stop, takeProfit } : undefined;
     }, 20_000);
-    const account = standin.accountOf(JSON.parse(readFileSync(join(secretsDir, 'secrets.json'), 'utf8')).venues.ALPACA.accounts[BOT].key)!;
+    const account = standin.exchange.accounts()[0]!;
     const symbol = entry.instrumentId.replace('.ALPACA', '');
     expect(standin.exchange.orderByClientId(account, entry.clientOrderId)).toMatchObject({ symbol, side: 'buy', type: 'market', status: 'filled' });
     const pair = standin.exchange.orderByClientId(account, `${protection.takeProfit.clientOrderId}.oco.${protection.stop.clientOrderId}`);

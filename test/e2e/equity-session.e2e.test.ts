@@ -1,6 +1,3 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.ts';
 import { newYorkDate, nextOpen, sessionOnDate, type Session } from '../../core/us-equity-calendar.ts';
@@ -72,7 +69,6 @@ function lastClosedSession(): Session {
 describe('an equity bot across the US session close and the next open', () => {
   const session = lastClosedSession();
   const clock = new ManualClock(session.close - 5 * MINUTE);
-  const secretsDir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-secrets-'));
   let standin: AlpacaStandin;
   let fleet: FleetUnderTest;
 
@@ -91,30 +87,19 @@ describe('an equity bot across the US session close and the next open', () => {
 
   beforeAll(async () => {
     standin = await AlpacaStandin.start({ instruments: CATALOG, market: { kind: 'manual' }, clock });
-    const keys = standin.createAccount();
-    const secretsPath = join(secretsDir, 'secrets.json');
-    writeFileSync(secretsPath, JSON.stringify({ version: 1, venues: { ALPACA: { accounts: { equity: { key: keys.key, secret: keys.secret } } } } }), { mode: 0o600 });
-    chmodSync(secretsPath, 0o600);
-    fleet = new FleetUnderTest({
-      mode: 'live',
-      venues: { ALPACA: { adapter: 'alpaca', environment: standin.url, timeouts: { clockPollMs: 100, requestMs: 2_000 } } },
-      secretsFile: secretsPath,
+    fleet = FleetUnderTest.onAlpacaStandin(standin, 'equity', {
       defaultCatalog: false,
       instruments: CATALOG.map(({ startPrice: _startPrice, ...instrument }) => instrument),
       exposureKeys: { NDX: { policy: 'exclusive' }, SPX: { policy: 'exclusive' } },
       marketData: { historyCandles: 5 },
-      control: { port: 0 },
-      metrics: { port: 0 },
     });
     fleet.addFolder('equity', { 'manifest.json': JSON.stringify(MANIFEST), 'strategy.ts': STRATEGY });
-    const started = await fleet.script('supervisor/fleet-start.ts');
-    expect(started.stdout).toContain('Fleet online');
+    await fleet.start();
   }, 120_000);
 
   afterAll(async () => {
     await fleet?.destroy();
     await standin?.stop();
-    rmSync(secretsDir, { recursive: true, force: true });
   }, 60_000);
 
   it('enters QQQ before the close, with its stop at the venue', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { runCli } from '../../supervisor/cli/run-cli.ts';
 import { ledgerPath } from '../../supervisor/paths.ts';
 import { PROJECT_ROOT, projectNode } from '../../supervisor/pm2/apps.ts';
+import type { AlpacaStandin } from '../../venues/alpaca/standin/standin.ts';
 
 const run = promisify(execFile);
 
@@ -26,6 +27,24 @@ export class FleetUnderTest {
     this.configPath = join(this.home, 'flotilla.config.json');
     writeFileSync(this.configPath, JSON.stringify(config));
   }
+
+  /**
+   * A live fleet whose ALPACA venue is an in-process stand-in (its clock polled every 100 ms): a new stand-in account
+   * for the one sub-account, its key pair in a secrets file (0600) of the fleet's own.
+   */
+  static onAlpacaStandin(standin: AlpacaStandin, subAccount: string, config: Record<string, unknown>): FleetUnderTest {
+    const keys = standin.createAccount();
+    const secretsDir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-secrets-'));
+    const secretsFile = join(secretsDir, 'secrets.json');
+    writeFileSync(secretsFile, JSON.stringify({ version: 1, venues: { ALPACA: { accounts: { [subAccount]: { key: keys.key, secret: keys.secret } } } } }), { mode: 0o600 });
+    chmodSync(secretsFile, 0o600);
+    const venues = { ALPACA: { adapter: 'alpaca', environment: standin.url, timeouts: { clockPollMs: 100, requestMs: 2_000 } } };
+    const fleet = new FleetUnderTest({ mode: 'live', venues, secretsFile, control: { port: 0 }, metrics: { port: 0 }, ...config });
+    fleet.#scratch.push(secretsDir);
+    return fleet;
+  }
+
+  readonly #scratch: string[] = [];
 
   get env(): NodeJS.ProcessEnv {
     return { ...process.env, PM2_HOME: this.pm2Home, FLOTILLA_HOME: this.home, FLOTILLA_BOTS_DIR: this.botsRoot, FLOTILLA_CONFIG: this.configPath, FLOTILLA_LOG_LEVEL: 'warn' };
@@ -54,6 +73,12 @@ export class FleetUnderTest {
     const started = performance.now();
     const { stdout, stderr } = await run(projectNode(), [join(PROJECT_ROOT, path)], { env: this.env, cwd: PROJECT_ROOT, timeout: 120_000 });
     return { stdout, stderr, ms: performance.now() - started };
+  }
+
+  /** `npm start`: resolves once it says the fleet is online, else fails with what it printed. */
+  async start(): Promise<void> {
+    const started = await this.script('supervisor/fleet-start.ts');
+    if (!started.stdout.includes('Fleet online')) throw new Error(`npm start did not bring the fleet online:\n${started.stdout}\n${started.stderr}`);
   }
 
   /** The operator CLI, in-process, against this fleet's control API. */
@@ -131,6 +156,7 @@ export class FleetUnderTest {
       rmSync(this.botsRoot, { recursive: true, force: true });
       rmSync(this.home, { recursive: true, force: true });
       rmSync(this.pm2Home, { recursive: true, force: true });
+      for (const folder of this.#scratch) rmSync(folder, { recursive: true, force: true });
     }
   }
 }
