@@ -184,9 +184,11 @@ export function createBasketsStrategy(context: StrategyContext<BasketParameters>
       const actions: StrategyAction[] = [];
       for (const { instrumentId: denied, block } of blocks) actions.push({ type: 'NOTE', name: 'block', value: block, instrumentId: denied });
       blocks = [];
-      const now = Math.max(state.now, candle.openTime + candle.durationMs);
-      // Live, the supervisor says whether the venue's session is open (its clock, not this machine's); else the calendar.
-      const open = state.sessionOpen ?? US_EQUITY_CALENDAR.isOpen(now);
+      const close = candle.openTime + candle.durationMs;
+      const now = Math.max(state.now, close);
+      // Live, the venue's session as the supervisor saw it (its clock, not this machine's), and never a candle that
+      // closes at or after the session's close; in a backtest, the calendar at the later of the bot's clock and the close.
+      const open = state.sessionOpen === undefined ? US_EQUITY_CALENDAR.isOpen(now) : state.sessionOpen && US_EQUITY_CALENDAR.isOpen(close);
       const entered = new Set<InstrumentId>();
       const basket = basketOf.get(instrumentId);
       const signal = signalOf(score, p.signalThreshold);

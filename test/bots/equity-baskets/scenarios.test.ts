@@ -116,6 +116,14 @@ describe('equity-baskets scenarios', () => {
     expect(new Set(s.notesNamed('suppress').map((note) => note.value))).toEqual(new Set(['MARKET_CLOSED']));
   });
 
+  it('a candle after the close sends nothing even when the supervisor still thinks the venue is open (its view of a fast stand-in’s clock lags)', () => {
+    s = new Scenario({ start: Date.UTC(2026, 10, 2, 21, 0) - WARM_UP_MINUTES * 60_000, sessionOpen: true });
+    for (let i = 0; i < 6; i++) s.minute({ ...megatechFalls(), GOOGL: 0.01, NVDA: -0.01, AMD: -0.01, AVGO: -0.01 });
+    expect(s.signals.length).toBeGreaterThan(10);
+    expect(s.commands).toEqual([]);
+    expect(new Set(s.notesNamed('suppress').map((note) => note.value))).toEqual(new Set(['MARKET_CLOSED']));
+  });
+
   it.each([
     { layer: 'the bot’s own budget', openRiskBudget: 0.01, entries: 1, suppress: 'RISK_FULL' },
     { layer: 'the order manager’s maxOpenRisk, with the bot’s budget opened wide', openRiskBudget: 0.05, entries: 2, suppress: 'ADD_USED' },
