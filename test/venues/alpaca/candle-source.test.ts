@@ -56,6 +56,20 @@ describe('the Alpaca candle source and settings', () => {
     await source.stop();
   });
 
+  it('test_minute_history_when_loaded_before_the_open_after_a_holiday_then_it_reaches_back_over_the_closure', async () => {
+    // Tuesday 2024-11-26 from 09:59 New York (14:59 UTC): 300 minutes, all before the close at 21:00 UTC.
+    for (let minute = 0; minute < 300; minute++) standin.pushBar('QQQ', { open: '480', high: '481', low: '479', close: '480' });
+    // Friday 03:00 New York after Thanksgiving: three times 301 minutes of calendar time reach only Thursday afternoon.
+    clock.set(Date.UTC(2024, 10, 29, 8, 0));
+    const settings = alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: standin.url, feed: 'sip' });
+    const source = createAlpacaCandleSource({ name: 'ALPACA', settings, credentials: new Map([[parseSubAccountId('alpha'), standin.createAccount()]]), instruments: [QQQ], clock, logger: silentLogger, historyCandles: 300 });
+    await source.load([{ instrumentId: QQQ.id, timeframe: '1m' }], 300);
+    const minutes = source.history(QQQ.id, '1m', 300, clock.now());
+    expect(minutes).toHaveLength(300);
+    expect(new Date((minutes[0] as TimeframeCandle).openTime).toISOString()).toBe('2024-11-26T14:59:00.000Z');
+    await source.stop();
+  });
+
   it('refuses unknown keys, a bad environment and a feed other than iex or sip', () => {
     expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'paper', extra: 1 })).toThrow(/extra/);
     expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'ftp://x' })).toThrow(/plain http:\/\/host:port URL/);
