@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseInstrumentId } from '../../../core/ids.ts';
+import type { TimeframeCandle } from '../../../core/strategy.ts';
 import { isOpen, sessionsBetween } from '../../../core/us-equity-calendar.ts';
 import { loadFleetConfig, syntheticCatalog, type FleetConfig } from '../../../supervisor/config/fleet-config.ts';
 import { saveMarketState, syntheticMarket } from '../../../supervisor/fleet/market.ts';
+import { MarketDataHub } from '../../../supervisor/market-data/hub.ts';
 import { SyntheticCandleSource } from '../../../supervisor/market-data/synthetic-source.ts';
 import { syntheticInstrumentsOf } from '../../../supervisor/market-data/synthetic.ts';
 import { PROJECT_ROOT } from './fleet-harness.ts';
 
 /**
  * The paper market's warm-up for equities counts session candles, not calendar time: a fleet started on a weekend,
- * before the open or after the close still hands the equity bot (1m) its historyCandles session minutes, and the
- * crypto streams keep the candles they always had.
+ * before the open or after the close still hands the equity bot (1m) its historyCandles session minutes through the
+ * hub, and the crypto streams keep the candles they always had.
  */
 
 const MINUTE = 60_000;
@@ -43,16 +45,21 @@ describe('the paper market warm-up of equities', () => {
     ['the day after a holiday, before the open', '2025-06-20T08:00:00Z'],
   ])('test_equity_bot_warm_up_when_the_market_starts_on_%s_then_every_stream_has_its_full_session_candles', (_, start) => {
     const config = load(start);
-    const { source } = syntheticMarket(config, syntheticCatalog(config), dir, equityBot.timeframes);
-    const now = Date.parse(start);
+    const { source, clock } = syntheticMarket(config, syntheticCatalog(config), dir, equityBot.timeframes);
+    const errors: unknown[] = [];
+    const hub = new MarketDataHub({ clock, source, historyCandles: HISTORY, onError: (error) => errors.push(error) });
+    const streams = equityBot.instruments.flatMap((id) => equityBot.timeframes.map((timeframe) => ({ instrumentId: parseInstrumentId(id), timeframe })));
+    // What the equity bot is fed with state.warmingUp when it connects.
+    const backfill = hub.subscribe('equity-baskets', streams, () => undefined);
+    expect(errors).toEqual([]);
     for (const id of equityBot.instruments) {
-      const candles = source.history(parseInstrumentId(id), '1m', HISTORY, now);
+      const candles = backfill.filter((candle) => candle.instrumentId === id);
       expect(candles, id).toHaveLength(HISTORY);
       expect(candles.every((candle) => isOpen(candle.openTime))).toBe(true);
       // Consecutive within a session; only a closure separates two sessions.
       for (let index = 1; index < candles.length; index++) {
-        const gap = (candles[index] as { openTime: number }).openTime - (candles[index - 1] as { openTime: number }).openTime;
-        if (gap !== MINUTE) expect(isOpen(((candles[index - 1] as { openTime: number }).openTime) + MINUTE)).toBe(false);
+        const before = (candles[index - 1] as TimeframeCandle).openTime;
+        if ((candles[index] as TimeframeCandle).openTime - before !== MINUTE) expect(isOpen(before + MINUTE)).toBe(false);
       }
     }
   });
