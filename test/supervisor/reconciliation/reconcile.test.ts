@@ -49,6 +49,16 @@ function deafen(h: Harness): void {
   h.om.close();
 }
 
+/** A BTC entry the venue filled while the supervisor was down and deaf, and the restart after it. */
+function filledWhileDown(): Harness {
+  const h = makeHarness();
+  h.price(BTC, '50000');
+  deafen(h);
+  h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000' }));
+  h.restart();
+  return h;
+}
+
 describe('reconciliation of a sub-account against its venue', () => {
   let h: Harness;
   afterEach(() => h.close());
@@ -120,11 +130,7 @@ describe('reconciliation of a sub-account against its venue', () => {
   });
 
   it('books a fill the venue listed late after its settle span, instead of halting on a mismatch', async () => {
-    h = makeHarness();
-    h.price(BTC, '50000');
-    deafen(h);
-    h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000' }));
-    h.restart();
+    h = filledWhileDown();
     let listed = false;
     const waits: number[] = [];
     const findings = await run(h, lagging(h.venue, 10_000, () => listed), async (ms) => {
@@ -138,11 +144,7 @@ describe('reconciliation of a sub-account against its venue', () => {
   });
 
   it('still reports the mismatch when the second look finds no fill, and waits only where the venue needs it', async () => {
-    h = makeHarness();
-    h.price(BTC, '50000');
-    deafen(h);
-    h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000' }));
-    h.restart();
+    h = filledWhileDown();
     const waits: number[] = [];
     const wait = async (ms: number): Promise<void> => {
       waits.push(ms);
