@@ -16,7 +16,9 @@ import { round } from './harness.ts';
 
 const DAY_MS = 86_400_000;
 const MB = 1024 * 1024;
-const SHIPPED_BOTS = ['adaptive', 'aggressive', 'trend-following'] as const;
+const SHIPPED_BOTS = ['adaptive', 'aggressive', 'equity-baskets', 'trend-following'] as const;
+/** A Monday at 00:00 UTC: the 50 market hours of a default run hold two whole US sessions, as weekdays do. */
+const MARKET_START = '2026-11-30T00:00:00.000Z';
 
 /** Bytes of each table (its indexes included) of each SQLite file, and the size of every file, under a home. */
 interface Usage {
@@ -130,7 +132,7 @@ async function trade(home: string, botsRoot: string, configPath: string, seconds
 }
 
 /**
- * The three shipped bots on paper at the fleet's clock (×300): bytes added under FLOTILLA_HOME per day of market
+ * The four shipped bots on paper at the fleet's clock (×300): bytes added under FLOTILLA_HOME per day of market
  * time. A first session warms up (files, schemas, warm-up history, the first positions) and is closed, so every WAL
  * is checkpointed; then the measured session runs on the same home and is closed the same way.
  */
@@ -138,7 +140,7 @@ async function storage(): Promise<Figure[]> {
   const seconds = Number(process.env.FLOTILLA_BENCH_STORAGE_SECONDS ?? 600);
   const home = mkdtempSync(join(tmpdir(), 'flotilla-bench-storage-'));
   const configPath = join(home, 'flotilla.config.json');
-  writeFileSync(configPath, JSON.stringify({ control: { port: 0 }, metrics: { port: 0 } }));
+  writeFileSync(configPath, JSON.stringify({ control: { port: 0 }, metrics: { port: 0 }, clock: { start: MARKET_START } }));
   const botsRoot = join(PROJECT_ROOT, 'bots');
   try {
     await trade(home, botsRoot, configPath, 30);

@@ -141,7 +141,7 @@ const MAX_WRITES_PER_COMMIT = 1000;
  * threshold, adding milliseconds to that one (an order waiting to be sent); here it runs on its own, right after a
  * commit, once the caller has returned. A few hundred small commits keep the WAL to a few megabytes.
  */
-const CHECKPOINT_EVERY_COMMITS = 256;
+export const CHECKPOINT_EVERY_COMMITS = 256;
 
 /**
  * Group commit. A commit costs far more than the writes in it, so writes join one open transaction that commits
@@ -164,6 +164,7 @@ export class GroupCommit {
   #commitsSinceCheckpoint = 0;
   #checkpointScheduled = false;
   readonly #checkpoint: StatementSync;
+  readonly #primeWal: StatementSync;
 
   /**
    * `delayMs` 0 commits at the end of the current tick; a few ms instead lets one commit carry a burst of
@@ -175,6 +176,9 @@ export class GroupCommit {
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    // Rewrites the schema version with its own value: the smallest write there is (page 1), and it changes nothing.
+    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    this.#primeWal = db.prepare(`PRAGMA user_version = ${version}`);
     this.#beforeCommit = beforeCommit;
     this.#fail = fail;
   }
@@ -233,8 +237,20 @@ export class GroupCommit {
   #runCheckpoint(): void {
     this.#checkpointScheduled = false;
     this.#commitsSinceCheckpoint = 0;
-    // PASSIVE never waits for readers; a checkpoint it could not finish is simply taken up by the next one.
-    if (this.#db.isOpen && !this.#open) this.#checkpoint.run();
+    if (!this.#db.isOpen || this.#open) return;
+    try {
+      // PASSIVE never waits for readers; a checkpoint it could not finish is simply taken up by the next one.
+      const result = this.#checkpoint.get() as { busy: number; log: number; checkpointed: number } | undefined;
+      // A WAL checkpointed to its end is started over by the next write, which syncs the new WAL header first
+      // (synchronous=NORMAL): done here, by rewriting the schema version, that sync is not inside an order's commit.
+      if (result !== undefined && result.busy === 0 && result.log > 0 && result.checkpointed === result.log) {
+        this.#begin.run();
+        this.#primeWal.run();
+        this.#commit.run();
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   /** Drops the open transaction; only used on the way to closing after a failure. */

@@ -91,6 +91,12 @@ export interface VenueCapabilities {
   amend: boolean;
   /** How many orders one cancelOrders request may name; 1 when the venue cancels one order per request. */
   maxBatchCancel: number;
+  /**
+   * How long after a trade the venue's fill listing may still lack it (executions listed out of time order); 0 or
+   * absent when a listing is complete the moment it is read. Reconciliation lists fills once more after it before
+   * it calls a position mismatch.
+   */
+  fillSettleMs?: number;
 }
 
 /** An order named for a cancel: its client order ID, and the instrument the venue files it under. */

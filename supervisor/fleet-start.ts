@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigurationError } from '../core/errors.ts';
 import { catalog, loadFleetConfig, orderManagerConfigFor } from './config/fleet-config.ts';
 import { checkHome } from './config/home.ts';
@@ -30,6 +30,14 @@ async function fleetStatus(): Promise<FleetStatus | null> {
   } catch {
     return null;
   }
+}
+
+/** The last configuration error the supervisor wrote to its pm2 error log, if any (it stops its app after one). */
+function refusal(logPath: string | undefined): string | null {
+  if (logPath === undefined || !existsSync(logPath)) return null;
+  const marker = 'supervisor: configuration error: ';
+  const line = readFileSync(logPath, 'utf8').split('\n').findLast((candidate) => candidate.startsWith(marker));
+  return line === undefined ? null : `the supervisor refused its configuration: ${line.slice(marker.length)}`;
 }
 
 // Bots' compile caches are filled by their load probes when the supervisor discovers them, confined as the bots are.
@@ -77,6 +85,8 @@ try {
     const supervisorStatus = processInfo((await pm2.list()).find((description) => description.name === SUPERVISOR_APP)).status;
     // A supervisor that refuses its configuration stops its own app rather than crash-loop; say so now, not at the timeout.
     if (supervisorStatus === 'stopped') {
+      const why = refusal((await pm2.list()).find((description) => description.name === SUPERVISOR_APP)?.pm2_env?.pm_err_log_path);
+      if (why !== null) process.stderr.write(`npm start: ${why}\n`);
       process.stderr.write('npm start: the supervisor stopped during its start; its log says why: "npx pm2 logs flotilla-supervisor --lines 20"\n');
       process.exitCode = 1;
       break;

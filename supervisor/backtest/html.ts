@@ -173,7 +173,7 @@ export function renderHtml(report: BacktestReport): string {
     [`Expectancy per trade (${quote})`, money(s.expectancy)],
     ['Reward to risk', number(s.rewardToRisk)],
     ['Max drawdown', `${percent(s.maxDrawdown)} (${money(s.maxDrawdownAmount.toFixed(2))} ${escape(quote)})`],
-    ['Sharpe / Sortino (daily, ×√365)', `${number(s.sharpe)} / ${number(s.sortino)}`],
+    [`Sharpe / Sortino (daily, ×√${report.settings.annualizationDays})`, `${number(s.sharpe)} / ${number(s.sortino)}`],
     ['Time in market', percent(s.timeInMarket)],
     ['Strategy code errors', String(report.botCodeErrors.count)],
   ];

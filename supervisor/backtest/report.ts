@@ -2,11 +2,11 @@ import { Decimal } from '../../core/decimal.ts';
 import type { InstrumentId } from '../../core/ids.ts';
 import { instrumentSymbol, instrumentVenue } from '../../core/ids.ts';
 import type { Timeframe } from '../../core/strategy.ts';
-import type { FleetConfig } from '../config/fleet-config.ts';
+import { catalog, type FleetConfig } from '../config/fleet-config.ts';
 import type { BotManifest } from '../discovery/manifest.ts';
 import type { EngineResult, EquityCurve } from './engine.ts';
 import { REGIME_NOTE } from './engine.ts';
-import { drawdownStatistics, ratio, returnStatistics, timeInMarket, tradeStatistics, TRADING_DAYS_PER_YEAR } from './statistics.ts';
+import { annualizationDays, drawdownStatistics, ratio, returnStatistics, timeInMarket, tradeStatistics } from './statistics.ts';
 import type { Trade } from './trades.ts';
 import { roundTrips } from './trades.ts';
 
@@ -313,13 +313,13 @@ function curveBetween(curve: EquityCurve, startingEquity: number, after: number,
  * One side of a split: trades opened in [from, to), the equity curve over it from the exact equity it started and
  * ended with, and the fees and funding paid in it.
  */
-function periodStatistics(result: EngineResult, trades: readonly Trade[], equity: { start: Decimal; end: Decimal }, from: number, to: number, last: boolean): PeriodStatistics {
+function periodStatistics(result: EngineResult, trades: readonly Trade[], equity: { start: Decimal; end: Decimal }, from: number, to: number, last: boolean, daysPerYear: number): PeriodStatistics {
   const inPeriod = (at: number): boolean => at >= from && (last ? at <= to : at < to);
   const own = trades.filter((trade) => inPeriod(trade.openedAt));
   const stats = tradeStatistics(own);
   const { curve, start } = curveBetween(result.equityCurve, equity.start.toNumber(), from, to);
   const drawdown = drawdownStatistics(curve, start);
-  const returns = returnStatistics(curve, start);
+  const returns = returnStatistics(curve, start, daysPerYear);
   const fills = result.fills.filter((fill) => inPeriod(fill.at));
   const change = equity.end.sub(equity.start);
   return {
@@ -384,7 +384,9 @@ export function buildReport(result: EngineResult, context: ReportContext): Backt
   const start = result.firstOpenTime;
   const end = result.lastCloseTime;
   const drawdown = drawdownStatistics(result.equityCurve, startingEquity.toNumber());
-  const returns = returnStatistics(result.equityCurve, startingEquity.toNumber());
+  const traded = new Set<string>(manifest.instruments);
+  const daysPerYear = annualizationDays(catalog(fleetConfig).filter((instrument) => traded.has(instrument.id)));
+  const returns = returnStatistics(result.equityCurve, startingEquity.toNumber(), daysPerYear);
   const realized = Decimal.sum(result.positions.map((position) => position.realizedPnl));
   const fees = Decimal.sum(result.positions.map((position) => position.fees));
   const funding = Decimal.sum(result.fundingPayments.map((payment) => payment.amount));
@@ -405,8 +407,8 @@ export function buildReport(result: EngineResult, context: ReportContext): Backt
   const splitAt = context.splitAt ?? null;
   if (splitAt !== null && start !== null && end !== null) {
     const atSplit = result.splitEquity ?? startingEquity;
-    const inSample = periodStatistics(result, trades, { start: startingEquity, end: atSplit }, start, splitAt, false);
-    const outOfSample = periodStatistics(result, trades, { start: atSplit, end: result.final.equity }, splitAt, end, true);
+    const inSample = periodStatistics(result, trades, { start: startingEquity, end: atSplit }, start, splitAt, false, daysPerYear);
+    const outOfSample = periodStatistics(result, trades, { start: atSplit, end: result.final.equity }, splitAt, end, true, daysPerYear);
     split = { at: iso(splitAt) as string, inSample, outOfSample };
   }
 
@@ -428,7 +430,7 @@ export function buildReport(result: EngineResult, context: ReportContext): Backt
       slippageJitterBps: p.slippageJitterBps,
       participation: p.participation,
       paperSeed: p.seed,
-      annualizationDays: TRADING_DAYS_PER_YEAR,
+      annualizationDays: daysPerYear,
       risk: manifest.risk,
       fleetDrawdown: fleetConfig.fleetDrawdown,
       parameters: context.parameters ?? manifest.parameters,

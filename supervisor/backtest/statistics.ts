@@ -1,10 +1,22 @@
 import { Decimal } from '../../core/decimal.ts';
+import type { InstrumentKind } from '../../core/instrument.ts';
+import { followsUsEquitySession } from '../../core/market-session.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
 import type { EquityCurve } from './engine.ts';
 import type { Trade } from './trades.ts';
 
-/** Crypto trades every day of the year, so daily figures are annualized with 365 days, not 252. */
-export const TRADING_DAYS_PER_YEAR = 365;
+/** Crypto trades every day of the year, so its daily figures are annualized with 365 days. */
+export const CRYPTO_DAYS_PER_YEAR = 365;
+/**
+ * US equities trade in about 252 sessions a year, and a day without a session is no return period (an equity-only
+ * bot has no candle, so no equity sample, on it): their daily figures are annualized with 252 days.
+ */
+export const US_EQUITY_SESSIONS_PER_YEAR = 252;
+
+/** The days a year of daily returns: 252 when every instrument follows the US equity session, else 365. */
+export function annualizationDays(instruments: readonly { kind: InstrumentKind }[]): number {
+  return instruments.length > 0 && instruments.every((instrument) => followsUsEquitySession(instrument)) ? US_EQUITY_SESSIONS_PER_YEAR : CRYPTO_DAYS_PER_YEAR;
+}
 const DAY_MS = TIMEFRAME_MS['1d'];
 
 /** Ratios are floats for reading, rounded so reports compare equal across runs and machines. */
@@ -109,7 +121,10 @@ export function drawdownStatistics(curve: EquityCurve, startingEquity: number): 
   return { ...worst, maxDrawdown: ratio(worst.maxDrawdown) ?? 0, maxDrawdownAmount: ratio(worst.maxDrawdownAmount, 2) ?? 0 };
 }
 
-/** Equity at each UTC day's end (the last sample at or before it), after the starting equity. */
+/**
+ * Equity at each UTC day's end (the last sample at or before it), after the starting equity. A day without a sample
+ * (no candle closed in it: a weekend for an equity-only bot) is no day here.
+ */
 export function dailyEquity(curve: EquityCurve, startingEquity: number): number[] {
   const values = [startingEquity];
   let day: number | null = null;
@@ -128,13 +143,14 @@ export function dailyEquity(curve: EquityCurve, startingEquity: number): number[
 
 export interface ReturnStatistics {
   days: number;
-  /** Mean daily return over its standard deviation, × √365; null with fewer than two days or no variation. */
+  /** Mean daily return over its standard deviation, × √(days a year); null with fewer than two days or no variation. */
   sharpe: number | null;
-  /** Mean daily return over the downside deviation (root mean square of the negative returns), × √365. */
+  /** Mean daily return over the downside deviation (root mean square of the negative returns), × √(days a year). */
   sortino: number | null;
 }
 
-export function returnStatistics(curve: EquityCurve, startingEquity: number): ReturnStatistics {
+/** `daysPerYear`: see annualizationDays. */
+export function returnStatistics(curve: EquityCurve, startingEquity: number, daysPerYear: number): ReturnStatistics {
   const equity = dailyEquity(curve, startingEquity);
   const returns: number[] = [];
   for (let index = 1; index < equity.length; index++) {
@@ -145,7 +161,7 @@ export function returnStatistics(curve: EquityCurve, startingEquity: number): Re
   const mean = returns.reduce((sum, value) => sum + value, 0) / returns.length;
   const variance = returns.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (returns.length - 1);
   const downside = Math.sqrt(returns.reduce((sum, value) => sum + Math.min(value, 0) ** 2, 0) / returns.length);
-  const annualize = Math.sqrt(TRADING_DAYS_PER_YEAR);
+  const annualize = Math.sqrt(daysPerYear);
   return {
     days: returns.length,
     sharpe: variance > 0 ? ratio((mean / Math.sqrt(variance)) * annualize, 4) : null,

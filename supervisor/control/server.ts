@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { listenError } from '../config/listen-error.ts';
 import { MAX_BODY_BYTES } from './api-schema.ts';
 import type { ErrorReply } from './api-schema.ts';
 import { ControlError } from './fleet-control.ts';
@@ -111,9 +112,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (error: unknown): void => reject(listenError(error, 'control.port', host, options.port ?? 0));
+    server.once('error', refused);
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });

@@ -150,6 +150,7 @@ export class Fleet {
       receiveWindowMs: config.reconciliation.receiveWindowMs,
       unansweredOrderMs: this.omConfig.unansweredOrderMs,
       onMismatch: config.reconciliation.onMismatch,
+      wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       observed: (botId, status) => {
         if (status.state === 'RECONCILED') this.metrics.recordReconciliation(botId, status.findings?.positionMismatches.length ?? 0);
       },

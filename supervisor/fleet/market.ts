@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AcceleratedClock } from '../../core/clock.ts';
 import type { Clock } from '../../core/clock.ts';
 import { TIMEFRAME_MS } from '../../core/strategy.ts';
+import { sessionHistoryStart } from '../../core/us-equity-history.ts';
 import type { Timeframe } from '../../core/strategy.ts';
 import type { SyntheticCatalogInstrument, FleetConfig } from '../config/fleet-config.ts';
 import type { Ledger } from '../../ledger/types.ts';
@@ -16,6 +17,8 @@ import type { SupervisorStore } from '../store/supervisor-store.ts';
  */
 interface MarketState {
   originMs: number;
+  /** Where the equities' path starts (earlier, so that their warm-up holds session candles); originMs when absent. */
+  sessionOriginMs?: number;
   seed: number;
   marketTimeMs: number;
 }
@@ -29,6 +32,7 @@ function readMarketState(home: string): MarketState | null {
   if (!Number.isSafeInteger(parsed.originMs) || !Number.isSafeInteger(parsed.seed) || !Number.isSafeInteger(parsed.marketTimeMs)) {
     throw new Error(`${path} is not a market state; delete it to start the market afresh`);
   }
+  if (parsed.sessionOriginMs !== undefined && !Number.isSafeInteger(parsed.sessionOriginMs)) throw new Error(`${path} is not a market state; delete it to start the market afresh`);
   return parsed as MarketState;
 }
 
@@ -70,6 +74,7 @@ export interface SyntheticMarketSetup {
   clock: MarketClock;
   source: SyntheticCandleSource;
   originMs: number;
+  sessionOriginMs: number;
   seed: number;
   /**
    * Moves the market to `recordedMs` when that is later than where market.json left it: market.json is saved every
@@ -104,12 +109,16 @@ export function syntheticMarket(config: FleetConfig, instruments: readonly Synth
   const longest = Math.max(TIMEFRAME_MS['1m'], ...timeframes.map((timeframe) => TIMEFRAME_MS[timeframe]));
   const warmUpMs = Math.min((config.marketData.historyCandles + 1) * longest, config.marketData.maxHistoryDays * TIMEFRAME_MS['1d']);
   const originMs = saved?.originMs ?? Math.floor((liveFromMs - warmUpMs) / longest) * longest;
+  const synthetic = syntheticInstrumentsOf(instruments);
+  const anyEquity = synthetic.some((instrument) => instrument.followsUsEquitySession === true);
+  const sessionOriginMs = saved === null ? (anyEquity ? sessionOrigin(config, timeframes, liveFromMs, originMs) : originMs) : (saved.sessionOriginMs ?? saved.originMs);
   const seed = saved?.seed ?? config.marketData.seed;
   const source = new SyntheticCandleSource({
     seed,
     startMs: originMs,
+    sessionStartMs: sessionOriginMs,
     historyLimit: Math.max(config.marketData.historyCandles + 10, 100),
-    instruments: syntheticInstrumentsOf(instruments),
+    instruments: synthetic,
   });
   source.advanceTo(liveFromMs);
   const clock = new MarketClock(resumeMs, config.clock.speed);
@@ -118,5 +127,16 @@ export function syntheticMarket(config: FleetConfig, instruments: readonly Synth
     clock.moveForwardTo(recordedMs);
     source.advanceTo(Math.floor(recordedMs / 60_000) * 60_000);
   };
-  return { clock, source, originMs, seed, resumeNoEarlierThan };
+  return { clock, source, originMs, sessionOriginMs, seed, resumeNoEarlierThan };
+}
+
+/**
+ * Where the equities start: early enough that every timeframe holds historyCandles session candles by the time the
+ * market goes live (nights and weekends hold none), never further back than maxHistoryDays, and never later than the
+ * other instruments' origin, so an equity whose calendar span already sufficed keeps its path.
+ */
+function sessionOrigin(config: FleetConfig, timeframes: readonly Timeframe[], liveFromMs: number, originMs: number): number {
+  const earliestMs = Math.ceil((liveFromMs - config.marketData.maxHistoryDays * TIMEFRAME_MS['1d']) / 60_000) * 60_000;
+  const starts = [...new Set<Timeframe>(['1m', ...timeframes])].map((timeframe) => sessionHistoryStart(liveFromMs, config.marketData.historyCandles, timeframe, earliestMs));
+  return Math.min(originMs, ...starts);
 }

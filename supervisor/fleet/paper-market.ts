@@ -111,7 +111,7 @@ export class PaperMarket implements FleetMarket {
   }
 
   save(): void {
-    saveMarketState(this.#home, { originMs: this.#setup.originMs, seed: this.#setup.seed, marketTimeMs: this.clock.now() });
+    saveMarketState(this.#home, { originMs: this.#setup.originMs, sessionOriginMs: this.#setup.sessionOriginMs, seed: this.#setup.seed, marketTimeMs: this.clock.now() });
   }
 
   async adoptAccount(manifest: BotManifest, risk: BotRiskConfig, ledger: Ledger, config: OrderManagerConfig): Promise<void> {

@@ -37,7 +37,7 @@ export class SyntheticCandleSource implements CandleSource {
     const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     if (!Number.isSafeInteger(historyLimit) || historyLimit < 1) throw new InvalidInputError(`historyLimit must be a positive integer, got ${historyLimit}`);
     this.#historyLimit = historyLimit;
-    this.#market = new SyntheticMarket({ seed: options.seed, instruments: options.instruments, startMs: options.startMs });
+    this.#market = new SyntheticMarket({ seed: options.seed, instruments: options.instruments, startMs: options.startMs, ...(options.sessionStartMs === undefined ? {} : { sessionStartMs: options.sessionStartMs }) });
     for (const instrumentId of this.#market.instrumentIds) {
       this.#streams.set(instrumentId, new Map(TIMEFRAMES.map((timeframe) => [timeframe, { recent: [], subscriptions: new Set() }])));
     }

@@ -166,6 +166,12 @@ export interface SyntheticMarketOptions {
   instruments: readonly SyntheticInstrument[];
   /** The first 1m candle opens here, rounded up to a whole minute. */
   startMs: number;
+  /**
+   * Where the instruments that follow the US equity session start instead, rounded up to a whole minute; startMs
+   * unless given. An equity's warm-up needs session minutes, which calendar time outside the session does not hold,
+   * while every other instrument's path stays exactly what it is from startMs.
+   */
+  sessionStartMs?: number;
   /** The timeframes to emit, all of them unless given; each is aggregated from the same 1m candles. */
   timeframes?: readonly Timeframe[];
 }
@@ -476,13 +482,16 @@ export class SyntheticMarket {
   readonly #factors: EquityFactorModel | null;
   readonly #frames: readonly Frame[];
   #nextOpenTime: number;
+  /** Where the around-the-clock paths start, and where the session paths (and the factor model) start. */
   readonly #startOpenTime: number;
+  readonly #sessionStartOpenTime: number;
   /** The US equity session, asked only when some instrument follows it. */
   readonly #sessions: SessionCursor | null;
 
   constructor(options: SyntheticMarketOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new InvalidInputError(`synthetic market seed must be an integer, got ${options.seed}`);
     if (!Number.isSafeInteger(options.startMs)) throw new InvalidInputError(`synthetic market startMs must be an integer of ms, got ${options.startMs}`);
+    if (options.sessionStartMs !== undefined && !Number.isSafeInteger(options.sessionStartMs)) throw new InvalidInputError(`synthetic market sessionStartMs must be an integer of ms, got ${options.sessionStartMs}`);
     if (options.instruments.length === 0) throw new InvalidInputError('a synthetic market needs at least one instrument');
     const wanted = new Set(options.timeframes ?? TIMEFRAMES);
     if (wanted.size === 0) throw new InvalidInputError('a synthetic market needs at least one timeframe');
@@ -503,8 +512,9 @@ export class SyntheticMarket {
     this.#byId = byId;
     this.#paths = [...byId.values()];
     this.instrumentIds = [...byId.keys()];
-    this.#nextOpenTime = Math.ceil(options.startMs / MINUTE_MS) * MINUTE_MS;
-    this.#startOpenTime = this.#nextOpenTime;
+    this.#startOpenTime = Math.ceil(options.startMs / MINUTE_MS) * MINUTE_MS;
+    this.#sessionStartOpenTime = Math.ceil((options.sessionStartMs ?? options.startMs) / MINUTE_MS) * MINUTE_MS;
+    this.#nextOpenTime = Math.min(this.#startOpenTime, this.#sessionStartOpenTime);
     this.#sessions = this.#paths.some((path) => path.followsSession) ? new SessionCursor() : null;
   }
 
@@ -522,11 +532,13 @@ export class SyntheticMarket {
     const frames = this.#frames;
     while (this.#nextOpenTime + MINUTE_MS <= ms) {
       const openTime = this.#nextOpenTime;
-      const session = this.#sessions?.at(openTime) ?? null;
+      const around = openTime >= this.#startOpenTime;
+      const session = openTime >= this.#sessionStartOpenTime ? (this.#sessions?.at(openTime) ?? null) : null;
       if (session?.open === true) this.#factors?.stepMinute(openTime);
       for (const path of paths) {
-        if (!path.followsSession) path.step(openTime, frames);
-        else if (session?.open === true) path.stepInSession(openTime, frames, session, this.#startOpenTime);
+        if (!path.followsSession) {
+          if (around) path.step(openTime, frames);
+        } else if (session?.open === true) path.stepInSession(openTime, frames, session, this.#sessionStartOpenTime);
         else path.idle(openTime, frames);
       }
       // Time moves on before anything is emitted, so the generator stays consistent whatever a consumer does.

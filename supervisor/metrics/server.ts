@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenError } from '../config/listen-error.ts';
 import type { FleetMetrics } from './metrics.ts';
 
 export interface MetricsServerOptions {
@@ -41,9 +42,10 @@ export function startMetricsServer(options: MetricsServerOptions): Promise<Metri
     );
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (error: unknown): void => reject(listenError(error, 'metrics.port', host, options.port));
+    server.once('error', refused);
     server.listen(options.port, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       const address = server.address() as AddressInfo;
       resolve({
         host,

@@ -29,6 +29,8 @@ export interface ReconcilePort {
    * venue's receive window plus the request timeout, after which a request in flight can no longer arrive.
    */
   receiveWindowMs: number;
+  /** Waits out the venue's fill settle span (capabilities.fillSettleMs) before a position mismatch is looked at again. */
+  wait?(ms: number): Promise<void>;
 }
 
 export interface PositionMismatch {
@@ -163,6 +165,45 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
   };
 
   // 1. Fills first: they are idempotent by trade ID, and an order's final state only makes sense after them.
+  await applyFillsSince(target, port, findings);
+
+  // 2. Every order the ledger has open: as the venue lists it open, else asked for by its client order ID (it ended,
+  // or never arrived). One listing instead of a question per order keeps a restart within the venue's read limits.
+  const openAtVenue = await venue.openOrders(subAccountId);
+  const listed = new Map(openAtVenue.map((open) => [open.clientOrderId, open]));
+  for (const order of ledger.openOrders()) {
+    const outcome = await settleOpenOrder(target, order, port, listed.get(order.clientOrderId));
+    if (outcome === 'ADOPTED') findings.adopted.push(order.clientOrderId);
+    else if (outcome === 'NEVER_RECEIVED') findings.neverReceived.push(order.clientOrderId);
+    else if (outcome === 'UNSETTLED') findings.unsettled.push(order.clientOrderId);
+    else if (outcome === 'SETTLED') findings.settled.push(order.clientOrderId);
+    else if (outcome === 'HANDED_OVER') findings.handedOver.push(order.clientOrderId);
+  }
+
+  // 3. What is open on the sub-account and not Flotilla's (or not in this ledger).
+  for (const open of openAtVenue) {
+    if (ownedBy(botId, open.clientOrderId) === null || ledger.order(open.clientOrderId as ClientOrderId) === null) {
+      findings.foreignOrders.push({ clientOrderId: open.clientOrderId, instrumentId: open.instrumentId });
+    }
+  }
+
+  // 4. Positions and cash, after everything above has been applied. A venue that may list a trade late gets a
+  // second look after its settle span, so a fill still on its way is booked rather than halting the bot.
+  findings.positionMismatches = await positionMismatches(target);
+  const settleMs = venue.capabilities.fillSettleMs ?? 0;
+  if (findings.positionMismatches.length > 0 && settleMs > 0 && port.wait !== undefined) {
+    await port.wait(settleMs);
+    await applyFillsSince(target, port, findings);
+    findings.positionMismatches = await positionMismatches(target);
+  }
+  findings.ledgerBalance = ledger.balance();
+  findings.venueBalance = await venue.balance(subAccountId);
+  return findings;
+}
+
+/** Applies every fill the venue lists after the ledger's cursor, page by page, moving the cursor as it goes. */
+async function applyFillsSince(target: ReconcileTarget, port: ReconcilePort, findings: ReconcileFindings): Promise<void> {
+  const { botId, subAccountId, venue, ledger } = target;
   for (let page = await venue.fillsSince(subAccountId, findings.cursor); ; page = await venue.fillsSince(subAccountId, findings.cursor)) {
     for (const fill of page.fills) {
       const clientOrderId = ownedBy(botId, fill.clientOrderId);
@@ -188,36 +229,17 @@ export async function reconcile(target: ReconcileTarget, port: ReconcilePort): P
     if (page.cursor !== null) ledger.setFillCursor(venue.name, page.cursor);
     if (page.complete || page.fills.length === 0) break;
   }
+}
 
-  // 2. Every order the ledger has open: as the venue lists it open, else asked for by its client order ID (it ended,
-  // or never arrived). One listing instead of a question per order keeps a restart within the venue's read limits.
-  const openAtVenue = await venue.openOrders(subAccountId);
-  const listed = new Map(openAtVenue.map((open) => [open.clientOrderId, open]));
-  for (const order of ledger.openOrders()) {
-    const outcome = await settleOpenOrder(target, order, port, listed.get(order.clientOrderId));
-    if (outcome === 'ADOPTED') findings.adopted.push(order.clientOrderId);
-    else if (outcome === 'NEVER_RECEIVED') findings.neverReceived.push(order.clientOrderId);
-    else if (outcome === 'UNSETTLED') findings.unsettled.push(order.clientOrderId);
-    else if (outcome === 'SETTLED') findings.settled.push(order.clientOrderId);
-    else if (outcome === 'HANDED_OVER') findings.handedOver.push(order.clientOrderId);
-  }
-
-  // 3. What is open on the sub-account and not Flotilla's (or not in this ledger).
-  for (const open of openAtVenue) {
-    if (ownedBy(botId, open.clientOrderId) === null || ledger.order(open.clientOrderId as ClientOrderId) === null) {
-      findings.foreignOrders.push({ clientOrderId: open.clientOrderId, instrumentId: open.instrumentId });
-    }
-  }
-
-  // 4. Positions and cash, after everything above has been applied.
+async function positionMismatches(target: ReconcileTarget): Promise<PositionMismatch[]> {
+  const { subAccountId, venue, ledger } = target;
+  const mismatches: PositionMismatch[] = [];
   const venuePositions = new Map((await venue.positions(subAccountId)).map((position) => [position.instrumentId, position.quantity]));
   const instruments = new Set<InstrumentId>([...venuePositions.keys(), ...ledger.openPositions().map((position) => position.instrumentId)]);
   for (const instrumentId of instruments) {
     const held = ledger.position(instrumentId)?.quantity ?? Decimal.ZERO;
     const there = venuePositions.get(instrumentId) ?? Decimal.ZERO;
-    if (!held.eq(there)) findings.positionMismatches.push({ instrumentId, ledger: held, venue: there });
+    if (!held.eq(there)) mismatches.push({ instrumentId, ledger: held, venue: there });
   }
-  findings.ledgerBalance = ledger.balance();
-  findings.venueBalance = await venue.balance(subAccountId);
-  return findings;
+  return mismatches;
 }

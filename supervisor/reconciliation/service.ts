@@ -30,6 +30,8 @@ export interface ReconciliationServiceOptions {
   unansweredOrderMs: number;
   /** What a position that differs between ledger and venue does to its bot. */
   onMismatch: 'REDUCING' | 'HALTED';
+  /** Waits real time: a venue's fill settle span before a position mismatch is looked at again. */
+  wait(ms: number): Promise<void>;
   /** Told after every run, for metrics. */
   observed?(botId: BotId, status: ReconciliationStatus): void;
 }
@@ -87,7 +89,7 @@ export class ReconciliationService {
     let status: ReconciliationStatus;
     try {
       await om.idle();
-      const findings = await reconcile(target, { apply: (report) => om.applyReport(report), now: () => clock.now(), receiveWindowMs: this.#options.receiveWindowMs });
+      const findings = await reconcile(target, { apply: (report) => om.applyReport(report), now: () => clock.now(), receiveWindowMs: this.#options.receiveWindowMs, wait: this.#options.wait });
       await om.idle();
       status = { state: 'RECONCILED', at: clock.now(), detail: summary(findings), findings };
       this.#retry.delete(botId);

@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetStatus } from '../../supervisor/control/fleet-control.ts';
@@ -68,6 +70,28 @@ describe('npm start (supervisor/fleet-start.ts) on a bad configuration', () => {
     expect(result.stderr).toContain(`npm start: FLOTILLA_HOME ${file} is a file, not a directory`);
     expect(result.stderr).not.toContain('ENOTDIR');
   }, 30_000);
+
+  it('test_start_when_the_metrics_port_is_taken_then_the_supervisor_stops_once_and_npm_start_names_the_port_and_its_key', async () => {
+    // Arrange: another process holds the port the configuration gives the metrics endpoint.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      fleet = new FleetUnderTest({ ...QUICK, metrics: { port } });
+      // Act
+      const result = await npmStart(fleet.env);
+      // Assert: said at once and by key, and pm2 was not left restarting the supervisor into the same wall.
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`npm start: the supervisor refused its configuration: metrics.port: 127.0.0.1:${port} is already in use by another process`);
+      expect(result.stderr).not.toContain('EADDRINUSE');
+      // pm2's own log: the supervisor started once and was stopped (by itself), never restarted.
+      const daemonLog = readFileSync(join(fleet.pm2Home, 'pm2.log'), 'utf8');
+      expect(daemonLog.match(/App \[flotilla-supervisor:0\] starting/g)).toHaveLength(1);
+      expect(daemonLog).toContain('Stopping app:flotilla-supervisor');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
 
   it('test_supervisor_when_it_restarts_under_pm2_into_a_bad_configuration_then_it_stops_its_app_instead_of_crash_looping', async () => {
     // Arrange: a running fleet whose configuration is then broken behind its back.

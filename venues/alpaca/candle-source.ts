@@ -1,5 +1,6 @@
 import { followsUsEquitySession } from '../../core/market-session.ts';
-import { newYorkDate, sessionOf, sessionOnDate } from '../../core/us-equity-calendar.ts';
+import { FIRST_YEAR, newYorkDate, sessionOf, sessionOnDate } from '../../core/us-equity-calendar.ts';
+import { sessionHistoryStart } from '../../core/us-equity-history.ts';
 import type { Alpaca } from '@alpacahq/alpaca-trade-api';
 import type { Clock } from '../../core/clock.ts';
 import { Decimal } from '../../core/decimal.ts';
@@ -58,6 +59,18 @@ function sessionDay(t: number): { openTime: number; durationMs: number } | null 
   return session === null ? null : { openTime: session.open, durationMs: session.close - session.open };
 }
 
+/**
+ * Where the REST warm-up starts: three times the span of the candles asked for, as room for minutes without a trade
+ * (the iex feed has many). An equity counts that span in session candles, which nights, weekends and holidays do not
+ * hold, never beyond the bundled calendar's first year.
+ */
+function historyStart(instrument: Instrument, timeframe: Timeframe, historyCandles: number, now: number): number {
+  const span = 3 * (historyCandles + 1);
+  const calendar = now - span * TIMEFRAME_MS[timeframe];
+  if (!followsUsEquitySession(instrument)) return calendar;
+  return Math.min(calendar, sessionHistoryStart(now, span, timeframe, Date.UTC(FIRST_YEAR, 0, 1)));
+}
+
 export class AlpacaCandleSource implements LiveCandleSource {
   readonly #options: AlpacaCandleSourceOptions;
   readonly #client: Alpaca;
@@ -80,7 +93,7 @@ export class AlpacaCandleSource implements LiveCandleSource {
     for (const { instrumentId, timeframe } of streams) {
       const instrument = this.#instrument(instrumentId);
       const stream = this.#stream(instrumentId, timeframe);
-      const start = new Date(now - (historyCandles + 1) * TIMEFRAME_MS[timeframe] * 3);
+      const start = new Date(historyStart(instrument, timeframe, historyCandles, now));
       let pageToken: string | undefined;
       const candles: TimeframeCandle[] = [];
       do {

@@ -30,7 +30,7 @@ import { heldVenueOrder } from '../held-order.ts';
  */
 export class BybitVenue implements Venue {
   readonly name: string;
-  readonly capabilities: VenueCapabilities = { amend: true, maxBatchCancel: MAX_BATCH_CANCEL };
+  readonly capabilities: VenueCapabilities;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -57,6 +57,7 @@ export class BybitVenue implements Venue {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ venue: this.name });
     const { timeouts, endpoints } = this.#options;
+    this.capabilities = { amend: true, maxBatchCancel: MAX_BATCH_CANCEL, fillSettleMs: timeouts.fillSettleMs };
     this.#http = new BybitHttp({ endpoints, timeouts, redactor: this.#redactor });
     this.#http.onOffset((offsetMs) => {
       for (const stream of this.#streams.values()) stream.setOffset(offsetMs);

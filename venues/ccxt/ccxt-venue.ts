@@ -69,8 +69,8 @@ export class CcxtVenue implements LiveVenue {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ venue: this.name, exchange: this.#options.exchange });
     this.#markets = new Markets(this.name, this.#options.marketType, this.#logger);
-    this.capabilities = { amend: true, maxBatchCancel: 1 };
     const { exchange, timeouts } = this.#options;
+    this.capabilities = { amend: true, maxBatchCancel: 1, fillSettleMs: timeouts.fillSettleMs };
     const client = (subAccountId: SubAccountId): Exchange => this.#client(subAccountId);
     this.#reads = new AccountReads({ client, profile: this.#profile, markets: this.#markets, exchange, redactor: this.#redactor, logger: this.#logger });
     this.#commands = new OrderCommands({ client, profile: this.#profile, reads: this.#reads, tracker: this.#tracker, markets: this.#markets, exchange, timeouts, clock: this.#clock, logger: this.#logger, redactor: this.#redactor, emit: (report) => this.#emit(report) });

@@ -61,6 +61,8 @@ export interface BotSpec {
   id: string;
   timeframes: string[];
   instruments?: string[];
+  /** BYBIT unless given (ALPACA for equities). */
+  venue?: string;
   parameters?: Record<string, number>;
   maxNotionalPerOrder?: string;
 }
@@ -75,7 +77,7 @@ export function writeBot(botsDir: string, spec: BotSpec): void {
       id: spec.id,
       name: `Scripted ${spec.id}`,
       interfaceVersion: 1,
-      venue: 'BYBIT',
+      venue: spec.venue ?? 'BYBIT',
       subAccount: spec.id,
       instruments: spec.instruments ?? ['BTCUSDT.BYBIT', 'ETHUSDT.BYBIT'],
       timeframes: spec.timeframes,

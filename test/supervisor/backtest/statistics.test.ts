@@ -97,11 +97,11 @@ describe('statistics', () => {
     const equity = times.map((at) => (at <= DAY ? 100 : at <= 2 * DAY ? 110 : 99));
     expect(dailyEquity({ times, equity }, 100)).toEqual([100, 100, 110, 99]);
     // Returns 0, +10%, -10%: a zero mean, so both ratios are zero.
-    const stats = returnStatistics({ times, equity }, 100);
+    const stats = returnStatistics({ times, equity }, 100, 365);
     expect(stats.days).toBe(3);
     expect(stats.sharpe).toBe(0);
     expect(stats.sortino).toBe(0);
-    const rising = returnStatistics({ times, equity: times.map((at) => 100 + Math.ceil(at / DAY)) }, 100);
+    const rising = returnStatistics({ times, equity: times.map((at) => 100 + Math.ceil(at / DAY)) }, 100, 365);
     expect(rising.sharpe).toBeGreaterThan(0);
     expect(rising.sortino).toBeNull();
   });

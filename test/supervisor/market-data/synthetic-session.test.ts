@@ -86,3 +86,26 @@ describe('the synthetic market and the US equity session', () => {
     expect(syntheticInstrumentOf({ ...entry, kind: 'PERPETUAL' }).followsUsEquitySession).toBeUndefined();
   });
 });
+
+describe('an earlier start for the equities (sessionStartMs)', () => {
+  const EARLIER = FROM - 10 * 86_400_000;
+  const run = (): TimeframeCandle[] => {
+    const market = new SyntheticMarket({ seed: 5, instruments: [qqq, btc], startMs: FROM, sessionStartMs: EARLIER });
+    const out: TimeframeCandle[] = [];
+    market.advanceTo(TO, (candle) => out.push(market.toCandle(candle)));
+    return out;
+  };
+
+  it('test_crypto_candles_when_the_equities_start_ten_days_earlier_then_identical_to_the_last_digit', () => {
+    const plain = generate([qqq, btc]).filter((c) => c.instrumentId === BTC);
+    const crypto = run().filter((c) => c.instrumentId === BTC);
+    // Every timeframe of a week: 10,080 minutes and their aggregates.
+    expect(plain).toHaveLength(10_080 + 2_016 + 672 + 168 + 42 + 7);
+    expect(crypto).toEqual(plain);
+  });
+
+  it('test_equity_candles_when_they_start_earlier_then_the_sessions_before_the_other_instruments_start_are_there', () => {
+    const days = run().filter((c) => c.instrumentId === QQQ && c.timeframe === '1d');
+    expect(days.map((c) => new Date(c.openTime).toISOString().slice(0, 10))).toEqual(sessionsBetween('2026-11-13', '2026-11-29').map((s) => s.date));
+  });
+});

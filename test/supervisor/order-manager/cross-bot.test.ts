@@ -116,6 +116,7 @@ describe('in-flight locks', () => {
       receiveWindowMs: 15_000,
       unansweredOrderMs: 10_000,
       onMismatch: 'HALTED',
+      wait: async () => {},
     });
     await service.tick();
     expect(h.ledgers.get(ALPHA)!.order(first.clientOrderId!)?.status).toBe('EXPIRED');

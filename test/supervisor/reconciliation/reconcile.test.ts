@@ -3,6 +3,7 @@ import { dec } from '../../../core/decimal.ts';
 import { parseIntentId } from '../../../core/ids.ts';
 import type { ClientOrderId } from '../../../core/ids.ts';
 import type { SubmitOrder } from '../../../core/order.ts';
+import type { Venue } from '../../../core/venue.ts';
 import type { ReconcileFindings } from '../../../supervisor/reconciliation/reconcile.ts';
 import { reconcile } from '../../../supervisor/reconciliation/reconcile.ts';
 import type { Harness } from '../order-manager/fixture.ts';
@@ -10,11 +11,28 @@ import { ALPHA, BTC, ETH, intent, makeHarness } from '../order-manager/fixture.t
 
 const RECEIVE_WINDOW_MS = 10_000;
 
-function run(h: Harness): Promise<ReconcileFindings> {
+function run(h: Harness, venue: Venue = h.venue, wait?: (ms: number) => Promise<void>): Promise<ReconcileFindings> {
   return reconcile(
-    { botId: ALPHA, subAccountId: h.subAccount(ALPHA), venue: h.venue, ledger: h.ledgers.get(ALPHA)! },
-    { apply: (report) => h.om.applyReport(report), now: () => h.clock.now(), receiveWindowMs: RECEIVE_WINDOW_MS },
+    { botId: ALPHA, subAccountId: h.subAccount(ALPHA), venue, ledger: h.ledgers.get(ALPHA)! },
+    { apply: (report) => h.om.applyReport(report), now: () => h.clock.now(), receiveWindowMs: RECEIVE_WINDOW_MS, ...(wait === undefined ? {} : { wait }) },
   );
+}
+
+/**
+ * The venue as one whose fill listing lags its positions (Bybit lists executions slightly out of time order): its
+ * listing shows no fill until `visible()` is true, and it declares the settle span it needs.
+ */
+function lagging(venue: Venue, fillSettleMs: number | undefined, visible: () => boolean): Venue {
+  return new Proxy(venue, {
+    get(target, property) {
+      if (property === 'capabilities') return { ...target.capabilities, ...(fillSettleMs === undefined ? {} : { fillSettleMs }) };
+      if (property === 'fillsSince') {
+        return async (...args: Parameters<Venue['fillsSince']>) => (visible() ? target.fillsSince(...args) : { fills: [], cursor: args[1], complete: true });
+      }
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Makes the venue receive nothing: the order is written in the ledger and the request is lost on the way. */
@@ -29,6 +47,16 @@ function loseSubmits(h: Harness): () => void {
 /** The venue works while the supervisor hears nothing back: its report listener is gone until the restart. */
 function deafen(h: Harness): void {
   h.om.close();
+}
+
+/** A BTC entry the venue filled while the supervisor was down and deaf, and the restart after it. */
+function filledWhileDown(): Harness {
+  const h = makeHarness();
+  h.price(BTC, '50000');
+  deafen(h);
+  h.om.submitIntent(intent(ALPHA, BTC, 'BUY', { quantity: '0.02', stop: '49000' }));
+  h.restart();
+  return h;
 }
 
 describe('reconciliation of a sub-account against its venue', () => {
@@ -99,6 +127,35 @@ describe('reconciliation of a sub-account against its venue', () => {
     const findings = await run(h);
     expect(findings.foreignOrders).toEqual([{ clientOrderId: 'placed-by-hand-1', instrumentId: ETH }]);
     expect((await h.venue.openOrders(h.subAccount(ALPHA))).map((order) => order.clientOrderId)).toEqual(['placed-by-hand-1']);
+  });
+
+  it('books a fill the venue listed late after its settle span, instead of halting on a mismatch', async () => {
+    h = filledWhileDown();
+    let listed = false;
+    const waits: number[] = [];
+    const findings = await run(h, lagging(h.venue, 10_000, () => listed), async (ms) => {
+      waits.push(ms);
+      listed = true;
+    });
+    expect(waits).toEqual([10_000]);
+    expect(findings.fillsApplied).toBe(1);
+    expect(findings.positionMismatches).toEqual([]);
+    expect(h.ledgers.get(ALPHA)!.position(BTC)?.quantity.toString()).toBe('0.02');
+  });
+
+  it('still reports the mismatch when the second look finds no fill, and waits only where the venue needs it', async () => {
+    h = filledWhileDown();
+    const waits: number[] = [];
+    const wait = async (ms: number): Promise<void> => {
+      waits.push(ms);
+    };
+    const stillMissing = await run(h, lagging(h.venue, 10_000, () => false), wait);
+    expect(waits).toEqual([10_000]);
+    expect(stillMissing.positionMismatches.map((gap) => [gap.instrumentId, gap.ledger.toString(), gap.venue.toString()])).toEqual([[BTC, '0', '0.02']]);
+    // A venue that declares no settle span is not waited for: its listing is complete when read.
+    const noSpan = await run(h, lagging(h.venue, undefined, () => false), wait);
+    expect(waits).toEqual([10_000]);
+    expect(noSpan.positionMismatches).toHaveLength(1);
   });
 
   it('finds a position the venue holds and the ledger does not, and changes nothing to hide it', async () => {

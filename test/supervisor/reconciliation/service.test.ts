@@ -17,6 +17,7 @@ function service(h: Harness, venue: Venue = h.venue): ReconciliationService {
     receiveWindowMs: 15_000,
     unansweredOrderMs: 10_000,
     onMismatch: 'HALTED',
+    wait: async () => {},
   });
 }
 

@@ -1,13 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../core/clock.ts';
 import { dec } from '../../../core/decimal.ts';
-import { formatLedgerEpoch, makeClientOrderId, parseBotId, parseExposureKey, parseInstrumentId, parseIntentId, parseSubAccountId, type ClientOrderId, type OrderRole } from '../../../core/ids.ts';
-import type { Instrument } from '../../../core/instrument.ts';
-import type { OrderType, Side } from '../../../core/intent.ts';
-import { silentLogger } from '../../../core/logger.ts';
-import type { ExecutionReport, SubmitOrder } from '../../../core/order.ts';
-import { AlpacaVenue } from '../../../venues/alpaca/alpaca-venue.ts';
-import { AlpacaStandin, type AccountKeys } from '../../../venues/alpaca/standin/standin.ts';
+import type { AlpacaVenue } from '../../../venues/alpaca/alpaca-venue.ts';
+import type { AccountKeys, AlpacaStandin } from '../../../venues/alpaca/standin/standin.ts';
+import { ExitFixture, QQQ, SUB, id, order, raw, type Reports } from './exit-fixture.ts';
 
 /**
  * A bracket's stop and take-profit on Alpaca, which holds the shares of open closing orders: sent as one oco (the
@@ -15,113 +10,23 @@ import { AlpacaStandin, type AccountKeys } from '../../../venues/alpaca/standin/
  * adapter from Alpaca's nested listing. Against the stand-in on 127.0.0.1, which reserves shares as Alpaca does.
  */
 
-const QQQ: Instrument = { id: parseInstrumentId('QQQ.ALPACA'), kind: 'EQUITY', tickSize: dec('0.01'), lotStep: dec('1'), minQuantity: dec('1'), minNotional: dec('1'), exposureKey: parseExposureKey('NDX'), beta: dec('1') };
-const SUB = parseSubAccountId('alpha');
-const BOT = parseBotId('alpha');
-const epoch = formatLedgerEpoch(Date.UTC(2026, 0, 1));
-const id = (role: OrderRole, sequence: number): ClientOrderId => makeClientOrderId(BOT, epoch, role, sequence);
-
-function order(spec: { id: ClientOrderId; side: Side; type: OrderType; quantity: string; limit?: string; trigger?: string; parent?: ClientOrderId; role?: OrderRole }): SubmitOrder {
-  return {
-    clientOrderId: spec.id,
-    botId: BOT,
-    subAccountId: SUB,
-    intentId: parseIntentId('intent-1'),
-    instrumentId: QQQ.id,
-    role: spec.role ?? 'ENTRY',
-    side: spec.side,
-    type: spec.type,
-    quantity: dec(spec.quantity),
-    limitPrice: spec.limit === undefined ? null : dec(spec.limit),
-    triggerPrice: spec.trigger === undefined ? null : dec(spec.trigger),
-    timeInForce: 'GTC',
-    reduceOnly: spec.parent !== undefined,
-    parentClientOrderId: spec.parent ?? null,
-    activatesOnParentFill: spec.parent !== undefined,
-  };
-}
-
-class Reports {
-  readonly all: ExecutionReport[] = [];
-  #wake: Array<() => void> = [];
-  add(report: ExecutionReport): void {
-    this.all.push(report);
-    for (const wake of this.#wake.splice(0)) wake();
-  }
-  of(clientOrderId: string): string[] {
-    return this.all.filter((report) => report.type !== 'FUNDING_SETTLED' && (report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId) === clientOrderId).map((report) => report.type);
-  }
-  async until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.all.map((report) => report.type + ' ' + ('clientOrderId' in report ? report.clientOrderId : '')).join(', ')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.#wake.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
-  }
-  async next(type: string, clientOrderId: string): Promise<void> {
-    await this.until(() => this.of(clientOrderId).includes(type), `${type} ${clientOrderId}`);
-  }
-}
-
-async function raw(standin: AlpacaStandin, keys: AccountKeys, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> & Array<Record<string, unknown>> }> {
-  const response = await fetch(`${standin.url}${path}`, {
-    method,
-    headers: { 'APCA-API-KEY-ID': keys.key, 'APCA-API-SECRET-KEY': keys.secret, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as never };
-}
-
 describe('the exit pair on Alpaca (oco, shares reserved)', () => {
-  let clock: ManualClock;
+  let fixture: ExitFixture;
   let standin: AlpacaStandin;
   let keys: AccountKeys;
   let venue: AlpacaVenue;
   let reports: Reports;
-  const venues: AlpacaVenue[] = [];
-
-  const bar = (price: string, volume?: string): void => {
-    clock.advance(60_000);
-    standin.pushBar('QQQ', { open: price, high: price, low: price, close: price, ...(volume === undefined ? {} : { volume }) });
-  };
-  const adapter = async (): Promise<AlpacaVenue> => {
-    const made = new AlpacaVenue({ name: 'ALPACA', environment: standin.url, credentials: new Map([[SUB, keys]]), instruments: [QQQ], clock, logger: silentLogger });
-    venues.push(made);
-    made.onExecutionReport((report) => reports.add(report));
-    await made.start();
-    return made;
-  };
-  /** A filled entry of 10 QQQ with a stop at 470 and a take-profit at 500, as the order manager submits them (not awaited one by one). */
-  const bracket = async (): Promise<{ entry: ClientOrderId; stop: ClientOrderId; takeProfit: ClientOrderId }> => {
-    const entry = id('ENTRY', 1);
-    const stop = id('STOP', 2);
-    const takeProfit = id('TAKE_PROFIT', 3);
-    await Promise.all([
-      venue.submitOrder(order({ id: entry, side: 'BUY', type: 'MARKET', quantity: '10' })),
-      venue.submitOrder(order({ id: stop, side: 'SELL', type: 'STOP_MARKET', quantity: '10', trigger: '470', parent: entry, role: 'STOP' })),
-      venue.submitOrder(order({ id: takeProfit, side: 'SELL', type: 'LIMIT', quantity: '10', limit: '500', parent: entry, role: 'TAKE_PROFIT' })),
-    ]);
-    bar('480');
-    await reports.next('ORDER_ACCEPTED', stop);
-    await reports.next('ORDER_ACCEPTED', takeProfit);
-    return { entry, stop, takeProfit };
-  };
+  const bar = (price: string, volume?: string): void => fixture.bar(price, volume);
+  const adapter = (): Promise<AlpacaVenue> => fixture.adapter();
+  const bracket = (stopOnly = false): ReturnType<ExitFixture['bracket']> => fixture.bracket(stopOnly);
 
   beforeEach(async () => {
-    clock = new ManualClock(Date.UTC(2024, 10, 26, 15, 0));
-    standin = await AlpacaStandin.start({ instruments: [{ id: 'QQQ.ALPACA', kind: 'EQUITY', tickSize: '0.01', lotStep: '1', minQuantity: '1', minNotional: '1', exposure: { key: 'NDX', beta: '1' }, startPrice: '480' }], clock });
-    keys = standin.createAccount();
-    bar('480');
-    reports = new Reports();
-    venue = await adapter();
+    fixture = await ExitFixture.start();
+    ({ standin, keys, venue, reports } = fixture);
   });
 
   afterEach(async () => {
-    for (const made of venues.splice(0)) await made.stop();
-    await standin.stop();
+    await fixture.stop();
   });
 
   it('the stand-in refuses a second closing order for shares an open one holds: 403, code 40310000, "insufficient qty available"', async () => {

@@ -1,13 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../core/clock.ts';
-import { dec } from '../../../core/decimal.ts';
-import { formatLedgerEpoch, makeClientOrderId, parseBotId, parseExposureKey, parseInstrumentId, parseIntentId, parseSubAccountId, type ClientOrderId, type OrderRole } from '../../../core/ids.ts';
-import type { Instrument } from '../../../core/instrument.ts';
-import type { OrderType, Side } from '../../../core/intent.ts';
-import { silentLogger } from '../../../core/logger.ts';
-import type { ExecutionReport, SubmitOrder } from '../../../core/order.ts';
-import { AlpacaVenue } from '../../../venues/alpaca/alpaca-venue.ts';
-import { AlpacaStandin, type AccountKeys } from '../../../venues/alpaca/standin/standin.ts';
+import type { ClientOrderId } from '../../../core/ids.ts';
+import type { OrderType } from '../../../core/intent.ts';
+import type { SubmitOrder } from '../../../core/order.ts';
+import type { AlpacaVenue } from '../../../venues/alpaca/alpaca-venue.ts';
+import type { AccountKeys, AlpacaStandin } from '../../../venues/alpaca/standin/standin.ts';
+import { ExitFixture, QQQ, SUB, id, order, raw, type Reports } from './exit-fixture.ts';
 
 /**
  * A close (an exit by signal) on Alpaca, which holds the shares of open closing orders: the shares its protection
@@ -16,100 +13,15 @@ import { AlpacaStandin, type AccountKeys } from '../../../venues/alpaca/standin/
  * its protection back. Against the stand-in on 127.0.0.1, which refuses a close for held shares as Alpaca does.
  */
 
-const QQQ: Instrument = { id: parseInstrumentId('QQQ.ALPACA'), kind: 'EQUITY', tickSize: dec('0.01'), lotStep: dec('1'), minQuantity: dec('1'), minNotional: dec('1'), exposureKey: parseExposureKey('NDX'), beta: dec('1') };
-const SUB = parseSubAccountId('alpha');
-const BOT = parseBotId('alpha');
-const epoch = formatLedgerEpoch(Date.UTC(2026, 0, 1));
-const id = (role: OrderRole, sequence: number): ClientOrderId => makeClientOrderId(BOT, epoch, role, sequence);
-
-function order(spec: { id: ClientOrderId; side: Side; type: OrderType; quantity: string; limit?: string; trigger?: string; parent?: ClientOrderId; role?: OrderRole }): SubmitOrder {
-  return {
-    clientOrderId: spec.id,
-    botId: BOT,
-    subAccountId: SUB,
-    intentId: parseIntentId('intent-1'),
-    instrumentId: QQQ.id,
-    role: spec.role ?? 'ENTRY',
-    side: spec.side,
-    type: spec.type,
-    quantity: dec(spec.quantity),
-    limitPrice: spec.limit === undefined ? null : dec(spec.limit),
-    triggerPrice: spec.trigger === undefined ? null : dec(spec.trigger),
-    timeInForce: 'GTC',
-    reduceOnly: spec.parent !== undefined,
-    parentClientOrderId: spec.parent ?? null,
-    activatesOnParentFill: spec.parent !== undefined,
-  };
-}
-
-class Reports {
-  readonly all: ExecutionReport[] = [];
-  #wake: Array<() => void> = [];
-  add(report: ExecutionReport): void {
-    this.all.push(report);
-    for (const wake of this.#wake.splice(0)) wake();
-  }
-  of(clientOrderId: string): string[] {
-    return this.all.filter((report) => report.type !== 'FUNDING_SETTLED' && (report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : report.clientOrderId) === clientOrderId).map((report) => report.type);
-  }
-  async until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.all.map((report) => report.type + ' ' + ('clientOrderId' in report ? report.clientOrderId : '')).join(', ')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.#wake.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
-  }
-  async next(type: string, clientOrderId: string): Promise<void> {
-    await this.until(() => this.of(clientOrderId).includes(type), `${type} ${clientOrderId}`);
-  }
-}
-
-async function raw(standin: AlpacaStandin, keys: AccountKeys, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> & Array<Record<string, unknown>> }> {
-  const response = await fetch(`${standin.url}${path}`, {
-    method,
-    headers: { 'APCA-API-KEY-ID': keys.key, 'APCA-API-SECRET-KEY': keys.secret, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as never };
-}
-
 describe('an exit on Alpaca while protective orders hold the shares', () => {
-  let clock: ManualClock;
+  let fixture: ExitFixture;
   let standin: AlpacaStandin;
   let keys: AccountKeys;
   let venue: AlpacaVenue;
   let reports: Reports;
-  const venues: AlpacaVenue[] = [];
-
-  const bar = (price: string, volume?: string): void => {
-    clock.advance(60_000);
-    standin.pushBar('QQQ', { open: price, high: price, low: price, close: price, ...(volume === undefined ? {} : { volume }) });
-  };
-  const adapter = async (): Promise<AlpacaVenue> => {
-    const made = new AlpacaVenue({ name: 'ALPACA', environment: standin.url, credentials: new Map([[SUB, keys]]), instruments: [QQQ], clock, logger: silentLogger });
-    venues.push(made);
-    made.onExecutionReport((report) => reports.add(report));
-    await made.start();
-    return made;
-  };
-  /** A filled entry of 10 QQQ with a stop at 470 (and a take-profit at 500 unless `stopOnly`), submitted as the order manager does. */
-  const bracket = async (stopOnly = false): Promise<{ stop: ClientOrderId; takeProfit: ClientOrderId }> => {
-    const entry = id('ENTRY', 1);
-    const stop = id('STOP', 2);
-    const takeProfit = id('TAKE_PROFIT', 3);
-    await Promise.all([
-      venue.submitOrder(order({ id: entry, side: 'BUY', type: 'MARKET', quantity: '10' })),
-      venue.submitOrder(order({ id: stop, side: 'SELL', type: 'STOP_MARKET', quantity: '10', trigger: '470', parent: entry, role: 'STOP' })),
-      ...(stopOnly ? [] : [venue.submitOrder(order({ id: takeProfit, side: 'SELL', type: 'LIMIT', quantity: '10', limit: '500', parent: entry, role: 'TAKE_PROFIT' }))]),
-    ]);
-    bar('480');
-    await reports.next('ORDER_ACCEPTED', stop);
-    if (!stopOnly) await reports.next('ORDER_ACCEPTED', takeProfit);
-    return { stop, takeProfit };
-  };
+  const bar = (price: string, volume?: string): void => fixture.bar(price, volume);
+  const adapter = (): Promise<AlpacaVenue> => fixture.adapter();
+  const bracket = (stopOnly = false): ReturnType<ExitFixture['bracket']> => fixture.bracket(stopOnly);
   const close = (quantity: string, sequence = 10, spec: { type?: OrderType; limit?: string } = {}): { id: ClientOrderId; order: SubmitOrder } => {
     const closeId = id('CLOSE', sequence);
     return { id: closeId, order: { ...order({ id: closeId, side: 'SELL', type: spec.type ?? 'MARKET', quantity, ...(spec.limit === undefined ? {} : { limit: spec.limit }), role: 'CLOSE' }), reduceOnly: true } };
@@ -127,17 +39,12 @@ describe('an exit on Alpaca while protective orders hold the shares', () => {
   const at = (type: string, clientOrderId: string): number => reports.all.findIndex((report) => report.type === type && (report.type === 'ORDER_FILLED' ? report.fill.clientOrderId : 'clientOrderId' in report ? report.clientOrderId : '') === clientOrderId);
 
   beforeEach(async () => {
-    clock = new ManualClock(Date.UTC(2024, 10, 26, 15, 0));
-    standin = await AlpacaStandin.start({ instruments: [{ id: 'QQQ.ALPACA', kind: 'EQUITY', tickSize: '0.01', lotStep: '1', minQuantity: '1', minNotional: '1', exposure: { key: 'NDX', beta: '1' }, startPrice: '480' }], clock });
-    keys = standin.createAccount();
-    bar('480');
-    reports = new Reports();
-    venue = await adapter();
+    fixture = await ExitFixture.start();
+    ({ standin, keys, venue, reports } = fixture);
   });
 
   afterEach(async () => {
-    for (const made of venues.splice(0)) await made.stop();
-    await standin.stop();
+    await fixture.stop();
   });
 
   it('exits a whole position an oco holds: the pair cancelled first, the close filled under its own ID, then the pair reported cancelled', async () => {
