@@ -11,6 +11,7 @@ import type { Logger } from '../../core/logger.ts';
 import { TIMEFRAME_MS, type Timeframe, type TimeframeCandle } from '../../core/strategy.ts';
 import type { Unsubscribe } from '../../supervisor/market-data/candle-source.ts';
 import type { LiveCandleSource } from '../registry.ts';
+import { AccountApi } from './account-api.ts';
 import { classify, createClient, Redactor, type AlpacaCredentials } from './client.ts';
 import { resolveEnvironment, resolveTimeouts, type AlpacaFeed, type AlpacaTimeouts } from './config.ts';
 
@@ -89,7 +90,7 @@ export class AlpacaCandleSource implements LiveCandleSource {
   }
 
   async load(streams: ReadonlyArray<{ instrumentId: InstrumentId; timeframe: Timeframe }>, historyCandles: number): Promise<void> {
-    const now = this.#options.clock.now();
+    const now = await this.#venueNow();
     for (const { instrumentId, timeframe } of streams) {
       const instrument = this.#instrument(instrumentId);
       const stream = this.#stream(instrumentId, timeframe);
@@ -117,6 +118,19 @@ export class AlpacaCandleSource implements LiveCandleSource {
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken !== undefined);
       stream.candles = candles.slice(-Math.max(historyCandles, this.#options.historyLimit ?? 1_000));
+    }
+  }
+
+  /**
+   * The venue's time (GET /v2/clock), where the history ends: a stand-in whose market runs elsewhere (`standin
+   * --start`) warms the bots up from its own last bars, not from an empty window at this machine's time.
+   */
+  async #venueNow(): Promise<number> {
+    try {
+      return (await new AccountApi(this.#client).clock()).timestamp;
+    } catch (error) {
+      this.#options.logger.warn({ venue: this.#options.name, error: classify(error, this.#redactor).message }, "the venue's clock did not answer; the history ends at this machine's time");
+      return this.#options.clock.now();
     }
   }
 

@@ -73,6 +73,18 @@ describe('the Alpaca candle source and settings', () => {
     await source.stop();
   });
 
+  it('test_history_when_the_venue_runs_at_another_time_than_this_machine_then_it_ends_at_the_venue_time', async () => {
+    // The stand-in's market is Tuesday 15:00 to 15:10 UTC; this machine's clock says a week later (standin --start).
+    for (let minute = 0; minute < 10; minute++) standin.pushBar('QQQ', { open: '480', high: String(481 + minute), low: '479', close: '480.5' });
+    clock.advance(10 * 60_000);
+    const machine = new ManualClock(Date.UTC(2024, 11, 3, 4, 0));
+    const settings = alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: standin.url, feed: 'sip' });
+    const source = createAlpacaCandleSource({ name: 'ALPACA', settings, credentials: new Map([[parseSubAccountId('alpha'), standin.createAccount()]]), instruments: [QQQ], clock: machine, logger: silentLogger, historyCandles: 10 });
+    await source.load([{ instrumentId: QQQ.id, timeframe: '1m' }], 10);
+    expect(source.history(QQQ.id, '1m', 10, clock.now()).map((candle) => candle.high.toString())).toEqual(['481', '482', '483', '484', '485', '486', '487', '488', '489', '490']);
+    await source.stop();
+  });
+
   it('refuses unknown keys, a bad environment and a feed other than iex or sip', () => {
     expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'paper', extra: 1 })).toThrow(/extra/);
     expect(() => alpacaSettingsSchema.parse({ adapter: 'alpaca', environment: 'ftp://x' })).toThrow(/plain http:\/\/host:port URL/);
