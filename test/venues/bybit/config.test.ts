@@ -68,6 +68,6 @@ describe('Bybit venue options', () => {
   it('builds an adapter without touching the network, with amend in place and batches of 20', () => {
     const venue = new BybitVenue(options());
     expect(venue.name).toBe('BYBIT');
-    expect(venue.capabilities).toEqual({ amend: true, maxBatchCancel: 20 });
+    expect(venue.capabilities).toEqual({ amend: true, maxBatchCancel: 20, fillSettleMs: 10_000 });
   });
 });

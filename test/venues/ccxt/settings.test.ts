@@ -51,7 +51,7 @@ describe('ccxt venue settings', () => {
     const settings = ccxtSettingsSchema.parse({ ...base, timeouts: { requestMs: 1_234 } });
     const venue = createCcxtVenue({ name: 'BYBIT', settings, credentials: new Map(), instruments: [btc], clock: new ManualClock(), logger: silentLogger, historyCandles: 10 });
     expect(venue.name).toBe('BYBIT');
-    expect(venue.capabilities).toEqual({ amend: true, maxBatchCancel: 1 });
+    expect(venue.capabilities).toEqual({ amend: true, maxBatchCancel: 1, fillSettleMs: 10_000 });
     const candles = createCcxtCandleSource({ name: 'BYBIT', settings, credentials: new Map(), instruments: [btc], clock: new ManualClock(), logger: silentLogger, historyCandles: 10 });
     expect(() => candles.history(btc.id, '1m', 5, 0)).toThrow(/load\(\)/);
   });
