@@ -11,6 +11,8 @@ import { z } from 'zod';
  * - rate-limit-burst: not carried out; retCode 10006 with X-Bapi-Limit headers (`status` 200, the default), or
  *   HTTP 429 or 403;
  * - slow: carried out, answered `delayMs` later (real time).
+ * Those that act on the answer (accept-then-timeout, slow, http-5xx with `processed`) fire only on a request the
+ * exchange carried out; a refused one is answered as usual and the fault stays armed.
  * WebSocket, on the next batch of private pushes that carries an execution, optionally for one UID:
  * - ws-drop-mid-fill: the execution is recorded (REST shows it) but the UID's private sockets are terminated before
  *   any of the batch's pushes go out, so they are lost and the client must gap-fill from REST;
@@ -123,9 +125,19 @@ export class FaultPlan {
     this.#faults.length = 0;
   }
 
-  /** The REST fault that fires on this request, if any; the first armed one that matches wins. */
-  takeRest(route: string, uid: number | null): FaultSpec | null {
-    return this.#take((spec) => isRestFault(spec) && ((spec.route ?? '*') === '*' || spec.route === route) && matchesUid(spec, uid));
+  /** The REST fault answered instead of the exchange (a rate-limit burst, a 5xx before processing), if any. */
+  takeRestBefore(route: string, uid: number | null): FaultSpec | null {
+    return this.#take((spec) => isRestFault(spec) && !actsOnAnswer(spec) && matchesRoute(spec, route) && matchesUid(spec, uid));
+  }
+
+  /**
+   * The REST fault that acts on the exchange's answer (held, slowed, or a 5xx after processing). It is taken only
+   * for a request the exchange carried out: one it refused (rate limit, validation) leaves the fault armed for the
+   * next, so a test that waits for "the order placed and its answer held" never gets a refusal instead.
+   */
+  takeRestAfter(route: string, uid: number | null, carriedOut: boolean): FaultSpec | null {
+    if (!carriedOut) return null;
+    return this.#take((spec) => isRestFault(spec) && actsOnAnswer(spec) && matchesRoute(spec, route) && matchesUid(spec, uid));
   }
 
   /** The WebSocket fault that fires on a UID's batch of pushes carrying an execution, if any. */
@@ -144,6 +156,14 @@ export class FaultPlan {
 
 function isRestFault(spec: FaultSpec): boolean {
   return (REST_FAULT_KINDS as readonly string[]).includes(spec.kind);
+}
+
+function actsOnAnswer(spec: FaultSpec): boolean {
+  return spec.kind === 'slow' || spec.kind === 'accept-then-timeout' || (spec.kind === 'http-5xx' && spec.processed === true);
+}
+
+function matchesRoute(spec: FaultSpec, route: string): boolean {
+  return (spec.route ?? '*') === '*' || spec.route === route;
 }
 
 function matchesUid(spec: FaultSpec, uid: number | null): boolean {

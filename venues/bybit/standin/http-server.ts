@@ -140,11 +140,13 @@ export class RestServer {
       return;
     }
     const uid = key?.uid ?? 0;
-    const fault = this.#options.faults.takeRest(routeKey, key === null ? null : uid);
-    if (fault !== null && this.#faultBeforeProcessing(fault, response, routeKey, uid, now)) return;
+    const faultUid = key === null ? null : uid;
+    const before = this.#options.faults.takeRestBefore(routeKey, faultUid);
+    if (before !== null && this.#faultBeforeProcessing(before, response, routeKey, uid, now)) return;
     const outcome = this.#process(route, routeKey, key, uid, method, rawQuery, body, now);
-    if (fault !== null) this.#faultAfterProcessing(fault, response, outcome, routeKey, key === null ? null : uid);
-    else this.#respond(response, outcome, routeKey, key === null ? null : uid);
+    const after = this.#options.faults.takeRestAfter(routeKey, faultUid, outcome.status === 200 && outcome.envelope.retCode === 0);
+    if (after !== null) this.#faultAfterProcessing(after, response, outcome, routeKey, faultUid);
+    else this.#respond(response, outcome, routeKey, faultUid);
   }
 
   #authenticate(route: Route, request: IncomingMessage, rawQuery: string, rawBody: string, now: number): ApiKey | null {

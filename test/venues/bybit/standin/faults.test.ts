@@ -88,6 +88,20 @@ describe('REST faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
+  it('a fault that acts on the answer waits for a request the exchange carries out; a refused one is answered at once', async () => {
+    expect((await client.submitOrder(limitOrder('bot_e1'))).retCode).toBe(0);
+    const fault = running.standin.faults.add({ kind: 'slow', route: 'POST /v5/order/create', delayMs: 60_000 });
+    // Refused (the orderLinkId is taken): answered now, and the fault is still armed.
+    expect((await client.submitOrder(limitOrder('bot_e1'))).retCode).toBe(110072);
+    expect(fault.fired).toBe(0);
+    // Carried out: the order is placed and its answer held.
+    const held = client.submitOrder(limitOrder('bot_e2'));
+    await fault.spent;
+    expect(await statusOf('bot_e2')).toBe('New');
+    running.standin.faults.clear();
+    void held.catch(() => {});
+  });
+
   it('lets `skip` matches through and fires `count` times, for one UID only when told', async () => {
     const bob = rest(running.standin, await provision(running.standin, 'bob0001'));
     const fault = running.standin.faults.add({ kind: 'rate-limit-burst', route: 'POST /v5/order/create', uid: alice.uid, skip: 1, count: 2 });
