@@ -220,7 +220,6 @@ export class Fleet {
     return this.#discovered;
   }
 
-  /** Whether a bot's folder is gone while it still holds positions or orders (it is halted until flat). */
   /** Whether an instrument's session is open now, as the order manager judges it; null when it trades around the clock. */
   sessionOpen(instrumentId: InstrumentId): boolean | null {
     const instrument = this.omConfig.instruments.get(instrumentId);
@@ -228,6 +227,7 @@ export class Fleet {
     return session === null ? null : session.isOpen(this.clock.now());
   }
 
+  /** Whether a bot's folder is gone while it still holds positions or orders (it is halted until flat). */
   isRetired(botId: BotId): boolean {
     return this.#retired.has(botId);
   }
