@@ -171,7 +171,8 @@ function worstCaseDistance(orderType: Intent['orderType'], long: boolean, entryP
 interface Cap {
   quantity: Decimal;
   reason: DecisionReason;
-  detail: string;
+  /** Written only for the cap that binds: most entries bind none, and each text costs several Decimal conversions. */
+  detail: () => string;
 }
 
 /**
@@ -274,13 +275,13 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
 
   const caps: Cap[] = [];
   const riskBudget = equity.mul(context.bot.riskPerTrade);
-  caps.push({ quantity: riskBudget.div(stopDistance, 'floor'), reason: 'RISK_PER_TRADE_EXCEEDED', detail: `risk per trade is capped at ${riskBudget.toString()} (${context.bot.riskPerTrade.toString()} of equity ${equity.toString()})` });
+  caps.push({ quantity: riskBudget.div(stopDistance, 'floor'), reason: 'RISK_PER_TRADE_EXCEEDED', detail: () => `risk per trade is capped at ${riskBudget.toString()} (${context.bot.riskPerTrade.toString()} of equity ${equity.toString()})` });
   const openRoom = equity.mul(context.bot.maxOpenRisk).sub(context.portfolio.openRisk(intent.botId));
-  caps.push({ quantity: openRoom.isPositive() ? openRoom.div(stopDistance, 'floor') : Decimal.ZERO, reason: 'CONCURRENT_RISK_EXCEEDED', detail: `open risk room is ${Decimal.max(openRoom, Decimal.ZERO).toString()} of ${equity.mul(context.bot.maxOpenRisk).toString()}` });
-  caps.push({ quantity: context.bot.maxNotionalPerOrder.div(entryPrice, 'floor'), reason: 'NOTIONAL_EXCEEDS_MAX', detail: `notional per order is capped at ${context.bot.maxNotionalPerOrder.toString()}` });
+  caps.push({ quantity: openRoom.isPositive() ? openRoom.div(stopDistance, 'floor') : Decimal.ZERO, reason: 'CONCURRENT_RISK_EXCEEDED', detail: () => `open risk room is ${Decimal.max(openRoom, Decimal.ZERO).toString()} of ${equity.mul(context.bot.maxOpenRisk).toString()}` });
+  caps.push({ quantity: context.bot.maxNotionalPerOrder.div(entryPrice, 'floor'), reason: 'NOTIONAL_EXCEEDS_MAX', detail: () => `notional per order is capped at ${context.bot.maxNotionalPerOrder.toString()}` });
   if (policy.policy === 'capped') {
     const room = policy.maxNotional.sub(sameDirectionNotional);
-    caps.push({ quantity: room.isPositive() ? room.div(entryPrice.mul(instrument.beta.abs()), 'floor') : Decimal.ZERO, reason: 'WOULD_STACK', detail: `${key} is capped at ${policy.maxNotional.toString()} beta-weighted notional and ${sameDirectionNotional.toString()} is taken` });
+    caps.push({ quantity: room.isPositive() ? room.div(entryPrice.mul(instrument.beta.abs()), 'floor') : Decimal.ZERO, reason: 'WOULD_STACK', detail: () => `${key} is capped at ${policy.maxNotional.toString()} beta-weighted notional and ${sameDirectionNotional.toString()} is taken` });
   }
 
   let quantity = requested;
@@ -301,7 +302,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
   const minimums = checkMinimums(instrument, quantity, entryPrice);
   if (!minimums.ok) {
     if (binding !== null && !checkMinimums(instrument, capped, entryPrice).ok) {
-      return deny(binding.reason, `${binding.detail}; what is left, ${capped.toString()}, is too small: ${minimums.problem}`, asked);
+      return deny(binding.reason, `${binding.detail()}; what is left, ${capped.toString()}, is too small: ${minimums.problem}`, asked);
     }
     // The caps left enough; the bot's own scale is what makes the entry too small.
     return deny('BELOW_MIN_QUANTITY', `${quantity.toString()}${scaleText(binding === null ? requested : capped)} is too small: ${minimums.problem}`, asked);
@@ -316,7 +317,7 @@ export function runPipeline(intent: Intent, context: DecisionContext): PipelineR
     outcome: resized ? 'RESIZED' : 'APPROVED',
     reason: resized ? (binding?.reason ?? null) : null,
     detail: resized
-      ? `resized from ${asked.toString()} to ${quantity.toString()}${scaleText(capped)}: ${binding?.detail ?? ''}`
+      ? `resized from ${asked.toString()} to ${quantity.toString()}${scaleText(capped)}: ${binding?.detail() ?? ''}`
       : `entry of ${quantity.toString()}${scaleText(requested)} risking ${quantity.mul(stopDistance).toString()}`,
     requestedQuantity: asked,
     plan: { role: 'ENTRY', side: intent.side, instrument, quantity, limitPrice, triggerPrice, entryPrice, stopLoss, takeProfit, stopDistance },
