@@ -139,7 +139,9 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     const callRegimes = new Map<InstrumentId, string>();
 
     om.onEvent((event: OrderManagerEvent) => {
-      busy = true;
+      // A decision without orders (a denial) changes no order and queues no follow-up: the view and the loop go on as they were.
+      const ordersMade = event.type !== 'DECISION_MADE' || event.decision.clientOrderId !== null;
+      if (ordersMade) busy = true;
       switch (event.type) {
         case 'DECISION_MADE':
           count(decisions.outcomes, event.decision.outcome);
@@ -151,7 +153,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
             }
             count(reasons, event.decision.reason);
           }
-          views.ordersChanged();
+          if (ordersMade) views.ordersChanged();
           return;
         case 'REPORT_APPLIED':
           if (event.report.type === 'ORDER_FILLED') views.positionsChanged();
@@ -268,9 +270,10 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
             if (regime !== undefined) entryRegimes.set(command.intent.intentId, regime);
           }
           const result = om.execute(command);
-          views.ordersChanged();
+          const denied = command.type === 'SUBMIT_ORDER' && 'intentId' in result && result.outcome === 'DENIED';
+          if (!denied) views.ordersChanged();
           // The live runtime tells the strategy of its denied entries (runtime/bot-main.ts); so does the backtest.
-          if (command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly && 'intentId' in result && result.outcome === 'DENIED' && result.reason !== null) {
+          if (denied && !command.intent.reduceOnly && result.reason !== null) {
             host.entryDenied({ instrumentId: result.instrumentId, reason: result.reason, decidedAt: result.decidedAt });
           }
         }
