@@ -6,8 +6,10 @@ export const TRADES_PER_PAGE = 250;
 /** Rows beyond this are left out of the page (they are all in report.json); a browser chokes on 100,000-row tables. */
 export const MAX_TRADE_ROWS = 10_000;
 
-const percent = (value: number | null): string => (value === null ? '–' : `${(value * 100).toFixed(2)}%`);
-const number = (value: number | null, places = 2): string => (value === null ? '–' : value.toFixed(places));
+/** A negative figure carries the same minus sign (U+2212) as a negative amount, so a column's signs line up. */
+const signed = (text: string): string => (text.startsWith('-') ? `−${text.slice(1)}` : text);
+const percent = (value: number | null): string => (value === null ? '–' : signed(`${(value * 100).toFixed(2)}%`));
+const number = (value: number | null, places = 2): string => (value === null ? '–' : signed(value.toFixed(places)));
 /** Amounts arrive as exact decimal strings; shown to the cent without going through a float. */
 function money(value: string | null): string {
   if (value === null) return '–';

@@ -79,6 +79,15 @@ const widthsOf = (value: unknown): number => value as number;
 /** How close a pixel is to a colour, summed over the channels. */
 const distance = (a: readonly number[], b: readonly number[]): number => Math.abs((a[0] ?? 0) - (b[0] ?? 0)) + Math.abs((a[1] ?? 0) - (b[1] ?? 0)) + Math.abs((a[2] ?? 0) - (b[2] ?? 0));
 
+describe.skipIf(!available)('the HTML report as text', () => {
+  it('test_negative_figures_when_shown_then_they_carry_the_same_minus_sign_as_negative_amounts', () => {
+    const losing = { ...report, summary: { ...report.summary, netPnl: '-12014.98', returnFraction: -0.1202, sharpe: -9.33, sortino: -8.5 } };
+    const html = renderHtml(losing);
+    expect(html).toContain('−12,014.98 (−12.02%)');
+    expect(html).toContain('−9.33 / −8.50');
+  });
+});
+
 describe.skipIf(!available)('the HTML report in a browser', () => {
   it('test_page_when_opened_on_a_laptop_screen_then_nothing_needs_sideways_scrolling', async () => {
     for (const size of LAPTOPS) {
