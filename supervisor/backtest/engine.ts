@@ -265,12 +265,13 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       if (subscribed.has(candle.timeframe)) {
         const commands = host.onCandle(candle, views.view(close));
         for (const command of commands) {
-          if (command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly) {
+          const result = om.execute(command);
+          const denied = command.type === 'SUBMIT_ORDER' && 'intentId' in result && result.outcome === 'DENIED';
+          // Only an entry that made orders can become a trade; the scalper's year has three denials to each approval.
+          if (command.type === 'SUBMIT_ORDER' && !command.intent.reduceOnly && !denied) {
             const regime = callRegimes.get(command.intent.instrumentId) ?? lastRegime.get(command.intent.instrumentId);
             if (regime !== undefined) entryRegimes.set(command.intent.intentId, regime);
           }
-          const result = om.execute(command);
-          const denied = command.type === 'SUBMIT_ORDER' && 'intentId' in result && result.outcome === 'DENIED';
           if (!denied) views.ordersChanged();
           // The live runtime tells the strategy of its denied entries (runtime/bot-main.ts); so does the backtest.
           if (denied && !command.intent.reduceOnly && result.reason !== null) {
